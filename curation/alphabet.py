@@ -1,0 +1,84 @@
+"""The Ukrainian fingerspelling alphabet as data, and class-name normalisation.
+
+Class names always come from folder names; this module only knows how to
+normalise them and, when they are Ukrainian letters, how to order and describe them.
+Any other alphabet (the ASL sample, say) works by folder names alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Letter:
+    char: str  # the capital letter, NFC
+    translit: str  # Latin transliteration (Ukrainian national system, 2010), safe for folder names and URLs
+    name: str  # the letter's Ukrainian name
+    motion: bool  # signed with movement: a photo shows only the static start
+
+
+# Motion letters: in the Soviet-lineage manual alphabet from which the UkrSL chart
+# derives (Zykov 1961 for the Russian one), Д and З are traced in the air and Й, Ц, Щ
+# add a stroke to a static handshape; UkrSL adds Ґ, Ї (movement added to Г, І).
+# This list has not been checked with a native signer: correct it here if your chart differs.
+_MOTION = frozenset("ҐДЗЇЙЦЩ")
+
+_LETTERS = [
+    ("А", "A", "а"), ("Б", "B", "бе"), ("В", "V", "ве"), ("Г", "H", "ге"), ("Ґ", "G", "ґе"),
+    ("Д", "D", "де"), ("Е", "E", "е"), ("Є", "Ye", "є"), ("Ж", "Zh", "же"), ("З", "Z", "зе"),
+    ("И", "Y", "и"), ("І", "I", "і"), ("Ї", "Yi", "ї"), ("Й", "Yot", "йот"), ("К", "K", "ка"),
+    ("Л", "L", "ел"), ("М", "M", "ем"), ("Н", "N", "ен"), ("О", "O", "о"), ("П", "P", "пе"),
+    ("Р", "R", "ер"), ("С", "S", "ес"), ("Т", "T", "те"), ("У", "U", "у"), ("Ф", "F", "еф"),
+    ("Х", "Kh", "ха"), ("Ц", "Ts", "це"), ("Ч", "Ch", "че"), ("Ш", "Sh", "ша"), ("Щ", "Shch", "ща"),
+    ("Ь", "Soft", "м'який знак"), ("Ю", "Yu", "ю"), ("Я", "Ya", "я"),
+]  # fmt: skip
+
+UKRAINIAN_ALPHABET: tuple[Letter, ...] = tuple(
+    Letter(char, translit, name, char in _MOTION) for char, translit, name in _LETTERS
+)
+_BY_CHAR = {letter.char: letter for letter in UKRAINIAN_ALPHABET}
+_BY_TRANSLIT = {letter.translit.upper(): letter for letter in UKRAINIAN_ALPHABET}
+
+
+def normalize_class_name(name: str) -> str:
+    """NFC-normalise and strip a folder name, so macOS's NFD `Й` (И + U+0306) equals `Й`."""
+    return unicodedata.normalize("NFC", name).strip()
+
+
+def ukrainian_letter(class_name: str) -> Letter | None:
+    """The letter a class name denotes (the letter itself, either case, or its transliteration)."""
+    key = normalize_class_name(class_name)
+    return _BY_CHAR.get(key.upper()) or _BY_TRANSLIT.get(key.upper())
+
+
+def is_ukrainian(class_names: list[str]) -> bool:
+    """True when every class name is a Ukrainian letter."""
+    return bool(class_names) and all(ukrainian_letter(n) is not None for n in class_names)
+
+
+def order_classes(class_names: list[str]) -> list[str]:
+    """Ukrainian letters in alphabet order; any other set of names sorted by code point."""
+    names = sorted({normalize_class_name(n) for n in class_names})
+    if is_ukrainian(names):
+        position = {letter.char: i for i, letter in enumerate(UKRAINIAN_ALPHABET)}
+        return sorted(names, key=lambda n: position[ukrainian_letter(n).char])
+    return names
+
+
+def missing_letters(class_names: list[str]) -> list[str]:
+    """Ukrainian letters absent from a Ukrainian class set (empty for any other alphabet)."""
+    present = {ukrainian_letter(n).char for n in class_names if ukrainian_letter(n)}
+    if not present:
+        return []
+    return [letter.char for letter in UKRAINIAN_ALPHABET if letter.char not in present]
+
+
+def describe_class(class_name: str) -> str:
+    """A human label: `Й (йот) — motion letter, static start only`, or the name itself."""
+    letter = ukrainian_letter(class_name)
+    if letter is None:
+        return class_name
+    text = f"{letter.char} ({letter.name})"
+    return text + " — motion letter, static start only" if letter.motion else text

@@ -1,0 +1,19 @@
+"""`sign-curate`: check a photo set, write reproducible splits, push them to the Hub."""
+
+from __future__ import annotations
+
+from sign_ml.cli import dispatch
+
+COMMANDS = {
+    "check": ("curation.cli.check", "check a photo set: balance, unreadable files, duplicates, leakage"),
+    "split": ("curation.cli.split", "write reproducible stratified (optionally group-aware) splits"),
+    "push": ("curation.cli.push", "push curated splits to the Hugging Face Hub with a dataset card"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("sign-curate", COMMANDS, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The on-disk format of a curated split directory, read by training, evaluation and the app.
+
+    SPLITS/manifest.csv   one row per photo: path (absolute), relpath (to the data root),
+                          label, split ("train" | "validation" | "test"), group, cluster
+    SPLITS/splits.json    class_names (ordered), data_root, ratios, seed, method, counts, ...
+    SPLITS/dataset/       the same as a `datasets.DatasetDict` (save_to_disk)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+MANIFEST_FILE = "manifest.csv"
+SPLITS_FILE = "splits.json"
+DATASET_DIR = "dataset"
+SPLIT_NAMES = ("train", "validation", "test")
+MANIFEST_COLUMNS = ["path", "relpath", "label", "split", "group", "cluster"]
+
+
+def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """(manifest rows, splits.json) of a split directory; paths resolved against data_root if moved."""
+    splits_dir = Path(splits_dir)
+    manifest_path, info_path = splits_dir / MANIFEST_FILE, splits_dir / SPLITS_FILE
+    if not manifest_path.is_file() or not info_path.is_file():
+        raise FileNotFoundError(
+            f"{splits_dir}: not a split directory (needs {MANIFEST_FILE} and {SPLITS_FILE}); "
+            "make one with `sign-curate split DATA --out DIR`"
+        )
+    table = pd.read_csv(manifest_path, dtype={"label": str, "group": str, "cluster": str}, keep_default_na=False)
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    missing = [c for c in ("path", "label", "split") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{manifest_path}: missing column(s) {missing}")
+    unknown = set(table["label"]) - set(info["class_names"])
+    if unknown:
+        raise ValueError(f"{manifest_path}: labels not in splits.json class_names: {sorted(unknown)[:5]}")
+    return table, info
+
+
+def class_names_of(info: dict[str, Any]) -> list[str]:
+    return list(info["class_names"])

@@ -1,0 +1,42 @@
+"""Model factory: torchvision's MobileNetV3-Large with the run's class count."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import nn
+from torchvision.models import MobileNet_V3_Large_Weights, mobilenet_v3_large
+
+log = logging.getLogger(__name__)
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights could not be downloaded or found in torch's hub cache."""
+
+
+def build_model(num_classes: int, width_mult: float = 1.0, dropout: float = 0.2, weights: str = "none") -> nn.Module:
+    """MobileNetV3-Large for `num_classes` classes.
+
+    weights: "none" trains from scratch (the thesis); "imagenet" starts from torchvision's
+    IMAGENET1K_V2 weights (downloaded once into torch's hub cache) with a fresh last layer.
+    """
+    if num_classes < 2:
+        raise ValueError(f"need at least 2 classes, got {num_classes}")
+    if weights == "none":
+        return mobilenet_v3_large(num_classes=num_classes, width_mult=width_mult, dropout=dropout)
+    if weights != "imagenet":
+        raise ValueError(f"weights must be 'none' or 'imagenet', got {weights!r}")
+    pretrained = MobileNet_V3_Large_Weights.IMAGENET1K_V2
+    try:
+        model = mobilenet_v3_large(weights=pretrained, dropout=dropout)
+    except (OSError, RuntimeError) as exc:  # URLError is an OSError; no network here
+        cache = torch.hub.get_dir() + "/checkpoints/" + pretrained.url.rsplit("/", 1)[-1]
+        raise WeightsUnavailableError(
+            f"could not load ImageNet weights ({exc.__class__.__name__}: {exc}). "
+            f"Connect to the internet once, or place the file at {cache}, or use weights='none'."
+        ) from None
+    last = model.classifier[-1]
+    model.classifier[-1] = nn.Linear(last.in_features, num_classes)  # new head for our letters
+    log.info("loaded ImageNet weights %s; new %d-class head", pretrained, num_classes)
+    return model
