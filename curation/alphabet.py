@@ -69,14 +69,20 @@ def order_classes(class_names: list[str]) -> list[str]:
 
 def missing_letters(class_names: list[str]) -> list[str]:
     """Ukrainian letters absent from a Ukrainian class set (empty for any other alphabet)."""
-    present = {ukrainian_letter(n).char for n in class_names if ukrainian_letter(n)}
-    if not present:
+    if not is_ukrainian(class_names):  # A..Z would otherwise match transliterations (H = Г, ...)
         return []
+    present = {ukrainian_letter(n).char for n in class_names}
     return [letter.char for letter in UKRAINIAN_ALPHABET if letter.char not in present]
 
 
-def describe_class(class_name: str) -> str:
-    """A human label: `Й (йот) — motion letter, static start only`, or the name itself."""
+def describe_class(class_name: str, class_names: list[str] | None = None) -> str:
+    """A human label: `Й (йот) — motion letter, static start only`, or the name itself.
+
+    class_names: the model's whole class set; when it is not Ukrainian (ASL's A..Z), no name is
+    read as a transliteration (ASL `B` is not `Б`).
+    """
+    if class_names is not None and not is_ukrainian(class_names):
+        return class_name
     letter = ukrainian_letter(class_name)
     if letter is None:
         return class_name

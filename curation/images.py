@@ -86,15 +86,16 @@ def _decode(source: ImageSource, max_side: int | None, probe: ImageProbe) -> Ima
             probe.format = img.format or ""
             probe.mode = img.mode
             probe.n_frames = getattr(img, "n_frames", 1)
-            orientation = img.getexif().get(_ORIENTATION_TAG, 1)
-            probe.exif_rotated = orientation not in (1, None)
-            w, h = img.size
-            probe.width, probe.height = (h, w) if orientation in (5, 6, 7, 8) else (w, h)  # as displayed
+            probe.width, probe.height = full_w, full_h = w, h = img.size  # as stored; turned below
             if img.format == "JPEG" and max_side is not None:
                 img.draft("RGB", (max_side, max_side))  # DCT-domain downscale: decode 2-8x fewer pixels
                 w, h = img.size
             if w * h > MAX_PIXELS:
                 raise UnreadableImageError(name, f"too large to decode safely ({w}×{h} px > {MAX_PIXELS:,} px)")
+            # after the size guard: PNG's getexif() decodes the whole image to find a trailing eXIf chunk
+            orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+            probe.exif_rotated = orientation not in (1, None)
+            probe.width, probe.height = (full_h, full_w) if orientation in (5, 6, 7, 8) else (full_w, full_h)
             img.load()  # forces the full decode: truncated or corrupt data fails here
     except UnreadableImageError:
         raise

@@ -51,7 +51,7 @@ def to_uint8_array(source: ImageSource, size: int) -> np.ndarray:
     """Decode and resize one photo: uint8 array (size, size, 3), HWC. Raises UnreadableImageError."""
     # decode JPEGs at ≥ 2×size: the DCT draft is cheap and the final resize still antialiases
     image = load_rgb(source, max_side=None) if isinstance(source, Image.Image) else load_rgb(source, max_side=2 * size)
-    return np.asarray(resize_rgb(image, size), dtype=np.uint8)
+    return np.array(resize_rgb(image, size), dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
 
 
 def to_uint8(source: ImageSource, size: int) -> torch.Tensor:

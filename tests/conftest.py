@@ -38,3 +38,90 @@ def make_class_folder(root: Path, counts: dict[str, int], size: tuple[int, int] 
         for i in range(n):
             make_photo(root / name / f"{name}_{i}.png", seed=seed * 100_000 + c * 1000 + i, size=size)
     return root
+
+
+# --- planted problem files for the curation tests (each a few hundred bytes) -----------------------------
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every file below root (hidden ones included): compare before/after to prove nothing changed."""
+    import hashlib
+
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def write_png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that only *claims* width×height (8-bit grey): tests the decompression-bomb guard in ~60 bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    idat = zlib.compress(b"\x00" * 16)  # far fewer bytes than the header claims: never decoded anyway
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def write_truncated_jpeg(path: Path, seed: int = 0) -> Path:
+    """A real JPEG cut off halfway (a copy interrupted, a download that failed)."""
+    make_photo(path, seed=seed, size=(64, 64), fmt="JPEG")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def write_exif_rotated(path: Path, seed: int = 0, size: tuple[int, int] = (48, 36)) -> Path:
+    """A JPEG stored landscape with EXIF orientation 6 (shown rotated 90°, as phones do)."""
+    make_photo(path, seed=seed, size=size, fmt="JPEG")
+    image = Image.open(path)
+    image.load()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.save(path, format="JPEG", exif=exif)
+    return path
+
+
+def write_16bit_png(path: Path, size: tuple[int, int] = (48, 48)) -> Path:
+    ramp = np.linspace(0, 65535, size[0] * size[1], dtype=np.uint16).reshape(size[1], size[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(ramp).save(path)  # mode I;16
+    return path
+
+
+def write_animated_gif(path: Path, frames: int = 3, size: tuple[int, int] = (48, 48)) -> Path:
+    images = [Image.new("RGB", size, (60 * i, 100, 200 - 50 * i)) for i in range(frames)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, loop=0)
+    return path
+
+
+def make_planted_set(root: Path) -> Path:
+    """A Ukrainian-named folder with one of every problem `sign-curate check` must name (see test_cli_check)."""
+    import unicodedata
+
+    make_class_folder(root, {"А": 4, "Б": 3})
+    write_truncated_jpeg(root / "А" / "corrupt.jpg")
+    (root / "А" / "notes.jpg").write_text("not a photo, despite the name")
+    make_photo(root / "А" / "rgba.png", seed=11, mode="RGBA")
+    write_animated_gif(root / "А" / "moving.gif")
+    write_exif_rotated(root / "А" / "rotated.jpg", seed=12)
+    (root / "А" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (root / "А" / "readme.txt").write_text("what these photos are")
+    make_photo(root / "Б" / "tiny.png", seed=13, size=(1, 1))
+    write_png_header(root / "Б" / "huge.png", 20000, 20000)
+    make_photo(root / "Б" / "cmyk.jpg", seed=14, mode="CMYK", fmt="JPEG")
+    write_16bit_png(root / "Б" / "deep.png")
+    (root / "В").mkdir(parents=True)  # an empty class folder
+    make_photo(root / "Г" / "only.png", seed=15)  # a one-photo class
+    nfd = unicodedata.normalize("NFD", "Й")  # as macOS writes it: И + combining breve
+    make_photo(root / nfd / "a.png", seed=16)
+    make_photo(root / nfd / "b.png", seed=17)
+    (root / "labels.csv").write_text("stray file in the data root\n")
+    return root

@@ -1,0 +1,184 @@
+"""`sign-curate split DATA --out DIR`: reproducible stratified (optionally group-aware) splits.
+
+Loads the photos, decodes each once (unreadable files are left out and listed; the hashes
+keep near-duplicates together), assigns every photo to train/validation/test and writes
+SPLITS/manifest.csv, splits.json and dataset/. The photos themselves are only read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import pandas as pd
+
+from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.splitting import (
+    SMALL_CLASS_POLICIES,
+    assign_splits,
+    group_from_pattern,
+    parse_ratios,
+    split_counts,
+    split_method,
+)
+
+log = logging.getLogger(__name__)
+_SHOW = 10  # unreadable files listed on the terminal (all of them go to splits.json)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", help="folder of class folders, a saved dataset, or a Hub dataset id")
+    parser.add_argument(
+        "--out", required=True, help="split directory to write (manifest.csv, splits.json, dataset/)"
+    )
+    parser.add_argument(
+        "--ratios",
+        default="85,10,5",
+        help="train,validation[,test]: 85,10,5 or 0.85,0.1,0.05 or 70/15/15 (default 85,10,5)",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--group-pattern",
+        metavar="REGEX",
+        help=r"regex with one capture group taking the group from each relpath, e.g. '^[^/]+/(\w+?)_'",
+    )
+    group.add_argument(
+        "--group-column",
+        metavar="NAME",
+        help="metadata column (metadata.csv/jsonl in DATA, or a dataset column) naming the group",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same split")
+    parser.add_argument(
+        "--near-dup-threshold",
+        type=int,
+        default=DEFAULT_NEAR_DUP_THRESHOLD,
+        metavar="BITS",
+        help=f"pHash bits (of 64) within which photos count as near-duplicates and stay in one split "
+        f"(default {DEFAULT_NEAR_DUP_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--no-cluster",
+        action="store_true",
+        help="skip the decode pass: near-duplicates may cross splits and unreadable files are not "
+        "excluded (faster)",
+    )
+    parser.add_argument(
+        "--small-classes",
+        choices=SMALL_CLASS_POLICIES,
+        default="error",
+        help="a class with fewer photos than splits: stop with an error (default) or keep it in train",
+    )
+    parser.add_argument("--workers", type=int, default=None, help="decode processes (default: all cores)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from curation.loading import load_table
+    from curation.scan import scan_table
+    from curation.split_io import check_out_dir, write_splits
+
+    ratios = parse_ratios(args.ratios)
+    if not 0 <= args.near_dup_threshold <= 64:
+        raise ValueError(f"--near-dup-threshold must be 0..64 bits, got {args.near_dup_threshold}")
+    loaded = load_table(args.data, group_column=args.group_column)
+    check_out_dir(args.out, loaded.root, args.force)  # fail before the slow scan, not after
+    table = loaded.table.drop(columns=["split"], errors="ignore")  # an existing split layout is re-split
+    if "split" in loaded.table.columns:
+        log.info(
+            "%s already has splits; they are replaced by a new split of all %d photos", args.data, len(table)
+        )
+
+    group_col, group_source = None, None
+    if args.group_pattern:
+        table = table.assign(group=group_from_pattern(table["relpath"], args.group_pattern))
+        group_col, group_source = "group", f"pattern {args.group_pattern}"
+    elif args.group_column:
+        group_col, group_source = "group", f"column {args.group_column}"
+
+    excluded: list[dict[str, str]] = []
+    clusters = None
+    if not args.no_cluster:
+        table = scan_table(table, workers=args.workers, progress=not args.no_progress)
+        bad = table["error"].astype(str) != ""
+        excluded = [
+            {"relpath": r, "error": e}
+            for r, e in zip(table.loc[bad, "relpath"], table.loc[bad, "error"], strict=True)
+        ]
+        table = table[~bad].reset_index(drop=True)
+        if table.empty:
+            raise ValueError(f"{args.data}: none of the {len(excluded)} photos could be decoded")
+        clusters = near_duplicate_clusters(table, args.near_dup_threshold)
+    present = set(table["label"])
+    class_names = [c for c in loaded.class_names if c in present]  # alphabet order, minus emptied classes
+
+    split = assign_splits(
+        table,
+        ratios=ratios,
+        seed=args.seed,
+        group_col=group_col,
+        clusters=clusters,
+        small_classes=args.small_classes,
+    )
+    sizes = clusters.map(clusters.value_counts()) if clusters is not None else None
+    out_table = table.assign(
+        split=split,
+        group=table["group"].fillna("").astype(str) if "group" in table.columns else "",
+        # the manifest names only real clusters (2+ photos); a lone photo's cluster is left empty
+        cluster=clusters.astype(str).where(sizes > 1, "") if clusters is not None else "",
+    )
+    counts = split_counts(out_table, out_table["split"], class_names)
+    train_only = [c for c in class_names if all(counts[s][c] == 0 for s in counts if s != "train")]
+    info = {
+        "data_root": str(loaded.root) if loaded.root is not None else None,
+        "source": loaded.source,
+        "ratios": dict(zip(("train", "validation", "test"), ratios, strict=False)),
+        "seed": args.seed,
+        "method": split_method(table, group_col, clusters),
+        "group_source": group_source,
+        "near_duplicate_threshold": None if args.no_cluster else args.near_dup_threshold,
+        "near_duplicate_clusters": int((clusters.value_counts() > 1).sum()) if clusters is not None else None,
+        "train_only_classes": train_only if args.small_classes == "train" else [],
+        "excluded": excluded,
+        "skipped": len(loaded.skipped),
+    }
+    out = write_splits(out_table, class_names, args.out, info=info, force=args.force)
+    _print_summary(out, counts, class_names, info)
+    return 0
+
+
+def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str], info: dict) -> None:
+    """Per-split totals, what was kept together or left out, and where the files are."""
+    excluded = info["excluded"]
+    frame = pd.DataFrame(counts).reindex(class_names)
+    totals = frame.sum()
+    print(
+        f"{info['method']} split of {int(totals.sum())} photos in {len(class_names)} classes "
+        f"(seed {info['seed']}, ratios {'/'.join(f'{r:g}' for r in info['ratios'].values())})"
+    )
+    for name, total in totals.items():
+        per_class = frame[name]
+        print(
+            f"  {name:<10} {int(total):>7} photos  ({int(per_class.min())}-{int(per_class.max())} per class)"
+        )
+    if info["near_duplicate_clusters"]:
+        print(
+            f"  {info['near_duplicate_clusters']} near-duplicate clusters kept within one split "
+            f"(pHash ≤ {info['near_duplicate_threshold']} bits)"
+        )
+    if info["group_source"]:
+        print(f"  groups from {info['group_source']}: none crosses splits")
+    if info["train_only_classes"]:
+        print(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
+    if excluded:
+        print(f"  {len(excluded)} unreadable file(s) left out of the splits:", file=sys.stderr)
+        for item in excluded[:_SHOW]:
+            print(f"    {item['relpath']}: {item['error']}", file=sys.stderr)
+        if len(excluded) > _SHOW:
+            print(f"    ... and {len(excluded) - _SHOW} more (all listed in splits.json)", file=sys.stderr)
+    print(f"manifest: {out / 'manifest.csv'}")
+    print(f"splits:   {out / 'splits.json'}")
+    print(f"dataset:  {out / 'dataset'}  (datasets.load_from_disk)")

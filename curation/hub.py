@@ -1,0 +1,161 @@
+"""Share a curated split directory on the Hugging Face Hub: the DatasetDict as Parquet plus a dataset card.
+
+Order matters: the card is uploaded first, then `DatasetDict.push_to_hub` writes the Parquet shards and
+merges its own `dataset_info`/`configs` into that README's metadata, keeping our text. The token is never
+read here: huggingface_hub and datasets find it (HF_TOKEN, then the user's login) when they send requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from curation.dataset_card import DEFAULT_DATA_LICENSE, ordered_splits, render_dataset_card
+from curation.manifest import DATASET_DIR, SPLITS_FILE
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
+    from huggingface_hub import HfApi
+
+log = logging.getLogger(__name__)
+
+README_FILE = "README.md"
+DATA_DIR = "data"  # push_to_hub's folder for the default config
+PRIVATE_COLUMNS = ("path",)  # absolute local file paths: never published
+
+
+def load_splits(splits_dir: str | Path) -> tuple[DatasetDict, dict[str, Any]]:
+    """(SPLITS/dataset as a DatasetDict, splits.json)."""
+    import json
+
+    from datasets import load_from_disk
+
+    splits_dir = Path(splits_dir)
+    info_path, data_path = splits_dir / SPLITS_FILE, splits_dir / DATASET_DIR
+    if not info_path.is_file() or not data_path.is_dir():
+        raise FileNotFoundError(
+            f"{splits_dir}: needs {SPLITS_FILE} and {DATASET_DIR}/ (make them with `sign-curate split DATA --out DIR`)"
+        )
+    dataset = load_from_disk(str(data_path))
+    if not hasattr(dataset, "keys"):
+        raise ValueError(f"{data_path}: a single Dataset, expected a DatasetDict with train/validation/test")
+    return dataset, json.loads(info_path.read_text(encoding="utf-8"))
+
+
+def _label_column(dataset: DatasetDict) -> str:
+    first = next(iter(dataset.values()))
+    for name in ("label", "labels", "letter"):
+        if name in first.column_names:
+            return name
+    raise ValueError(f"the dataset has no label column (columns: {first.column_names})")
+
+
+def class_counts(dataset: DatasetDict) -> dict[str, dict[str, int]]:
+    """{split: {class: n}} counted from the data itself (ClassLabel ids mapped to names)."""
+    column = _label_column(dataset)
+    counts: dict[str, dict[str, int]] = {}
+    for split in ordered_splits(dataset):
+        part = dataset[split]
+        feature = part.features[column]
+        names = getattr(feature, "names", None)
+        per: dict[str, int] = {}
+        for value in part[column]:
+            key = names[value] if names is not None else str(value)
+            per[key] = per.get(key, 0) + 1
+        counts[split] = per
+    return counts
+
+
+def public_columns(dataset: DatasetDict) -> DatasetDict:
+    """Without columns that reveal the user's disk (absolute `path`); `relpath` keeps the file names."""
+    private = [c for c in PRIVATE_COLUMNS if c in next(iter(dataset.values())).column_names]
+    return dataset.remove_columns(private) if private else dataset
+
+
+def describe_columns(dataset: DatasetDict) -> dict[str, str]:
+    """{column: feature type} for the card's Fields section."""
+    first = next(iter(dataset.values()))
+    return {name: type(feature).__name__ if not isinstance(feature, dict) else "dict"
+            for name, feature in first.features.items()}  # fmt: skip
+
+
+def dataset_card_text(splits_dir: str | Path, repo_id: str, *, license: str = DEFAULT_DATA_LICENSE,
+                      credits: str | None = None) -> tuple[DatasetDict, str]:  # fmt: skip
+    """(the DatasetDict, its README.md text)."""
+    dataset, info = load_splits(splits_dir)
+    dataset = public_columns(dataset)
+    card = render_dataset_card(repo_id, info, class_counts(dataset), license=license, credits=credits,
+                               columns=describe_columns(dataset))  # fmt: skip
+    return dataset, card
+
+
+def write_dataset_folder(dataset: DatasetDict, card: str, out_dir: str | Path) -> Path:
+    """What push_to_hub would put in the repo: data/<split>-00000-of-00001.parquet (photos embedded) + README.md."""
+    from datasets.table import embed_table_storage
+
+    out_dir = Path(out_dir)
+    (out_dir / DATA_DIR).mkdir(parents=True, exist_ok=True)
+    for split in ordered_splits(dataset):
+        part = dataset[split]
+        fmt = part.format
+        # image columns stored as paths become bytes, as push_to_hub does (embed_external_files=True)
+        part = part.with_format("arrow").map(embed_table_storage, batched=True, keep_in_memory=True)
+        part = part.with_format(**fmt)
+        part.to_parquet(str(out_dir / DATA_DIR / f"{split}-00000-of-00001.parquet"))
+    (out_dir / README_FILE).write_text(card, encoding="utf-8")
+    log.info("dataset folder written to %s", out_dir)
+    return out_dir
+
+
+def _default_push(dataset: DatasetDict, repo_id: str, *, private: bool, token: str | None) -> Any:
+    return dataset.push_to_hub(repo_id, private=private, token=token, commit_message="Upload curated splits")
+
+
+def push_splits(
+    splits_dir: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    license: str = DEFAULT_DATA_LICENSE,
+    credits: str | None = None,
+    dry_run_dir: str | Path | None = None,
+    api: HfApi | None = None,
+    push: Callable[..., Any] | None = None,
+    token: str | None = None,
+) -> str | Path:
+    """Push SPLITS/dataset with a dataset card; `dry_run_dir` writes the repo folder instead.
+
+    api: an HfApi (or stand-in with create_repo/upload_file); push: called as
+    push(dataset, repo_id, private=..., token=...), default DatasetDict.push_to_hub. Both injectable for tests.
+    token: None lets huggingface_hub find it (HF_TOKEN or the login); never logged.
+    Returns the dataset URL, or the folder for a dry run.
+    """
+    if len(repo_id.split("/")) != 2 or not all(repo_id.split("/")):
+        raise ValueError(f"--repo must be USER/NAME, got {repo_id!r}")
+    dataset, card = dataset_card_text(splits_dir, repo_id, license=license, credits=credits)
+    if dry_run_dir is not None:
+        return write_dataset_folder(dataset, card, dry_run_dir)
+    if api is None:
+        from huggingface_hub import HfApi, get_token
+
+        if token is None and not get_token():
+            raise RuntimeError(
+                "no Hugging Face token: run `hf auth login` or set HF_TOKEN (write access needed)"
+            )
+        api = HfApi()
+    api.create_repo(
+        repo_id, repo_type="dataset", private=True if private else None, exist_ok=True, token=token
+    )
+    # the card goes first: push_to_hub then merges dataset_info/configs into it and keeps our text
+    with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-card-") as tmp:
+        path = Path(tmp) / README_FILE
+        path.write_text(card, encoding="utf-8")
+        api.upload_file(path_or_fileobj=str(path), path_in_repo=README_FILE, repo_id=repo_id, repo_type="dataset",
+                        commit_message="Add dataset card", token=token)  # fmt: skip
+    (push or _default_push)(dataset, repo_id, private=private, token=token)
+    url = f"https://huggingface.co/datasets/{repo_id}"
+    log.info("pushed %s to %s", splits_dir, url)
+    return url

@@ -1,0 +1,345 @@
+"""Reproducible stratified splits, optionally group-aware (pure logic: no files).
+
+Determinism across runs and machines: rows are first put in NFC-relpath order, every
+random choice comes from `numpy.random.default_rng` seeded explicitly, and nothing
+iterates over a set or depends on Python's hash randomization.
+
+Two methods:
+- "random" (no groups, no multi-photo clusters): per class, shuffle and cut at integer
+  quotas (largest remainder), so every class is within one photo of the ratios. Each
+  class's shuffle is seeded by (seed, class name), so adding photos to one class leaves
+  the other classes' splits as they were.
+- "group-aware": a unit is a group (signer, session, ...) merged with every near-duplicate
+  cluster it touches; units never cross splits. Units are shuffled, ordered largest
+  first (the hard ones placed while there is room) and each goes to the split where it
+  most reduces the squared relative shortfall against per-class quotas. This handles
+  units that hold many classes (a signer shows every letter), keeps 85/10/5 proportions
+  (sklearn's StratifiedGroupKFold only makes k equal folds), and is exact when units are
+  single photos. The price: with few, large groups the proportions are only approximate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+log = logging.getLogger(__name__)
+
+SPLIT_NAMES = ("train", "validation", "test")
+DEFAULT_RATIOS = (0.85, 0.10, 0.05)  # the thesis split
+SMALL_CLASS_POLICIES = ("error", "train")
+
+
+class SplitError(ValueError):
+    """The photos cannot be split as asked (e.g. a class too small for every split)."""
+
+
+# ---------------------------------------------------------------- ratios
+
+
+def validate_ratios(ratios: Sequence[float]) -> tuple[float, ...]:
+    """2 parts (train, validation) or 3 (train, validation, test), each > 0, summing to 1."""
+    ratios = tuple(float(r) for r in ratios)
+    if len(ratios) not in (2, 3):
+        raise SplitError(
+            f"ratios need 2 parts (train, validation) or 3 (train, validation, test), got {len(ratios)}"
+        )
+    if any(not np.isfinite(r) or r <= 0 for r in ratios):
+        raise SplitError(f"every ratio must be > 0, got {ratios}")
+    if abs(sum(ratios) - 1.0) > 1e-6:
+        raise SplitError(f"ratios must sum to 1 (or 100), got {ratios} (sum {sum(ratios):g})")
+    return ratios
+
+
+def parse_ratios(text: str) -> tuple[float, ...]:
+    """Ratios as text -> fractions summing to 1: "85,10,5", "0.85,0.1,0.05", "70/15/15" (or ":" or spaces)."""
+    parts = [p for p in re.split(r"[,/:;\s]+", text.strip()) if p]
+    try:
+        values = [float(p.rstrip("%")) for p in parts]
+    except ValueError:
+        raise SplitError(
+            f"cannot read ratios {text!r}: use e.g. 85,10,5 or 0.85,0.1,0.05 or 70/15/15"
+        ) from None
+    total = sum(values)
+    if abs(total - 100) < 1e-6:
+        values = [v / 100 for v in values]
+    elif abs(total - 1) > 1e-6:
+        raise SplitError(f"ratios {text!r} sum to {total:g}; they must sum to 100 (percent) or 1 (fractions)")
+    return validate_ratios(values)
+
+
+def split_names(ratios: Sequence[float]) -> tuple[str, ...]:
+    return SPLIT_NAMES[: len(ratios)]
+
+
+# ---------------------------------------------------------------- groups from file names
+
+
+def group_from_pattern(relpaths: pd.Series | Sequence[str], pattern: str) -> pd.Series:
+    """Group per file from a regex searched in its relpath ('/' separators, e.g. "A/anna_03.jpg").
+
+    The regex has one capture group, or a named group `group`, e.g. r"^[^/]+/(\\w+?)_" takes
+    "anna" from "A/anna_03.jpg". Files it does not match raise a ValueError naming a few.
+    """
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"--group-pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    if "group" not in regex.groupindex and regex.groups != 1:
+        raise ValueError(
+            f"--group-pattern {pattern!r} needs exactly one capture group (or a named group `group`), "
+            f"it has {regex.groups}"
+        )
+    key = "group" if "group" in regex.groupindex else 1
+    series = relpaths if isinstance(relpaths, pd.Series) else pd.Series(list(relpaths))
+    groups, unmatched = [], []
+    for relpath in series.astype(str).tolist():
+        match = regex.search(relpath)
+        value = match.group(key) if match else None
+        if not value:
+            unmatched.append(relpath)
+        groups.append(value or "")
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (f" (+{len(unmatched) - 5} more)" if len(unmatched) > 5 else "")
+        raise ValueError(
+            f"--group-pattern {pattern!r} gives no group for {len(unmatched)} of {len(series)} files: {shown}"
+        )
+    return pd.Series(groups, index=series.index, name="group")
+
+
+# ---------------------------------------------------------------- units
+
+
+def nfc_order(table: pd.DataFrame) -> np.ndarray:
+    """Row positions sorted by NFC relpath (else path): the same on every machine."""
+    column = "relpath" if "relpath" in table.columns else "path"
+    keys = [unicodedata.normalize("NFC", str(v)) for v in table[column].tolist()]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+
+def split_units(
+    table: pd.DataFrame, group_col: str | None = None, clusters: pd.Series | None = None
+) -> np.ndarray:
+    """Unit id per row position: rows sharing a non-empty group or a cluster id are one unit.
+
+    Ids are numbered by each unit's first photo in NFC-relpath order (deterministic).
+    """
+    n = len(table)
+    order = nfc_order(table)
+    src, dst = [np.arange(n)], [np.arange(n)]
+    keys = []
+    if group_col is not None:
+        if group_col not in table.columns:
+            raise SplitError(
+                f"no column {group_col!r} to group by (columns: {', '.join(map(str, table.columns))})"
+            )
+        groups = table[group_col].fillna("").astype(str).to_numpy()
+        keys.append(np.where(groups == "", None, groups))
+    if clusters is not None:
+        if len(clusters) != n:
+            raise SplitError(f"clusters has {len(clusters)} entries for {n} rows")
+        ids = pd.Series(clusters).fillna("").astype(str).to_numpy()  # positional: one id per table row
+        keys.append(np.where(ids == "", None, ids))
+    for key in keys:
+        present = np.array([k is not None for k in key], dtype=bool)
+        codes = pd.factorize(pd.Series(key[present], dtype=object))[0]
+        rows = np.flatnonzero(present)
+        # join each row to the first row holding the same key: one edge per row, not all pairs
+        first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
+        src.append(rows)
+        dst.append(first)
+    src_all, dst_all = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(src_all), dtype=np.int8), (src_all, dst_all)), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    units = np.empty(n, dtype=np.int64)
+    units[order] = pd.factorize(labels[order])[0]
+    return units
+
+
+def split_method(table: pd.DataFrame, group_col: str | None = None, clusters: pd.Series | None = None) -> str:
+    """The method `assign_splits` uses: group-aware when some unit holds 2+ photos, else random (stratified)."""
+    if not len(table):
+        return "random"
+    units = split_units(table, group_col, clusters)
+    return "group-aware" if len(np.unique(units)) < len(table) else "random"
+
+
+# ---------------------------------------------------------------- quotas
+
+
+def class_quotas(n: int, ratios: Sequence[float], rng: np.random.Generator | None = None) -> np.ndarray:
+    """Integer photos per split for a class of n: largest remainder, then at least 1 per split.
+
+    Ties in the remainder (3.75 / 3.75 for validation and test) go to a random split when
+    `rng` is given, so over many classes no split is favoured; else to the earlier split.
+    When n >= number of splits every split gets at least one, taken from the largest.
+    """
+    ratios = np.asarray(ratios, dtype=float)
+    exact = ratios * n
+    quota = np.floor(exact + 1e-9).astype(np.int64)
+    remainder = np.round(exact - quota, 9)  # rounded so float noise does not break ties
+    tiebreak = rng.random(len(ratios)) if rng is not None else np.arange(len(ratios), dtype=float)
+    for k in np.lexsort((tiebreak, -remainder))[: n - int(quota.sum())]:
+        quota[k] += 1
+    if n >= len(ratios):
+        for k in range(len(ratios)):
+            if quota[k] == 0:
+                quota[int(np.argmax(quota))] -= 1
+                quota[k] = 1
+    return quota
+
+
+def _describe_small(name: str, size: int, units: int) -> str:
+    """'Ї' (2 photos), or 'B' (30 photos in 2 groups/clusters) when grouping is what makes it small."""
+    text = f"{name!r} ({size} photo{'s' if size != 1 else ''}"
+    if units < size:
+        text += f" in {units} {'groups/clusters' if units != 1 else 'group/cluster'}"
+    return text + ")"
+
+
+def _seed_for(seed: int, label: str) -> np.random.Generator:
+    """A generator for one class: independent of the other classes, the same on every machine."""
+    digest = int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little")
+    return np.random.default_rng([seed, digest])
+
+
+# ---------------------------------------------------------------- assignment
+
+
+def assign_splits(
+    table: pd.DataFrame,
+    *,
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    seed: int = 0,
+    group_col: str | None = None,
+    clusters: pd.Series | None = None,
+    small_classes: str = "error",
+) -> pd.Series:
+    """Split name ("train" | "validation" | "test") per row of `table` (needs `label`, `relpath` or `path`).
+
+    ratios: 2 or 3 fractions summing to 1, in the order train, validation[, test].
+    group_col: column whose non-empty values must stay in one split (signer, session, source).
+    clusters: near-duplicate cluster id per row, in table order (`near_duplicate_clusters`); each
+        cluster stays in one split (empty ids are singletons).
+    small_classes: a class with fewer photos (units) than splits cannot be in every split:
+        "error" raises SplitError naming the classes; "train" puts them all in train and warns.
+    """
+    ratios = validate_ratios(ratios)
+    if small_classes not in SMALL_CLASS_POLICIES:
+        raise ValueError(f"small_classes must be one of {SMALL_CLASS_POLICIES}, got {small_classes!r}")
+    names = split_names(ratios)
+    n = len(table)
+    if n == 0:
+        raise SplitError("no photos to split")
+    labels = table["label"].astype(str).to_numpy()
+    units = split_units(table, group_col, clusters)
+
+    # a class needs photos in as many distinct units as there are splits
+    per_class = (
+        pd.DataFrame({"label": labels, "unit": units}).groupby("label")["unit"].agg(["size", "nunique"])
+    )
+    small = per_class[per_class["nunique"] < len(names)].sort_index()
+    train_only: set[str] = set()
+    if len(small):
+        listed = ", ".join(
+            _describe_small(name, row["size"], row["nunique"]) for name, row in small.iterrows()
+        )
+        if small_classes == "error":
+            raise SplitError(
+                f"{len(small)} class(es) too small to put at least one photo in each of {len(names)} splits: "
+                f"{listed}. Add photos, merge or drop these classes, use 2 ratios, "
+                "or pass --small-classes train to keep them in train only"
+            )
+        log.warning("classes kept in train only (too small for %d splits): %s", len(names), listed)
+        train_only = set(small.index)
+
+    out = np.empty(n, dtype=object)
+    if len(np.unique(units)) == n:
+        _assign_random(out, labels, table, ratios, names, seed, train_only)
+    else:
+        _assign_grouped(out, labels, units, ratios, names, seed, train_only)
+    return pd.Series(out, index=table.index, name="split")
+
+
+def _assign_random(out, labels, table, ratios, names, seed, train_only) -> None:
+    """Per class: seeded shuffle of the rows in NFC-relpath order, cut at the integer quotas."""
+    order = nfc_order(table)
+    ordered_labels = labels[order]
+    for label in sorted(set(labels.tolist())):
+        rows = order[ordered_labels == label]
+        if label in train_only:
+            out[rows] = names[0]
+            continue
+        rng = _seed_for(seed, label)
+        rows = rows[rng.permutation(len(rows))]
+        bounds = np.cumsum(class_quotas(len(rows), ratios, rng))[:-1]
+        for name, part in zip(names, np.split(rows, bounds), strict=True):
+            out[part] = name
+
+
+def _assign_grouped(out, labels, units, ratios, names, seed, train_only) -> None:
+    """Greedy: units largest first (seeded order among equals) to the split most short of them."""
+    classes = sorted(set(labels.tolist()))
+    class_idx = pd.Series(range(len(classes)), index=classes)[labels].to_numpy()
+    n_units, n_classes, n_splits = int(units.max()) + 1, len(classes), len(names)
+    counts = np.zeros((n_units, n_classes), dtype=np.int64)  # photos of each class in each unit
+    np.add.at(counts, (units, class_idx), 1)
+    totals = counts.sum(axis=0)
+    quotas = [class_quotas(int(t), ratios, _seed_for(seed, c)) for t, c in zip(totals, classes, strict=True)]
+    target = np.stack(quotas, axis=1).astype(float)  # (splits, classes)
+    for c, name in enumerate(classes):
+        if name in train_only:
+            target[:, c] = 0
+            target[0, c] = totals[c]
+    weight = 1.0 / np.maximum(target, 1.0)  # relative shortfall: one photo short of 1 weighs like 10 of 10
+    filled = np.zeros((n_splits, n_classes))
+
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(n_units)
+    sizes = counts.sum(axis=1)
+    order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
+    unit_split = np.zeros(n_units, dtype=np.int64)
+    train_only_idx = [classes.index(c) for c in sorted(train_only)]
+    for u in order:
+        v = counts[u]
+        nz = np.flatnonzero(v)
+        if train_only_idx and np.isin(nz, train_only_idx).any():
+            best = 0  # a unit holding a train-only class stays in train
+        else:
+            # change in sum_s,c w·(filled - target)² if the unit joins split s
+            gap = filled[:, nz] - target[:, nz]
+            delta = (weight[:, nz] * (2 * gap * v[nz] + v[nz] ** 2)).sum(axis=1)
+            best = int(np.argmin(delta))  # ties go to the earlier split
+        unit_split[u] = best
+        filled[best] += v
+    out[:] = np.asarray(names, dtype=object)[unit_split[units]]
+    missing = [
+        f"{classes[c]!r} not in {names[s]}"
+        for c in range(n_classes)
+        for s in range(n_splits)
+        if filled[s, c] == 0 and target[s, c] > 0
+    ]
+    if missing:
+        log.warning(
+            "group-aware split could not reach every split for %d class/split pair(s) (groups too large): %s",
+            len(missing),
+            "; ".join(missing[:10]),
+        )
+
+
+def split_counts(
+    table: pd.DataFrame, split: pd.Series, class_names: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """{split: {class: photos}} in split order then class order, zeros included (JSON-ready)."""
+    frame = pd.DataFrame({"split": split.to_numpy(), "label": table["label"].astype(str).to_numpy()})
+    present = [s for s in SPLIT_NAMES if s in set(frame["split"])]
+    counts = frame.groupby(["split", "label"]).size()
+    return {s: {c: int(counts.get((s, c), 0)) for c in class_names} for s in present}
