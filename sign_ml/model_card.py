@@ -1,0 +1,371 @@
+"""The model card of a published run, built from the run's own files (pure: no I/O).
+
+`render_model_card(CardInputs(...))` returns the README.md text: YAML metadata the Hub reads
+(library, pipeline, licence, tags, datasets, metrics, a model-index whose dataset names the
+split protocol) and the sections a user needs to judge the model. Every number comes from
+the inputs (config.json, eval/<split>/metrics.json, metrics.csv); nothing is typed in by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCardData
+
+from curation.alphabet import describe_class, is_ukrainian, missing_letters, ukrainian_letter
+from curation.dataset_card import protocol, ratios_text, split_method
+from sign_ml.artifacts import ModelMeta
+
+# The Hub has no library entry for plain torchvision models; "pytorch" is what it shows for
+# framework-only repos, and our own package name goes in the tags.
+LIBRARY_NAME = "pytorch"
+BASE_TAGS = ["ukrsl-dactyl", "sign-language", "fingerspelling", "image-classification", "mobilenet_v3"]
+DEFAULT_LICENSE = "mit"
+# runtime settings that do not change what the model learns: left out of the hyperparameter table
+_RUNTIME_KEYS = {"device", "num_workers", "cache", "out_dir", "compile", "channels_last", "extra"}
+_PRECISION = 4  # decimals for metrics in tables (the YAML carries the exact values)
+
+
+@dataclass(frozen=True)
+class CardInputs:
+    """Everything the card says, read from the run by the caller (sign_ml.hub)."""
+
+    repo_id: str  # "USER/NAME" (used in the title, model-index and the how-to-use lines)
+    meta: ModelMeta  # config.json: class names, preprocessing, train config, data info
+    evaluation: Mapping[str, Any]  # eval/<split>/metrics.json
+    history: Sequence[Mapping[str, Any]] = ()  # metrics.csv rows (per epoch), may be empty
+    license: str = DEFAULT_LICENSE
+    dataset_id: str | None = None  # Hub dataset id of the training data, if published
+    credits: str | None = None  # data authors and licence; overrides the run's data info
+    confusion_image: str | None = "confusion_matrix.png"  # path inside the repo, None = not shipped
+    curves_image: str | None = "curves.png"
+    metrics_path: str = "eval/test/metrics.json"  # where the repo keeps the evaluation file
+    extra_tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------- facts derived from the run
+
+
+def fmt(value: float) -> str:
+    """The one number format used in the card's tables."""
+    return f"{float(value):.{_PRECISION}f}"
+
+
+def is_latin_letters(class_names: Sequence[str]) -> bool:
+    return bool(class_names) and all(len(c) == 1 and "A" <= c.upper() <= "Z" for c in class_names)
+
+
+def class_set_kind(class_names: Sequence[str]) -> str:
+    """'ukrsl' (Ukrainian letters), 'latin' (A..Z, e.g. the ASL sample) or 'other'."""
+    if is_ukrainian(list(class_names)):
+        return "ukrsl"
+    return "latin" if is_latin_letters(class_names) else "other"
+
+
+def split_class_counts(data: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """{split: {class: n}} from the data info's counts (either that shape or {class: n})."""
+    counts = data.get("counts") or data.get("class_counts") or {}
+    if not isinstance(counts, Mapping) or not counts:
+        return {}
+    if all(isinstance(v, Mapping) for v in counts.values()):
+        return {str(s): {str(c): int(n) for c, n in per.items()} for s, per in counts.items()}
+    if all(isinstance(v, int | float) for v in counts.values()):
+        return {"all": {str(c): int(n) for c, n in counts.items()}}
+    return {}
+
+
+def eval_results(inputs: CardInputs) -> list[EvalResult]:
+    """The model-index entries: accuracy and macro F1 on the evaluated split, protocol in the name."""
+    ev, data = inputs.evaluation, inputs.meta.data
+    split = str(ev.get("split", "test"))
+    dataset_name = f"{_data_title(inputs)}, {protocol(data)}"
+    common = dict(
+        task_type="image-classification",
+        task_name="Fingerspelling letter classification",
+        dataset_type=inputs.dataset_id or "imagefolder",
+        dataset_name=dataset_name,
+        dataset_split=split,
+        dataset_args={k: v for k, v in (("split_method", split_method(data)), ("ratios", ratios_text(data)),
+                                         ("seed", data.get("seed"))) if v not in (None, "")},
+    )  # fmt: skip
+    results = [
+        EvalResult(
+            metric_type="accuracy",
+            metric_name=f"{split} accuracy",
+            metric_value=float(ev["accuracy"]),
+            **common,
+        )
+    ]
+    if ev.get("macro_f1") is not None:
+        results.append(
+            EvalResult(
+                metric_type="f1",
+                metric_name=f"{split} macro F1",
+                metric_value=float(ev["macro_f1"]),
+                metric_args={"average": "macro"},
+                **common,
+            )  # fmt: skip
+        )
+    return results
+
+
+def card_metadata(inputs: CardInputs) -> ModelCardData:
+    """The YAML header as huggingface_hub's ModelCardData."""
+    kind = class_set_kind(inputs.meta.class_names)
+    tags = (
+        list(BASE_TAGS) + (["ukrainian-sign-language"] if kind == "ukrsl" else []) + list(inputs.extra_tags)
+    )
+    return ModelCardData(
+        model_name=inputs.repo_id.split("/")[-1],
+        library_name=LIBRARY_NAME,
+        pipeline_tag="image-classification",
+        license=inputs.license,
+        language=["ukl"] if kind == "ukrsl" else None,  # ISO 639-3: Ukrainian Sign Language
+        tags=tags,
+        datasets=[inputs.dataset_id] if inputs.dataset_id else None,
+        metrics=["accuracy", "f1"],
+        eval_results=eval_results(inputs),
+    )
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _data_title(inputs: CardInputs) -> str:
+    kind = class_set_kind(inputs.meta.class_names)
+    return {"ukrsl": "UkrSL fingerspelling photos", "latin": "Fingerspelling photos (Latin letters)"}.get(
+        kind, "Hand-sign photos"
+    )
+
+
+def _title_and_summary(inputs: CardInputs) -> list[str]:
+    meta, ev = inputs.meta, inputs.evaluation
+    k, kind = len(meta.class_names), class_set_kind(meta.class_names)
+    split = ev.get("split", "test")
+    arch = f"MobileNetV3-Large (torchvision, width ×{meta.width_mult:g}), {meta.preprocessing.size}×{meta.preprocessing.size} RGB input"
+    if kind == "ukrsl":
+        title = f"# {inputs.repo_id}: Ukrainian Sign Language fingerspelling (дактилеми) from a photo"
+        what = f"Recognizes which of {k} letters of the Ukrainian manual alphabet a single photo of a hand shows."
+    elif kind == "latin":
+        title = f"# {inputs.repo_id}: ASL fingerspelling demo model ({k} Latin letters)"
+        what = (f"An **ASL demo model, not a UkrSL model**: its {k} classes are Latin letters, so it cannot read "
+                "Ukrainian fingerspelling. It exists to exercise the ukrsl-dactyl pipeline end to end.")  # fmt: skip
+    else:
+        title = f"# {inputs.repo_id}: hand-sign photo classifier ({k} classes)"
+        what = f"Classifies a photo into {k} classes. The classes are not the Ukrainian alphabet: **this is not a UkrSL model**."
+    return [
+        title, "",
+        what, "",
+        f"- Architecture: {arch}.",
+        f"- {split.capitalize()} accuracy **{fmt(ev['accuracy'])}**, macro F1 **{fmt(ev['macro_f1'])}** "
+        f"on {int(ev['n'])} photos ({protocol(meta.data)}).",
+        "- Trained and published with the `ukrsl-dactyl` package (`sign-ml train`, `sign-ml push`).", "",
+    ]  # fmt: skip
+
+
+def _intended_use(inputs: CardInputs) -> list[str]:
+    return [
+        "## Intended use", "",
+        "- Recognizing a **single fingerspelled letter** in a photo of one hand, e.g. for practice apps "
+        "and teaching aids, with a human in the loop.",
+        "- Not for reading continuous signing, whole signs, or words; not for decisions about people; not a "
+        "substitute for an interpreter.", "",
+    ]  # fmt: skip
+
+
+def _alphabet(inputs: CardInputs) -> list[str]:
+    names = list(inputs.meta.class_names)
+    lines = ["## Alphabet", ""]
+    kind = class_set_kind(names)
+    if kind != "ukrsl":
+        lines += [
+            f"{len(names)} classes, in model output order: " + ", ".join(f"`{n}`" for n in names) + ".",
+            "",
+        ]
+        lines += ["These are not Ukrainian letters, so no UkrSL motion-letter information applies.", ""]
+        return lines
+    motion = [n for n in names if ukrainian_letter(n).motion]
+    lines += [f"{len(names)} classes, in model output order: " + " ".join(names) + ".", ""]
+    if motion:
+        lines += [
+            "**Motion letters** (" + ", ".join(describe_class(n).split(" —")[0] for n in motion) + "): these are "
+            "signed with a movement; a photo shows only the static start, so the model sees the start handshape "
+            "and may confuse them with the static letter they start from.", "",
+        ]  # fmt: skip
+    missing = missing_letters(names)
+    if missing:
+        lines += [f"Letters of the alphabet **not covered** by this model: {' '.join(missing)}.", ""]
+    return lines
+
+
+def _training_data(inputs: CardInputs) -> list[str]:
+    data, names = inputs.meta.data, list(inputs.meta.class_names)
+    lines = ["## Training data", ""]
+    if inputs.dataset_id:
+        lines += [f"- Dataset: [{inputs.dataset_id}](https://huggingface.co/datasets/{inputs.dataset_id})."]
+    if data.get("source"):
+        lines += [f"- Source: {data['source']}."]
+    lines += [f"- Split: {protocol(data)}."]
+    if split_method(data) == "group-aware":
+        group = data.get("group_by") or data.get("group") or "signer/session group"
+        lines += [f"  No {group} appears in more than one split, so test photos come from unseen groups."]
+    elif split_method(data) == "random":
+        lines += ["  Photos were split at random (stratified by class): the same signers and sessions can appear "
+                  "in training and test, so test accuracy overstates accuracy on new signers."]  # fmt: skip
+    lines += [_duplicates_line(data), ""]
+    counts = split_class_counts(data)
+    if counts:
+        splits = [s for s in ("train", "validation", "test", "all") if s in counts] + sorted(
+            s for s in counts if s not in ("train", "validation", "test", "all")
+        )
+        lines += ["Photos per class and split:", "", "| class | " + " | ".join(splits) + " |",
+                  "|---|" + "---:|" * len(splits)]  # fmt: skip
+        for name in names:
+            lines.append(f"| {name} | " + " | ".join(str(counts[s].get(name, 0)) for s in splits) + " |")
+        lines.append("| **total** | " + " | ".join(str(sum(counts[s].values())) for s in splits) + " |")
+        lines.append("")
+    else:
+        lines += ["Class counts were not recorded in the run's data info.", ""]
+    return lines
+
+
+def _duplicates_line(data: Mapping[str, Any]) -> str:
+    dup = data.get("duplicates")
+    threshold = data.get("near_duplicate_threshold", data.get("phash_threshold"))
+    if dup is None:
+        return "- Duplicates: not recorded in the run's data info."
+    if isinstance(dup, Mapping):
+        found = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dup.items())
+    else:
+        found = f"{dup} photos"
+    text = f"- Duplicates found during curation: {found}"
+    if threshold is not None:
+        text += f" (near-duplicate threshold: perceptual-hash distance ≤ {threshold})"
+    return text + "."
+
+
+def _hyperparameters(inputs: CardInputs) -> list[str]:
+    cfg = inputs.meta.train_config
+    prep = inputs.meta.preprocessing
+    lines = ["## Training procedure", ""]
+    if cfg:
+        lines += ["| hyperparameter | value |", "|---|---|"]
+        lines += [f"| {k} | `{v}` |" for k, v in cfg.items() if k not in _RUNTIME_KEYS]
+        lines.append("")
+    else:
+        lines += ["The training configuration was not recorded in config.json.", ""]
+    lines += [
+        f"Preprocessing (the same at training time, evaluation and in the app): whole photo resized "
+        f"({prep.resize}) to {prep.size}×{prep.size}, scaled to 0..1, normalized with mean {list(prep.mean)} "
+        f"and std {list(prep.std)}.", "",
+    ]  # fmt: skip
+    history = list(inputs.history)
+    if history:
+        best = max(history, key=lambda r: float(r.get("val_acc", float("-inf"))))
+        lines += [f"Trained for {len(history)} epochs; best validation accuracy {fmt(best['val_acc'])} "
+                  f"at epoch {int(best['epoch'])}."]  # fmt: skip
+        if inputs.curves_image:
+            lines += ["", f"![Training curves]({inputs.curves_image})"]
+        lines.append("")
+    return lines
+
+
+def _evaluation(inputs: CardInputs) -> list[str]:
+    ev = inputs.evaluation
+    split = ev.get("split", "test")
+    lines = [
+        "## Evaluation", "",
+        f"On the **{split}** split ({int(ev['n'])} photos; {protocol(inputs.meta.data)}); "
+        f"the full numbers are in [`{inputs.metrics_path}`]({inputs.metrics_path}).", "",
+        "| metric | value |", "|---|---:|",
+        f"| accuracy | {fmt(ev['accuracy'])} |",
+        f"| macro F1 | {fmt(ev['macro_f1'])} |",
+    ]  # fmt: skip
+    if ev.get("ece") is not None:
+        lines.append(f"| expected calibration error | {fmt(ev['ece'])} |")
+    lines += [
+        "",
+        "Per class:",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    ukrsl = class_set_kind(inputs.meta.class_names) == "ukrsl"
+    for row in ev.get("per_class", []):
+        # describe_class also reads transliterations ("B" → Б): only for a Ukrainian class set
+        label = describe_class(row["class"]) if ukrsl else row["class"]
+        lines.append(f"| {label} | {fmt(row['precision'])} | {fmt(row['recall'])} | "
+                     f"{fmt(row['f1'])} | {int(row['support'])} |")  # fmt: skip
+    lines.append("")
+    confused = [c for c in ev.get("most_confused", []) if int(c[2]) > 0][:5]
+    if confused:
+        lines += ["Most confused (actual → predicted: count): "
+                  + "; ".join(f"{a} → {p}: {int(n)}" for a, p, n in confused) + ".", ""]  # fmt: skip
+    if inputs.confusion_image:
+        lines += [f"![Confusion matrix on the {split} split]({inputs.confusion_image})", ""]
+    return lines
+
+
+def _limitations(inputs: CardInputs) -> list[str]:
+    lines = [
+        "## Limitations", "",
+        "- **Signer independence**: " + (
+            "test photos come from groups unseen in training, but the number of signers is small; expect lower "
+            "accuracy on new people, hands and cameras."
+            if split_method(inputs.meta.data) == "group-aware"
+            else "the split was not group-aware, so the same people may appear in training and test; accuracy on "
+            "new signers is likely lower than reported."
+        ),
+        "- **Mirrored hands**: trained without horizontal flips; a left-handed signer or a mirrored selfie "
+        "camera shows the other hand, which can read as a different letter or fail.",
+        "- **Lighting and backgrounds**: photos with dim or coloured light, busy backgrounds, or the hand small in "
+        "the frame are harder; crop to the hand when possible.",
+        "- **One photo, one letter**: motion letters are judged by their starting handshape only.",
+        "- The model always answers with one of its classes, even for photos with no hand; check the probability.",
+        "",
+    ]  # fmt: skip
+    return lines
+
+
+def _how_to_use(inputs: CardInputs) -> list[str]:
+    return [
+        "## How to use", "",
+        "With the `ukrsl-dactyl` package installed:", "",
+        "```python",
+        "from sign_ml.predict import Predictor",
+        f'Predictor.from_pretrained("{inputs.repo_id}").predict("photo.jpg")',
+        "```", "",
+        "`config.json` holds the class names (in output order) and the preprocessing; `model.safetensors` the "
+        "weights of torchvision's `mobilenet_v3_large`.", "",
+    ]  # fmt: skip
+
+
+def _credits(inputs: CardInputs) -> list[str]:
+    data = inputs.meta.data
+    lines = ["## Credits", ""]
+    text = inputs.credits or data.get("credits")
+    authors, lic = data.get("authors"), data.get("license") or data.get("data_license")
+    if text:
+        lines.append(str(text))
+    if authors:
+        lines.append(
+            f"- Data authors: {', '.join(authors) if isinstance(authors, list | tuple) else authors}."
+        )
+    if lic:
+        lines.append(f"- Data licence: {lic}.")
+    if not (text or authors or lic):
+        lines.append("The training data's authors and licence were not recorded with this run "
+                     "(pass them with `sign-ml push --credits`).")  # fmt: skip
+    lines += ["", f"The model weights are released under the `{inputs.license}` licence.", ""]
+    return lines
+
+
+def render_model_card(inputs: CardInputs) -> str:
+    """README.md text: YAML metadata, then the sections."""
+    body: list[str] = []
+    for section in (_title_and_summary, _intended_use, _alphabet, _training_data, _hyperparameters,
+                    _evaluation, _limitations, _how_to_use, _credits):  # fmt: skip
+        body += section(inputs)
+    return "---\n" + card_metadata(inputs).to_yaml() + "\n---\n\n" + "\n".join(body).rstrip() + "\n"
