@@ -68,10 +68,11 @@ def normalize(batch_uint8: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
 
 def normalize_numpy(batch_hwc_uint8: np.ndarray, prep: Preprocessing) -> np.ndarray:
     """uint8 (B, H, W, 3) → float32 (B, 3, H, W) normalised: the ONNX Runtime input, no torch needed."""
-    mean = np.asarray(prep.mean, dtype=np.float32) * 255.0
-    scale = 1.0 / (np.asarray(prep.std, dtype=np.float32) * 255.0)
-    out = (batch_hwc_uint8.astype(np.float32) - mean) * scale
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    # transpose the uint8 first and work in place: 4x less memory traffic than float temporaries
+    out = np.ascontiguousarray(batch_hwc_uint8.transpose(0, 3, 1, 2)).astype(np.float32)
+    out -= (np.asarray(prep.mean, dtype=np.float32) * 255.0).reshape(1, 3, 1, 1)
+    out *= (1.0 / (np.asarray(prep.std, dtype=np.float32) * 255.0)).reshape(1, 3, 1, 1)
+    return out
 
 
 def eval_tensor(source: ImageSource, prep: Preprocessing) -> torch.Tensor:

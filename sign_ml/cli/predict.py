@@ -1,0 +1,77 @@
+"""`sign-ml predict RUN IMAGE...`: the top-k letters for each photo; folders are expanded to their photos.
+
+Text output: `path<TAB>label prob, label prob, ...` per file on stdout, `path<TAB>error: reason` on stderr.
+--json: one object per line on stdout, {"file", "top": [{"label", "prob"}] | null, "error": str | null}.
+Exit status: 0 all files predicted, 1 some file failed, 2 the command could not run (e.g. no model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run/model directory, or a Hugging Face Hub model id (user/name)")
+    parser.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="photos, or folders (searched recursively)"
+    )
+    parser.add_argument("--top-k", type=int, default=5, help="labels per photo (default 5)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                        help="auto (default): ONNX Runtime, falling back to torch")  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
+    parser.add_argument("--batch-size", type=int, default=32, help="photos per forward pass (default 32)")
+    parser.add_argument("--revision", default=None, help="Hub branch, tag or commit (Hub ids only)")
+
+
+def expand_inputs(items: list[str]) -> list[str]:
+    """Files as given; folders replaced by their image files (recursive, sorted)."""
+    from curation.images import is_image_file
+
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and is_image_file(p))
+            if not found:
+                print(f"{item}: folder holds no image files", file=sys.stderr)
+            out.extend(found)
+        else:
+            out.append(item)  # a missing file is reported per file, like an unreadable one
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from sign_ml.predict import Predictor
+
+    if args.top_k < 1:
+        raise ValueError("--top-k must be ≥ 1")
+    files = expand_inputs(args.images)
+    if not files:
+        raise ValueError("no image files to predict")
+    predictor = Predictor.from_pretrained(
+        args.run, backend=args.backend, device=args.device, revision=args.revision
+    )
+    failed = 0
+    for result in predictor.iter_predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
+        failed += not result.ok
+        if args.json:
+            top = (
+                None
+                if result.top is None
+                else [{"label": label, "prob": round(p, 6)} for label, p in result.top]
+            )
+            print(
+                json.dumps({"file": result.source, "top": top, "error": result.error}, ensure_ascii=False),
+                flush=True,
+            )
+        elif result.ok:
+            print(f"{result.source}\t" + ", ".join(f"{label} {p:.4f}" for label, p in result.top), flush=True)
+        else:
+            print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
+    if failed:
+        print(f"{failed} of {len(files)} file(s) could not be read", file=sys.stderr)
+    return 1 if failed else 0
