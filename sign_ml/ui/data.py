@@ -1,0 +1,276 @@
+"""What the app loads: the model (with its evaluation outputs) and the data behind `--data`.
+
+The I/O layer of the app: everything here reads files, nothing here draws. Loading never raises
+to the UI: a missing model or an unreadable data folder becomes a message the tab shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PIL import Image
+
+from curation.images import UnreadableImageError, is_image_file, load_rgb
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_MODEL = REPO_ROOT / "models" / "demo"  # the embedded demo model (shipped by the demo-model issue)
+SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "asl-letters-sample"  # only in the project's workplace
+REPORT_FILE = "report.json"
+THUMB_SIDE = 256  # px, longest side of the photos shown in galleries
+
+
+# ---------------------------------------------------------------- the model
+@dataclass
+class ModelContext:
+    """The loaded predictor and what the Evaluation and Model tabs read beside it."""
+
+    ref: str = ""  # what the user asked for (path or Hub id)
+    predictor: Any = None  # sign_ml.predict.Predictor, or None when no model could be loaded
+    error: str | None = None  # why there is no predictor
+    eval_dir: Path | None = None  # RUN/eval/<split>/, test preferred
+    history: pd.DataFrame | None = None  # RUN/metrics.csv (per-epoch), when present
+    curves_png: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.predictor is not None
+
+
+def default_model_ref() -> str | None:
+    """DACTYL_MODEL, else the embedded demo model when the repository ships it."""
+    env = os.environ.get("DACTYL_MODEL")
+    if env:
+        return env
+    return str(DEMO_MODEL) if (DEMO_MODEL / "config.json").is_file() else None
+
+
+def load_model(ref: str | None, backend: str = "auto") -> ModelContext:
+    """Load a run directory or Hub id; a failure becomes `ModelContext.error`, never an exception."""
+    if not ref:
+        return ModelContext(error="no model given and no embedded demo model at models/demo/")
+    try:
+        from sign_ml.predict import Predictor
+
+        predictor = Predictor.from_pretrained(ref, backend=backend)
+    except Exception as exc:  # the app still starts and says what went wrong
+        log.warning("could not load model %s: %s", ref, exc)
+        return ModelContext(ref=str(ref), error=f"{type(exc).__name__}: {exc}")
+    model_dir = Path(predictor.model_dir)
+    history = None
+    if (model_dir / "metrics.csv").is_file():
+        try:
+            history = pd.read_csv(model_dir / "metrics.csv")
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            log.warning("%s/metrics.csv unreadable: %s", model_dir, exc)
+    curves = model_dir / "curves.png"
+    return ModelContext(ref=str(ref), predictor=predictor, eval_dir=find_eval_dir(model_dir), history=history,
+                        curves_png=curves if curves.is_file() else None)  # fmt: skip
+
+
+def find_eval_dir(model_dir: str | Path) -> Path | None:
+    """RUN/eval/test/ when present, else the first other RUN/eval/<split>/ with metrics.json."""
+    root = Path(model_dir) / "eval"
+    if (root / "test" / "metrics.json").is_file():
+        return root / "test"
+    if (root / "metrics.json").is_file():
+        return root
+    found = sorted(p.parent for p in root.glob("*/metrics.json"))
+    return found[0] if found else None
+
+
+def load_evaluation(eval_dir: Path | None) -> tuple[Any, dict[str, Any] | None]:
+    """(Interpretation, metrics dict) of an evaluation folder, or (None, None) when unusable."""
+    if eval_dir is None:
+        return None, None
+    try:
+        from sign_ml.evaluate import Interpretation
+
+        interp = Interpretation.load(eval_dir)
+        metrics = json.loads((eval_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("evaluation %s unusable: %s", eval_dir, exc)
+        return None, None
+    return interp, metrics
+
+
+# ---------------------------------------------------------------- the data
+@dataclass
+class DataContext:
+    """What `--data` points at: a split directory, a folder with report.json, or a raw photo folder."""
+
+    path: Path | None = None
+    kind: str = "none"  # "splits" | "report" | "folder" | "none"
+    roots: list[Path] = field(default_factory=list)  # where relative photo paths are looked up
+    manifest: pd.DataFrame | None = None  # splits only
+    info: dict[str, Any] = field(default_factory=dict)  # splits.json
+    report: dict[str, Any] | None = None  # report.json when present or computed
+    error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def default_data_ref(model_ref: str | None) -> str | None:
+    """DACTYL_DATA, else the shared ASL sample when the demo model is what is served and the folder exists."""
+    env = os.environ.get("DACTYL_DATA")
+    if env:
+        return env
+    if model_ref and Path(model_ref).resolve() == DEMO_MODEL.resolve() and SHARED_SAMPLE.is_dir():
+        return str(SHARED_SAMPLE)
+    return None
+
+
+def open_data(ref: str | None) -> DataContext:
+    """Classify and read `--data` (cheap: no photo is decoded here)."""
+    if not ref:
+        return DataContext(roots=[SHARED_SAMPLE] if SHARED_SAMPLE.is_dir() else [])
+    path = Path(ref).expanduser().resolve()
+    if not path.is_dir():
+        return DataContext(path=path, error=f"{ref}: no such folder")
+    ctx = DataContext(path=path)
+    if (path / REPORT_FILE).is_file():
+        ctx.report = _read_json(path / REPORT_FILE)
+    if (path / "manifest.csv").is_file() and (path / "splits.json").is_file():
+        from curation.manifest import read_manifest
+
+        try:
+            ctx.manifest, ctx.info = read_manifest(path)
+        except (OSError, ValueError) as exc:
+            return DataContext(path=path, error=str(exc))
+        ctx.kind = "splits"
+        data_root = ctx.info.get("data_root")
+        ctx.roots = [Path(data_root)] if data_root else []
+    elif ctx.report is not None:
+        ctx.kind = "report"
+        data_root = ctx.report.get("root") or ctx.report.get("data_root")
+        ctx.roots = [Path(data_root)] if data_root else []
+    else:
+        ctx.kind = "folder"
+        ctx.roots = [path]
+    if SHARED_SAMPLE.is_dir() and SHARED_SAMPLE not in ctx.roots:
+        ctx.roots.append(SHARED_SAMPLE)
+    return ctx
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("%s unreadable: %s", path, exc)
+        return None
+
+
+def report_cache_dir(ctx: DataContext) -> Path:
+    """A temp folder per data path, where a computed curation report is cached."""
+    key = hashlib.sha1(str(ctx.path).encode("utf-8")).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "ukrsl-dactyl-app" / f"report-{key}"
+
+
+def ensure_report(ctx: DataContext) -> dict[str, Any]:
+    """The curation report of `ctx`: as given, cached, or computed once now (decodes every photo).
+
+    Raises FileNotFoundError / ValueError / RuntimeError when the checks cannot run.
+    """
+    with ctx._lock:  # two clicks or two browser tabs compute it once
+        if ctx.report is not None:
+            return ctx.report
+        if ctx.path is None or ctx.kind == "none":
+            raise FileNotFoundError("no data folder given (start the app with --data)")
+        cache = report_cache_dir(ctx)
+        cached = _read_json(cache / REPORT_FILE) if (cache / REPORT_FILE).is_file() else None
+        if cached is None:
+            cached = run_curation(ctx, cache)
+        ctx.report = cached
+        return cached
+
+
+def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
+    """Load, scan (decode every photo once) and check the photos behind `ctx`; write report.json into out_dir."""
+    from curation.loading import LoadedData, load_table
+    from curation.report import REPORT_JSON, run_checks, write_report
+    from curation.scan import scan_table
+
+    if (
+        ctx.kind == "splits"
+    ):  # the manifest is already a sample table, with its splits: leakage is checked too
+        root = ctx.roots[0] if ctx.roots else None
+        loaded = LoadedData(table=ctx.manifest.copy(), class_names=list(ctx.info.get("class_names", [])), root=root,
+                            source=f"split directory {ctx.path}")  # fmt: skip
+    else:
+        loaded = load_table(ctx.path)
+    scanned = scan_table(
+        loaded.table, progress=True
+    )  # tqdm: the app's gr.Progress(track_tqdm=True) follows it
+    results = run_checks(scanned, class_names=loaded.class_names, empty_classes=loaded.empty_classes)
+    paths = write_report(results, loaded, out_dir, scanned=scanned)
+    report = _read_json(Path(paths.get("json", out_dir / REPORT_JSON)))
+    if report is None:
+        raise RuntimeError(f"the curation report in {out_dir} could not be read back")
+    return report
+
+
+# ---------------------------------------------------------------- photos
+def photo_path(row: pd.Series | dict[str, Any], roots: list[Path]) -> Path | None:
+    """Where a predictions/manifest row's photo is on this machine: its path, else a root + its relpath."""
+    path = Path(str(row.get("path", "")))
+    if path.is_file():
+        return path
+    relpath = str(row.get("relpath") or "")
+    for root in roots:
+        candidate = root / relpath
+        if relpath and candidate.is_file():
+            return candidate
+    return None
+
+
+def thumbnail(path: Path | None, side: int = THUMB_SIDE) -> Image.Image | None:
+    """A small RGB copy for a gallery (returned as an image, so Gradio never serves the data folder)."""
+    if path is None:
+        return None
+    try:
+        return load_rgb(path, max_side=side)
+    except UnreadableImageError as exc:
+        log.warning("gallery: %s", exc)
+        return None
+
+
+def example_photos(ctx: DataContext, class_names: list[str], per_class: int = 2) -> list[str]:
+    """A few photos per class for the Recognize tab: test split first (from the manifest), else the folder."""
+    picked: list[str] = []
+    if ctx.manifest is not None:
+        order = {"test": 0, "validation": 1, "train": 2}
+        table = ctx.manifest.assign(_o=ctx.manifest["split"].map(order).fillna(3)).sort_values(["_o", "path"])
+        for name in class_names:
+            rows = table[table["label"] == name].head(per_class * 3)
+            found = [p for p in (photo_path(r, ctx.roots) for _, r in rows.iterrows()) if p is not None]
+            picked += [str(p) for p in found[:per_class]]
+        return picked
+    folder = ctx.roots[0] if ctx.kind == "folder" and ctx.roots else None
+    if folder is None and ctx.kind == "none" and ctx.roots:
+        folder = ctx.roots[0]
+    if folder is None:
+        return picked
+    for name in class_names:
+        sub = folder / name
+        if sub.is_dir():
+            files = sorted((p for p in sub.iterdir() if p.is_file() and is_image_file(p)), key=_natural)
+            picked += [str(p) for p in files[:per_class]]
+    return picked
+
+
+def _natural(path: Path) -> tuple[int, str]:
+    digits = "".join(ch for ch in path.stem if ch.isdigit())
+    return (int(digits) if digits else 0, path.name)
+
+
+ProgressFn = Callable[[float, str], None]

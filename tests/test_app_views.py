@@ -1,0 +1,165 @@
+"""The app's pure views: label dicts, verdicts, dataset tables, confusion matrix and its cells, i18n."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sign_ml.artifacts import ModelMeta
+from sign_ml.presets import Preprocessing
+from sign_ml.ui import i18n, views
+
+CLASSES = ["А", "Б", "Й", "Я"]
+
+
+def metrics_fixture() -> dict:
+    """Counts of a planted 4-class evaluation: А→Й twice, Б→Б 3, Й→Й 3, Я→Я 2 + Я→Б 1."""
+    cm = np.array([[1, 0, 2, 0], [0, 3, 0, 0], [0, 0, 3, 0], [0, 1, 0, 2]])
+    return {
+        "split": "test", "n": 12, "accuracy": 0.75, "macro_f1": 0.7, "ece": 0.1, "class_names": CLASSES,
+        "per_class": [{"class": c, "precision": 0.5, "recall": 0.25 * (i + 1), "f1": 0.4, "support": 3}
+                      for i, c in enumerate(CLASSES)],
+        "confusion_matrix": cm.tolist(),
+        "confusion_matrix_normalized": (cm / cm.sum(1, keepdims=True)).tolist(),
+        "most_confused": [["Я", "Б", 1], ["А", "Й", 2]],
+    }  # fmt: skip
+
+
+def test_label_dict_shows_letter_and_name_and_api_keeps_raw_names():
+    preds = [("Й", 0.7), ("А", 0.2), ("Я", 0.1)]
+    assert views.label_dict(preds) == {"Й (йот)": 0.7, "А (а)": 0.2, "Я (я)": 0.1}
+    assert list(views.api_dict(preds)) == ["Й", "А", "Я"]
+    assert views.display_label("B", ukrainian=False) == "B"  # ASL's B is not the Ukrainian Б
+    assert views.label_dict([("B", 1.0)], ukrainian=False) == {"B": 1.0}
+
+
+def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
+    unsure = views.verdict_markdown([("А", 0.3), ("Б", 0.2)], threshold=0.5)
+    assert "not sure" in unsure and "## А" not in unsure
+    sure = views.verdict_markdown([("Й", 0.9)], threshold=0.5)
+    assert sure.startswith("## Й (йот)") and "static start only" in sure
+    assert "static start only" not in views.verdict_markdown([("А", 0.9)], threshold=0.5)
+    assert "не впевнена" in views.verdict_markdown([("А", 0.3)], threshold=0.5, lang="uk")
+
+
+def test_class_counts_follow_the_ukrainian_alphabet_and_imbalance_ratio():
+    counts = views.class_counts(["Я", "А", "А", "Й", "А", "Я"])
+    assert list(counts["class"]) == ["А", "Й", "Я"]
+    assert list(counts["photos"]) == [3, 1, 2]
+    assert views.imbalance_ratio(counts) == 3.0
+    assert views.imbalance_ratio(views.counts_frame({"A": 2, "B": 0})) == float("inf")
+
+
+def test_split_sizes_table_has_totals():
+    manifest = pd.DataFrame(
+        {"label": ["А", "А", "Б", "Б", "Б"], "split": ["train", "test", "train", "train", "validation"]}
+    )
+    sizes = views.split_sizes(manifest).set_index("class")
+    assert list(sizes.columns) == ["train", "validation", "test", "total"]
+    assert sizes.loc["Б"].tolist() == [2, 1, 0, 3]
+    assert sizes.loc["total"].tolist() == [3, 1, 1, 5]
+
+
+def test_report_views_read_the_curation_report_format():
+    report = {
+        "root": "/data/photos",
+        "classes": [{"name": "Б", "count": 4}, {"name": "А", "count": 2}, {"name": "В", "count": 0}],
+        "splits": None,
+        "checks": {
+            "loading": {"summary": "1 not-image", "issues": [{"path": "/data/photos/А/x.txt", "flag": "not-image", "score": 0.2}]},
+            "integrity": {"summary": "1 unreadable", "issues": [{"path": "/data/photos/А/bad.jpg", "flag": "corrupt", "score": 1.0}]},
+            "duplicates": {"summary": "1 cluster", "issues": [
+                {"path": "/data/photos/Б/1.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3},
+                {"path": "/data/photos/Б/2.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3}]},
+            "leakage": {"summary": "skipped", "issues": []},
+        },
+    }  # fmt: skip
+    counts = views.report_counts(report)
+    assert list(counts["class"]) == ["А", "Б", "В"] and list(counts["photos"]) == [2, 4, 0]
+    tables = views.issue_tables(report)
+    assert tables["issues_unreadable"]["path"].tolist() == ["А/bad.jpg", "А/x.txt"]
+    assert tables["issues_duplicates"]["cluster"].tolist() == [3, 3]
+    assert tables["issues_leakage"].empty
+    assert "**integrity**: 1 unreadable" in views.report_summary(report)
+
+
+def test_confusion_frame_styler_and_cell_selection():
+    metrics = metrics_fixture()
+    cm = views.confusion_frame(metrics)
+    assert cm.loc["А", "Й"] == pytest.approx(2 / 3)
+    table = views.confusion_table(cm)
+    assert table.columns[0] == "true \\ predicted" and list(table.columns[1:]) == CLASSES
+    html = views.confusion_styler(cm).to_html()
+    assert "rgba(220, 38, 38" in html and "rgba(37, 99, 235" in html  # errors red, diagonal blue
+    # a click at row 0, column 3 of the shown table (column 0 holds the true letter) is the cell А → Й
+    assert views.cell_from_index(cm, 0, 3) == ("А", "Й")
+    assert views.cell_from_index(cm, 0, 0) is None
+    assert views.cell_from_index(cm, 9, 1) is None
+
+
+def test_cell_rows_and_gallery_items_are_exactly_that_cell():
+    predictions = pd.DataFrame({
+        "path": ["/p/a0.jpg", "/p/a1.jpg", "/p/a2.jpg", "/p/y0.jpg"],
+        "relpath": ["А/a0.jpg", "А/a1.jpg", "А/a2.jpg", "Я/y0.jpg"],
+        "true": ["А", "А", "А", "Я"], "pred": ["А", "Й", "Й", "Б"],
+        "prob_pred": [0.9, 0.6, 0.8, 0.5], "prob_true": [0.9, 0.3, 0.1, 0.2],
+    })  # fmt: skip
+    rows = views.cell_rows(predictions, "А", "Й")
+    assert rows["relpath"].tolist() == ["А/a2.jpg", "А/a1.jpg"]  # most confident mistake first
+    items = views.gallery_items(rows, resolve=lambda r: r["path"])
+    assert [img for img, _ in items] == ["/p/a2.jpg", "/p/a1.jpg"]
+    assert items[0][1] == "А/a2.jpg: Й (йот) 80% (true А (а) 10%)"
+
+
+def test_per_class_and_most_confused_tables():
+    metrics = metrics_fixture()
+    per_class = views.per_class_frame(metrics)
+    assert list(per_class.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert per_class["class"].tolist() == ["А (а)", "Б (бе)", "Й (йот)", "Я (я)"]
+    pairs = views.most_confused_frame(metrics)
+    assert pairs.values.tolist() == [["А (а)", "Й (йот)", 2], ["Я (я)", "Б (бе)", 1]]
+    assert views.most_confused_frame(metrics, min_count=2)["count"].tolist() == [2]
+    assert "accuracy **0.750**" in views.eval_summary(metrics)
+
+
+def test_curves_long_splits_loss_and_accuracy():
+    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.0], "val_loss": [2.5, 1.5],
+                            "train_acc": [0.1, 0.5], "val_acc": [0.1, 0.4], "lr": [1e-3, 1e-3]})  # fmt: skip
+    long = views.curves_long(history)
+    assert len(long) == 8 and set(long["kind"]) == {"loss", "accuracy"}
+    assert "lr" not in set(long["series"])
+
+
+def test_model_markdown_names_classes_input_protocol_and_publishing():
+    meta = ModelMeta(class_names=CLASSES, preprocessing=Preprocessing(size=64), width_mult=0.25,
+                     train_config={"epochs": 3, "lr": 5e-5}, metrics={"test_accuracy": 0.75},
+                     data={"source": "folder /d", "method": "group-aware", "ratios": [70, 15, 15]})  # fmt: skip
+    md = views.model_markdown(meta, "runs/x", backend="onnx")
+    for needle in (
+        "А (а)",
+        "Й (йот)",
+        "Я (я)",
+        "64×64",
+        "test_accuracy 0.7500",
+        "method group-aware",
+        "sign-ml push runs/x --repo USER/NAME",
+        "epochs=3",
+        "served by **onnx**",
+        "Motion letters",
+    ):
+        assert needle in md, needle
+    note = views.model_note(meta, "models/demo/")
+    assert "train your own UkrSL model" in note and "test accuracy 75.0%" in note
+
+
+def test_i18n_tables_match_and_language_is_picked():
+    assert set(i18n.STRINGS["en"]) == set(i18n.STRINGS["uk"])
+    assert i18n.pick_lang("uk-UA,uk;q=0.9,en;q=0.8") == "uk"
+    assert i18n.pick_lang("de-DE,de;q=0.9") == "en"
+    assert i18n.pick_lang("uk", forced="en") == "en"
+    forced = i18n.translations("uk")
+    assert forced["en"]["tab_recognize"] == "Розпізнати"  # an English browser still gets Ukrainian
+    assert i18n.translations()["en"]["tab_recognize"] == "Recognize"
+    with pytest.raises(ValueError):
+        i18n.translations("fr")
