@@ -70,6 +70,13 @@ class ModelMeta:
         )
 
 
+def _umask_mode() -> int:
+    """Permissions a plainly created file gets (mkstemp makes 0600, too private for a shared model)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a file."""
     path = Path(path)
@@ -80,6 +87,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -102,6 +110,7 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,6 +130,7 @@ def save_model_dir(out_dir: str | Path, model: nn.Module, meta: ModelMeta, half:
     os.close(fd)
     try:
         save_file(state, tmp, metadata={"format": "pt", "library": "ukrsl-dactyl"})
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, out_dir / MODEL_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

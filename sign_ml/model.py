@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 
 import torch
 from torch import nn
@@ -29,13 +30,18 @@ def build_model(num_classes: int, width_mult: float = 1.0, dropout: float = 0.2,
         raise ValueError(f"weights must be 'none' or 'imagenet', got {weights!r}")
     pretrained = MobileNet_V3_Large_Weights.IMAGENET1K_V2
     try:
-        model = mobilenet_v3_large(weights=pretrained, dropout=dropout)
-    except (OSError, RuntimeError) as exc:  # URLError is an OSError; no network here
+        # torchvision's weights API (download once into torch's hub cache; the sha256 prefix in the
+        # file name is checked on download only), but unpickled with weights_only=True, which
+        # `mobilenet_v3_large(weights=...)` does not do
+        state = pretrained.get_state_dict(progress=True, check_hash=True, weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:  # URLError is an OSError
         cache = torch.hub.get_dir() + "/checkpoints/" + pretrained.url.rsplit("/", 1)[-1]
         raise WeightsUnavailableError(
             f"could not load ImageNet weights ({exc.__class__.__name__}: {exc}). "
             f"Connect to the internet once, or place the file at {cache}, or use weights='none'."
         ) from None
+    model = mobilenet_v3_large(num_classes=len(pretrained.meta["categories"]), dropout=dropout)
+    model.load_state_dict(state)
     last = model.classifier[-1]
     model.classifier[-1] = nn.Linear(last.in_features, num_classes)  # new head for our letters
     log.info("loaded ImageNet weights %s; new %d-class head", pretrained, num_classes)

@@ -1,0 +1,96 @@
+"""`sign-ml train --data SPLITS --out RUN`: train MobileNetV3-Large (thesis recipe by default).
+
+Configuration precedence: the TrainConfig defaults (thesis) < RUN/train_config.json when resuming
+< --config FILE < flags given on the command line. Multi-GPU:
+`torchrun --nproc_per_node 8 "$(which sign-ml)" train --data SPLITS --out RUN`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sign_ml.config import TrainConfig
+
+# flag → (TrainConfig field, type, help); every one defaults to "not given" so the file's value stays
+_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--epochs": ("epochs", int, "epochs (thesis 100)"),
+    "--batch-size": ("batch_size", int, "global batch size (thesis 50)"),
+    "--lr": ("lr", float, "Adam learning rate (thesis 5e-5)"),
+    "--weight-decay": ("weight_decay", float, "Adam weight decay (thesis 0)"),
+    "--image-size": ("image_size", int, "input size in px (thesis 224)"),
+    "--width-mult": ("width_mult", float, "MobileNetV3 width multiplier (thesis 1.0)"),
+    "--dropout": ("dropout", float, "dropout before the last layer (thesis 0.2)"),
+    "--weights": ("weights", str, "none (from scratch, thesis) | imagenet"),
+    "--lr-schedule": ("lr_schedule", str, "constant (thesis) | cosine | onecycle"),
+    "--warmup-epochs": ("warmup_epochs", int, "linear LR warm-up epochs"),
+    "--label-smoothing": ("label_smoothing", float, "cross-entropy label smoothing"),
+    "--early-stopping": (
+        "early_stopping",
+        int,
+        "stop after N epochs without a better val accuracy (0 = off)",
+    ),
+    "--device": ("device", str, "auto | cpu | cuda | cuda:N"),
+    "--precision": ("precision", str, "auto (bf16 on CUDA) | fp32 | bf16"),
+    "--seed": ("seed", int, "random seed"),
+    "--num-workers": ("num_workers", int, "processes decoding photos into the cache"),
+    "--cache": ("cache", str, "memory | mmap: where decoded photos live"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="split directory (from `sign-curate split`)")
+    parser.add_argument("--out", required=True, help="run directory to write (or to resume)")
+    parser.add_argument("--config", help="YAML or JSON file of TrainConfig fields")
+    parser.add_argument("--resume", action="store_true", help="continue RUN exactly from checkpoints/last.pt")
+    for flag, (dest, kind, help_text) in _FLAGS.items():
+        parser.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=help_text)
+    parser.add_argument("--hflip", dest="hflip", action="store_true", default=argparse.SUPPRESS,
+                        help="random horizontal flips (mirrors the signing hand; off in the thesis)")  # fmt: skip
+    parser.add_argument("--no-augment", dest="augment", action="store_false", default=argparse.SUPPRESS,
+                        help="no augmentation at all")  # fmt: skip
+    parser.add_argument("--compile", dest="compile", action="store_true", default=argparse.SUPPRESS,
+                        help="torch.compile the model (CUDA; minutes of warm-up)")  # fmt: skip
+
+
+def resolve_config(args: argparse.Namespace) -> TrainConfig:
+    """Defaults < RUN/train_config.json (on --resume) < --config < explicit flags."""
+    data: dict[str, Any] = {}
+    saved = Path(args.out) / "train_config.json"
+    if args.resume and saved.is_file():
+        data.update(json.loads(saved.read_text(encoding="utf-8")))
+    if args.config:
+        if not Path(args.config).is_file():
+            raise FileNotFoundError(f"{args.config}: config file not found")
+        data.update(TrainConfig.from_file(args.config).to_dict())
+    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile"]
+    data.update({k: getattr(args, k) for k in fields if hasattr(args, k)})
+    data["out_dir"] = str(args.out)
+    return TrainConfig.from_dict(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sign_ml.train import train  # torch import only when training
+
+    cfg = resolve_config(args)
+    result = train(cfg, args.data, args.out, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
+    where = Path(result["run_dir"]).resolve()
+    dropped = {k: v for k, v in result["dropped"].items() if v}
+    if dropped:
+        print(f"unreadable photos skipped: {dropped} (see the log for their paths)")
+    if result["interrupted"]:
+        print(
+            f"interrupted after epoch {result['epochs_trained']}; state saved in {where}/checkpoints/last.pt"
+        )
+        print(f"continue with: sign-ml train --data {args.data} --out {args.out} --resume")
+        return 130
+    print(f"run: {where}")
+    print(f"best validation accuracy {result['best_val_accuracy']:.4f} at epoch {result['best_epoch']} "
+          f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s on {result['device']})"
+          + (", stopped early" if result["stopped_early"] else ""))  # fmt: skip
+    return 0
