@@ -28,6 +28,9 @@ class TrainConfig:
     eps: float = 1e-8
     weight_decay: float = 0.0
     label_smoothing: float = 0.0  # cross-entropy smoothing; 0 = plain cross-entropy (thesis)
+    bn_momentum: float = 0.01  # BatchNorm running-stat update rate; 0.01 is torchvision's MobileNetV3 value.
+    # On a few hundred photos from scratch the weights move faster than 0.01 lets the running stats follow,
+    # and evaluation (which uses them) lags far behind training: raise it (0.1) for small sets
     lr_schedule: str = "constant"  # "constant" (thesis) | "cosine" | "onecycle"
     warmup_epochs: int = 0  # linear warm-up before the schedule
     early_stopping: int = 0  # stop after this many epochs without a better val accuracy; 0 = off
@@ -56,6 +59,8 @@ class TrainConfig:
             problems.append(f"weights must be 'none' or 'imagenet', got {self.weights!r}")
         if self.weights == "imagenet" and self.width_mult != 1.0:
             problems.append("ImageNet weights exist only for width_mult=1.0")
+        if not 0.0 < self.bn_momentum <= 1.0:
+            problems.append(f"bn_momentum must be in (0, 1], got {self.bn_momentum}")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
         if self.width_mult <= 0:

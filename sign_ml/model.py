@@ -16,6 +16,14 @@ class WeightsUnavailableError(RuntimeError):
     """Pretrained weights could not be downloaded or found in torch's hub cache."""
 
 
+def set_bn_momentum(model: nn.Module, momentum: float) -> nn.Module:
+    """Set every BatchNorm layer's running-stat momentum (torchvision fixes 0.01 for MobileNetV3)."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = momentum
+    return model
+
+
 def build_model(num_classes: int, width_mult: float = 1.0, dropout: float = 0.2, weights: str = "none") -> nn.Module:
     """MobileNetV3-Large for `num_classes` classes.
 

@@ -43,7 +43,7 @@ from sign_ml.augment import AugmentParams, train_inputs
 from sign_ml.config import TrainConfig
 from sign_ml.curves import METRICS_COLUMNS, save_curves
 from sign_ml.data import SplitData, TensorCache, derive_seed, epoch_batches, iterate, read_split_dir
-from sign_ml.model import build_model
+from sign_ml.model import build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
 
 log = logging.getLogger(__name__)
@@ -387,9 +387,8 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
 
     # --- model, optimizer, schedule ---
     torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts them)
-    net = build_model(num_classes, width_mult=cfg.width_mult, dropout=cfg.dropout, weights=cfg.weights).to(
-        rt.device
-    )
+    net = build_model(num_classes, width_mult=cfg.width_mult, dropout=cfg.dropout, weights=cfg.weights)
+    net = set_bn_momentum(net, cfg.bn_momentum).to(rt.device)
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     model: nn.Module = net

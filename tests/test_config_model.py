@@ -12,7 +12,7 @@ from torchvision.models import MobileNet_V3_Large_Weights, mobilenet_v3_large
 
 from sign_ml.artifacts import ModelMeta, load_model_dir, read_meta, save_model_dir
 from sign_ml.config import TrainConfig
-from sign_ml.model import WeightsUnavailableError, build_model
+from sign_ml.model import WeightsUnavailableError, build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
 
 
@@ -24,13 +24,15 @@ def test_defaults_are_the_thesis_recipe():
     assert cfg.lr_schedule == "constant" and cfg.warmup_epochs == 0 and cfg.weight_decay == 0.0
     assert cfg.label_smoothing == 0.0 and cfg.early_stopping == 0
     assert cfg.hflip is False
+    assert cfg.bn_momentum == 0.01  # torchvision's MobileNetV3 value: the thesis's model unchanged
 
 
 @pytest.mark.parametrize(
     "changes",
     [{"dropout": 1.0}, {"width_mult": 0}, {"image_size": 16}, {"epochs": 0}, {"batch_size": 0}, {"lr": 0},
      {"betas": (0.9, 1.0)}, {"lr_schedule": "step"}, {"precision": "fp16"}, {"cache": "disk"},
-     {"weights": "imagenet", "width_mult": 0.5}, {"crop_scale_min": 0.0}, {"arch": "resnet50"}],
+     {"weights": "imagenet", "width_mult": 0.5}, {"crop_scale_min": 0.0}, {"arch": "resnet50"},
+     {"bn_momentum": 0.0}, {"bn_momentum": 1.5}],
 )  # fmt: skip
 def test_invalid_values_raise(changes):
     with pytest.raises(ValueError, match="invalid TrainConfig"):
@@ -123,3 +125,11 @@ def test_model_dir_reload_gives_identical_logits(tmp_path):
     assert meta2.class_names == meta.class_names and meta2.preprocessing == meta.preprocessing
     assert read_meta(tmp_path / "run").metrics == {"best_val_accuracy": 0.5}
     assert TrainConfig.from_dict(meta2.train_config) == TrainConfig(width_mult=0.25, image_size=64)
+
+
+def test_bn_momentum_reaches_every_batchnorm_layer():
+    model = build_model(4, width_mult=0.25)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and {m.momentum for m in norms} == {0.01}  # torchvision's default
+    set_bn_momentum(model, 0.1)
+    assert {m.momentum for m in norms} == {0.1}

@@ -99,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.group_column:
         group_col, group_source = "group", f"column {args.group_column}"
 
+    if args.no_progress:
+        import datasets  # its save_to_disk bars too
+
+        datasets.disable_progress_bars()
     excluded: list[dict[str, str]] = []
     clusters = None
     if not args.no_cluster:

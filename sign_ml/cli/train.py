@@ -28,6 +28,7 @@ _FLAGS: dict[str, tuple[str, type, str]] = {
     "--lr-schedule": ("lr_schedule", str, "constant (thesis) | cosine | onecycle"),
     "--warmup-epochs": ("warmup_epochs", int, "linear LR warm-up epochs"),
     "--label-smoothing": ("label_smoothing", float, "cross-entropy label smoothing"),
+    "--bn-momentum": ("bn_momentum", float, "BatchNorm running-stat momentum (torchvision 0.01; 0.1 for small sets)"),
     "--early-stopping": (
         "early_stopping",
         int,
