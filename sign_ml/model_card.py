@@ -208,9 +208,13 @@ def _training_data(inputs: CardInputs) -> list[str]:
     if data.get("source"):
         lines += [f"- Source: {data['source']}."]
     lines += [f"- Split: {protocol(data)}."]
-    if split_method(data) == "group-aware":
-        group = data.get("group_by") or data.get("group") or "signer/session group"
-        lines += [f"  No {group} appears in more than one split, so test photos come from unseen groups."]
+    if split_method(data) == "group-aware" and _has_groups(data):
+        group = data.get("group_source") or data.get("group_by") or "signer/session group"
+        lines += [f"  No group ({group}) appears in more than one split, so test photos come from unseen groups."]
+    elif split_method(data) == "group-aware":
+        lines += ["  Near-duplicate photos were kept within one split, but no signer or session groups were given: "
+                  "the same signers appear in training and test, so test accuracy overstates accuracy on new "
+                  "signers."]  # fmt: skip
     elif split_method(data) == "random":
         lines += ["  Photos were split at random (stratified by class): the same signers and sessions can appear "
                   "in training and test, so test accuracy overstates accuracy on new signers."]  # fmt: skip
@@ -231,9 +235,16 @@ def _training_data(inputs: CardInputs) -> list[str]:
     return lines
 
 
+def _has_groups(data: Mapping[str, Any]) -> bool:
+    """Whether the split kept signer/session groups apart (not only near-duplicate clusters)."""
+    return bool(data.get("group_source") or data.get("group_by"))
+
+
 def _duplicates_line(data: Mapping[str, Any]) -> str:
     dup = data.get("duplicates")
     threshold = data.get("near_duplicate_threshold", data.get("phash_threshold"))
+    if dup is None and data.get("near_duplicate_clusters") is not None:
+        dup = {"near_duplicate_clusters": data["near_duplicate_clusters"]}  # as `sign-curate split` records it
     if dup is None:
         return "- Duplicates: not recorded in the run's data info."
     if isinstance(dup, Mapping):
@@ -314,12 +325,17 @@ def _limitations(inputs: CardInputs) -> list[str]:
         "- **Signer independence**: " + (
             "test photos come from groups unseen in training, but the number of signers is small; expect lower "
             "accuracy on new people, hands and cameras."
-            if split_method(inputs.meta.data) == "group-aware"
-            else "the split was not group-aware, so the same people may appear in training and test; accuracy on "
-            "new signers is likely lower than reported."
+            if split_method(inputs.meta.data) == "group-aware" and _has_groups(inputs.meta.data)
+            else "signers were not kept apart between training and test, so the same people may appear in both; "
+            "accuracy on new signers is likely lower than reported."
         ),
-        "- **Mirrored hands**: trained without horizontal flips; a left-handed signer or a mirrored selfie "
-        "camera shows the other hand, which can read as a different letter or fail.",
+        "- **Mirrored hands**: " + (
+            "trained with random horizontal flips, so either hand is accepted; for an alphabet where a mirrored "
+            "handshape is another letter this would be wrong."
+            if inputs.meta.train_config.get("hflip")
+            else "trained without horizontal flips; a left-handed signer or a mirrored selfie camera shows the "
+            "other hand, which can read as a different letter or fail."
+        ),
         "- **Lighting and backgrounds**: photos with dim or coloured light, busy backgrounds, or the hand small in "
         "the frame are harder; crop to the hand when possible.",
         "- **One photo, one letter**: motion letters are judged by their starting handshape only.",

@@ -439,12 +439,15 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     elif rt.is_main:
         metrics_path.unlink(missing_ok=True)
 
-    data_summary = {"splits_dir": str(splits_dir.resolve()), "counts": {k: len(c) for k, c in caches.items()}
-                    | {"test": len(data.splits["test"])}, "method": data.info.get("method"),
-                    "dropped": {k: len(c.dropped) for k, c in caches.items()}}  # fmt: skip
+    # the split directory's own description (method, ratios, seed, per-class counts, near-duplicate settings)
+    # travels with the model, so its card and the app can state the protocol without the split directory
+    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
+    photos_used = {k: len(c) for k, c in caches.items()} | {"test": len(data.splits["test"])}
+    data_summary = split_info | {"splits_dir": str(splits_dir.resolve()), "photos_used": photos_used,
+                                 "dropped": {k: len(c.dropped) for k, c in caches.items()}}  # fmt: skip
     if rt.is_main:
         log.info("training %s: %d classes, %s photos, %d steps/epoch, device %s, %s", cfg.arch, num_classes,
-                 data_summary["counts"], steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
+                 photos_used, steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
 
     def checkpoint(epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
         rngs = _gather_rng(rt)  # collective: every rank calls it

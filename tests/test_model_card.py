@@ -255,7 +255,7 @@ def test_random_split_and_credits_are_stated():
         _inputs(["A", "B"], data={"method": "stratified", "ratios": [0.8, 0.1, 0.1], "seed": 3})
     )
     assert "random split 80/10/10 (train/validation/test), seed 3" in text
-    assert "the split was not group-aware" in text
+    assert "signers were not kept apart between training and test" in text
     assert "authors and licence were not recorded" in text
     assert "Duplicates: not recorded" in text
 
@@ -267,6 +267,19 @@ def test_random_split_and_credits_are_stated():
         _inputs(["A", "B"], data={**DATA_INFO, "authors": ["O. Kovalenko"], "license": "cc-by-4.0"})
     )
     assert "- Data authors: O. Kovalenko." in with_info and "- Data licence: cc-by-4.0." in with_info
+
+
+def test_clusters_without_groups_do_not_claim_unseen_signers():
+    # `sign-curate split` without --group-*: "group-aware" only by near-duplicate clusters
+    data = {"method": "group-aware", "group_source": None, "near_duplicate_clusters": 15,
+            "near_duplicate_threshold": 8, "ratios": [0.7, 0.15, 0.15], "seed": 0}  # fmt: skip
+    text = render_model_card(_inputs(["A", "B"], data=data))
+    assert "unseen groups" not in text
+    assert "no signer or session groups were given" in text
+    assert "signers were not kept apart between training and test" in text
+    assert "15 near duplicate clusters" in text and "≤ 8" in text
+    grouped = render_model_card(_inputs(["A", "B"], data={**data, "group_source": "pattern ^[^/]+/(\\w+?)_"}))
+    assert "come from unseen groups" in grouped
 
 
 def test_non_letter_class_set_is_not_called_ukrsl():
