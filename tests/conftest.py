@@ -40,6 +40,30 @@ def make_class_folder(root: Path, counts: dict[str, int], size: tuple[int, int] 
     return root
 
 
+def make_model_dir(path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size: int = 32, seed: int = 0, **meta_fields):
+    """A tiny untrained model directory with a spread-out head (so probabilities are not all equal); returns the model."""
+    import torch
+
+    from sign_ml.artifacts import ModelMeta, save_model_dir
+    from sign_ml.model import build_model
+    from sign_ml.presets import Preprocessing
+
+    torch.manual_seed(seed)
+    model = build_model(len(class_names), width_mult=0.25)
+    with torch.no_grad():  # running BN statistics of random photos: outputs then depend on the input
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.momentum = None  # plain average over the batches below
+        model.train()
+        for _ in range(2):
+            model(torch.rand(8, 3, size, size) * 4 - 2)
+        model.eval()
+        model.classifier[-1].weight.normal_(0.0, 1.0)
+        model.classifier[-1].bias.normal_(0.0, 1.0)
+    save_model_dir(path, model, ModelMeta(list(class_names), Preprocessing(size=size), width_mult=0.25, **meta_fields))
+    return model
+
+
 # --- planted problem files for the curation tests (each a few hundred bytes) -----------------------------
 
 

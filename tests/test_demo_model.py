@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_photo
 
 from curation.cli import main as curate
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, read_meta
 from sign_ml.evaluate import evaluate_run
 from sign_ml.predict import Predictor
-from conftest import make_photo
 
 DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
 TEST_EVAL = DEMO / "eval" / "test"

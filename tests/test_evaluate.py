@@ -9,15 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from conftest import make_photo
+from conftest import make_model_dir, make_photo
 
-from sign_ml.artifacts import ModelMeta, read_meta, save_model_dir
+from sign_ml.artifacts import read_meta
 from sign_ml.cli import main
 from sign_ml.evaluate import Interpretation, evaluate_run
-from sign_ml.model import build_model
 from sign_ml.predict import Predictor
-from sign_ml.presets import Preprocessing
 
 CLASSES = ["А", "Б", "В", "Г"]  # Г has no photos and is never predicted
 # true class, probabilities (А, Б, В, Г). Confidences avoid the 15-bin edges (k/15) so ECE bins are unambiguous.
@@ -175,21 +172,9 @@ def test_rejects_inconsistent_input() -> None:
 
 
 def _tiny_model_dir(path: Path, class_names: list[str], size: int = 32) -> Path:
-    torch.manual_seed(0)
-    model = build_model(len(class_names), width_mult=0.25)
-    with torch.no_grad():  # running BN statistics of random photos: outputs then depend on the input
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.momentum = None  # plain average over the batches below
-        model.train()
-        for _ in range(2):
-            model(torch.rand(8, 3, size, size) * 4 - 2)
-        model.eval()
-        model.classifier[-1].weight.normal_(0.0, 1.0)
-        model.classifier[-1].bias.normal_(0.0, 1.0)
-    meta = ModelMeta(class_names, Preprocessing(size=size), width_mult=0.25,
-                     train_config={"epochs": 1}, metrics={"val_accuracy": 0.25}, data={"source": "generated"})  # fmt: skip
-    return save_model_dir(path, model, meta)
+    make_model_dir(path, class_names, size=size, train_config={"epochs": 1}, metrics={"val_accuracy": 0.25},
+                   data={"source": "generated"})  # fmt: skip
+    return path
 
 
 def _split_dir(root: Path, class_names: list[str]) -> tuple[Path, list[dict]]:

@@ -13,36 +13,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_model_dir as _make_model_dir
 from conftest import make_photo
 from PIL import Image
 
 from curation.images import UnreadableImageError
-from sign_ml.artifacts import ModelMeta, load_model_dir, save_model_dir
+from sign_ml.artifacts import load_model_dir
 from sign_ml.cli import main
-from sign_ml.model import build_model
 from sign_ml.predict import Predictor, softmax
-from sign_ml.presets import Preprocessing, eval_tensor
+from sign_ml.presets import eval_tensor
 from sign_ml.resolve import resolve_model_dir
 
 CLASSES = ["А", "Б", "В", "Г", "Ґ"]
 
 
 def make_model_dir(path: Path, class_names: list[str] = CLASSES, size: int = 32, seed: int = 0):
-    """A tiny untrained model directory with a spread-out head (so probabilities are not all equal)."""
-    torch.manual_seed(seed)
-    model = build_model(len(class_names), width_mult=0.25)
-    with torch.no_grad():  # running BN statistics of random photos: outputs then depend on the input
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.momentum = None  # plain average over the batches below
-        model.train()
-        for _ in range(2):
-            model(torch.rand(8, 3, size, size) * 4 - 2)
-        model.eval()
-        model.classifier[-1].weight.normal_(0.0, 1.0)
-        model.classifier[-1].bias.normal_(0.0, 1.0)
-    save_model_dir(path, model, ModelMeta(class_names, Preprocessing(size=size), width_mult=0.25))
-    return model
+    """A tiny untrained model directory over CLASSES (see conftest.make_model_dir)."""
+    return _make_model_dir(path, class_names, size=size, seed=seed)
 
 
 @pytest.fixture(scope="module")
