@@ -40,6 +40,17 @@ def make_class_folder(root: Path, counts: dict[str, int], size: tuple[int, int] 
     return root
 
 
+def stop_process(proc) -> None:
+    """Terminate a subprocess started by a test; kill it if it has not gone in 20 s."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def make_model_dir(path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size: int = 32, seed: int = 0, **meta_fields):
     """A tiny untrained model directory with a spread-out head (so probabilities are not all equal); returns the model."""
     import torch

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import make_photo
+from conftest import make_photo, stop_process
 
 from sign_ml.artifacts import ModelMeta, save_model_dir
 from sign_ml.model import build_model
@@ -78,11 +78,7 @@ def served_app(tmp_path):
         wait_for(url, proc, log)
         yield url, model_dir
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.mark.skipif(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gradio
 import pytest
-from conftest import make_photo
+from conftest import make_photo, stop_process
 from test_hub_push import SENTINEL, FakeHub, assert_no_token_anywhere
 from test_model_card import make_run
 
@@ -178,8 +178,4 @@ def test_space_app_runs_from_the_dry_run_folder(run_dir, tmp_path):
         for label, p in want.items():
             assert probs[label] == pytest.approx(p, abs=1e-4)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
