@@ -25,7 +25,7 @@ from sign_ml.space import PROJECT_ROOT, assemble_space, push_space, split_front_
 SPACE_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
 # import name → distribution name in requirements.txt, for the imports that differ
 DIST_NAMES = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "huggingface_hub": "huggingface-hub",
-              "pytorch_grad_cam": "grad-cam"}  # fmt: skip
+              "torchcam": "torchcam"}  # fmt: skip
 PREINSTALLED = {"gradio", "gradio_client"}  # the Space's SDK image has these
 
 
