@@ -34,6 +34,8 @@ class ModelMeta:
 
     class_names: list[str]
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    kind: str = "image"  # "image": a CNN on pixels | "landmarks": an MLP on hand-landmark features
+    landmarks: dict[str, Any] = field(default_factory=dict)  # landmark kind: feature spec and layer widths
     arch: str = "mobilenet_v3_large"
     width_mult: float = 1.0
     dropout: float = 0.2
@@ -45,6 +47,8 @@ class ModelMeta:
         return {
             "format_version": FORMAT_VERSION,
             "library": "ukrsl-dactyl",
+            "kind": self.kind,
+            "landmarks": self.landmarks,
             "arch": self.arch,
             "width_mult": self.width_mult,
             "dropout": self.dropout,
@@ -61,6 +65,8 @@ class ModelMeta:
         return cls(
             class_names=list(d["class_names"]),
             preprocessing=Preprocessing.from_dict(d["preprocessing"]),
+            kind=d.get("kind", "image"),
+            landmarks=d.get("landmarks", {}),
             arch=d.get("arch", "mobilenet_v3_large"),
             width_mult=float(d.get("width_mult", 1.0)),
             dropout=float(d.get("dropout", 0.2)),
@@ -153,7 +159,12 @@ def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") ->
     weights = model_dir / MODEL_FILE
     if not weights.is_file():
         raise FileNotFoundError(f"{model_dir}: no {MODEL_FILE}")
-    model = build_model(len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none")
+    if meta.kind == "landmarks":
+        from sign_ml.landmark_model import build_landmark_model
+
+        model = build_landmark_model(meta.landmarks, len(meta.class_names))
+    else:
+        model = build_model(len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none")
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights).items()}
     model.load_state_dict(state)
     return model.to(device).eval(), meta

@@ -1,4 +1,8 @@
-"""`sign-ml train --data SPLITS --out RUN`: train MobileNetV3-Large (thesis recipe by default).
+"""`sign-ml train --data SPLITS --out RUN`: train the landmark model or MobileNetV3-Large.
+
+`--kind auto` (default) trains the landmark model (an MLP on MediaPipe hand landmarks, seconds on a CPU)
+when the training split has fewer than 10,000 photos, else MobileNetV3-Large with the thesis recipe;
+`--kind landmarks` / `--kind image` choose explicitly.
 
 Configuration precedence: the TrainConfig defaults (thesis) < RUN/train_config.json when resuming
 < --config FILE < flags given on the command line. Multi-GPU:
@@ -13,7 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sign_ml.config import TrainConfig
+from sign_ml.config import LandmarkConfig, TrainConfig
+
+KINDS = ("auto", "landmarks", "image")
+AUTO_IMAGE_MIN_PHOTOS = 10_000  # below this many training photos, a CNN from scratch learns rooms, not hands
 
 # flag → (TrainConfig field, type, help); every one defaults to "not given" so the file's value stays
 _FLAGS: dict[str, tuple[str, type, str]] = {
@@ -47,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="run directory to write (or to resume)")
     parser.add_argument("--config", help="YAML or JSON file of TrainConfig fields")
     parser.add_argument("--resume", action="store_true", help="continue RUN exactly from checkpoints/last.pt")
+    parser.add_argument("--kind", choices=KINDS, default="auto",
+                        help="landmarks (MLP on hand landmarks) | image (MobileNetV3-Large) | auto: landmarks "
+                             f"below {AUTO_IMAGE_MIN_PHOTOS:,} training photos (default)")  # fmt: skip
+    parser.add_argument("--hand-crop", dest="hand_crop", action="store_true", default=argparse.SUPPRESS,
+                        help="image kind: train and predict on the hand crop instead of the whole photo")  # fmt: skip
     for flag, (dest, kind, help_text) in _FLAGS.items():
         parser.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=help_text)
     parser.add_argument("--hflip", dest="hflip", action="store_true", default=argparse.SUPPRESS,
@@ -67,13 +79,57 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
         if not Path(args.config).is_file():
             raise FileNotFoundError(f"{args.config}: config file not found")
         data.update(TrainConfig.from_file(args.config).to_dict())
-    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile"]
+    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile", "hand_crop"]
     data.update({k: getattr(args, k) for k in fields if hasattr(args, k)})
     data["out_dir"] = str(args.out)
     return TrainConfig.from_dict(data)
 
 
+def choose_kind(args: argparse.Namespace) -> str:
+    """The model kind to train: as asked, or for `auto` by the size of the training split."""
+    if args.kind != "auto":
+        return args.kind
+    saved = Path(args.out) / "config.json"
+    if args.resume and saved.is_file():  # resuming keeps the run's own kind
+        return json.loads(saved.read_text(encoding="utf-8")).get("kind", "image")
+    from sign_ml.data import read_split_dir
+
+    n_train = len(read_split_dir(args.data).train)
+    kind = "landmarks" if n_train < AUTO_IMAGE_MIN_PHOTOS else "image"
+    print(f"model kind: {kind} ({n_train:,} training photos; --kind image|landmarks to choose)")
+    return kind
+
+
+def resolve_landmark_config(args: argparse.Namespace) -> LandmarkConfig:
+    """LandmarkConfig defaults < --config < the flags that LandmarkConfig has."""
+    data: dict[str, Any] = {}
+    if args.config:
+        if not Path(args.config).is_file():
+            raise FileNotFoundError(f"{args.config}: config file not found")
+        data.update(LandmarkConfig.from_file(args.config).to_dict())
+    known = set(LandmarkConfig.__dataclass_fields__)
+    given = {dest for dest, _, _ in _FLAGS.values()} | {"augment"}
+    data.update({k: getattr(args, k) for k in given & known if hasattr(args, k)})
+    data["out_dir"] = str(args.out)
+    return LandmarkConfig.from_dict(data)
+
+
+def run_landmarks(args: argparse.Namespace) -> int:
+    from sign_ml.landmark_train import train_landmarks
+
+    cfg = resolve_landmark_config(args)
+    result = train_landmarks(cfg, args.data, args.out)
+    where = Path(result["run_dir"]).resolve()
+    print(f"run: {where}")
+    print(f"landmark model: best validation accuracy {result['best_val_accuracy']:.4f} at epoch "
+          f"{result['best_epoch']} ({result['epochs_trained']} epochs, {result['train_seconds']:.1f} s); "
+          f"no hand found in {result['no_hand']} photo(s), left out of training")  # fmt: skip
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if choose_kind(args) == "landmarks":
+        return run_landmarks(args)
     from sign_ml.train import train  # torch import only when training
 
     cfg = resolve_config(args)
