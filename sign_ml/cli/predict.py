@@ -35,7 +35,9 @@ def expand_inputs(items: list[str]) -> list[str]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and is_image_file(p))
+            # a broken symlink is neither file nor folder; keep it so it is reported, not silently dropped
+            found = sorted(str(p) for p in path.rglob("*")
+                           if (p.is_file() or (p.is_symlink() and not p.exists())) and is_image_file(p))  # fmt: skip
             if not found:
                 print(f"{item}: folder holds no image files", file=sys.stderr)
             out.extend(found)
