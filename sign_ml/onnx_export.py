@@ -117,9 +117,16 @@ def _inside_hf_cache(directory: Path) -> bool:
     return directory.resolve().is_relative_to(hub_cache)
 
 
-def _export_bytes(model: nn.Module, size: int) -> bytes:
-    """Serialize `model` (fp32, eval) to ONNX with a dynamic batch axis."""
-    example = torch.zeros(2, 3, size, size)
+def input_shape(meta) -> tuple[int, ...]:
+    """One sample's input shape: (3, S, S) for the image kind, (F,) features for the landmark kind."""
+    if meta.kind == "landmarks":
+        return (int(meta.landmarks["n_features"]),)
+    return (3, meta.preprocessing.size, meta.preprocessing.size)
+
+
+def _export_bytes(model: nn.Module, shape: tuple[int, ...]) -> bytes:
+    """Serialize `model` (fp32, eval) to ONNX with a dynamic batch axis; shape: one sample's input."""
+    example = torch.zeros(2, *shape)
     common = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET,
                   dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})  # fmt: skip
     try:
@@ -168,7 +175,7 @@ def export_onnx(model_dir: str | Path, model: nn.Module | None = None) -> Path:
         model, _ = load_model_dir(model_dir, "cpu")
     model = model.float().cpu().eval()  # Grad-CAM and export both want the fp32 CPU graph
 
-    proto = onnx.load_from_string(_export_bytes(model, meta.preprocessing.size))
+    proto = onnx.load_from_string(_export_bytes(model, input_shape(meta)))
     props = {WEIGHTS_SHA_KEY: sha, "ukrsl_dactyl.class_names": json.dumps(meta.class_names, ensure_ascii=False),
              "ukrsl_dactyl.preprocessing": json.dumps(meta.preprocessing.to_dict())}  # fmt: skip
     del proto.metadata_props[:]
@@ -207,11 +214,10 @@ def verify_onnx(model_dir: str | Path, onnx_path: str | Path, atol: float = 1e-4
         model, _ = load_model_dir(model_dir, "cpu")
     if session is None:
         session = make_session(onnx_path)
-    size = meta.preprocessing.size
     generator = torch.Generator().manual_seed(seed)
     worst = 0.0
     for batch in (1, 3):  # two batch sizes: proves the batch axis really is dynamic
-        x = torch.randn(batch, 3, size, size, generator=generator)
+        x = torch.randn(batch, *input_shape(meta), generator=generator)
         with torch.inference_mode():
             expected = model.float().cpu().eval()(x).numpy()
         got = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
