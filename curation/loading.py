@@ -20,7 +20,6 @@ import hashlib
 import logging
 import os
 import re
-import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from curation.alphabet import normalize_class_name, order_classes
+from curation.fileio import atomic_write_bytes
 from curation.images import is_image_file
 from curation.manifest import MANIFEST_FILE, SPLITS_FILE, read_manifest
 
@@ -361,10 +361,7 @@ def cache_bytes(data: bytes, cache: Path, suffix_hint: str = "") -> Path:
     ext = ext or suffix_hint.lstrip(".").lower() or "img"
     path = cache / f"{hashlib.sha256(data).hexdigest()}.{ext}"
     if not path.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: a parallel loader never sees half a file
+        atomic_write_bytes(path, data)  # a parallel loader never sees half a file
     return path
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from curation.alphabet import describe_class, is_ukrainian, order_classes
 from curation.checks import CHECKS, CheckResult
+from curation.fileio import atomic_write_json, atomic_write_text, atomic_write_with
 from curation.loading import NOTE_NFD, SKIP_EMPTY, SKIP_HIDDEN, SKIP_NOT_IMAGE, SKIP_OUTSIDE, LoadedData
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,9 @@ def write_report(
     paths = {"json": out / REPORT_JSON, "markdown": out / REPORT_MD, "balance_png": out / BALANCE_PNG}
     data["files"] = {kind: p.name for kind, p in paths.items()}
     plot_balance(data["classes"], paths["balance_png"], threshold=_balance_stats(results).get("threshold"))
-    _atomic_write(paths["json"], json.dumps(data, ensure_ascii=False, indent=1, default=_json_default) + "\n")
-    _atomic_write(paths["markdown"], render_markdown(data, loaded.root))
+    # atomic: readers (the app) never see half a report
+    atomic_write_json(paths["json"], data, indent=1, default=_json_default)
+    atomic_write_text(paths["markdown"], render_markdown(data, loaded.root))
     log.info("report written to %s", out)
     return paths
 
@@ -312,13 +314,6 @@ def plot_balance(classes: list[dict[str, Any]], path: str | Path, threshold: flo
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
-        tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        atomic_write_with(path, lambda tmp: fig.savefig(tmp, format="png"))
     return Path(path)
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # open() keeps the umask's permissions
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # readers (the app) never see half a report

@@ -1,4 +1,4 @@
-"""The self-describing model directory, and crash-safe file writes.
+"""The self-describing model directory.
 
 A model directory holds everything needed to rebuild and use the model:
     model.safetensors   weights (fp32 or fp16; loaded as fp32)
@@ -9,9 +9,6 @@ checkpoints/, eval/). Loading never unpickles anything.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,13 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from curation.fileio import (  # noqa: F401  (re-exported: callers import them from here)
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    atomic_write_with,
+    read_json,
+)
 from sign_ml.model import build_model
 from sign_ml.presets import Preprocessing
 
@@ -60,6 +64,24 @@ class ModelMeta:
             "data": self.data,
         }
 
+    def problems(self) -> list[str]:
+        """What makes this config unusable (empty when it is fine)."""
+        out = []
+        if not self.class_names:
+            out.append("class_names is empty")
+        size = self.preprocessing.size
+        if not isinstance(size, int) or size < 1:
+            out.append(f"preprocessing.size must be a positive integer, got {size!r}")
+        if (
+            len(self.preprocessing.mean) != 3
+            or len(self.preprocessing.std) != 3
+            or min(self.preprocessing.std) <= 0
+        ):
+            out.append("preprocessing.mean and .std must be 3 numbers each, std > 0")
+        if self.kind not in ("image", "landmarks"):
+            out.append(f"kind must be 'image' or 'landmarks', got {self.kind!r}")
+        return out
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelMeta:
         return cls(
@@ -76,51 +98,9 @@ class ModelMeta:
         )
 
 
-def _umask_mode() -> int:
-    """Permissions a plainly created file gets (mkstemp makes 0600, too private for a shared model)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-
-
-def atomic_torch_save(obj: Any, path: str | Path) -> None:
+def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     """torch.save through a temporary file (checkpoints survive a crash mid-write)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return atomic_write_with(path, lambda tmp: torch.save(obj, tmp))
 
 
 def save_model_dir(out_dir: str | Path, model: nn.Module, meta: ModelMeta, half: bool = False) -> Path:
@@ -132,24 +112,32 @@ def save_model_dir(out_dir: str | Path, model: nn.Module, meta: ModelMeta, half:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".model.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata={"format": "pt", "library": "ukrsl-dactyl"})
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, out_dir / MODEL_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_with(
+        out_dir / MODEL_FILE,
+        lambda tmp: save_file(state, tmp, metadata={"format": "pt", "library": "ukrsl-dactyl"}),
+    )
     atomic_write_json(out_dir / CONFIG_FILE, meta.to_dict())
     return out_dir
 
 
 def read_meta(model_dir: str | Path) -> ModelMeta:
+    """config.json of a model directory; a missing, broken or incomplete file raises one line naming it."""
     path = Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{model_dir}: no {CONFIG_FILE}; not a model directory")
-    return ModelMeta.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    try:
+        meta = ModelMeta.from_dict(data)
+    except KeyError as exc:
+        raise ValueError(f"{path}: missing field {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    problems = meta.problems()
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return meta
 
 
 def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, ModelMeta]:
@@ -164,7 +152,22 @@ def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") ->
 
         model = build_landmark_model(meta.landmarks, len(meta.class_names))
     else:
-        model = build_model(len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none")
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights).items()}
-    model.load_state_dict(state)
+        model = build_model(
+            len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none"
+        )
+    try:
+        state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights).items()}
+    except Exception as exc:  # safetensors raises its own error type for a truncated or garbled file
+        raise ValueError(f"{weights}: not a readable safetensors file ({_first_line(exc)})") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"{weights}: weights do not fit the model {CONFIG_FILE} describes ({_first_line(exc)})"
+        ) from None
     return model.to(device).eval(), meta
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import strip_local_paths
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text, read_meta
+from sign_ml.curves import METRICS_FILE, read_metrics
 from sign_ml.model_card import DEFAULT_LICENSE, CardInputs, render_model_card
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 README_FILE = "README.md"
 CONFUSION_FILE = "confusion_matrix.png"
 CURVES_FILE = "curves.png"
-HISTORY_FILE = "metrics.csv"
+HISTORY_FILE = METRICS_FILE
 EVAL_FILES = ("metrics.json", CONFUSION_FILE, "probs.npy", "predictions.csv")
 OPTIONAL_MODEL_FILES = ("model.onnx",)  # shipped when the run has one, so Hub users skip the export
 # never uploaded: bytecode, hidden files (temporary writes, .env files)
@@ -47,25 +48,8 @@ class NotLoggedInError(RuntimeError):
 
 
 def read_history(path: str | Path) -> list[dict[str, Any]]:
-    """metrics.csv rows with numbers parsed (empty list when the file is absent)."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            rows.append({k: _number(v) for k, v in row.items()})
-    return rows
-
-
-def _number(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
+    """metrics.csv rows as dicts of numbers (empty list when the file is absent)."""
+    return read_metrics(path).to_dict("records")
 
 
 def scrub_paths(obj: Any) -> Any:

@@ -1,0 +1,71 @@
+"""Crash-safe file writes and JSON reads that name the file: the one copy both packages use.
+
+Every write goes to a temporary file beside the destination, is flushed and fsync'd, gets the
+permissions a plainly created file would, and is renamed over the destination, so a crash, Ctrl-C
+or a full disk never leaves half a file and readers (the app, a resumed run) never see one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def _umask_mode() -> int:
+    """Permissions a plainly created file gets (mkstemp makes 0600, too private for a shared model)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write_with(path: str | Path, write: Callable[[str], Any]) -> Path:
+    """Call `write(tmp_path)` to fill a temporary file, fsync it and rename it to `path`.
+
+    For writers that want a file name (torch.save, safetensors' save_file, Figure.savefig).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:  # the bytes reach the disk before the rename makes them visible
+            os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` via a temporary file and a rename."""
+    return atomic_write_with(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(
+    path: str | Path, obj: Any, indent: int = 2, default: Callable[[Any], Any] | None = None
+) -> Path:
+    return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent, default=default) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; a broken or unreadable file raises ValueError naming it (not a bare JSONDecodeError)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not valid JSON (not UTF-8 text)") from None
