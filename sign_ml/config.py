@@ -1,9 +1,16 @@
-"""The training configuration: one frozen dataclass whose defaults are the thesis recipe."""
+"""The training configurations: frozen dataclasses whose defaults are the recipes (the thesis for the CNN).
+
+Both share `ConfigBase`: every field is coerced to its annotated type or refused by name when the
+object is made (YAML reads `5e-4` as text: that becomes 5e-4, while `"two"` epochs is refused), each
+class then checks its ranges, and files are read with errors that name the file and the field.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +18,137 @@ from typing import Any
 import yaml
 
 
+class ConfigBase:
+    """Typed coercion, range checks, file reading and serialisation for a frozen config dataclass."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            try:
+                object.__setattr__(self, f.name, _coerce(getattr(self, f.name), hints[f.name]))
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{f.name}: {exc}")
+        if not problems:  # ranges only make sense on values of the right type
+            problems = self.range_problems()
+        if problems:
+            raise ValueError(f"invalid {type(self).__name__}: " + "; ".join(problems))
+
+    def range_problems(self) -> list[str]:
+        """What is out of range (empty when all is well); each class says its own."""
+        return []
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | Path | None = None) -> Any:
+        """Build from a mapping of field values; `source` (a file) is named in every error."""
+        where = f"{source}: " if source is not None else ""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}expected a mapping of {cls.__name__} fields, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(map(str, data)) - known)
+        if unknown:
+            raise ValueError(f"{where}unknown {cls.__name__} field(s): {', '.join(unknown)}")
+        try:
+            return cls(**data)
+        except ValueError as exc:
+            raise ValueError(f"{where}{exc}") from None
+
+    @classmethod
+    def read_file(cls, path: str | Path) -> dict[str, Any]:
+        """The fields a YAML or JSON file sets, coerced and range-checked; fields it does not name stay absent
+        (so a partial file never resets the others to the defaults)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: config file not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ValueError(
+                f"{path}: not valid YAML ({getattr(exc, 'problem', None) or exc}{line})"
+            ) from None
+        data = {} if data is None else data
+        checked = cls.from_dict(data, source=path)
+        return {k: getattr(checked, k) for k in data}
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> Any:
+        """Read YAML or JSON (by extension), then apply overrides."""
+        return cls.from_dict({**cls.read_file(path), **overrides}, source=path)
+
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def _plain(obj: Any) -> Any:
+    """Tuples as lists, recursively: what JSON and YAML write."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """`value` as the annotated type, or TypeError/ValueError saying what was expected."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError(f"expected true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise TypeError(f"expected a whole number, got {value!r}")
+    if hint is float:
+        number: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):  # PyYAML reads 5e-4 (no dot) as text
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = None
+        if number is None:
+            raise TypeError(f"expected a number, got {value!r}")
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise TypeError(f"expected text, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0]) for v in value)
+        if len(value) != len(args):
+            raise ValueError(f"expected {len(args)} values, got {list(value)!r}")
+        return tuple(_coerce(v, a) for v, a in zip(value, args, strict=True))
+    if origin is dict:
+        if isinstance(value, dict):
+            return value
+        raise TypeError(f"expected a mapping, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(ConfigBase):
     # --- model (thesis: torchvision MobileNetV3-Large, from scratch) ---
     arch: str = "mobilenet_v3_large"
     hand_crop: bool = False  # train and predict on the hand stage's crop instead of the whole photo
@@ -53,7 +189,7 @@ class TrainConfig:
     out_dir: str = "runs/latest"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved with the run
 
-    def __post_init__(self) -> None:
+    def range_problems(self) -> list[str]:
         problems = []
         if self.arch != "mobilenet_v3_large":
             problems.append(f"arch must be 'mobilenet_v3_large', got {self.arch!r}")
@@ -85,39 +221,22 @@ class TrainConfig:
             problems.append(f"hand_crop_margin must be in [0, 2], got {self.hand_crop_margin}")
         if not 0.0 < self.crop_scale_min <= 1.0:
             problems.append(f"crop_scale_min must be in (0, 1], got {self.crop_scale_min}")
-        if problems:
-            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
-
-    # --- serialisation ---
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["betas"] = list(self.betas)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s): {', '.join(unknown)}")
-        data = dict(data)
-        if "betas" in data:
-            data["betas"] = tuple(float(b) for b in data["betas"])
-        return cls(**data)
-
-    @classmethod
-    def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:
-        """Read YAML or JSON (by extension), then apply overrides."""
-        text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text) or {}
-        return cls.from_dict({**data, **overrides})
-
-    def replace(self, **changes: Any) -> TrainConfig:
-        return dataclasses.replace(self, **changes)
+        if not 0.0 <= self.rotation_deg <= 180.0:
+            problems.append(f"rotation_deg must be in [0, 180], got {self.rotation_deg}")
+        if not 0.0 <= self.color_jitter <= 1.0:
+            problems.append(f"color_jitter must be in [0, 1], got {self.color_jitter}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be ≥ 0, got {self.weight_decay}")
+        for name in ("warmup_epochs", "early_stopping", "num_workers", "seed"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be ≥ 0, got {getattr(self, name)}")
+        return problems
 
 
 @dataclass(frozen=True)
-class LandmarkConfig:
+class LandmarkConfig(ConfigBase):
     """Training configuration of the landmark model: a small MLP on features of MediaPipe's 21 hand landmarks.
 
     Defaults were chosen for a few hundred photos of one signer (the shared sample); README says how.
@@ -145,9 +264,9 @@ class LandmarkConfig:
     out_dir: str = "runs/latest"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved with the run
 
-    def __post_init__(self) -> None:
+    def range_problems(self) -> list[str]:
         problems = []
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+        if not self.hidden or any(h < 1 for h in self.hidden):
             problems.append(f"hidden must be one or more positive widths, got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
@@ -161,30 +280,6 @@ class LandmarkConfig:
             problems.append("rotation_deg must be in [0, 180] and tilt_deg in [0, 90]")
         if not 0.0 <= self.scale_jitter < 1.0 or not 0.0 <= self.noise <= 1.0:
             problems.append("scale_jitter must be in [0, 1) and noise in [0, 1]")
-        if problems:
-            raise ValueError("invalid LandmarkConfig: " + "; ".join(problems))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LandmarkConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown LandmarkConfig field(s): {', '.join(unknown)}")
-        data = dict(data)
-        if "hidden" in data:
-            data["hidden"] = tuple(int(h) for h in data["hidden"])
-        return cls(**data)
-
-    @classmethod
-    def from_file(cls, path: str | Path, **overrides: Any) -> LandmarkConfig:
-        text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text) or {}
-        return cls.from_dict({**data, **overrides})
-
-    def replace(self, **changes: Any) -> LandmarkConfig:
-        return dataclasses.replace(self, **changes)
+        if self.seed < 0:
+            problems.append(f"seed must be ≥ 0, got {self.seed}")
+        return problems

@@ -12,11 +12,11 @@ Configuration precedence: the TrainConfig defaults (thesis) < RUN/train_config.j
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from curation.fileio import read_json
 from sign_ml.config import LandmarkConfig, TrainConfig
 
 KINDS = ("auto", "landmarks", "image")
@@ -74,15 +74,13 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
     data: dict[str, Any] = {}
     saved = Path(args.out) / "train_config.json"
     if args.resume and saved.is_file():
-        data.update(json.loads(saved.read_text(encoding="utf-8")))
-    if args.config:
-        if not Path(args.config).is_file():
-            raise FileNotFoundError(f"{args.config}: config file not found")
-        data.update(TrainConfig.from_file(args.config).to_dict())
+        data.update(TrainConfig.read_file(saved))
+    if args.config:  # only the fields the file names: the others keep the run's (or the default) values
+        data.update(TrainConfig.read_file(args.config))
     fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile", "hand_crop"]
     data.update({k: getattr(args, k) for k in fields if hasattr(args, k)})
     data["out_dir"] = str(args.out)
-    return TrainConfig.from_dict(data)
+    return TrainConfig.from_dict(data)  # the file's own values were checked by read_file, naming it
 
 
 def choose_kind(args: argparse.Namespace) -> str:
@@ -91,7 +89,7 @@ def choose_kind(args: argparse.Namespace) -> str:
         return args.kind
     saved = Path(args.out) / "config.json"
     if args.resume and saved.is_file():  # resuming keeps the run's own kind
-        return json.loads(saved.read_text(encoding="utf-8")).get("kind", "image")
+        return read_json(saved).get("kind", "image")
     from sign_ml.data import read_split_dir
 
     n_train = len(read_split_dir(args.data).train)
@@ -104,9 +102,7 @@ def resolve_landmark_config(args: argparse.Namespace) -> LandmarkConfig:
     """LandmarkConfig defaults < --config < the flags that LandmarkConfig has."""
     data: dict[str, Any] = {}
     if args.config:
-        if not Path(args.config).is_file():
-            raise FileNotFoundError(f"{args.config}: config file not found")
-        data.update(LandmarkConfig.from_file(args.config).to_dict())
+        data.update(LandmarkConfig.read_file(args.config))
     known = set(LandmarkConfig.__dataclass_fields__)
     given = {dest for dest, _, _ in _FLAGS.values()} | {"augment"}
     data.update({k: getattr(args, k) for k in given & known if hasattr(args, k)})
