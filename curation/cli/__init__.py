@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sign_ml.cli import dispatch
+from curation.cli.dispatch import dispatch
 
 COMMANDS = {
     "check": ("curation.cli.check", "check a photo set: balance, unreadable files, duplicates, leakage"),
