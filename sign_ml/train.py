@@ -4,7 +4,8 @@
         train_config.json          the resolved TrainConfig (also inside every checkpoint)
         metrics.csv, curves.png    one row / one redraw per epoch
         model.safetensors, config.json   the best epoch by validation accuracy (a model directory)
-        checkpoints/last.pt        model, optimizer, scheduler, epoch, RNG states (every epoch and on Ctrl-C)
+        checkpoints/last.pt        model, optimizer, scheduler, epoch, RNG states (every epoch and on Ctrl-C),
+                                   verified against checkpoints/last.pt.sha256 before it is loaded
         cache/                     the decoded uint8 photos (safe to delete; rebuilt when missing)
 
 Speed comes from decoding each photo once (sign_ml.data), augmenting whole batches on the device
@@ -19,7 +20,8 @@ shard of the epoch's permutation, DistributedDataParallel averages gradients, ra
 from __future__ import annotations
 
 import contextlib
-import csv
+import hashlib
+import io
 import logging
 import math
 import os
@@ -38,10 +40,12 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from sign_ml.artifacts import ModelMeta, atomic_torch_save, atomic_write_json, read_meta, save_model_dir
+from curation.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from curation.manifest import SPLIT_NAMES
+from sign_ml.artifacts import ModelMeta, read_meta, save_model_dir
 from sign_ml.augment import AugmentParams, train_inputs
 from sign_ml.config import TrainConfig
-from sign_ml.curves import METRICS_COLUMNS, save_curves
+from sign_ml.curves import METRICS_FILE, append_metrics_row, save_curves, truncate_metrics
 from sign_ml.data import SplitData, TensorCache, derive_seed, epoch_batches, iterate, read_split_dir
 from sign_ml.model import build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
@@ -49,6 +53,19 @@ from sign_ml.presets import Preprocessing
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 1
+CHECKPOINT_KEYS = (
+    "model",
+    "optimizer",
+    "scheduler",
+    "epoch",
+    "step_in_epoch",
+    "config",
+    "rng",
+    "class_names",
+)
+# config fields that may differ on --resume: they change how long or where training runs, not what it computes
+RESUMABLE_CHANGES = frozenset({"epochs", "early_stopping", "num_workers", "device", "precision", "compile", "cache",
+                               "out_dir", "extra"})  # fmt: skip
 SYNC_EVERY = 20  # steps between host syncs (progress bar, stop requests); the GPU runs ahead in between
 GPU_CACHE_FRACTION = 0.5  # keep the uint8 cache on the GPU when it takes at most this share of free memory
 
@@ -236,10 +253,81 @@ def _autocast(rt: Runtime) -> contextlib.AbstractContextManager:
     return torch.autocast(device_type=rt.device.type, dtype=rt.amp_dtype)
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module, x: torch.Tensor,
+               labels: torch.Tensor, rt: Runtime) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """One optimisation step; (loss, number correct) as device tensors (no host sync)."""
+    with _autocast(rt):
+        logits = model(x)
+    loss = criterion(logits.float(), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), (logits.detach().argmax(1) == labels).sum()
+
+
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    criterion: nn.Module,
+    cache: TensorCache,
+    batches: list[np.ndarray],
+    *,
+    prep: Preprocessing,
+    aug: AugmentParams | None,
+    seed: int,
+    epoch: int,
+    rt: Runtime,
+    stop: Callable[[], bool],
+    start_step: int = 0,
+    channels_last: bool = True,
+    desc: str = "",
+) -> dict[str, Any]:
+    """Train on `batches[start_step:]` (augmented when `aug` is given); stops early when `stop()` says so.
+
+    Returns {loss_sum, correct, seen} summed over all ranks, steps_done (of this epoch, counting
+    start_step), interrupted, and seconds spent.
+    """
+    loss_sum = torch.zeros((), dtype=torch.float64, device=rt.device)
+    correct = torch.zeros((), dtype=torch.int64, device=rt.device)
+    seen, done, interrupted = 0, start_step, False
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(batches), initial=start_step, desc=desc, unit="step", disable=not rt.is_main, leave=False,
+               dynamic_ncols=True)  # fmt: skip
+    for step, (images, labels) in enumerate(iterate(cache, batches[start_step:], rt.device), start_step):
+        # augmentation seeded by (seed, epoch, step, rank): a resumed epoch sees exactly the same batches
+        g = torch.Generator().manual_seed(derive_seed(seed, epoch, step, rt.rank, "augment"))
+        x = train_inputs(images, prep, aug, g, channels_last)
+        loss, n_correct = train_step(model, optimizer, criterion, x, labels, rt)
+        scheduler.step()  # per iteration
+        loss_sum += loss.double() * len(labels)
+        correct += n_correct
+        seen += len(labels)
+        done = step + 1
+        bar.update(1)
+        if (step + 1) % SYNC_EVERY == 0 or step == len(batches) - 1:
+            elapsed = time.perf_counter() - t0
+            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.3f}",
+                            img_s=f"{seen * rt.world_size / elapsed:.0f}", refresh=False)  # fmt: skip
+            stop_now = stop()
+            if rt.distributed:  # every rank must leave the loop at the same step
+                stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
+        else:
+            stop_now = stop() if not rt.distributed else False  # DDP ranks agree only at sync points
+        if stop_now:
+            interrupted = True
+            break
+    bar.close()
+    seconds = time.perf_counter() - t0
+    sums = _all_reduce([loss_sum, correct, seen], rt)
+    return {"loss_sum": sums[0], "correct": sums[1], "seen": sums[2], "steps_done": done,
+            "interrupted": interrupted, "seconds": seconds}  # fmt: skip
+
+
 @torch.no_grad()
-def validate(model: nn.Module, cache: TensorCache, prep: Preprocessing, criterion: nn.Module, batch_size: int,
-             rt: Runtime, channels_last: bool = True) -> tuple[float, float, int]:  # fmt: skip
-    """(mean loss, accuracy, n) on a cache with the evaluation transform, summed over all ranks."""
+def evaluate(model: nn.Module, cache: TensorCache, prep: Preprocessing, criterion: nn.Module, batch_size: int,
+             rt: Runtime, channels_last: bool = True) -> dict[str, float]:  # fmt: skip
+    """{loss, acc, n} on a cache with the evaluation transform, summed over all ranks."""
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=rt.device)
@@ -257,48 +345,120 @@ def validate(model: nn.Module, cache: TensorCache, prep: Preprocessing, criterio
         seen += len(labels)
     model.train(was_training)
     total_loss, total_correct, total_seen = _all_reduce([loss_sum, correct, seen], rt)
-    return total_loss / max(1, total_seen), total_correct / max(1, total_seen), int(total_seen)
+    n = max(1, total_seen)
+    return {"loss": total_loss / n, "acc": total_correct / n, "n": int(total_seen)}
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module, x: torch.Tensor,
-               labels: torch.Tensor, rt: Runtime) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """One optimisation step; (loss, number correct) as device tensors (no host sync)."""
-    with _autocast(rt):
-        logits = model(x)
-    loss = criterion(logits.float(), labels)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss.detach(), (logits.detach().argmax(1) == labels).sum()
+# --------------------------------------------------------------------------- checkpoints
+class CheckpointError(ValueError):
+    """checkpoints/last.pt is damaged, or not one this code wrote."""
 
 
-# --------------------------------------------------------------------------- files
-def _write_metrics_row(path: Path, row: dict[str, Any]) -> None:
-    new = not path.is_file()
-    with path.open("a", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=METRICS_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow({k: row[k] for k in METRICS_COLUMNS})
-        f.flush()
-        os.fsync(f.fileno())
+def _digest_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
 
 
-def _truncate_metrics(path: Path, last_epoch: int) -> None:
-    """Keep rows up to `last_epoch` (a crash after appending a row but before saving last.pt)."""
-    if not path.is_file():
-        return
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= last_epoch]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=METRICS_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+def _digests(path: Path) -> list[str]:
+    """The sha256 digests the sidecar accepts (sha256sum's format: `<hex>  <name>` per line)."""
+    sidecar = _digest_file(path)
+    if not sidecar.is_file():
+        return []
+    return [line.split()[0] for line in sidecar.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    model = getattr(model, "_orig_mod", model)  # torch.compile
-    return getattr(model, "module", model)  # DistributedDataParallel
+def save_checkpoint(obj: dict[str, Any], path: str | Path) -> None:
+    """torch.save `obj` to `path` atomically, with its sha256 in `path`.sha256 (`sha256sum -c` reads it).
+
+    The sidecar names both the old and the new digest while the new file replaces the old one, so a
+    crash at any moment leaves a checkpoint that verifies.
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    data = buffer.getvalue()
+    new = hashlib.sha256(data).hexdigest()
+    old = [d for d in _digests(path)[:1] if d != new]
+    atomic_write_text(_digest_file(path), "".join(f"{d}  {path.name}\n" for d in [new, *old]))
+    atomic_write_bytes(path, data)
+    if old:
+        atomic_write_text(_digest_file(path), f"{new}  {path.name}\n")
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Verify `path` against its sha256 sidecar, then load it with weights_only=True.
+
+    Raises CheckpointError (one line, naming the file) for a damaged, foreign or unreadable checkpoint.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    accepted = _digests(path)
+    if accepted and hashlib.sha256(data).hexdigest() not in accepted:
+        raise CheckpointError(f"{path}: damaged (its sha256 does not match {_digest_file(path).name}); "
+                              "restore it or train into a new --out")  # fmt: skip
+    if not accepted:
+        log.warning("%s has no %s: its integrity cannot be checked", path, _digest_file(path).name)
+    try:
+        ckpt = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (
+        Exception
+    ) as exc:  # torch's own message suggests weights_only=False: never for a file we cannot trust
+        text = str(exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise CheckpointError(f"{path}: not a checkpoint of sign-ml train (missing {', '.join(missing)})")
+    return ckpt
+
+
+def resume_problems(
+    saved: dict[str, Any], cfg: TrainConfig, saved_classes: list[str], classes: list[str]
+) -> list[str]:
+    """Why a checkpoint (its config and class names) cannot be continued exactly with `cfg` on `classes`."""
+    problems = []
+    if list(saved_classes) != list(classes):
+        problems.append(
+            f"class names differ (checkpoint: {', '.join(saved_classes)}; data: {', '.join(classes)})"
+        )
+    now = cfg.to_dict()
+    for key in sorted(set(saved) | set(now)):
+        if key not in RESUMABLE_CHANGES and saved.get(key) != now.get(key):
+            problems.append(f"{key} differs (checkpoint {saved.get(key)!r}, now {now.get(key)!r})")
+    return problems
+
+
+class CheckpointSaver:
+    """Writes a run's files as training goes: last.pt (+ sha256), metrics.csv, curves.png, the best model.
+
+    Only rank 0 writes; every rank calls `save_last` (gathering the RNG states is a collective).
+    """
+
+    def __init__(self, out_dir: Path, rt: Runtime):
+        self.out_dir, self.rt = out_dir, rt
+        self.last = out_dir / "checkpoints" / "last.pt"
+        self.metrics = out_dir / METRICS_FILE
+
+    def save_last(self, payload: dict[str, Any]) -> None:
+        rngs = _gather_rng(self.rt)
+        if self.rt.is_main:
+            save_checkpoint({"format": CHECKPOINT_FORMAT, **payload, "rng": rngs, "world_size": self.rt.world_size},
+                            self.last)  # fmt: skip
+
+    def end_epoch(self, row: dict[str, Any], net: nn.Module | None, meta: ModelMeta) -> None:
+        """Append the epoch's metrics, redraw the curves, and save the model when it is the best so far."""
+        if not self.rt.is_main:
+            return
+        append_metrics_row(self.metrics, row)
+        save_curves(self.metrics, self.out_dir / "curves.png", title=self.out_dir.name)
+        if net is not None:
+            save_model_dir(self.out_dir, net, meta)
+
+    def finish(self, metrics: dict[str, Any]) -> None:
+        """Final metrics into config.json (the best epoch's model directory)."""
+        if self.rt.is_main and (self.out_dir / "config.json").is_file():
+            final = read_meta(self.out_dir)
+            final.metrics.update(metrics)
+            atomic_write_json(self.out_dir / "config.json", final.to_dict())
 
 
 def _gather_rng(rt: Runtime) -> list[dict[str, Any]]:
@@ -322,6 +482,7 @@ def train(
 
     resume: continue exactly from out_dir/checkpoints/last.pt (model, optimizer, scheduler, epoch,
     position inside an interrupted epoch, RNG states); `cfg.epochs` may be raised to train longer.
+    A checkpoint that is damaged, or whose class names or training settings differ, is refused.
     should_stop: polled after every step; True saves last.pt and returns (as Ctrl-C does).
     Returns the final metrics: best_val_accuracy, best_epoch, epochs_trained, train_seconds, ...
     """
@@ -336,7 +497,7 @@ def train(
 def _load_caches(data: SplitData, cfg: TrainConfig, out_dir: Path, rt: Runtime) -> dict[str, TensorCache]:
     caches: dict[str, TensorCache] = {}
     cache_dir = out_dir / "cache"
-    for name in ("train", "validation"):
+    for name in SPLIT_NAMES[:2]:  # train, validation
         if len(data.splits[name]) == 0:
             raise ValueError(f"{data.splits_dir}: split {name!r} has no photos")
         if rt.is_main:  # rank 0 decodes; the others load its file after the barrier
@@ -362,30 +523,18 @@ def _load_caches(data: SplitData, cfg: TrainConfig, out_dir: Path, rt: Runtime) 
     return caches
 
 
-def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, should_stop: Callable[[], bool] | None,
-           rt: Runtime) -> dict[str, Any]:  # fmt: skip
-    ckpt_path = out_dir / "checkpoints" / "last.pt"
-    metrics_path = out_dir / "metrics.csv"
-    if resume and not ckpt_path.is_file():
-        raise FileNotFoundError(f"{ckpt_path}: nothing to resume")
-    if not resume and ckpt_path.is_file():
-        raise FileExistsError(
-            f"{out_dir} already holds a run (checkpoints/last.pt); use --resume or another --out"
-        )
-    if not splits_dir.is_dir():
-        raise FileNotFoundError(f"{splits_dir}: split directory not found")
-    cfg = cfg.replace(out_dir=str(out_dir))
-    data = read_split_dir(splits_dir)
-    if rt.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
-    caches = _load_caches(data, cfg, out_dir, rt)
-    train_cache, val_cache = caches["train"], caches["validation"]
-    num_classes = len(data.class_names)
-    prep = Preprocessing(size=cfg.image_size)
-    aug = AugmentParams.from_config(cfg) if cfg.augment else None
+def _checked_checkpoint(cfg: TrainConfig, data: SplitData, ckpt_path: Path, out_dir: Path) -> dict[str, Any]:
+    """last.pt, verified and compatible with `cfg` and the data, or a one-line refusal saying what differs."""
+    ckpt = load_checkpoint(ckpt_path)
+    problems = resume_problems(ckpt["config"], cfg, list(ckpt["class_names"]), data.class_names)
+    if problems:
+        raise ValueError(f"cannot resume {out_dir} exactly: {'; '.join(problems)}; "
+                         "resume with the run's settings or train into a new --out")  # fmt: skip
+    return ckpt
 
-    # --- model, optimizer, schedule ---
+
+def _build_model(cfg: TrainConfig, num_classes: int, rt: Runtime) -> tuple[nn.Module, nn.Module]:
+    """(the network, what training calls: the network wrapped in DDP and/or torch.compile)."""
     torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts them)
     net = build_model(num_classes, width_mult=cfg.width_mult, dropout=cfg.dropout, weights=cfg.weights)
     net = set_bn_momentum(net, cfg.bn_momentum).to(rt.device)
@@ -398,6 +547,63 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
         )
     if cfg.compile:
         model = torch.compile(model)
+    return net, model
+
+
+def _restore(ckpt: dict[str, Any], net: nn.Module, optimizer: torch.optim.Optimizer,
+             scheduler: torch.optim.lr_scheduler.LRScheduler, cfg: TrainConfig, steps_per_epoch: int, rt: Runtime,
+             ckpt_path: Path) -> dict[str, Any]:  # fmt: skip
+    """Load model, optimizer, schedule and RNG states from a checked checkpoint; returns the loop state."""
+    try:
+        net.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{ckpt_path}: does not fit the model being resumed ({first})") from None
+    if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+        scheduler.total_steps = max(1, cfg.epochs * steps_per_epoch)  # epochs may have been raised
+    rngs = ckpt["rng"]
+    if len(rngs) == rt.world_size:
+        set_rng_state(rngs[rt.rank])
+    else:
+        log.warning(
+            "checkpoint from %d rank(s), resuming on %d: RNG streams reseeded", len(rngs), rt.world_size
+        )
+        torch.manual_seed(derive_seed(cfg.seed, int(ckpt["epoch"]), rt.rank, "resume"))
+    return {k: ckpt[k] for k in LOOP_STATE if k in ckpt}
+
+
+LOOP_STATE = ("epoch", "step_in_epoch", "partial", "best_val_acc", "best_epoch", "epochs_without_improvement",
+              "train_seconds")  # fmt: skip
+_NO_PARTIAL = {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
+
+
+def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, should_stop: Callable[[], bool] | None,
+           rt: Runtime) -> dict[str, Any]:  # fmt: skip
+    saver = CheckpointSaver(out_dir, rt)
+    if resume and not saver.last.is_file():
+        raise FileNotFoundError(f"{saver.last}: nothing to resume")
+    if not resume and saver.last.is_file():
+        raise FileExistsError(
+            f"{out_dir} already holds a run (checkpoints/last.pt); use --resume or another --out"
+        )
+    if not splits_dir.is_dir():
+        raise FileNotFoundError(f"{splits_dir}: split directory not found")
+    cfg = cfg.replace(out_dir=str(out_dir))
+    data = read_split_dir(splits_dir)
+    ckpt = (
+        _checked_checkpoint(cfg, data, saver.last, out_dir) if resume else None
+    )  # refuse before the slow part
+    if rt.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
+    caches = _load_caches(data, cfg, out_dir, rt)
+    train_cache, val_cache = caches["train"], caches["validation"]
+    prep = Preprocessing(size=cfg.image_size)
+    aug = AugmentParams.from_config(cfg) if cfg.augment else None
+
+    net, model = _build_model(cfg, len(data.class_names), rt)
     rank_batch = max(1, cfg.batch_size // rt.world_size)
     if rank_batch * rt.world_size != cfg.batch_size and rt.is_main:
         log.warning("batch_size %d is not divisible by %d ranks: global batch %d", cfg.batch_size, rt.world_size,
@@ -409,35 +615,15 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     scheduler = make_scheduler(optimizer, cfg, steps_per_epoch)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
 
-    # --- state (fresh or from last.pt) ---
     state: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "partial": None, "best_val_acc": -1.0, "best_epoch": 0,
                              "epochs_without_improvement": 0, "train_seconds": 0.0}  # fmt: skip
-    if resume:
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        net.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
-            scheduler.total_steps = max(1, cfg.epochs * steps_per_epoch)  # epochs may have been raised
-        state.update({k: ckpt[k] for k in state})
-        rngs = ckpt["rng"]
-        if len(rngs) == rt.world_size:
-            set_rng_state(rngs[rt.rank])
-        else:
-            log.warning(
-                "checkpoint from %d rank(s), resuming on %d: RNG streams reseeded", len(rngs), rt.world_size
-            )
-            torch.manual_seed(derive_seed(cfg.seed, state["epoch"], rt.rank, "resume"))
-        changed = {k: (v, cfg.to_dict().get(k)) for k, v in ckpt["config"].items()
-                   if k not in ("epochs", "early_stopping", "num_workers", "device", "out_dir", "cache")
-                   and cfg.to_dict().get(k) != v}  # fmt: skip
-        if changed and rt.is_main:
-            log.warning("resuming with a different config: %s", changed)
+    if ckpt is not None:
+        state.update(_restore(ckpt, net, optimizer, scheduler, cfg, steps_per_epoch, rt, saver.last))
         if rt.is_main:
-            _truncate_metrics(metrics_path, state["epoch"])
+            truncate_metrics(saver.metrics, state["epoch"])
             log.info("resuming %s after epoch %d (step %d)", out_dir, state["epoch"], state["step_in_epoch"])
     elif rt.is_main:
-        metrics_path.unlink(missing_ok=True)
+        saver.metrics.unlink(missing_ok=True)
 
     # the split directory's own description (method, ratios, seed, per-class counts, near-duplicate settings)
     # travels with the model, so its card and the app can state the protocol without the split directory
@@ -446,29 +632,26 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     data_summary = split_info | {"splits_dir": str(splits_dir.resolve()), "photos_used": photos_used,
                                  "dropped": {k: len(c.dropped) for k, c in caches.items()}}  # fmt: skip
     if rt.is_main:
-        log.info("training %s: %d classes, %s photos, %d steps/epoch, device %s, %s", cfg.arch, num_classes,
-                 photos_used, steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
+        log.info("training %s: %d classes, %s photos, %d steps/epoch, device %s, %s", cfg.arch,
+                 len(data.class_names), photos_used, steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
 
-    def checkpoint(epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
-        rngs = _gather_rng(rt)  # collective: every rank calls it
-        if not rt.is_main:
-            return
-        atomic_torch_save({
-            "format": CHECKPOINT_FORMAT, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "epoch": epoch, "step_in_epoch": step_in_epoch, "partial": partial,
-            "best_val_acc": state["best_val_acc"], "best_epoch": state["best_epoch"],
-            "epochs_without_improvement": state["epochs_without_improvement"],
-            "train_seconds": state["train_seconds"], "config": cfg.to_dict(), "rng": rngs,
-            "world_size": rt.world_size, "class_names": data.class_names}, ckpt_path)  # fmt: skip
+    def save_last(epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
+        saver.save_last({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                         "scheduler": scheduler.state_dict(), "epoch": epoch, "step_in_epoch": step_in_epoch,
+                         "partial": partial, "best_val_acc": state["best_val_acc"], "best_epoch": state["best_epoch"],
+                         "epochs_without_improvement": state["epochs_without_improvement"],
+                         "train_seconds": state["train_seconds"], "config": cfg.to_dict(),
+                         "class_names": data.class_names})  # fmt: skip
+
+    def metrics(epochs_trained: int) -> dict[str, Any]:
+        return {"best_val_accuracy": state["best_val_acc"], "best_epoch": state["best_epoch"],
+                "epochs_trained": epochs_trained, "train_seconds": round(state["train_seconds"], 2),
+                "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device)}  # fmt: skip
 
     def meta(epochs_trained: int) -> ModelMeta:
-        return ModelMeta(
-            class_names=data.class_names, preprocessing=prep, arch=cfg.arch, width_mult=cfg.width_mult,
-            dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
-            metrics={"best_val_accuracy": state["best_val_acc"], "best_epoch": state["best_epoch"],
-                     "epochs_trained": epochs_trained, "train_seconds": round(state["train_seconds"], 2),
-                     "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device)},
-        )  # fmt: skip
+        return ModelMeta(class_names=data.class_names, preprocessing=prep, arch=cfg.arch, width_mult=cfg.width_mult,
+                         dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
+                         metrics=metrics(epochs_trained))  # fmt: skip
 
     interrupted = stopped_early = False
     model.train()
@@ -477,86 +660,40 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
             batches = epoch_batches(
                 len(train_cache), rank_batch, cfg.seed, epoch, True, rt.rank, rt.world_size
             )
-            start_step, partial = 0, None
-            if epoch == state["epoch"] + 1 and state["step_in_epoch"]:
-                start_step, partial = state["step_in_epoch"], state["partial"]
-            partial = partial or {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
-            loss_sum = torch.zeros((), dtype=torch.float64, device=rt.device)
-            correct = torch.zeros((), dtype=torch.int64, device=rt.device)
-            seen = 0
+            resuming_mid_epoch = epoch == state["epoch"] + 1 and state["step_in_epoch"]
+            start_step = state["step_in_epoch"] if resuming_mid_epoch else 0
+            partial = (state["partial"] if resuming_mid_epoch else None) or _NO_PARTIAL
             t0 = time.perf_counter()
-            bar = tqdm(total=len(batches), initial=start_step, desc=f"epoch {epoch}/{cfg.epochs}", unit="step",
-                       disable=not rt.is_main, leave=False, dynamic_ncols=True)  # fmt: skip
-            done = start_step  # steps of this epoch finished (for a mid-epoch checkpoint)
-            for step, (images, labels) in enumerate(
-                iterate(train_cache, batches[start_step:], rt.device), start_step
-            ):
-                g = torch.Generator().manual_seed(derive_seed(cfg.seed, epoch, step, rt.rank, "augment"))
-                x = train_inputs(images, prep, aug, g, cfg.channels_last)
-                loss, n_correct = train_step(model, optimizer, criterion, x, labels, rt)
-                scheduler.step()  # per iteration
-                loss_sum += loss.double() * len(labels)
-                correct += n_correct
-                seen += len(labels)
-                done = step + 1
-                bar.update(1)
-                last = step == len(batches) - 1
-                if (step + 1) % SYNC_EVERY == 0 or last:
-                    elapsed = time.perf_counter() - t0
-                    bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.3f}",
-                                    img_s=f"{seen * rt.world_size / elapsed:.0f}", refresh=False)  # fmt: skip
-                    stop_now = stop()
-                    if rt.distributed:
-                        stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
-                elif not rt.distributed:
-                    stop_now = stop()
-                else:
-                    stop_now = False
-                if stop_now:
-                    interrupted = True
-                    break
-            bar.close()
-            train_seconds = time.perf_counter() - t0
-            sums = _all_reduce([loss_sum, correct, seen], rt)
-            total_loss = partial["loss_sum"] + sums[0]
-            total_correct = partial["correct"] + sums[1]
-            total_seen = partial["seen"] + sums[2]
-            if interrupted:
-                state["train_seconds"] += train_seconds
-                checkpoint(epoch - 1, done, {"loss_sum": total_loss, "correct": total_correct,
-                                                 "seen": total_seen, "seconds": partial["seconds"] + train_seconds})  # fmt: skip
+            m = train_one_epoch(model, optimizer, scheduler, criterion, train_cache, batches, prep=prep, aug=aug,
+                                seed=cfg.seed, epoch=epoch, rt=rt, stop=stop, start_step=start_step,
+                                channels_last=cfg.channels_last, desc=f"epoch {epoch}/{cfg.epochs}")  # fmt: skip
+            total = {k: partial[k] + m[k] for k in ("loss_sum", "correct", "seen")}
+            if m["interrupted"]:
+                interrupted = True
+                state["train_seconds"] += m["seconds"]
+                save_last(epoch - 1, m["steps_done"], total | {"seconds": partial["seconds"] + m["seconds"]})
                 if rt.is_main:
-                    log.warning(
-                        "interrupted in epoch %d at step %d/%d; saved %s",
-                        epoch,
-                        done,
-                        len(batches),
-                        ckpt_path,
-                    )
+                    log.warning("interrupted in epoch %d at step %d/%d; saved %s", epoch, m["steps_done"],
+                                len(batches), saver.last)  # fmt: skip
                 break
-            val_loss, val_acc, _ = validate(
-                net, val_cache, prep, criterion, 2 * rank_batch, rt, cfg.channels_last
-            )
-            seconds = partial["seconds"] + time.perf_counter() - t0
+            val = evaluate(net, val_cache, prep, criterion, 2 * rank_batch, rt, cfg.channels_last)
             state["train_seconds"] += time.perf_counter() - t0
-            row = {"epoch": epoch, "train_loss": total_loss / total_seen, "train_acc": total_correct / total_seen,
-                   "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
-                   "seconds": round(seconds, 3), "img_per_s": round(sums[2] / train_seconds, 2)}  # fmt: skip
-            improved = val_acc > state["best_val_acc"]
+            row = {"epoch": epoch, "train_loss": total["loss_sum"] / total["seen"],
+                   "train_acc": total["correct"] / total["seen"], "val_loss": val["loss"], "val_acc": val["acc"],
+                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(partial["seconds"] + time.perf_counter() - t0, 3),
+                   "img_per_s": round(m["seen"] / m["seconds"], 2)}  # fmt: skip
+            improved = val["acc"] > state["best_val_acc"]
             if improved:
-                state.update(best_val_acc=val_acc, best_epoch=epoch, epochs_without_improvement=0)
+                state.update(best_val_acc=val["acc"], best_epoch=epoch, epochs_without_improvement=0)
             else:
                 state["epochs_without_improvement"] += 1
+            saver.end_epoch(row, net if improved else None, meta(epoch))
             if rt.is_main:
-                _write_metrics_row(metrics_path, row)
-                save_curves(metrics_path, out_dir / "curves.png", title=out_dir.name)
-                if improved:
-                    save_model_dir(out_dir, net, meta(epoch))
                 log.info("epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f%s | %.0f img/s",
-                         epoch, cfg.epochs, row["train_loss"], row["train_acc"], val_loss, val_acc,
+                         epoch, cfg.epochs, row["train_loss"], row["train_acc"], val["loss"], val["acc"],
                          " (best)" if improved else "", row["img_per_s"])  # fmt: skip
             state["epoch"], state["step_in_epoch"], state["partial"] = epoch, 0, None
-            checkpoint(epoch, 0, None)
+            save_last(epoch, 0, None)
             if cfg.early_stopping and state["epochs_without_improvement"] >= cfg.early_stopping:
                 stopped_early = True
                 if rt.is_main:
@@ -571,20 +708,16 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
                 interrupted = epoch < cfg.epochs
                 break
 
-    epochs_trained = state["epoch"]
-    if rt.is_main and (out_dir / "config.json").is_file():
-        final = read_meta(out_dir)
-        final.metrics.update(meta(epochs_trained).metrics | {"best_val_accuracy": state["best_val_acc"]})
-        atomic_write_json(out_dir / "config.json", final.to_dict())
+    saver.finish(metrics(state["epoch"]))
     return {
         "run_dir": str(out_dir),
         "best_val_accuracy": state["best_val_acc"],
         "best_epoch": state["best_epoch"],
-        "epochs_trained": epochs_trained,
+        "epochs_trained": state["epoch"],
         "train_seconds": round(state["train_seconds"], 2),
         "device": str(rt.device),
         "interrupted": interrupted,
         "stopped_early": stopped_early,
         "dropped": data_summary["dropped"],
-        "counts": data_summary["counts"],
+        "counts": data_summary.get("counts"),  # absent from a splits.json written by hand
     }

@@ -151,7 +151,8 @@ def test_cli_train_and_resume(splits, tmp_path, capsys):
     config.write_text(
         "width_mult: 0.25\nimage_size: 32\nbatch_size: 4\nepochs: 5\nnum_workers: 0\nlr: 0.001\n"
     )
-    argv = ["train", "--data", str(splits), "--out", str(out), "--config", str(config), "--epochs", "1"]
+    argv = ["train", "--kind", "image", "--data", str(splits), "--out", str(out), "--config", str(config),
+            "--epochs", "1"]  # fmt: skip
     assert sign_ml_main(argv) == 0
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "best validation accuracy" in printed
@@ -160,7 +161,7 @@ def test_cli_train_and_resume(splits, tmp_path, capsys):
         saved["epochs"] == 1 and saved["image_size"] == 32
     )  # the flag beat the file, the file beat defaults
     # resume takes the saved config; only --epochs changes
-    assert sign_ml_main(["train", "--data", str(splits), "--out", str(out), "--resume", "--epochs", "2"]) == 0
+    assert sign_ml_main(["train", "--data", str(splits), "--out", str(out), "--resume", "--epochs", "2"]) == 0  # kind from the run
     assert _rows(out)["epoch"].tolist() == [1, 2]
 
 
@@ -174,7 +175,7 @@ def test_cli_errors_are_one_line(argv_tail, message, splits, tmp_path, capsys):
     if message == "CUDA is not available" and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     empty = make_split_dir(tmp_path / "empty", counts={"train": 0, "validation": 2, "test": 1})
-    argv = ["train", "--out", str(tmp_path / "run"), "--image-size", "32", "--num-workers", "0"]
+    argv = ["train", "--kind", "image", "--out", str(tmp_path / "run"), "--image-size", "32", "--num-workers", "0"]
     argv += [a.format(tmp=tmp_path, empty=empty, splits=splits) for a in argv_tail]
     assert sign_ml_main(argv) == 2
     err = capsys.readouterr().err.strip()

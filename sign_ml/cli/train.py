@@ -92,7 +92,7 @@ def choose_kind(args: argparse.Namespace) -> str:
         return read_json(saved).get("kind", "image")
     from sign_ml.data import read_split_dir
 
-    n_train = len(read_split_dir(args.data).train)
+    n_train = len(read_split_dir(args.data).splits["train"])
     kind = "landmarks" if n_train < AUTO_IMAGE_MIN_PHOTOS else "image"
     print(f"model kind: {kind} ({n_train:,} training photos; --kind image|landmarks to choose)")
     return kind
