@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-from sign_ml.ui import DactylApp, launch_kwargs
+from sign_ml.ui.app import DactylApp, launch_kwargs
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

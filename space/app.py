@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sign_ml.ui import build_demo, launch_kwargs
+from sign_ml.ui.app import build_demo, launch_kwargs
 
 DEFAULT_MODEL = "your-user/ukrsl-dactyl-mobilenetv3"  # filled in by `sign-ml space`
 HERE = Path(__file__).resolve().parent

@@ -1,6 +1,8 @@
-"""The app's pure views: label dicts, verdicts, dataset tables, confusion matrix and its cells, i18n."""
+"""The app's pure views: label dicts, verdicts, dataset tables, the confusion heatmap and its cells, i18n."""
 
 from __future__ import annotations
+
+import string
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,9 @@ def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
     assert sure.startswith("## Й (йот)") and "static start only" in sure
     assert "static start only" not in views.verdict_markdown([("А", 0.9)], threshold=0.5)
     assert "не впевнена" in views.verdict_markdown([("А", 0.3)], threshold=0.5, lang="uk")
+    asl = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    assert "static start only" in views.verdict_markdown([("J", 0.9)], 0.5, class_names=asl)  # ASL J and Z move
+    assert views.verdict_markdown([("B", 0.9)], 0.5, class_names=asl).startswith("## B ·")  # not Б (бе)
 
 
 def test_class_counts_follow_the_ukrainian_alphabet_and_imbalance_ratio():
@@ -81,46 +86,54 @@ def test_report_views_read_the_curation_report_format():
     assert tables["issues_unreadable"]["path"].tolist() == ["А/bad.jpg", "А/x.txt"]
     assert tables["issues_duplicates"]["cluster"].tolist() == [3, 3]
     assert tables["issues_leakage"].empty
-    assert "**integrity**: 1 unreadable" in views.report_summary(report)
+    summary = views.report_summary(report)
+    assert "**unreadable or odd files**: 1 flagged" in summary and "**leakage across splits**: none found" in summary
+    assert "**дублікати**: позначено: 2" in views.report_summary(report, "uk")
+    assert views.duplicate_clusters(tables["issues_duplicates"]) == [("3", ["Б/1.jpg", "Б/2.jpg"], False)]
 
 
-def test_confusion_frame_styler_and_cell_selection():
+def test_confusion_heatmap_fits_a_screen_and_maps_clicks_to_cells():
     metrics = metrics_fixture()
     cm = views.confusion_frame(metrics)
     assert cm.loc["А", "Й"] == pytest.approx(2 / 3)
-    table = views.confusion_table(cm)
-    assert table.columns[0] == "true \\ predicted" and list(table.columns[1:]) == CLASSES
-    html = views.confusion_styler(cm).to_html()
-    assert "rgba(220, 38, 38" in html and "rgba(37, 99, 235" in html  # errors red, diagonal blue
-    # a click at row 0, column 3 of the shown table (column 0 holds the true letter) is the cell А → Й
-    assert views.cell_from_index(cm, 0, 3) == ("А", "Й")
-    assert views.cell_from_index(cm, 0, 0) is None
-    assert views.cell_from_index(cm, 9, 1) is None
+    for n in (4, 26, 33):  # every size fits 1366×900 with room for the page around it
+        lay = views.heatmap_layout(n)
+        assert lay.left + n * lay.cell <= 880 and lay.top + n * lay.cell <= 880
+    image = views.confusion_heatmap(cm, "uk")
+    lay = views.heatmap_layout(4)
+    centre = lambda i, j: (lay.left + j * lay.cell + lay.cell // 2, lay.top + i * lay.cell + lay.cell // 2)  # noqa: E731
+    r, g, b = image.getpixel((centre(0, 2)[0] - lay.cell // 3, centre(0, 2)[1] - lay.cell // 3))
+    assert r > b  # А → Й, an error: red
+    r, g, b = image.getpixel((centre(1, 1)[0] - lay.cell // 3, centre(1, 1)[1] - lay.cell // 3))
+    assert b > r  # Б → Б, right: blue
+    assert lay.cell_at(*centre(0, 2)) == (0, 2) and lay.cell_at(*centre(3, 1)) == (3, 1)
+    assert lay.cell_at(5, 5) is None and lay.cell_at(*centre(4, 0)) is None
 
 
-def test_cell_rows_and_gallery_items_are_exactly_that_cell():
+def test_gallery_items_have_full_captions():
     predictions = pd.DataFrame({
-        "path": ["/p/a0.jpg", "/p/a1.jpg", "/p/a2.jpg", "/p/y0.jpg"],
-        "relpath": ["А/a0.jpg", "А/a1.jpg", "А/a2.jpg", "Я/y0.jpg"],
-        "true": ["А", "А", "А", "Я"], "pred": ["А", "Й", "Й", "Б"],
-        "prob_pred": [0.9, 0.6, 0.8, 0.5], "prob_true": [0.9, 0.3, 0.1, 0.2],
+        "path": ["/p/a2.jpg", "/p/a1.jpg"], "relpath": ["А/a2.jpg", "А/a1.jpg"],
+        "true": ["А", "А"], "pred": ["Й", "Й"], "prob_pred": [0.8, 0.6], "prob_true": [0.1, 0.3],
     })  # fmt: skip
-    rows = views.cell_rows(predictions, "А", "Й")
-    assert rows["relpath"].tolist() == ["А/a2.jpg", "А/a1.jpg"]  # most confident mistake first
-    items = views.gallery_items(rows, resolve=lambda r: r["path"])
+    items = views.gallery_items(predictions, resolve=lambda r: r["path"], class_names=CLASSES)
     assert [img for img, _ in items] == ["/p/a2.jpg", "/p/a1.jpg"]
-    assert items[0][1] == "А/a2.jpg: Й (йот) 80% (true А (а) 10%)"
+    assert items[0][1] == "А/a2.jpg: true А (а) 10% → predicted Й (йот) 80%"
+    uk = views.gallery_items(predictions, resolve=lambda r: None, class_names=CLASSES, lang="uk")
+    assert uk[0][1] == "А/a2.jpg: справжня А (а) 10% → передбачена Й (йот) 80%"
 
 
 def test_per_class_and_most_confused_tables():
     metrics = metrics_fixture()
+    metrics["per_class"][2]["f1"] = 0.1
     per_class = views.per_class_frame(metrics)
-    assert list(per_class.columns) == ["class", "precision", "recall", "f1", "support"]
-    assert per_class["class"].tolist() == ["А (а)", "Б (бе)", "Й (йот)", "Я (я)"]
+    assert list(per_class.columns) == ["letter", "precision", "recall", "F1", "photos"]
+    assert per_class["letter"].tolist() == ["Й (йот)", "А (а)", "Б (бе)", "Я (я)"]  # worst F1 first, as labelled
+    assert list(views.per_class_frame(metrics, "uk").columns) == ["літера", "влучність", "повнота", "F1", "фото"]
     pairs = views.most_confused_frame(metrics)
     assert pairs.values.tolist() == [["А (а)", "Й (йот)", 2], ["Я (я)", "Б (бе)", 1]]
-    assert views.most_confused_frame(metrics, min_count=2)["count"].tolist() == [2]
+    assert views.most_confused_pairs(metrics, min_count=2) == [("А", "Й", 2)]
     assert "accuracy **0.750**" in views.eval_summary(metrics)
+    assert "точність **0.750**" in views.eval_summary(metrics, "uk")
 
 
 def test_curves_long_splits_loss_and_accuracy():
@@ -128,33 +141,38 @@ def test_curves_long_splits_loss_and_accuracy():
                             "train_acc": [0.1, 0.5], "val_acc": [0.1, 0.4], "lr": [1e-3, 1e-3]})  # fmt: skip
     long = views.curves_long(history)
     assert len(long) == 8 and set(long["kind"]) == {"loss", "accuracy"}
-    assert "lr" not in set(long["series"])
+    assert "lr" not in set(long["series"]) and "validation loss" in set(long["series"])
+    assert "втрата (валідація)" in set(views.curves_long(history, "uk")["series"])
 
 
-def test_model_markdown_names_classes_input_protocol_and_publishing():
+def test_model_overview_then_details_name_classes_input_protocol_and_publishing():
     meta = ModelMeta(class_names=CLASSES, preprocessing=Preprocessing(size=64), width_mult=0.25,
                      train_config={"epochs": 3, "lr": 5e-5}, metrics={"test_accuracy": 0.75},
-                     data={"source": "folder /d", "method": "group-aware", "ratios": [70, 15, 15]})  # fmt: skip
-    md = views.model_markdown(meta, "runs/x", backend="onnx")
-    for needle in (
-        "А (а)",
-        "Й (йот)",
-        "Я (я)",
-        "64×64",
-        "test_accuracy 0.7500",
-        "method group-aware",
-        "sign-ml push runs/x --repo USER/NAME",
-        "epochs=3",
-        "served by **onnx**",
-        "Motion letters",
-    ):
+                     data={"source": "folder /d", "method": "group-aware", "ratios": [70, 15, 15],
+                           "totals": {"train": 9, "test": 3}})  # fmt: skip
+    overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
+    assert "Й (йот)" in overview and "learned from 9 photos" in overview and "accuracy **75%**" in overview
+    md = views.model_details(meta, "runs/x", backend="onnx")
+    for needle in ("А (а)", "Й (йот)", "Я (я)", "64×64", "test_accuracy 0.7500", "method group-aware",
+                   "sign-ml push runs/x --repo USER/NAME", "epochs=3", "**Served by:** onnx", "Motion letters"):  # fmt: skip
         assert needle in md, needle
+    assert "sign-ml push RUN_DIR" in views.model_details(meta, "/srv/secret/run")  # no server path
     note = views.model_note(meta, "models/demo/")
     assert "train your own UkrSL model" in note and "test accuracy 75.0%" in note
+    assert "/srv" not in views.model_note(meta, "/srv/secret/demo") and "`demo`" in views.model_note(meta, "/srv/secret/demo")
+
+
+def test_error_reasons_are_translated():
+    assert views.error_reason("not an image PIL can identify (corrupt or not a picture)", "uk").startswith("це не зображення")
+    assert views.error_reason("file not found", "en") == "file not found"
+    assert "no hand found" in views.no_hand_markdown("en") and "руку не знайдено" in views.no_hand_markdown("uk")
 
 
 def test_i18n_tables_match_and_language_is_picked():
     assert set(i18n.STRINGS["en"]) == set(i18n.STRINGS["uk"])
+    fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    for key, english in i18n.STRINGS["en"].items():  # the same {fields} in both languages
+        assert fields(english) == fields(i18n.STRINGS["uk"][key]), key
     assert i18n.pick_lang("uk-UA,uk;q=0.9,en;q=0.8") == "uk"
     assert i18n.pick_lang("de-DE,de;q=0.9") == "en"
     assert i18n.pick_lang("uk", forced="en") == "en"

@@ -6,13 +6,10 @@ to the UI: a missing model or an unreadable data folder becomes a message the ta
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +17,17 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
-from curation.images import UnreadableImageError, is_image_file, load_rgb
+from curation.images import UnreadableImageError, load_rgb
+from sign_ml.ui import report_cache
+from sign_ml.ui.safety import inside_roots
+from sign_ml.ui.thumbnails import find_thumbnail
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_MODEL = REPO_ROOT / "models" / "demo"  # the embedded demo model (shipped by the demo-model issue)
 SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "asl-letters-sample"  # only in the project's workplace
+SHARED_ENV = "DACTYL_SHARED_DATA"  # overrides SHARED_SAMPLE; set it empty to act as a fresh clone (no photos)
 REPORT_FILE = "report.json"
 THUMB_SIDE = 256  # px, longest side of the photos shown in galleries
 
@@ -120,20 +121,29 @@ class DataContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
+def shared_sample() -> Path | None:
+    """The demo model's photos beside the checkout (or $DACTYL_SHARED_DATA; empty = none), when present."""
+    env = os.environ.get(SHARED_ENV)
+    path = (Path(env) if env else None) if env is not None else SHARED_SAMPLE
+    return path if path is not None and path.is_dir() else None
+
+
 def default_data_ref(model_ref: str | None) -> str | None:
     """DACTYL_DATA, else the shared ASL sample when the demo model is what is served and the folder exists."""
     env = os.environ.get("DACTYL_DATA")
     if env:
         return env
-    if model_ref and Path(model_ref).resolve() == DEMO_MODEL.resolve() and SHARED_SAMPLE.is_dir():
-        return str(SHARED_SAMPLE)
+    sample = shared_sample()
+    if model_ref and sample is not None and Path(model_ref).resolve() == DEMO_MODEL.resolve():
+        return str(sample)
     return None
 
 
 def open_data(ref: str | None) -> DataContext:
-    """Classify and read `--data` (cheap: no photo is decoded here)."""
+    """Classify and read `--data` (cheap: no photo is decoded here). Its folders become the only roots
+    that photos are served from."""
     if not ref:
-        return DataContext(roots=[SHARED_SAMPLE] if SHARED_SAMPLE.is_dir() else [])
+        return DataContext()
     path = Path(ref).expanduser().resolve()
     if not path.is_dir():
         return DataContext(path=path, error=f"{ref}: no such folder")
@@ -149,17 +159,20 @@ def open_data(ref: str | None) -> DataContext:
             return DataContext(path=path, error=str(exc))
         ctx.kind = "splits"
         data_root = ctx.info.get("data_root")
-        ctx.roots = [Path(data_root)] if data_root else []
+        ctx.roots = [_under(path, data_root)] if data_root else []
     elif ctx.report is not None:
         ctx.kind = "report"
         data_root = ctx.report.get("root") or ctx.report.get("data_root")
-        ctx.roots = [Path(data_root)] if data_root else []
+        ctx.roots = [_under(path, data_root)] if data_root else []
     else:
         ctx.kind = "folder"
         ctx.roots = [path]
-    if SHARED_SAMPLE.is_dir() and SHARED_SAMPLE not in ctx.roots:
-        ctx.roots.append(SHARED_SAMPLE)
     return ctx
+
+
+def _under(base: Path, root: str) -> Path:
+    """A data root as written in splits.json/report.json: absolute, or relative to that file's folder."""
+    return Path(root) if Path(root).is_absolute() else (base / root).resolve()
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -170,14 +183,17 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def report_cache_dir(ctx: DataContext) -> Path:
-    """A temp folder per data path, where a computed curation report is cached."""
-    key = hashlib.sha1(str(ctx.path).encode("utf-8")).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / "ukrsl-dactyl-app" / f"report-{key}"
+def data_fingerprint(ctx: DataContext) -> str:
+    """The report cache's key: every photo's path, size and mtime (a manifest's files, or the folder's)."""
+    if ctx.kind == "splits" and ctx.manifest is not None:
+        files = [str(p) for p in ctx.manifest["path"]] + [str(ctx.path / "manifest.csv")]
+    else:
+        files = [str(p) for p in report_cache.folder_files(ctx.path)]
+    return report_cache.fingerprint(files, extra=f"{ctx.kind}:{ctx.path}")
 
 
 def ensure_report(ctx: DataContext) -> dict[str, Any]:
-    """The curation report of `ctx`: as given, cached, or computed once now (decodes every photo).
+    """The curation report of `ctx`: as given, cached (signed by this app, same data), or computed once now.
 
     Raises FileNotFoundError / ValueError / RuntimeError when the checks cannot run.
     """
@@ -186,12 +202,20 @@ def ensure_report(ctx: DataContext) -> dict[str, Any]:
             return ctx.report
         if ctx.path is None or ctx.kind == "none":
             raise FileNotFoundError("no data folder given (start the app with --data)")
-        cache = report_cache_dir(ctx)
-        cached = _read_json(cache / REPORT_FILE) if (cache / REPORT_FILE).is_file() else None
-        if cached is None:
-            cached = run_curation(ctx, cache)
-        ctx.report = cached
-        return cached
+        key = data_fingerprint(ctx)
+        report = report_cache.load(key)
+        if report is None:
+            folder = report_cache.report_dir(key)
+            if folder is None:  # no private cache: compute into a throw-away folder
+                import tempfile
+
+                with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-report-") as tmp:
+                    report = run_curation(ctx, Path(tmp))
+            else:
+                report = run_curation(ctx, folder)
+                report_cache.sign(key)
+        ctx.report = report
+        return report
 
 
 def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
@@ -220,17 +244,14 @@ def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- photos
-def photo_path(row: pd.Series | dict[str, Any], roots: list[Path]) -> Path | None:
-    """Where a predictions/manifest row's photo is on this machine: its path, else a root + its relpath."""
-    path = Path(str(row.get("path", "")))
-    if path.is_file():
-        return path
+def photo_path(row: pd.Series | dict[str, Any], roots: list[Path], eval_dir: Path | None = None) -> Path | None:
+    """Where a predictions/manifest row's photo is on this machine: inside a data root given at start-up,
+    else the thumbnail shipped beside the model; None when neither (or when the row points outside)."""
     relpath = str(row.get("relpath") or "")
-    for root in roots:
-        candidate = root / relpath
-        if relpath and candidate.is_file():
-            return candidate
-    return None
+    found = inside_roots(str(row.get("path") or ""), relpath, roots)
+    if found is None and relpath:
+        found = find_thumbnail(eval_dir, relpath)
+    return found
 
 
 def thumbnail(path: Path | None, side: int = THUMB_SIDE) -> Image.Image | None:
@@ -244,33 +265,15 @@ def thumbnail(path: Path | None, side: int = THUMB_SIDE) -> Image.Image | None:
         return None
 
 
-def example_photos(ctx: DataContext, class_names: list[str], per_class: int = 2) -> list[str]:
-    """A few photos per class for the Recognize tab: test split first (from the manifest), else the folder."""
-    picked: list[str] = []
-    if ctx.manifest is not None:
-        order = {"test": 0, "validation": 1, "train": 2}
-        table = ctx.manifest.assign(_o=ctx.manifest["split"].map(order).fillna(3)).sort_values(["_o", "path"])
-        for name in class_names:
-            rows = table[table["label"] == name].head(per_class * 3)
-            found = [p for p in (photo_path(r, ctx.roots) for _, r in rows.iterrows()) if p is not None]
-            picked += [str(p) for p in found[:per_class]]
-        return picked
-    folder = ctx.roots[0] if ctx.kind == "folder" and ctx.roots else None
-    if folder is None and ctx.kind == "none" and ctx.roots:
-        folder = ctx.roots[0]
-    if folder is None:
-        return picked
-    for name in class_names:
-        sub = folder / name
-        if sub.is_dir():
-            files = sorted((p for p in sub.iterdir() if p.is_file() and is_image_file(p)), key=_natural)
-            picked += [str(p) for p in files[:per_class]]
+def example_photos(interp: Any, roots: list[Path], eval_dir: Path | None, per_class: int = 1) -> list[tuple[str, str]]:
+    """[(photo path, true class)] for the Recognize tab's examples: test-split photos only (the evaluation's
+    own), `per_class` per class in class order, originals where present else the shipped thumbnails."""
+    if interp is None:
+        return []
+    table = interp.table()
+    picked: list[tuple[str, str]] = []
+    for name in interp.class_names:
+        rows = table[table["true"] == name].sort_values("relpath", kind="stable")
+        found = [(p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None]
+        picked += [(str(p), n) for p, n in found[:per_class]]
     return picked
-
-
-def _natural(path: Path) -> tuple[int, str]:
-    digits = "".join(ch for ch in path.stem if ch.isdigit())
-    return (int(digits) if digits else 0, path.name)
-
-
-ProgressFn = Callable[[float, str], None]

@@ -1,17 +1,22 @@
-"""Pure functions turning predictions, evaluation outputs and curation reports into what the
-app shows: label dicts, Markdown, DataFrames (plain or styled). No Gradio, no file reading,
-so every view is tested on hand-built inputs.
+"""Pure functions turning predictions, evaluation outputs and curation reports into what the app shows:
+label dicts, Markdown, DataFrames, the confusion heatmap image. No Gradio, no file reading, so every
+view is tested on hand-built inputs. `lang` is "en" or "uk" everywhere; every visible word comes from
+`sign_ml.ui.i18n`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
 
+from curation import alphabet
 from curation.alphabet import is_ukrainian, order_classes, ukrainian_letter
 from sign_ml.ui.i18n import text
 
@@ -24,6 +29,17 @@ ISSUE_GROUPS: dict[str, tuple[str, ...]] = {
     "issues_duplicates": ("duplicates",),
     "issues_leakage": ("leakage",),
 }
+COLUMNS = ("class", "photos", "path", "flag", "score", "detail", "cluster", "split", "check", "label", "train",
+           "validation", "test", "total", "precision", "recall", "f1", "support", "true", "predicted", "count")  # fmt: skip
+
+
+def pct(p: float) -> str:
+    return f"{float(p):.0%}"
+
+
+def translate_columns(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The same table with its known column names in `lang` (unknown ones kept)."""
+    return table.rename(columns={c: text(f"col_{c}", lang) for c in table.columns if c in COLUMNS})
 
 
 # ---------------------------------------------------------------- Recognize tab
@@ -47,119 +63,177 @@ def api_dict(preds: Prediction) -> dict[str, float]:
     return {name: float(p) for name, p in preds}
 
 
-def is_motion(class_name: str, ukrainian: bool = True) -> bool:
-    letter = ukrainian_letter(class_name) if ukrainian else None
+def is_motion(class_name: str, class_names: Sequence[str]) -> bool:
+    """Whether `class_name` is signed with movement in the alphabet of `class_names` (UkrSL or ASL)."""
+    check = getattr(alphabet, "is_motion_letter", None)
+    if check is not None:
+        return bool(check(class_name, list(class_names)))
+    letter = ukrainian_letter(class_name) if is_ukrainian(list(class_names)) else None
     return bool(letter and letter.motion)
 
 
-def verdict_markdown(preds: Prediction, threshold: float, lang: str = "en", ukrainian: bool = True) -> str:
-    """The answer line: the letter in large type, or "not sure" below the threshold."""
+def motion_letters(class_names: Sequence[str]) -> list[str]:
+    return [c for c in class_names if is_motion(c, class_names)]
+
+
+def verdict_markdown(preds: Prediction, threshold: float, lang: str = "en",
+                     class_names: Sequence[str] | None = None) -> str:  # fmt: skip
+    """The answer: the letter in large type (motion letters marked), or "not sure" below the threshold.
+
+    class_names: the model's whole class set (decides letter names and motion marks); default: the preds'.
+    """
     if not preds:
         return ""
+    names = list(class_names) if class_names is not None else [n for n, _ in preds]
+    uk = is_ukrainian(names)
     name, prob = preds[0]
     if prob < threshold:
-        return f"### {text('not_sure', lang)}\n\n({display_label(name, ukrainian)}: {prob:.0%} < {threshold:.0%})"
-    line = f"## {display_label(name, ukrainian)} · {prob:.0%}"
-    if is_motion(name, ukrainian):
+        return f"### {text('not_sure', lang)}\n\n({display_label(name, uk)}: {prob:.1%} < {threshold:.0%})"
+    line = f"## {display_label(name, uk)} · {pct(prob)}"
+    if is_motion(name, names):
         line += f"\n\n_{text('motion_note', lang)}_"
     return line
 
 
+def no_hand_markdown(lang: str = "en") -> str:
+    """The answer when the hand stage found no hand: never a letter."""
+    return f"### {text('no_hand', lang)}"
+
+
+def error_reason(reason: str, lang: str = "en") -> str:
+    """An `UnreadableImageError.reason` (English, from curation.images) in `lang`."""
+    if lang == "en":
+        return reason
+    for prefix, key in (("not an image", "reason_not_image"), ("too large", "reason_too_large"),
+                        ("file not found", "reason_not_found"), ("cannot decode", "reason_cannot_decode")):  # fmt: skip
+        if reason.startswith(prefix):
+            return text(key, lang)
+    return reason
+
+
+def model_name(model_ref: str) -> str:
+    """What the header shows for a model: a Hub id as it is, a local folder by its name (never the server's path)."""
+    ref = str(model_ref).rstrip("/\\")
+    if not ref:
+        return ""
+    path = Path(ref)
+    if path.is_absolute() or ref.startswith((".", "~")) or path.exists():
+        parts = [p for p in path.parts if p not in ("/", "\\")]
+        # a run's model lives in RUN/ or models/NAME/: the last folder names it
+        return parts[-1] if parts else ref
+    return ref
+
+
 def model_note(meta: Any, model_ref: str, lang: str = "en") -> str:
-    """One line naming the loaded model; for the embedded demo model, say plainly what it is."""
-    data = getattr(meta, "data", {}) or {}
+    """One line naming the loaded model (by name, not path); for the demo model, say plainly what it is."""
     metrics = getattr(meta, "metrics", {}) or {}
-    parts = [f"**{text('loaded_model', lang)}:** `{model_ref}`"]
-    described = data.get("description") or data.get("name") or data.get("source")
-    if described:
-        parts.append(str(described))
-    acc = _first(metrics, ("test_accuracy", "accuracy", "val_accuracy"))
+    parts = [f"**{text('loaded_model', lang)}:** `{model_name(model_ref)}`"]
+    acc = metrics.get("test_accuracy")
     if acc is not None:
-        which = next(k for k in ("test_accuracy", "accuracy", "val_accuracy") if metrics.get(k) is not None)
-        parts.append(f"{which.replace('_', ' ')} {float(acc):.1%}")
+        parts.append(f"{text('test_accuracy', lang)} {float(acc):.1%}")
     note = " · ".join(parts)
-    if data.get("demo") or "demo" in str(model_ref).replace("\\", "/").split("/")[-2:]:
+    if is_demo(meta, model_ref):
         note += f"\n\n_{text('demo_model', lang)}_"
     return note
 
 
-def _first(d: Mapping[str, Any], keys: Iterable[str]) -> Any:
-    return next((d[k] for k in keys if d.get(k) is not None), None)
+def is_demo(meta: Any, model_ref: str) -> bool:
+    data = getattr(meta, "data", {}) or {}
+    return bool(data.get("demo")) or "demo" in str(model_ref).replace("\\", "/").split("/")[-2:]
+
+
+def example_label(class_name: str, class_names: Sequence[str]) -> str:
+    """The caption of an example photo: its true letter."""
+    return display_label(class_name, is_ukrainian(list(class_names)))
 
 
 # ---------------------------------------------------------------- Model tab
-def model_markdown(
-    meta: Any,
-    model_ref: str,
-    backend: str = "",
-    fallback_reason: str | None = None,
-    evaluation: Mapping[str, Any] | None = None,
-) -> str:
-    """What the model is: architecture, classes, input, training config, metrics, how to publish.
-
-    evaluation: the metrics.json the Evaluation tab shows (its split is named here too).
-    """
-    prep = meta.preprocessing
-    uk = is_ukrainian(meta.class_names)
-    classes = ", ".join(display_label(c, uk) for c in meta.class_names)
-    motion = [c for c in meta.class_names if is_motion(c, uk)]
-    tc = meta.train_config or {}
-    data = meta.data or {}
-    lines = [
-        f"### {meta.arch} (width ×{meta.width_mult:g}, dropout {meta.dropout:g})",
-        f"- **Loaded from:** `{model_ref}`" + (f" · served by **{backend}**" if backend else ""),
-    ]
-    if fallback_reason:
-        lines.append(f"- **Runtime note:** {fallback_reason}")
-    lines += [
-        f"- **Classes ({len(meta.class_names)}):** {classes}",
-        f"- **Input:** {prep.size}×{prep.size} px RGB, resize `{prep.resize}` (whole photo, never cropped), "
-        f"mean {tuple(round(m, 3) for m in prep.mean)}, std {tuple(round(s, 3) for s in prep.std)}",
-    ]
+def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en") -> str:
+    """In plain language: what the model is for, what it cannot do, how it was evaluated."""
+    names = list(meta.class_names)
+    uk = is_ukrainian(names)
+    data = getattr(meta, "data", {}) or {}
+    lines = [f"### {text('model_for', lang)}",
+             text("model_for_text", lang, k=len(names), first=display_label(names[0], uk),
+                  last=display_label(names[-1], uk))]  # fmt: skip
+    if is_demo(meta, model_ref):
+        lines.append(f"\n{text('model_demo_text', lang)}")
+    lines.append(f"\n### {text('model_cannot', lang)}")
+    motion = motion_letters(names)
     if motion:
-        lines.append(f"- **Motion letters (a photo shows only their static start):** {', '.join(motion)}")
-    protocol = _split_protocol(data, tc)
-    if protocol:
-        lines.append(f"- **Data and split protocol:** {protocol}")
-    if meta.metrics:
-        shown = ", ".join(f"{k} {_fmt(v)}" for k, v in meta.metrics.items() if not isinstance(v, dict | list))
-        lines.append(f"- **Metrics:** {shown}" + (f" (split protocol: {protocol})" if protocol else ""))
-    if tc:
-        keys = (
-            "epochs",
-            "batch_size",
-            "lr",
-            "lr_schedule",
-            "weights",
-            "image_size",
-            "augment",
-            "label_smoothing",
-            "seed",
-        )
-        shown = ", ".join(f"{k}={tc[k]}" for k in keys if k in tc)
-        lines.append(f"- **Training config:** {shown}")
+        lines.append(f"- {text('model_cannot_motion', lang, letters=', '.join(display_label(m, uk) for m in motion))}")
+    lines.append(f"- {text('model_cannot_words', lang)}")
+    n_train = (data.get("totals") or {}).get("train") or sum((data.get("counts") or {}).get("train", {}).values() or [0])
+    if n_train:
+        signers = text("one_signer", lang) if is_demo(meta, model_ref) else ""
+        lines.append(f"- {text('model_cannot_signers', lang, n=n_train, signers=signers)}")
+    lines.append(f"- {text('model_cannot_unsure', lang)}")
+    lines.append(f"\n### {text('model_how', lang)}")
     if evaluation:
-        lines.append(f"- **Evaluation:** {eval_summary(evaluation)}")
-    lines += [
-        "",
-        "#### How to publish it",
-        "```bash",
-        "huggingface-cli login          # once",
-        f"sign-ml push {model_ref} --repo USER/NAME",
-        "```",
-        "The Hub repository gets the weights (safetensors), config.json and a model card with these metrics.",
-    ]
+        ratios = data.get("ratios")
+        if isinstance(ratios, Mapping):
+            ratios = "/".join(f"{float(v) * 100:.0f}" for v in ratios.values())
+        lines.append(text("model_how_text", lang, n=evaluation.get("n", "?"), method=data.get("method", ""),
+                          ratios=ratios or "", seed=data.get("seed", "?"), acc=pct(evaluation.get("accuracy", 0)),
+                          f1=f"{float(evaluation.get('macro_f1', 0)):.2f}"))  # fmt: skip
+    else:
+        lines.append(text("model_how_none", lang))
     return "\n".join(lines)
 
 
-def _split_protocol(data: Mapping[str, Any], tc: Mapping[str, Any]) -> str:
+def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason: str | None = None,
+                  evaluation: Mapping[str, Any] | None = None, lang: str = "en") -> str:  # fmt: skip
+    """The details under the overview: each fact once (architecture, input, data, training, metrics, publishing)."""
+    prep = meta.preprocessing
+    names = list(meta.class_names)
+    uk = is_ukrainian(names)
+    tc = meta.train_config or {}
+    kind = getattr(meta, "kind", "image")
+    lines = [f"- **{text('d_arch', lang)}:** {meta.arch} (width ×{meta.width_mult:g}, dropout {meta.dropout:g})"]
+    if kind != "image":
+        lines.append(f"- **{text('d_kind', lang)}:** {kind}")
+    if backend:
+        lines.append(f"- **{text('d_backend', lang)}:** {backend}")
+    if fallback_reason:
+        lines.append(f"- **{text('d_runtime', lang)}:** {fallback_reason}")
+    lines.append(f"- **{text('d_classes', lang)} ({len(names)}):** {', '.join(display_label(c, uk) for c in names)}")
+    motion = motion_letters(names)
+    if motion:
+        lines.append(f"- **{text('d_motion', lang)}:** {', '.join(display_label(c, uk) for c in motion)}")
+    lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_text", lang, size=prep.size,
+                 mean=tuple(round(m, 3) for m in prep.mean), std=tuple(round(s, 3) for s in prep.std)))  # fmt: skip
+    protocol = split_protocol(meta.data or {})
+    if protocol:
+        lines.append(f"- **{text('d_split', lang)}:** {protocol}")
+    if tc:
+        keys = ("epochs", "batch_size", "lr", "lr_schedule", "weights", "image_size", "augment", "hflip",
+                "label_smoothing", "seed")  # fmt: skip
+        lines.append(f"- **{text('d_training', lang)}:** " + ", ".join(f"{k}={tc[k]}" for k in keys if k in tc))
+    shown = {k: v for k, v in (meta.metrics or {}).items() if not isinstance(v, dict | list)}
+    if shown:
+        lines.append(f"- **{text('d_metrics', lang)}:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
+    lines += ["", f"#### {text('d_publish', lang)}", "```bash", "hf auth login          # once",
+              f"sign-ml push {publish_ref(model_ref)} --repo USER/NAME", "```", text("d_publish_text", lang)]  # fmt: skip
+    return "\n".join(lines)
+
+
+def publish_ref(model_ref: str) -> str:
+    """The model as `sign-ml push` takes it, without the server's absolute path (RUN_DIR instead)."""
+    return "RUN_DIR" if Path(str(model_ref)).is_absolute() else str(model_ref)
+
+
+def split_protocol(data: Mapping[str, Any]) -> str:
     bits = []
-    for key in ("source", "splits_dir", "method", "ratios", "group_pattern", "group_column", "seed"):
-        if data.get(key) not in (None, "", [], {}):
-            bits.append(f"{key} {data[key]}")
-    counts = data.get("counts") or data.get("split_counts")
-    if isinstance(counts, Mapping) and all(isinstance(v, int | float) for v in counts.values()):
-        bits.append("sizes " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for key in ("source", "method", "ratios", "group_pattern", "group_column", "seed"):
+        value = data.get(key)
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, Mapping):
+            value = "/".join(f"{float(v) * 100:.0f}" for v in value.values())
+        bits.append(f"{key} {value}")
+    totals = data.get("totals")
+    if isinstance(totals, Mapping) and all(isinstance(v, int | float) for v in totals.values()):
+        bits.append("sizes " + ", ".join(f"{k} {v}" for k, v in totals.items()))
     return "; ".join(bits)
 
 
@@ -190,13 +264,30 @@ def imbalance_ratio(counts: pd.DataFrame) -> float:
     return float("inf") if lo == 0 else float(hi / lo)
 
 
+def imbalance_markdown(ratio: float, lang: str = "en") -> str:
+    if np.isfinite(ratio):
+        return f"**{ratio:.2f}**"
+    return f"**{text('imbalance_inf', lang)}**" if ratio > 0 else ""
+
+
 def split_sizes(manifest: pd.DataFrame) -> pd.DataFrame:
     """Photos per class and split, plus totals: rows = classes + "total", columns = splits + "total"."""
-    table = pd.crosstab(manifest["label"], manifest["split"])
-    splits = [s for s in ("train", "validation", "test") if s in table.columns] + [
-        s for s in table.columns if s not in ("train", "validation", "test")
-    ]
-    table = table.reindex(index=order_classes(list(table.index)), columns=splits, fill_value=0)
+    return _sizes_table(pd.crosstab(manifest["label"], manifest["split"]))
+
+
+def recorded_sizes(data: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(class counts, split sizes) from a model's recorded `data.counts` ({split: {class: n}}); empty if none."""
+    counts = data.get("counts") or {}
+    if not isinstance(counts, Mapping) or not all(isinstance(v, Mapping) for v in counts.values()) or not counts:
+        return pd.DataFrame({"class": [], "photos": []}), pd.DataFrame()
+    table = pd.DataFrame(counts).fillna(0).astype(int)  # rows = classes, columns = splits
+    return counts_frame(table.sum(axis=1).to_dict()), _sizes_table(table)
+
+
+def _sizes_table(table: pd.DataFrame) -> pd.DataFrame:
+    known = ("train", "validation", "test")
+    splits = [s for s in known if s in table.columns] + [s for s in table.columns if s not in known]
+    table = table.reindex(index=order_classes([str(i) for i in table.index]), columns=splits, fill_value=0)
     table["total"] = table.sum(axis=1)
     table.loc["total"] = table.sum(axis=0)
     return table.rename_axis("class").reset_index()
@@ -215,10 +306,8 @@ def report_counts(report: Mapping[str, Any]) -> pd.DataFrame:
     classes = report.get("classes")
     if isinstance(classes, list) and classes:
         return counts_frame({str(c["name"]): int(c.get("count", 0)) for c in classes})
-    for source in (
-        report.get("class_counts"),
-        (report_checks(report).get("balance", {}).get("stats") or {}).get("counts"),
-    ):
+    for source in (report.get("class_counts"),
+                   (report_checks(report).get("balance", {}).get("stats") or {}).get("counts")):  # fmt: skip
         if isinstance(source, Mapping) and source:
             return counts_frame(source)
     return pd.DataFrame({"class": [], "photos": []})
@@ -230,34 +319,52 @@ def issue_tables(report: Mapping[str, Any], relative_to: str | None = None) -> d
     root = report.get("root") or relative_to
     out: dict[str, pd.DataFrame] = {}
     for key, names in ISSUE_GROUPS.items():
-        frames = []
-        for name in names:
-            issues = checks.get(name, {}).get("issues")
-            if issues:
-                frames.append(pd.DataFrame(issues).assign(check=name))
-        table = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["path", "flag", "score"])
-        )
+        frames = [pd.DataFrame(checks[n]["issues"]).assign(check=n) for n in names if checks.get(n, {}).get("issues")]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["path", "flag", "score"])
         if root and "path" in table.columns:
-            table["path"] = [_relative(str(p), str(root)) for p in table["path"]]
-        first = [
-            c for c in ("path", "flag", "score", "detail", "cluster", "split", "check") if c in table.columns
-        ]
+            table["path"] = [relative(str(p), str(root)) for p in table["path"]]
+        first = [c for c in ("path", "flag", "score", "detail", "cluster", "split", "check") if c in table.columns]
         out[key] = table[first + [c for c in table.columns if c not in first]]
     return out
 
 
-def _relative(path: str, root: str) -> str:
+def relative(path: str, root: str) -> str:
     root = root.rstrip("/") + "/"
     return path[len(root) :] if path.startswith(root) else path
 
 
-def report_summary(report: Mapping[str, Any]) -> str:
-    """Markdown: one line per check (its summary), as the report wrote it."""
-    lines = [f"- **{name}**: {c.get('summary', '')}" for name, c in report_checks(report).items()]
+def report_summary(report: Mapping[str, Any], lang: str = "en") -> str:
+    """Markdown: one line per check, in `lang`: what it looked for and how many files it flagged."""
+    lines = []
+    for name, check in report_checks(report).items():
+        label = text(f"check_{name}", lang) if f"check_{name}" in _known_checks() else name
+        n = check.get("n_issues", len(check.get("issues") or []))
+        line = f"- **{label}**: " + (text("flagged", lang, n=n) if n else text("none_found", lang))
+        mixed = (check.get("stats") or {}).get("mixed_label_clusters")
+        if mixed:
+            line += f"; {text('mixed_clusters', lang, n=mixed)}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+@cache
+def _known_checks() -> frozenset[str]:
+    from sign_ml.ui.i18n import STRINGS
+
+    return frozenset(k for k in STRINGS["en"] if k.startswith("check_"))
+
+
+def duplicate_clusters(duplicates: pd.DataFrame, limit: int = 12) -> list[tuple[str, list[str], bool]]:
+    """[(cluster id, [paths], mixes labels)] of the duplicate table, mixed-label clusters first, at most `limit`."""
+    if duplicates.empty or "cluster" not in duplicates.columns:
+        return []
+    out = []
+    for cid, rows in duplicates.groupby("cluster", sort=False):
+        labels = set(rows["label"]) if "label" in rows.columns else set()
+        mixed = bool(rows.get("mixed_labels", pd.Series([False])).any()) or len(labels) > 1
+        out.append((str(cid), [str(p) for p in rows["path"]], mixed))
+    out.sort(key=lambda c: (not c[2], c[0]))
+    return out[:limit]
 
 
 # ---------------------------------------------------------------- Evaluation tab
@@ -271,106 +378,143 @@ def confusion_frame(metrics: Mapping[str, Any], normalized: bool = True) -> pd.D
     return pd.DataFrame(matrix, index=pd.Index(names, name="true \\ predicted"), columns=names)
 
 
-def confusion_table(cm: pd.DataFrame) -> pd.DataFrame:
-    """The matrix with the true letter as its first column: the shape gr.Dataframe shows."""
-    return cm.reset_index()
+@dataclass(frozen=True)
+class HeatmapLayout:
+    """Where the cells of a drawn confusion heatmap are: cell (i, j) spans left + j·cell … left + (j+1)·cell."""
+
+    n: int
+    cell: int
+    left: int
+    top: int
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(row, column) under the pixel (x, y) of the drawn image; None outside the grid."""
+        j, i = (x - self.left) // self.cell, (y - self.top) // self.cell
+        return (int(i), int(j)) if 0 <= i < self.n and 0 <= j < self.n else None
 
 
-def confusion_styler(cm: pd.DataFrame) -> Any:
-    """Heatmap colours per cell: blue for the diagonal (right), red for errors, by share of the row."""
-    table = confusion_table(cm)
+def heatmap_layout(n: int) -> HeatmapLayout:
+    """Cells sized so the whole matrix fits a 1366×900 screen for up to 33 classes (≤ ~800 px square)."""
+    cell = max(20, min(40, 760 // max(n, 1)))
+    return HeatmapLayout(n=n, cell=cell, left=70, top=62)
+
+
+@cache
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        import matplotlib
+
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), size)
+    except (ImportError, OSError):
+        return ImageFont.load_default(size)
+
+
+def confusion_heatmap(cm: pd.DataFrame, lang: str = "en", selected: tuple[int, int] | None = None) -> Image.Image:
+    """The row-normalised matrix as an image: blue diagonal (right), red errors, % in every non-zero cell,
+    letters on both axes, the axes named; `selected` (row, column) is outlined and keeps its value."""
     n = len(cm)
+    lay = heatmap_layout(n)
+    size_w, size_h = lay.left + n * lay.cell + 12, lay.top + n * lay.cell + 12
+    img = Image.new("RGB", (size_w, size_h), "white")
+    draw = ImageDraw.Draw(img)
+    small, label, axis = _font(max(9, lay.cell // 3)), _font(max(11, lay.cell // 2)), _font(14)
+    uk = is_ukrainian([str(c) for c in cm.columns])
+    draw.text((lay.left, 4), text("axis_predicted", lang), fill="black", font=axis)
+    draw.text((4, 4), text("axis_true", lang), fill="black", font=axis)
+    values = cm.to_numpy(dtype=float)
+    for k, name in enumerate(cm.columns):
+        shown = ukrainian_letter(str(name)).char if uk and ukrainian_letter(str(name)) else str(name)
+        cx = lay.left + k * lay.cell + lay.cell / 2
+        draw.text((cx, lay.top - 6), shown, fill="black", font=label, anchor="md")
+        cy = lay.top + k * lay.cell + lay.cell / 2
+        draw.text((lay.left - 8, cy), shown, fill="black", font=label, anchor="rm")
+    for i in range(n):
+        for j in range(n):
+            v = float(values[i, j])
+            x0, y0 = lay.left + j * lay.cell, lay.top + i * lay.cell
+            box = (x0, y0, x0 + lay.cell - 1, y0 + lay.cell - 1)
+            if v > 0:
+                strength = 0.15 + 0.85 * min(v, 1.0)
+                base = (37, 99, 235) if i == j else (220, 38, 38)
+                colour = tuple(int(255 - strength * (255 - c)) for c in base)
+                draw.rectangle(box, fill=colour)
+                ink = "white" if strength > 0.55 else "black"
+                draw.text((x0 + lay.cell / 2, y0 + lay.cell / 2), f"{v * 100:.0f}", fill=ink, font=small, anchor="mm")
+            else:
+                draw.rectangle(box, fill=(246, 246, 246))
+    if selected is not None:
+        i, j = selected
+        x0, y0 = lay.left + j * lay.cell, lay.top + i * lay.cell
+        draw.rectangle((x0 - 2, y0 - 2, x0 + lay.cell + 1, y0 + lay.cell + 1), outline=(250, 204, 21), width=3)
+        draw.rectangle((x0 - 3, y0 - 3, x0 + lay.cell + 2, y0 + lay.cell + 2), outline="black", width=1)
+    return img
 
-    def colour(frame: pd.DataFrame) -> pd.DataFrame:
-        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for i in range(n):
-            for j in range(n):
-                v = float(frame.iat[i, j + 1])
-                if v <= 0:
-                    continue
-                alpha = 0.15 + 0.85 * min(v, 1.0)
-                rgb = "37, 99, 235" if i == j else "220, 38, 38"
-                ink = "white" if alpha > 0.55 else "black"
-                styles.iat[i, j + 1] = f"background-color: rgba({rgb}, {alpha:.2f}); color: {ink}"
-        return styles
 
-    return table.style.apply(colour, axis=None).format(
-        lambda v: "" if v == 0 else f"{v:.2f}", subset=list(cm.columns)
-    )
+def cell_caption(true: str, pred: str, n: int, share: float, class_names: Sequence[str], lang: str = "en") -> str:
+    uk = is_ukrainian(list(class_names))
+    what = text("correct" if true == pred else "misclassified", lang)
+    return text("cell_caption", lang, true=display_label(true, uk), pred=display_label(pred, uk), n=n,
+                share=pct(share), what=what)  # fmt: skip
 
 
-def cell_from_index(cm: pd.DataFrame, row: int, col: int) -> tuple[str, str] | None:
-    """(true, predicted) for a click at (row, col) of `confusion_table(cm)`; None for the label column."""
-    if col < 1 or not 0 <= row < len(cm) or col > len(cm.columns):
-        return None
-    return str(cm.index[row]), str(cm.columns[col - 1])
+def loss_caption(row: Mapping[str, Any], class_names: Sequence[str], lang: str = "en") -> str:
+    """A gallery caption in full: file, true letter and its probability, predicted letter and its probability."""
+    uk = is_ukrainian(list(class_names))
+    name = str(row.get("relpath") or row.get("path") or "")
+    p_true = row.get("prob_true")
+    return text("loss_caption", lang, name=name, true=display_label(str(row["true"]), uk),
+                p_true=pct(p_true) if p_true is not None and pd.notna(p_true) else "?",
+                pred=display_label(str(row["pred"]), uk), p_pred=pct(row["prob_pred"]))  # fmt: skip
 
 
-def cell_rows(predictions: pd.DataFrame, true: str, pred: str) -> pd.DataFrame:
-    """The photos of one cell (true letter `true` predicted as `pred`), most confident first."""
-    rows = predictions[(predictions["true"].astype(str) == true) & (predictions["pred"].astype(str) == pred)]
-    return rows.sort_values("prob_pred", ascending=False)
-
-
-def gallery_items(
-    rows: pd.DataFrame, resolve: Callable[[pd.Series], Any], ukrainian: bool = True
-) -> list[tuple[Any, str]]:
+def gallery_items(rows: pd.DataFrame, resolve: Callable[[pd.Series], Any], class_names: Sequence[str],
+                  lang: str = "en") -> list[tuple[Any, str]]:  # fmt: skip
     """[(image or None, caption)]: `resolve(row)` turns a predictions row into what the gallery shows."""
-    items = []
-    for _, row in rows.iterrows():
-        name = str(row.get("relpath") or row["path"])
-        caption = f"{name}: {display_label(str(row['pred']), ukrainian)} {float(row['prob_pred']):.0%}"
-        if "prob_true" in row and pd.notna(row["prob_true"]):
-            caption += f" (true {display_label(str(row['true']), ukrainian)} {float(row['prob_true']):.0%})"
-        items.append((resolve(row), caption))
-    return items
+    return [(resolve(row), loss_caption(row, class_names, lang)) for _, row in rows.iterrows()]
 
 
-def cell_caption(true: str, pred: str, n: int, ukrainian: bool = True) -> str:
-    what = "correct" if true == pred else "misclassified"
-    return f"**true {display_label(true, ukrainian)} → predicted {display_label(pred, ukrainian)}**: {n} photo(s), {what}"
-
-
-def per_class_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """DataFrame[class, precision, recall, f1, support] in the model's class order."""
+def per_class_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.DataFrame:
+    """[class, precision, recall, f1, support] in `lang`, worst F1 first (the sort the label promises)."""
     table = pd.DataFrame(metrics.get("per_class", []))
+    cols = ["class", "precision", "recall", "f1", "support"]
     if table.empty:
-        return pd.DataFrame(columns=["class", "precision", "recall", "f1", "support"])
+        return translate_columns(pd.DataFrame(columns=cols), lang)
     uk = is_ukrainian(list(metrics.get("class_names", [])))
     table["class"] = [display_label(str(c), uk) for c in table["class"]]
     for col in ("precision", "recall", "f1"):
         table[col] = table[col].astype(float).round(3)
-    return table[["class", "precision", "recall", "f1", "support"]]
+    table = table[cols].sort_values(["f1", "class"], kind="stable").reset_index(drop=True)
+    return translate_columns(table, lang)
 
 
-def most_confused_frame(metrics: Mapping[str, Any], min_count: int = 1) -> pd.DataFrame:
-    """DataFrame[true, predicted, count] of the most-confused pairs, largest first."""
-    pairs = [p for p in metrics.get("most_confused", []) if int(p[2]) >= min_count]
-    table = pd.DataFrame(pairs, columns=["true", "predicted", "count"])
-    if not table.empty:
-        uk = is_ukrainian(list(metrics.get("class_names", [])))
-        table["true"] = [display_label(str(c), uk) for c in table["true"]]
-        table["predicted"] = [display_label(str(c), uk) for c in table["predicted"]]
-        table = table.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
-    return table
+def most_confused_pairs(metrics: Mapping[str, Any], min_count: int = 1) -> list[tuple[str, str, int]]:
+    """[(true, predicted, count)] of the most-confused pairs, largest first (raw class names)."""
+    pairs = [(str(t), str(p), int(c)) for t, p, c in metrics.get("most_confused", []) if int(c) >= min_count]
+    return sorted(pairs, key=lambda p: -p[2])
 
 
-def eval_summary(metrics: Mapping[str, Any]) -> str:
+def most_confused_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.DataFrame:
+    """DataFrame[true, predicted, count] in `lang`, rows in `most_confused_pairs` order (a click maps back)."""
+    uk = is_ukrainian(list(metrics.get("class_names", [])))
+    rows = [(display_label(t, uk), display_label(p, uk), c) for t, p, c in most_confused_pairs(metrics)]
+    return translate_columns(pd.DataFrame(rows, columns=["true", "predicted", "count"]), lang)
+
+
+def eval_summary(metrics: Mapping[str, Any], lang: str = "en") -> str:
     """One Markdown line: split, n, accuracy, macro-F1, ECE."""
-    bits = [f"split **{metrics.get('split', '?')}**", f"{metrics.get('n', '?')} photos"]
-    for key in ("accuracy", "macro_f1", "ece"):
-        if metrics.get(key) is not None:
-            bits.append(f"{key.replace('_', '-')} **{float(metrics[key]):.3f}**")
-    return " · ".join(bits)
+    def num(key: str) -> str:
+        return f"{float(metrics[key]):.3f}" if metrics.get(key) is not None else "?"
+
+    split = metrics.get("split", "?")
+    split = text(f"col_{split}", lang) if split in ("train", "validation", "test") else split
+    return text("eval_summary", lang, split=split, n=metrics.get("n", "?"), acc=num("accuracy"), f1=num("macro_f1"),
+                ece=num("ece"))  # fmt: skip
 
 
-def curves_long(history: pd.DataFrame) -> pd.DataFrame:
-    """metrics.csv (one row per epoch) → long DataFrame[epoch, value, series, kind] for line plots."""
+def curves_long(history: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """metrics.csv (one row per epoch) → long DataFrame[epoch, value, series, kind], series named in `lang`."""
     series = [c for c in ("train_loss", "val_loss", "train_acc", "val_acc") if c in history.columns]
     long = history.melt(id_vars=["epoch"], value_vars=series, var_name="series", value_name="value")
     long["kind"] = ["loss" if s.endswith("loss") else "accuracy" for s in long["series"]]
+    long["series"] = [text(f"series_{s}", lang) for s in long["series"]]
     return long.dropna(subset=["value"]).reset_index(drop=True)
-
-
-def escape(s: str) -> str:
-    return html.escape(s, quote=True)

@@ -1,0 +1,156 @@
+"""What the app refuses, in one place: oversized uploads (however they arrive), decodes that would take
+too much memory, and photo paths outside the data folders given at start-up.
+
+Gradio's `max_file_size` guards its /upload route only; a base64 `data:` URL in an API payload, raw bytes
+from a Python caller or a file already in the cache reach `upload_source` instead, which measures them
+the same way. JPEGs decode reduced (DCT draft) whatever their size; PNG, WebP, TIFF… decode whole, so
+their pixel count is capped and heavy decodes run a few at a time, after which freed memory is handed
+back to the system (glibc keeps freed arenas otherwise: 3.9 GB stayed held after 12 large PNGs).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ctypes
+import io
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from curation.images import UnreadableImageError
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_SIZE = "10mb"  # Gradio's form of MAX_UPLOAD_BYTES, for launch(max_file_size=...)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_WHOLE_DECODE_PIXELS = 24_000_000  # formats decoded whole (all but JPEG): ≤ 72 MB as RGB (6000×4000)
+HEAVY_PIXELS = 4_000_000  # a decode above this waits for one of the HEAVY_SLOTS
+HEAVY_SLOTS = 2
+_heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
+
+
+class UploadRefused(ValueError):
+    """An upload the app will not decode; `key` names the reason in the i18n table, `detail` the numbers."""
+
+    def __init__(self, key: str, detail: str = ""):
+        super().__init__(f"{key}: {detail}" if detail else key)
+        self.key = key
+        self.detail = detail
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def upload_source(value: Any) -> Any:
+    """Whatever Gradio or a caller hands over (FileData dict, path, bytes, data URL, PIL, numpy) → path,
+    bytes or PIL image, refusing anything over MAX_UPLOAD_BYTES before it is decoded. None → UploadRefused."""
+    if value is None:
+        raise UploadRefused("no_image")
+    if isinstance(value, dict):  # the image component's payload (the events use preprocess=False)
+        if value.get("path"):
+            value = value["path"]
+        elif str(value.get("url") or "").startswith("data:"):
+            value = value["url"]
+        else:
+            raise UploadRefused("no_image")
+    if isinstance(value, str) and value.startswith("data:"):
+        payload = value.split(",", 1)[1] if "," in value else ""
+        if len(payload) * 3 // 4 > MAX_UPLOAD_BYTES:  # measured before decoding the base64
+            raise UploadRefused("too_big", f"{_mb(len(payload) * 3 // 4)} > {_mb(MAX_UPLOAD_BYTES)}")
+        try:
+            return base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError):
+            raise UploadRefused("not_image") from None
+    if isinstance(value, bytes | bytearray):
+        if len(value) > MAX_UPLOAD_BYTES:
+            raise UploadRefused("too_big", f"{_mb(len(value))} > {_mb(MAX_UPLOAD_BYTES)}")
+        return bytes(value)
+    if isinstance(value, str | os.PathLike):
+        try:
+            size = os.stat(value).st_size
+        except OSError:
+            return value  # the decoder names the missing file
+        if size > MAX_UPLOAD_BYTES:
+            raise UploadRefused("too_big", f"{_mb(size)} > {_mb(MAX_UPLOAD_BYTES)}")
+        return value
+    if isinstance(value, np.ndarray):
+        return Image.fromarray(value.astype(np.uint8))
+    return value
+
+
+def _header(source: Any) -> tuple[str, int, int] | None:
+    """(format, width, height) from the file's header only (no pixel is decoded), or None if unknown."""
+    if isinstance(source, Image.Image):
+        return None
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+            return img.format or "", img.width, img.height
+    except Exception:  # the decoder gives the reason a file is not an image
+        return None
+
+
+@contextmanager
+def bounded_decode(source: Any) -> Iterator[None]:
+    """Run one decode of `source` within the memory bounds: refuse whole-decoded formats over
+    MAX_WHOLE_DECODE_PIXELS; let at most HEAVY_SLOTS large decodes run at once; give freed memory back."""
+    header = _header(source)
+    pixels = header[1] * header[2] if header else 0
+    if header and header[0] != "JPEG" and pixels > MAX_WHOLE_DECODE_PIXELS:
+        raise UnreadableImageError(
+            str(source) if isinstance(source, str | os.PathLike) else "<uploaded bytes>",
+            f"too large to decode safely ({header[1]}×{header[2]} px {header[0]} > {MAX_WHOLE_DECODE_PIXELS:,} px;"
+            " JPEGs of any size are fine)",
+        )
+    if pixels <= HEAVY_PIXELS:
+        yield
+        return
+    with _heavy:
+        try:
+            yield
+        finally:
+            release_memory()
+
+
+def release_memory() -> None:
+    """Return freed heap to the OS (glibc's malloc_trim); a no-op elsewhere."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def inside_roots(row_path: str, relpath: str, roots: list[Path]) -> Path | None:
+    """The file a predictions/manifest row names, only if it resolves inside one of `roots`.
+
+    An absolute `relpath` or one with `..` is refused with a warning; `row_path` (absolute, from the
+    machine that evaluated) is used only when it too lies inside a root.
+    """
+    rel = PurePosixPath(str(relpath or "").replace("\\", "/"))
+    if relpath and (rel.is_absolute() or ".." in rel.parts):
+        log.warning("refused photo path %r: absolute or '..' in an evaluation file", relpath)
+        return None
+    resolved_roots = [r.resolve() for r in roots]
+    candidates = [root / rel for root in resolved_roots] if relpath else []
+    if row_path and Path(row_path).is_absolute():
+        candidates.append(Path(row_path))
+    elif row_path and not relpath:
+        given = PurePosixPath(str(row_path).replace("\\", "/"))
+        if ".." in given.parts:
+            log.warning("refused photo path %r: '..' in an evaluation file", row_path)
+            return None
+        candidates += [root / given for root in resolved_roots]
+    for candidate in candidates:
+        path = candidate.resolve()
+        if any(path.is_relative_to(root) for root in resolved_roots):
+            if path.is_file():
+                return path
+        elif candidate.is_absolute() and str(candidate) == str(row_path):
+            log.warning("refused photo path %r: outside the data folders given at start-up", row_path)
+    return None

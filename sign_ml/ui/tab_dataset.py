@@ -1,0 +1,77 @@
+"""The Dataset tab: class balance, split sizes and the curation findings (unreadable files, duplicate
+clusters with their thumbnails, leakage); "none found" instead of an empty table; with no photos on the
+machine, what the model recorded of its data and how to add the photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from sign_ml.ui import views
+from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
+
+GROUPS = tuple(views.ISSUE_GROUPS)
+
+
+def build(app: DactylApp, t: Any, tab: Any) -> None:
+    summary = gr.Markdown(elem_id="dataset-summary")
+    run_button = gr.Button(t("run_checks"), visible=False, variant="primary")
+    with gr.Row():
+        balance = gr.BarPlot(x="class", y="photos", height=320, sort=None, x_label_angle=-45, y_lim=[0, None],
+                             elem_id="balance")  # fmt: skip
+        with gr.Column(scale=0, min_width=220):
+            ratio_title = gr.Markdown(t("imbalance"))
+            ratio = gr.Markdown()
+    sizes = gr.Dataframe(label=t("split_sizes"), interactive=False, max_height=300, elem_id="split-sizes")
+    blocks = []
+    for key in GROUPS:
+        with gr.Group(visible=False) as group:
+            heading = gr.Markdown(elem_id=f"{key}-heading")
+            table = gr.Dataframe(interactive=False, max_height=300, wrap=True, visible=False, elem_id=key)
+        blocks.append((key, group, heading, table))
+    clusters = gr.Gallery(label=t("dup_gallery"), columns=6, height="auto", visible=False, object_fit="contain",
+                          elem_id="dup-gallery")  # fmt: skip
+    outputs = [summary, balance, ratio_title, ratio, sizes, *[x for _, g, h, tb in blocks for x in (g, h, tb)],
+               clusters, run_button]  # fmt: skip
+
+    def render(view: dict[str, Any], lang: str) -> list[Any]:
+        counts: pd.DataFrame = view["counts"]
+        has_counts = not counts.empty
+        values: list[Any] = [
+            view["summary"],
+            gr.update(value=counts, visible=has_counts, sort=list(counts["class"]) if has_counts else None,
+                      title=text("class_balance", lang), x_title=text("axis_class", lang),
+                      y_title=text("axis_photos", lang)),  # fmt: skip
+            gr.update(visible=has_counts),
+            gr.update(value=view["ratio"], visible=has_counts),
+            gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
+        ]
+        issues = view["issues"]
+        for key in GROUPS:
+            table = issues.get(key) if issues is not None else None
+            if table is None:  # no report (or no photos): hide what cannot be filled
+                values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
+            elif table.empty:
+                values += [gr.update(visible=True), f"**{text(key, lang)}:** {text('none_found', lang)}",
+                           gr.update(value=None, visible=False)]  # fmt: skip
+            else:
+                values += [gr.update(visible=True), f"**{text(key, lang)}** ({len(table)})",
+                           gr.update(value=views.translate_columns(table, lang), visible=True)]  # fmt: skip
+        values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
+        values.append(gr.update(visible=view["button"]))
+        return values
+
+    def on_open(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
+        # a raw folder is checked once, on first open: its photos are decoded once, then cached
+        lang = app.lang_of(request)
+        return render(app.dataset_outputs(run_checks=app.data.kind == "folder", lang=lang), lang)
+
+    def on_click(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
+        lang = app.lang_of(request)
+        return render(app.dataset_outputs(run_checks=True, lang=lang), lang)
+
+    tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[balance])
+    run_button.click(on_click, None, outputs, api_visibility="private", show_progress_on=[balance])

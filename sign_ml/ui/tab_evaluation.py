@@ -1,0 +1,65 @@
+"""The Evaluation tab: a confusion heatmap that fits one screen (click a cell: its photos, the cell stays
+outlined with its value), clickable most-confused pairs, every mistake by loss with full captions,
+per-class metrics (worst first) and the training curves, all with titles and named axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from sign_ml.ui import views
+from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
+from sign_ml.ui.thumbnails import thumbnail_credit
+
+
+def build(app: DactylApp, t: Any, tab: Any) -> None:
+    if app.metrics is None or app.confusion is None:
+        gr.Markdown(t("no_eval"))
+        return
+    summary = gr.Markdown(elem_id="eval-summary")
+    gr.Markdown(t("confusion"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            heatmap = gr.Image(interactive=False, show_label=False, elem_id="heatmap", type="pil",
+                               buttons=[], container=False)  # fmt: skip
+        with gr.Column(scale=2, min_width=300):
+            caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
+            gallery = gr.Gallery(label=t("cell_gallery"), columns=3, height="auto", object_fit="contain",
+                                 elem_id="cell-gallery")  # fmt: skip
+            pairs = gr.Dataframe(label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs")
+    losses = gr.Gallery(label=t("top_losses"), columns=6, height="auto", object_fit="contain",
+                        elem_id="top-losses")  # fmt: skip
+    per_class = gr.Dataframe(label=t("per_class"), interactive=False, max_height=420, elem_id="per-class")
+    curves = []
+    history = app.model.history
+    if history is not None and "epoch" in history.columns:
+        with gr.Row():
+            curves = [gr.LinePlot(x="epoch", y="value", color="series", height=280, elem_id=f"curves-{kind}")
+                      for kind in ("loss", "accuracy")]  # fmt: skip
+    elif app.model.curves_png is not None:
+        gr.Image(str(app.model.curves_png), label=t("curves_loss"), interactive=False)
+    credit = gr.Markdown(elem_id="photo-credit")
+    outputs = [summary, heatmap, caption, gallery, pairs, losses, per_class, *curves, credit]
+
+    def on_open(request: gr.Request) -> list[Any]:
+        lang = app.lang_of(request)
+        mistakes = app.top_losses(lang)
+        values = [views.eval_summary(app.metrics, lang), views.confusion_heatmap(app.confusion, lang),
+                  text("cell_hint", lang), [], views.most_confused_frame(app.metrics, lang),
+                  gr.update(value=mistakes or None, label=text("top_losses", lang) if mistakes else text("no_mistakes", lang)),
+                  views.per_class_frame(app.metrics, lang)]  # fmt: skip
+        if curves:
+            long = views.curves_long(history, lang)
+            for kind in ("loss", "accuracy"):
+                values.append(gr.update(value=long[long["kind"] == kind], title=text(f"curves_{kind}", lang),
+                                        x_title=text("axis_epoch", lang), y_title=text(f"axis_{kind}", lang),
+                                        color_title=""))  # fmt: skip
+        credit_line = thumbnail_credit(app.model.eval_dir)
+        values.append(f"_{text('thumbs_credit', lang)}: {credit_line}_" if credit_line else "")
+        return values
+
+    tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[heatmap])
+    heatmap.select(app.select_heatmap, None, [heatmap, caption, gallery], api_visibility="private")
+    pairs.select(app.select_pair, None, [heatmap, caption, gallery], api_visibility="private")

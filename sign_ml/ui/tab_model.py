@@ -1,0 +1,21 @@
+"""The Model tab: first, in plain language, what the model is for, what it cannot do and how it was
+evaluated; the details below in a collapsed section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from sign_ml.ui.app import DactylApp
+
+
+def build(app: DactylApp, t: Any, tab: Any) -> None:
+    overview = gr.Markdown(elem_id="model-overview")
+    with gr.Accordion(t("model_details"), open=False, elem_id="model-details-box"):
+        details = gr.Markdown(elem_id="model-details")
+
+    def on_open(request: gr.Request) -> tuple[str, str]:
+        return app.model_markdown(app.lang_of(request))
+
+    tab.select(on_open, None, [overview, details], api_visibility="private", show_progress="hidden")

@@ -1,0 +1,52 @@
+"""The Recognize tab's layout: photo in (upload, webcam, clipboard, examples); answer, top-5 and pictures out.
+
+One recognition per photo: the photo's `input` event (a user's upload, capture, paste or removal) and the
+examples' own click run it; `change`, which also fires when a value is set programmatically, is not used.
+On a phone the result column comes first (CSS `order`), so the answer sits above the photo.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from sign_ml.ui.app import DEFAULT_THRESHOLD, TOP_K, DactylApp
+
+
+def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
+    """Lay the tab out and wire its events; returns (page-load function, its outputs) for the header note."""
+    note = gr.Markdown(elem_id="model-note")
+    with gr.Row(equal_height=False):
+        with gr.Column(elem_id="photo-col"):
+            image = gr.Image(sources=["upload", "webcam", "clipboard"], type="filepath", label=t("photo"),
+                             height=360, elem_id="photo")  # fmt: skip
+            gr.Markdown(t("photo_limit"), elem_id="photo-limit")
+            threshold = gr.Slider(0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label=t("threshold"))
+            show_cam = gr.Checkbox(False, label=t("gradcam"), visible=app.is_image_model, elem_id="show-cam")
+        with gr.Column(elem_id="result-col"):
+            verdict = gr.Markdown(elem_id="verdict")
+            label = gr.Label(num_top_classes=TOP_K, label=t("top5"), show_heading=False, elem_id="top5")
+            with gr.Row():
+                hand = gr.Image(label=t("hand_image"), visible=False, interactive=False, height=300, elem_id="hand")
+                crop = gr.Image(label=t("crop_image"), visible=False, interactive=False, height=300, elem_id="crop")
+            cam = gr.Image(label=t("gradcam_image"), visible=False, interactive=False, height=300, elem_id="gradcam")
+            legend = gr.Markdown(visible=False, elem_id="gradcam-legend")
+    outputs = [verdict, label, hand, crop, cam, legend]
+    inputs = [image, threshold, show_cam]
+    examples = app.examples()
+    if examples:
+        gr.Examples([[path] for path, _ in examples], inputs=[image], outputs=outputs, fn=app.recognize,
+                    run_on_click=True, label=t("examples"), example_labels=[name for _, name in examples],
+                    examples_per_page=len(examples), cache_examples=False, api_visibility="private")  # fmt: skip
+    # preprocess=False: Gradio still checks the upload is its own cached file, but the decoding is ours
+    # (DactylApp.infer), so a non-image or broken file gets a clear message, not a failure inside PIL
+    common = {"preprocess": False, "api_visibility": "private", "trigger_mode": "always_last"}
+    image.input(app.recognize, inputs, outputs, **common)
+    threshold.release(app.recognize, inputs, outputs, **common)
+    show_cam.input(app.recognize, inputs, outputs, **common)
+
+    def on_load(request: gr.Request) -> str:
+        return app.model_note(app.lang_of(request))
+
+    return on_load, [note]
