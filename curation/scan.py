@@ -26,6 +26,7 @@ from tqdm._monitor import TMonitor
 from tqdm.auto import tqdm
 
 from curation.images import inspect_image
+from curation.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,8 @@ def _scan_pool(chunks: list[list[str]], workers: int, max_side: int, rows: list[
     """Scan chunks in a process pool, in order; returns how many chunks were done (all, unless it broke)."""
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                                 initializer=die_with_parent) as pool:  # fmt: skip
             for part in pool.map(_scan_chunk, chunks, [max_side] * len(chunks)):
                 rows.extend(part)
                 bar.update(len(part))

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from curation.images import UnreadableImageError
 from curation.manifest import SPLIT_NAMES, class_names_of, read_manifest
+from curation.workers import die_with_parent
 from sign_ml.artifacts import atomic_write_json
 from sign_ml.presets import to_uint8_array
 
@@ -173,7 +174,8 @@ class TensorCache:
             bar.update(len(chunk))
 
         if num_workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(max_workers=num_workers, mp_context=_pool_context()) as pool:
+            with ProcessPoolExecutor(max_workers=num_workers, mp_context=_pool_context(),
+                                     initializer=die_with_parent) as pool:  # fmt: skip
                 futures = [pool.submit(_decode_chunk, [items.paths[i] for i in c], size) for c in chunks]
                 for chunk, future in zip(chunks, futures, strict=True):
                     store(chunk, future.result())
