@@ -13,8 +13,8 @@ from typing import Any
 from huggingface_hub import DatasetCardData
 
 from curation.alphabet import describe_class, is_ukrainian
+from curation.manifest import SPLIT_NAMES
 
-SPLIT_ORDER = ("train", "validation", "test")
 DEFAULT_DATA_LICENSE = "unknown"  # the data's licence is the owner's to state, never guessed
 DATASET_TAGS = ["ukrsl-dactyl", "sign-language", "fingerspelling"]
 # an absolute local path inside free text ("folder /home/me/photos", "C:\\data\\x"); not URLs or hub ids
@@ -43,7 +43,7 @@ def ratios_text(info: Mapping[str, Any]) -> str:
     """'70/15/15' (train/validation/test, percent) or '' when not recorded."""
     ratios = info.get("ratios")
     if isinstance(ratios, Mapping):
-        ratios = [ratios.get(k) for k in SPLIT_ORDER if k in ratios]
+        ratios = [ratios.get(k) for k in SPLIT_NAMES if k in ratios]
     if not ratios or any(not isinstance(r, int | float) for r in ratios):
         return ""
     scale = 100 if sum(ratios) <= 1.0 + 1e-6 else 1  # fractions or percents
@@ -75,7 +75,8 @@ def find_value(info: Mapping[str, Any], *keys: str) -> Any:
 
 
 def ordered_splits(counts: Mapping[str, Any]) -> list[str]:
-    return [s for s in SPLIT_ORDER if s in counts] + sorted(s for s in counts if s not in SPLIT_ORDER)
+    """train, validation, test first (those present), then any other names (e.g. "all") sorted."""
+    return [s for s in SPLIT_NAMES if s in counts] + sorted(s for s in counts if s not in SPLIT_NAMES)
 
 
 def size_category(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Crash-safe file writes and JSON reads that name the file: the one copy both packages use.
+"""Crash-safe file writes, JSON reads that name the file, and telling a local path from a Hub id: one copy for both packages.
 
 Every write goes to a temporary file beside the destination, is flushed and fsync'd, gets the
 permissions a plainly created file would, and is renamed over the destination, so a crash, Ctrl-C
@@ -69,3 +69,14 @@ def read_json(path: str | Path) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not valid JSON (not UTF-8 text)") from None
+
+
+def looks_local(text: str) -> bool:
+    """True when `text` can only be a local path: it starts like one, or its first folder exists here.
+
+    So a mistyped path ("photos/Aa" beside a real photos/) fails at once with "no such folder"
+    instead of being sent to the Hub as a dataset id.
+    """
+    if text.startswith((".", "/", "~", "\\")) or "\\" in text or text.count("/") != 1:
+        return True
+    return Path(text.split("/", 1)[0]).expanduser().is_dir()

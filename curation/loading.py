@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from curation.alphabet import normalize_class_name, order_classes
-from curation.fileio import atomic_write_bytes
+from curation.fileio import atomic_write_bytes, looks_local
 from curation.images import is_image_file
 from curation.manifest import MANIFEST_FILE, SPLITS_FILE, read_manifest
 
@@ -45,6 +45,7 @@ SKIP_HIDDEN = "hidden file or folder"
 SKIP_NOT_IMAGE = "not an image file"
 SKIP_OUTSIDE = "file directly in the data folder, not in a class folder"
 SKIP_EMPTY = "empty class folder: no photos"
+SKIP_UNREADABLE = "unreadable folder"
 NOTE_NFD = "folder name is NFD-normalised (macOS)"
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -102,8 +103,12 @@ def load_table(
         raise ValueError(
             f"{text}: is a file; expected a folder of class folders, a saved dataset or a Hub id"
         )
-    elif isinstance(source, str) and _HUB_ID.match(text):
-        loaded = _from_datasets(_load_hub(text), f"Hub dataset {text}", group_column, cache)
+    elif isinstance(source, str) and _HUB_ID.match(text) and not looks_local(text):
+        try:
+            hub = _load_hub(text)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{text}: no such folder, and {exc}") from exc.__cause__
+        loaded = _from_datasets(hub, f"Hub dataset {text}", group_column, cache)
     else:
         raise FileNotFoundError(f"{text}: no such folder")
     if loaded.table.empty:
@@ -154,7 +159,12 @@ def _load_folder(root: Path, group_column: str | None) -> LoadedData:
     if split_layout:
         for split_dir in dirs:
             split = SPLIT_ALIASES[normalize_class_name(split_dir.name).lower()]
-            for entry in sorted(os.scandir(split_dir.path), key=lambda e: e.name):
+            try:
+                entries = sorted(os.scandir(split_dir.path), key=lambda e: e.name)
+            except OSError as exc:
+                skipped.append((split_dir.path, f"{SKIP_UNREADABLE}: {exc.strerror or exc}"))
+                continue
+            for entry in entries:
                 if _hidden(entry.name):
                     skipped.append((entry.path, SKIP_HIDDEN))
                 elif entry.is_dir():
@@ -172,8 +182,10 @@ def _load_folder(root: Path, group_column: str | None) -> LoadedData:
         folders_of[label].append(class_dir.path)
         if class_dir.name != unicodedata.normalize("NFC", class_dir.name):
             notes.append((class_dir.path, f"{NOTE_NFD}: read as class '{label}'"))
+        before = len(skipped)
         found = _walk_class(Path(class_dir.path), root, label, split, rows, skipped)
-        if not found:
+        unreadable = any(reason.startswith(SKIP_UNREADABLE) for _, reason in skipped[before:])
+        if not found and not unreadable:
             skipped.append((class_dir.path, f"{SKIP_EMPTY} (class '{label}')"))
     for label, folders in folders_of.items():
         names = {Path(f).name for f in folders}
@@ -204,7 +216,11 @@ def _load_folder(root: Path, group_column: str | None) -> LoadedData:
 def _walk_class(class_dir: Path, root: Path, label: str, split: str | None, rows: list, skipped: list) -> int:
     """Add every photo below one class folder to `rows`; returns how many."""
     found = 0
-    for dirpath, dirnames, filenames in os.walk(class_dir):
+
+    def unreadable(exc: OSError) -> None:  # os.walk would skip it without a word
+        skipped.append((exc.filename or str(class_dir), f"{SKIP_UNREADABLE}: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(class_dir, onerror=unreadable):
         for d in sorted(dirnames):
             if _hidden(d):
                 skipped.append((os.path.join(dirpath, d), SKIP_HIDDEN))

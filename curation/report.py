@@ -34,7 +34,15 @@ import pandas as pd
 from curation.alphabet import describe_class, is_ukrainian, order_classes
 from curation.checks import CHECKS, CheckResult
 from curation.fileio import atomic_write_json, atomic_write_text, atomic_write_with
-from curation.loading import NOTE_NFD, SKIP_EMPTY, SKIP_HIDDEN, SKIP_NOT_IMAGE, SKIP_OUTSIDE, LoadedData
+from curation.loading import (
+    NOTE_NFD,
+    SKIP_EMPTY,
+    SKIP_HIDDEN,
+    SKIP_NOT_IMAGE,
+    SKIP_OUTSIDE,
+    SKIP_UNREADABLE,
+    LoadedData,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,8 @@ CHECK_MODULES = ("curation.checks.balance", "curation.checks.integrity", "curati
 CHECK_ORDER = ("loading", "balance", "integrity", "duplicates", "leakage")
 MD_MAX_ROWS = 100  # per check in report.md; report.json has them all
 _LOADING_FLAGS = [(SKIP_HIDDEN, "hidden", 0.0), (SKIP_NOT_IMAGE, "not-image", 0.2),
-                  (SKIP_OUTSIDE, "outside-class-folder", 0.3), (SKIP_EMPTY, "empty-folder", 0.5)]  # fmt: skip
+                  (SKIP_OUTSIDE, "outside-class-folder", 0.3), (SKIP_EMPTY, "empty-folder", 0.5),
+                   (SKIP_UNREADABLE, "unreadable-folder", 0.8)]  # fmt: skip
 
 
 def import_checks() -> None:

@@ -36,6 +36,19 @@ def is_split_dir(path: Path) -> bool:
     return (path / MANIFEST_FILE).is_file() and (path / SPLITS_FILE).is_file()
 
 
+def refuse_inside_data(out_dir: str | Path, data_root: str | Path, outside_too: bool = False) -> None:
+    """ValueError when `out_dir` is the data folder or inside it (a later load would take its files for photos).
+
+    outside_too: also refuse a folder that contains the data (one that will be replaced as a whole).
+    """
+    out, root = Path(out_dir).expanduser().resolve(), Path(data_root).resolve()
+    if out == root or root in out.parents or (outside_too and out in root.parents):
+        raise ValueError(
+            f"--out {out} overlaps the data folder {root}: choose a folder outside it "
+            "(the photos are never written to or deleted)"
+        )
+
+
 def check_out_dir(out_dir: str | Path, data_root: str | Path | None = None, force: bool = False) -> Path:
     """Refuse a destination that would clobber files: call before the slow work, and again when writing.
 
@@ -46,12 +59,7 @@ def check_out_dir(out_dir: str | Path, data_root: str | Path | None = None, forc
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out}: exists and is not a folder")
     if data_root is not None:
-        root = Path(data_root).resolve()
-        if out == root or root in out.parents or out in root.parents:
-            raise ValueError(
-                f"--out {out} overlaps the data folder {root}: choose a folder outside it "
-                "(the photos are never written to or deleted)"
-            )
+        refuse_inside_data(out, data_root, outside_too=True)
     if out.is_dir() and any(out.iterdir()) and not is_split_dir(out) and not force:
         raise FileExistsError(
             f"{out}: exists, is not empty and is not a split directory; choose another --out or pass --force to replace it"

@@ -31,9 +31,10 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from curation.manifest import SPLIT_NAMES
+
 log = logging.getLogger(__name__)
 
-SPLIT_NAMES = ("train", "validation", "test")
 DEFAULT_RATIOS = (0.85, 0.10, 0.05)  # the thesis split
 SMALL_CLASS_POLICIES = ("error", "train")
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
 from curation.alphabet import describe_class, is_ukrainian, missing_letters, ukrainian_letter
-from curation.dataset_card import protocol, ratios_text, split_method
-from sign_ml.artifacts import ModelMeta
+from curation.dataset_card import ordered_splits, protocol, ratios_text, split_method
+
+if TYPE_CHECKING:  # a type only: the card never needs torch
+    from sign_ml.artifacts import ModelMeta
 
 # The Hub has no library entry for plain torchvision models; "pytorch" is what it shows for
 # framework-only repos, and our own package name goes in the tags.
@@ -221,9 +223,7 @@ def _training_data(inputs: CardInputs) -> list[str]:
     lines += [_duplicates_line(data), ""]
     counts = split_class_counts(data)
     if counts:
-        splits = [s for s in ("train", "validation", "test", "all") if s in counts] + sorted(
-            s for s in counts if s not in ("train", "validation", "test", "all")
-        )
+        splits = ordered_splits(counts)
         lines += ["Photos per class and split:", "", "| class | " + " | ".join(splits) + " |",
                   "|---|" + "---:|" * len(splits)]  # fmt: skip
         for name in names:

@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+from curation.fileio import looks_local
 from sign_ml.artifacts import CONFIG_FILE
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
     name = str(name_or_path)
     if isinstance(name_or_path, Path) or not _REPO_ID.match(name):
         raise FileNotFoundError(f"{name}: not a local directory, and not a Hub model id like 'user/name'")
+    if "/" in name and looks_local(name):  # "runs/ukrsl2" beside a real runs/: a typo, not a Hub id
+        raise FileNotFoundError(
+            f"{name}: no such folder (read as a local path, not a Hub id: ./{name.split('/')[0]} exists)"
+        )
 
     from huggingface_hub import snapshot_download  # imported here: local use never pays for it
 

@@ -12,6 +12,7 @@ from curation.checks.balance import MIN_COUNT
 from curation.loading import load_table
 from curation.report import loading_findings, run_checks, write_report
 from curation.scan import scan_table
+from curation.split_io import refuse_inside_data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_table(args.data, group_column=args.group_column)
+    if loaded.root is not None:  # a report inside the data would be loaded as photos next time
+        refuse_inside_data(args.out, loaded.root)
     scanned = scan_table(loaded.table, workers=args.workers, progress=not args.no_progress)
     names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
     results = [loading_findings(loaded)] + run_checks(

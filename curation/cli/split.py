@@ -14,6 +14,8 @@ import sys
 import pandas as pd
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.loading import SKIP_UNREADABLE
+from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
     SMALL_CLASS_POLICIES,
     assign_splits,
@@ -139,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     info = {
         "data_root": str(loaded.root) if loaded.root is not None else None,
         "source": loaded.source,
-        "ratios": dict(zip(("train", "validation", "test"), ratios, strict=False)),
+        "ratios": dict(zip(SPLIT_NAMES, ratios, strict=False)),
         "seed": args.seed,
         "method": split_method(table, group_col, clusters),
         "group_source": group_source,
@@ -148,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         "train_only_classes": train_only if args.small_classes == "train" else [],
         "excluded": excluded,
         "skipped": len(loaded.skipped),
+        "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
     }
     out = write_splits(out_table, class_names, args.out, info=info, force=args.force)
     _print_summary(out, counts, class_names, info)
@@ -177,6 +180,9 @@ def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str
         print(f"  groups from {info['group_source']}: none crosses splits")
     if info["train_only_classes"]:
         print(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
+    if info["unreadable_folders"]:
+        print(f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "
+              f"splits): {', '.join(info['unreadable_folders'][:_SHOW])}", file=sys.stderr)  # fmt: skip
     if excluded:
         print(f"  {len(excluded)} unreadable file(s) left out of the splits:", file=sys.stderr)
         for item in excluded[:_SHOW]:

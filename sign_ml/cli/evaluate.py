@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from curation.manifest import SPLIT_NAMES
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -11,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data", required=True, help="split directory made by `sign-curate split`")
     parser.add_argument(
-        "--split", default="test", choices=["train", "validation", "test"], help="default: test"
+        "--split", default="test", choices=SPLIT_NAMES, help="default: test"
     )
     parser.add_argument("--batch-size", type=int, default=64, help="photos per forward pass (default 64)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, ...")
