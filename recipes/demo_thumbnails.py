@@ -16,11 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sign_ml.ui.thumbnails import QUALITY, SIDE, write_eval_thumbnails  # noqa: E402
 
-ASL_CREDIT = (
-    'Photos: "American Sign Language Letters" v1 by David Lee, released through Roboflow Public '
-    "(dataset README: Public Domain; Roboflow's RF100 copy: CC BY 4.0). Shown here as thumbnails of the "
-    "demo model's test photos (longest side {side} px)."
-)
+ASL_CREDIT = '"American Sign Language Letters" v1, David Lee, Roboflow Public — Public Domain (RF100: CC BY 4.0)'
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data_root.is_dir():
         print(f"{args.data_root}: no such folder", file=sys.stderr)
         return 2
-    credit = args.credit if args.credit is not None else ASL_CREDIT.format(side=args.side)
+    credit = args.credit if args.credit is not None else ASL_CREDIT
     stats = write_eval_thumbnails(args.model_dir, args.data_root, side=args.side, quality=args.quality, credit=credit)
     print(f"{stats['written']} thumbnails, {stats['bytes'] / 1e6:.1f} MB; {stats['missing']} photos not found")
     return 0 if stats["written"] and not stats["missing"] else 1

@@ -141,8 +141,8 @@ def test_curves_long_splits_loss_and_accuracy():
                             "train_acc": [0.1, 0.5], "val_acc": [0.1, 0.4], "lr": [1e-3, 1e-3]})  # fmt: skip
     long = views.curves_long(history)
     assert len(long) == 8 and set(long["kind"]) == {"loss", "accuracy"}
-    assert "lr" not in set(long["series"]) and "validation loss" in set(long["series"])
-    assert "втрата (валідація)" in set(views.curves_long(history, "uk")["series"])
+    assert "lr" not in set(long["series"]) and set(long["series"]) == {"training", "validation"}
+    assert set(views.curves_long(history, "uk")["series"]) == {"навчання", "валідація"}
 
 
 def test_model_overview_then_details_name_classes_input_protocol_and_publishing():

@@ -34,9 +34,13 @@ DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept eve
 CSS = """
 #verdict h2 { font-size: 2.6rem; margin: 0.2rem 0; }
 #heatmap img { max-height: 860px; object-fit: contain; cursor: crosshair; }
-.caption-label, figcaption, .gallery-item .caption { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; }
-@media (max-width: 768px) { #result-col { order: -1; } }
+#cell-gallery .caption-label, #top-losses .caption-label, #dup-gallery .caption-label { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; font-size: 0.75rem; line-height: 1.2; }
+@media (max-width: 768px) {
+  #result-col { order: -1; }
+  #examples .grid-container { --grid-cols: 5 !important; }
+  #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container { --grid-cols: 2 !important; }
+}
 """
 
 
@@ -90,6 +94,7 @@ class DactylApp:
         names = self.predictor.class_names if self.predictor is not None else []
         # letter names only when the whole class set is Ukrainian: ASL "B" is not Б
         self.ukrainian = is_ukrainian(names) if names else False
+        self._example_copies: list[tuple[str, str]] | None = None
 
     # ------------------------------------------------------------ helpers
     @property
@@ -223,6 +228,23 @@ class DactylApp:
         """[(photo, true letter shown under it)]: one test photo per class (original or shipped thumbnail)."""
         picked = data_io.example_photos(self.interp, self.data.roots, self.model.eval_dir)
         return [(path, views.example_label(name, self.class_names)) for path, name in picked]
+
+    def example_files(self) -> list[tuple[str, str]]:
+        """`examples()` as byte-identical copies in a private temp folder (removed at exit): Gradio may serve
+        files from there, never from the data folders, and a copy predicts exactly like its original."""
+        if self._example_copies is None:
+            self._example_copies = data_io.copy_examples(self.examples())
+        return self._example_copies
+
+    def pick_example(self, evt: gr.SelectData, threshold: float = DEFAULT_THRESHOLD, show_cam: bool = False,
+                     request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+        """A click on an example: (the photo for the input, then what `recognize` shows for it)."""
+        files = self.example_files()
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        if not 0 <= int(index) < len(files):
+            return (gr.update(), *self.recognize(None, threshold, show_cam, request))
+        path = files[int(index)][0]
+        return (path, *self.recognize(path, threshold, show_cam, request))
 
     def model_note(self, lang: str) -> str:
         if self.predictor is None:

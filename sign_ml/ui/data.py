@@ -277,3 +277,24 @@ def example_photos(interp: Any, roots: list[Path], eval_dir: Path | None, per_cl
         found = [(p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None]
         picked += [(str(p), n) for p, n in found[:per_class]]
     return picked
+
+
+def copy_examples(examples: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Copies of the example photos (≤ MAX_UPLOAD_BYTES each) in a temp folder that is removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from sign_ml.ui.safety import MAX_UPLOAD_BYTES
+
+    folder = Path(tempfile.mkdtemp(prefix="ukrsl-dactyl-examples-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    copies = []
+    for k, (path, label) in enumerate(examples):
+        source = Path(path)
+        if source.stat().st_size > MAX_UPLOAD_BYTES:
+            continue
+        target = folder / f"{k:03d}{source.suffix.lower()}"
+        shutil.copyfile(source, target)
+        copies.append((str(target), label))
+    return copies

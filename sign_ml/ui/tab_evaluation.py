@@ -23,7 +23,7 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             heatmap = gr.Image(interactive=False, show_label=False, elem_id="heatmap", type="pil",
-                               buttons=[], container=False)  # fmt: skip
+                               buttons=["fullscreen"], container=False)  # fmt: skip
         with gr.Column(scale=2, min_width=300):
             caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
             gallery = gr.Gallery(label=t("cell_gallery"), columns=3, height="auto", object_fit="contain",

@@ -1,7 +1,7 @@
 """The Recognize tab's layout: photo in (upload, webcam, clipboard, examples); answer, top-5 and pictures out.
 
-One recognition per photo: the photo's `input` event (a user's upload, capture, paste or removal) and the
-examples' own click run it; `change`, which also fires when a value is set programmatically, is not used.
+One recognition per photo: the photo's `input` event (a user's upload, capture, paste or removal) and a
+click on an example run it; `change`, which also fires when a value is set programmatically, is not used.
 On a phone the result column comes first (CSS `order`), so the answer sits above the photo.
 """
 
@@ -34,11 +34,13 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
             legend = gr.Markdown(visible=False, elem_id="gradcam-legend")
     outputs = [verdict, label, hand, crop, cam, legend]
     inputs = [image, threshold, show_cam]
-    examples = app.examples()
+    examples = app.example_files()
     if examples:
-        gr.Examples([[path] for path, _ in examples], inputs=[image], outputs=outputs, fn=app.recognize,
-                    run_on_click=True, label=t("examples"), example_labels=[name for _, name in examples],
-                    examples_per_page=len(examples), cache_examples=False, api_visibility="private")  # fmt: skip
+        # a gallery, not gr.Examples: it shows each photo with its true letter, and a click is one event
+        gallery = gr.Gallery(examples, label=t("examples"), columns=9, height="auto", allow_preview=False,
+                             object_fit="cover", elem_id="examples")  # fmt: skip
+        gallery.select(app.pick_example, [threshold, show_cam], [image, *outputs], api_visibility="private",
+                       trigger_mode="always_last")  # fmt: skip
     # preprocess=False: Gradio still checks the upload is its own cached file, but the decoding is ours
     # (DactylApp.infer), so a non-image or broken file gets a clear message, not a failure inside PIL
     common = {"preprocess": False, "api_visibility": "private", "trigger_mode": "always_last"}

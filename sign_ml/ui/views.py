@@ -396,7 +396,7 @@ class HeatmapLayout:
 def heatmap_layout(n: int) -> HeatmapLayout:
     """Cells sized so the whole matrix fits a 1366×900 screen for up to 33 classes (≤ ~800 px square)."""
     cell = max(20, min(40, 760 // max(n, 1)))
-    return HeatmapLayout(n=n, cell=cell, left=70, top=62)
+    return HeatmapLayout(n=n, cell=cell, left=70, top=64)
 
 
 @cache
@@ -419,8 +419,8 @@ def confusion_heatmap(cm: pd.DataFrame, lang: str = "en", selected: tuple[int, i
     draw = ImageDraw.Draw(img)
     small, label, axis = _font(max(9, lay.cell // 3)), _font(max(11, lay.cell // 2)), _font(14)
     uk = is_ukrainian([str(c) for c in cm.columns])
-    draw.text((lay.left, 4), text("axis_predicted", lang), fill="black", font=axis)
-    draw.text((4, 4), text("axis_true", lang), fill="black", font=axis)
+    draw.text((lay.left, 2), text("axis_predicted", lang), fill="black", font=axis)  # line 1: the columns' title
+    draw.text((2, 22), text("axis_true", lang), fill="black", font=axis)  # line 2, above the row letters
     values = cm.to_numpy(dtype=float)
     for k, name in enumerate(cm.columns):
         shown = ukrainian_letter(str(name)).char if uk and ukrainian_letter(str(name)) else str(name)
