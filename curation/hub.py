@@ -8,12 +8,15 @@ read here: huggingface_hub and datasets find it (HF_TOKEN, then the user's login
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import DEFAULT_DATA_LICENSE, ordered_splits, render_dataset_card
+from curation.fileio import read_json
 from curation.manifest import DATASET_DIR, SPLITS_FILE
 
 if TYPE_CHECKING:
@@ -27,10 +30,63 @@ DATA_DIR = "data"  # push_to_hub's folder for the default config
 PRIVATE_COLUMNS = ("path",)  # absolute local file paths: never published
 
 
+# huggingface_hub waits forever by default: a Hub that accepts the connection and never answers hung
+# `push` indefinitely. Each request now gets HUB_TIMEOUT_S of silence, each step HUB_ATTEMPTS tries.
+HUB_TIMEOUT_S = float(os.environ.get("DACTYL_HUB_TIMEOUT", "60"))  # seconds without a byte from the Hub
+HUB_CONNECT_TIMEOUT_S = 10.0
+HUB_ATTEMPTS = 3  # tries of each step (create the repo, upload the commit)
+HUB_RETRY_WAIT_S = 2.0  # before the 2nd try; doubled before each later one
+
+
+class HubUnreachableError(RuntimeError):
+    """The Hub did not answer (timeouts, refused connections, 5xx) after every try."""
+
+
+def bound_hub_timeouts() -> None:
+    """Give huggingface_hub's shared HTTP client finite timeouts (it has none by default)."""
+    from huggingface_hub import get_session
+
+    session = get_session()
+    # the client's own Timeout class: huggingface_hub chooses the HTTP library, this code need not name it
+    session.timeout = type(session.timeout)(HUB_TIMEOUT_S, connect=min(HUB_CONNECT_TIMEOUT_S, HUB_TIMEOUT_S))
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another try: no answer, a dropped connection, or a server-side (5xx) error."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    # httpx's TimeoutException/TransportError (by name: huggingface_hub picks the HTTP library), or the OS's
+    if isinstance(exc, TimeoutError | ConnectionError) or any(
+        c.__name__ in ("TimeoutException", "TransportError") for c in type(exc).__mro__
+    ):
+        return True
+    response = getattr(exc, "response", None) if isinstance(exc, HfHubHTTPError) else None
+    return response is not None and response.status_code >= 500
+
+
+def with_retries(step: str, call: Callable[[], Any]) -> Any:
+    """Run one Hub call, retrying transient failures HUB_ATTEMPTS times in all, with a growing pause."""
+    wait = HUB_RETRY_WAIT_S
+    for attempt in range(1, HUB_ATTEMPTS + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if not _transient(exc):
+                raise
+            if attempt == HUB_ATTEMPTS:
+                raise HubUnreachableError(
+                    f"{step}: the Hub did not answer after {HUB_ATTEMPTS} tries ({type(exc).__name__}; "
+                    f"{HUB_TIMEOUT_S:g} s allowed per request, DACTYL_HUB_TIMEOUT to change)"
+                ) from exc
+            log.warning("%s: %s; trying again in %g s (%d/%d)", step, type(exc).__name__, wait, attempt + 1,
+                        HUB_ATTEMPTS)  # fmt: skip
+            time.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def load_splits(splits_dir: str | Path) -> tuple[DatasetDict, dict[str, Any]]:
     """(SPLITS/dataset as a DatasetDict, splits.json)."""
-    import json
-
     from datasets import load_from_disk
 
     splits_dir = Path(splits_dir)
@@ -42,7 +98,7 @@ def load_splits(splits_dir: str | Path) -> tuple[DatasetDict, dict[str, Any]]:
     dataset = load_from_disk(str(data_path))
     if not hasattr(dataset, "keys"):
         raise ValueError(f"{data_path}: a single Dataset, expected a DatasetDict with train/validation/test")
-    return dataset, json.loads(info_path.read_text(encoding="utf-8"))
+    return dataset, read_json(info_path)
 
 
 def _label_column(dataset: DatasetDict) -> str:
@@ -146,16 +202,19 @@ def push_splits(
                 "no Hugging Face token: run `hf auth login` or set HF_TOKEN (write access needed)"
             )
         api = HfApi()
-    api.create_repo(
+    bound_hub_timeouts()
+    with_retries(f"creating {repo_id}", lambda: api.create_repo(
         repo_id, repo_type="dataset", private=True if private else None, exist_ok=True, token=token
-    )
+    ))  # fmt: skip
     # the card goes first: push_to_hub then merges dataset_info/configs into it and keeps our text
     with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-card-") as tmp:
         path = Path(tmp) / README_FILE
         path.write_text(card, encoding="utf-8")
-        api.upload_file(path_or_fileobj=str(path), path_in_repo=README_FILE, repo_id=repo_id, repo_type="dataset",
-                        commit_message="Add dataset card", token=token)  # fmt: skip
-    (push or _default_push)(dataset, repo_id, private=private, token=token)
+        with_retries(f"uploading the card to {repo_id}", lambda: api.upload_file(
+            path_or_fileobj=str(path), path_in_repo=README_FILE, repo_id=repo_id, repo_type="dataset",
+            commit_message="Add dataset card", token=token))  # fmt: skip
+    with_retries(f"uploading the dataset to {repo_id}",
+                 lambda: (push or _default_push)(dataset, repo_id, private=private, token=token))  # fmt: skip
     url = f"https://huggingface.co/datasets/{repo_id}"
     log.info("pushed %s to %s", splits_dir, url)
     return url

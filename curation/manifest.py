@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from curation.fileio import read_json
 
 MANIFEST_FILE = "manifest.csv"
 SPLITS_FILE = "splits.json"
@@ -31,7 +32,9 @@ def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
             "make one with `sign-curate split DATA --out DIR`"
         )
     table = pd.read_csv(manifest_path, dtype={"label": str, "group": str, "cluster": str}, keep_default_na=False)
-    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info = read_json(info_path)
+    if not isinstance(info, dict) or not isinstance(info.get("class_names"), list):
+        raise ValueError(f"{info_path}: no class_names list; not a splits.json written by `sign-curate split`")
     missing = [c for c in ("path", "label", "split") if c not in table.columns]
     if missing:
         raise ValueError(f"{manifest_path}: missing column(s) {missing}")

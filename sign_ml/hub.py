@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import shutil
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import strip_local_paths
+from curation.fileio import read_json
+from curation.hub import bound_hub_timeouts, with_retries
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text, read_meta
 from sign_ml.curves import METRICS_FILE, read_metrics
 from sign_ml.model_card import DEFAULT_LICENSE, CardInputs, render_model_card
@@ -45,6 +46,8 @@ IGNORE_PATTERNS = ["__pycache__/*", "**/__pycache__/*", "*.pyc", "**/*.pyc", ".*
 
 class NotLoggedInError(RuntimeError):
     """No Hugging Face token in HF_TOKEN or the user's login."""
+
+
 
 
 def read_history(path: str | Path) -> list[dict[str, Any]]:
@@ -103,7 +106,7 @@ def build_model_repo(
         )
     if out_dir.resolve() == run_dir.resolve():
         raise ValueError("the repo folder must be a new directory, not the run itself")
-    evaluation = json.loads(metrics_path.read_text(encoding="utf-8"))
+    evaluation = read_json(metrics_path)
     if list(evaluation.get("class_names", meta.class_names)) != list(meta.class_names):
         raise ValueError(
             f"{metrics_path}: class_names differ from {run_dir / CONFIG_FILE}; re-run the evaluation"
@@ -111,7 +114,7 @@ def build_model_repo(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     shutil.copyfile(run_dir / MODEL_FILE, out_dir / MODEL_FILE)  # byte for byte: same logits after download
-    config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    config = read_json(run_dir / CONFIG_FILE)
     atomic_write_json(out_dir / CONFIG_FILE, scrub_paths(config))
     for name in OPTIONAL_MODEL_FILES:
         if (run_dir / name).is_file():
@@ -196,15 +199,16 @@ def upload_repo_folder(
     }
     if space_sdk is not None:
         create_kwargs["space_sdk"] = space_sdk
-    url = api.create_repo(repo_id, **create_kwargs)
+    bound_hub_timeouts()
+    url = with_retries(f"creating {repo_id}", lambda: api.create_repo(repo_id, **create_kwargs))
     log.info("repository %s ready", url)
-    info = api.upload_folder(
+    info = with_retries(f"uploading to {repo_id}", lambda: api.upload_folder(
         repo_id=repo_id,
         folder_path=str(folder),
         repo_type=repo_type,
         commit_message=commit_message,
         ignore_patterns=IGNORE_PATTERNS,  # never hidden files (temporary writes, .env)
-    )
+    ))  # fmt: skip
     commit_url = str(getattr(info, "commit_url", info))
     log.info("uploaded %s in one commit: %s", folder, commit_url)
     return commit_url

@@ -9,7 +9,6 @@ model/            only when --model is a local run: the model files, so the Spac
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from curation.fileio import read_json
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text
 from sign_ml.hub import OPTIONAL_MODEL_FILES, build_model_repo, check_repo_id, scrub_paths, upload_repo_folder
 
@@ -95,7 +95,7 @@ def _vendor_model(run_dir: Path, dst: Path, space_repo: str) -> None:
     for name in (MODEL_FILE, *OPTIONAL_MODEL_FILES):
         if (run_dir / name).is_file():
             shutil.copyfile(run_dir / name, dst / name)
-    config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    config = read_json(run_dir / CONFIG_FILE)
     atomic_write_json(dst / CONFIG_FILE, scrub_paths(config))
 
 

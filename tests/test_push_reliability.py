@@ -1,0 +1,98 @@
+"""`push` against a Hub that accepts and never answers: bounded timeouts and retries, and SIGTERM cleans up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_hub_push import SENTINEL
+from test_model_card import make_run
+
+import curation.hub as curation_hub
+from sign_ml.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class SilentHub:
+    """Accepts every connection, reads the request, and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)  # kept open, never written to
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in [*self.connections, self.sock]:
+            conn.close()
+
+
+@pytest.fixture
+def silent_hub(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    hub = SilentHub()
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
+    monkeypatch.setenv("HF_TOKEN", SENTINEL)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("push"))
+
+
+def test_silent_hub_fails_after_bounded_retries(run_dir, silent_hub, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(curation_hub, "HUB_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(curation_hub, "HUB_RETRY_WAIT_S", 0.01)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True)
+    worker.start()
+    worker.join(120)  # a bound for a hang, not a timing claim: it ends in a few seconds
+    assert done == [2], "push hung on a Hub that never answers"
+    err = capsys.readouterr().err
+    assert f"did not answer after {curation_hub.HUB_ATTEMPTS} tries" in err and "Traceback" not in err
+    assert len(silent_hub.connections) >= curation_hub.HUB_ATTEMPTS  # it did retry
+
+
+def test_sigterm_during_upload_removes_the_temporary_copy(run_dir, silent_hub, tmp_path) -> None:
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "HF_ENDPOINT": silent_hub.url, "HF_TOKEN": SENTINEL,
+           "HF_HUB_DISABLE_XET": "1", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    code = "import sys; from sign_ml.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "push", str(run_dir), "--repo", "user/x"], env=env,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not silent_hub.connections and time.monotonic() < deadline:  # the weights are copied, upload begun
+            time.sleep(0.1)
+        assert silent_hub.connections and any(tmp.iterdir()), "push never reached the Hub"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert list(tmp.iterdir()) == []  # no copy of the weights left behind
