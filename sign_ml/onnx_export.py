@@ -30,6 +30,7 @@ ONNX_FILE = "model.onnx"
 OPSET = 17
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 WEIGHTS_SHA_KEY = "ukrsl_dactyl.weights_sha256"  # metadata_props key tying the graph to its weights
+CLASS_NAMES_KEY = "ukrsl_dactyl.class_names"  # ... and to the class names its outputs stand for
 
 
 class OnnxMismatchError(RuntimeError):
@@ -67,15 +68,21 @@ def onnx_metadata(onnx_path: str | Path) -> dict[str, str]:
 
 
 def find_onnx(model_dir: str | Path) -> Path | None:
-    """An existing export whose recorded weights hash matches model.safetensors, or None."""
+    """An existing export whose recorded weights hash and class names match the model directory's, or None."""
     sha = weights_sha256(model_dir)
+    class_names = read_meta(model_dir).class_names
     for path in onnx_candidates(model_dir, sha):
         if not path.is_file():
             continue
         try:
-            recorded = onnx_metadata(path).get(WEIGHTS_SHA_KEY)
+            props = onnx_metadata(path)
+            recorded = props.get(WEIGHTS_SHA_KEY)
+            names = json.loads(props.get(CLASS_NAMES_KEY, "null"))
         except Exception as exc:  # a truncated or foreign file: ignore it, a fresh export replaces it
             log.warning("ignoring unreadable %s (%s)", path, exc)
+            continue
+        if recorded == sha and names != class_names:  # config.json edited since: its outputs mean other letters
+            log.info("%s was exported for other class names; re-exporting", path)
             continue
         if recorded == sha:
             return path
@@ -176,7 +183,7 @@ def export_onnx(model_dir: str | Path, model: nn.Module | None = None) -> Path:
     model = model.float().cpu().eval()  # Grad-CAM and export both want the fp32 CPU graph
 
     proto = onnx.load_from_string(_export_bytes(model, input_shape(meta)))
-    props = {WEIGHTS_SHA_KEY: sha, "ukrsl_dactyl.class_names": json.dumps(meta.class_names, ensure_ascii=False),
+    props = {WEIGHTS_SHA_KEY: sha, CLASS_NAMES_KEY: json.dumps(meta.class_names, ensure_ascii=False),
              "ukrsl_dactyl.preprocessing": json.dumps(meta.preprocessing.to_dict())}  # fmt: skip
     del proto.metadata_props[:]
     for key, value in props.items():
