@@ -24,6 +24,9 @@ class Letter:
 # add a stroke to a static handshape; UkrSL adds Ґ, Ї (movement added to Г, І).
 # This list has not been checked with a native signer: correct it here if your chart differs.
 _MOTION = frozenset("ҐДЗЇЙЦЩ")
+# ASL's manual alphabet: J is I traced as a hook, Z is drawn with the index finger (the shared sample's
+# J and Z photos are stills of the movement).
+ASL_MOTION = frozenset("JZ")
 
 _LETTERS = [
     ("А", "A", "а"), ("Б", "B", "бе"), ("В", "V", "ве"), ("Г", "H", "ге"), ("Ґ", "G", "ґе"),
@@ -73,6 +76,26 @@ def missing_letters(class_names: list[str]) -> list[str]:
         return []
     present = {ukrainian_letter(n).char for n in class_names}
     return [letter.char for letter in UKRAINIAN_ALPHABET if letter.char not in present]
+
+
+def is_asl(class_names: list[str]) -> bool:
+    """True when the class set is ASL's single Latin capital letters (the shared sample's A..Z)."""
+    return bool(class_names) and all(len(n) == 1 and "A" <= n <= "Z" for n in map(normalize_class_name, class_names))
+
+
+def is_motion_letter(class_name: str, class_names: list[str]) -> bool:
+    """True for a letter that is signed with movement, in the alphabet the class set belongs to."""
+    if is_ukrainian(class_names):
+        letter = ukrainian_letter(class_name)
+        return bool(letter and letter.motion)
+    if is_asl(class_names):
+        return normalize_class_name(class_name) in ASL_MOTION
+    return False
+
+
+def motion_letters(class_names: list[str]) -> list[str]:
+    """The motion letters of a class set, in its order (empty for an unknown alphabet)."""
+    return [n for n in class_names if is_motion_letter(n, class_names)]
 
 
 def describe_class(class_name: str, class_names: list[str] | None = None) -> str:

@@ -243,7 +243,9 @@ class LandmarkConfig(ConfigBase):
     """
 
     # --- features (sign_ml/landmarks.py) ---
-    mirror_left: bool = True  # mirror left hands into right hands, so a left-handed signer reads the same
+    handedness: str = "symmetric"  # "symmetric": the model answers the same for a hand and its mirror image
+    # (a left-handed signer reads like a right-handed one, whatever MediaPipe calls the hand) |
+    # "mirror_left": mirror hands MediaPipe calls left | "as_is": use hands as seen
     # --- model ---
     hidden: tuple[int, ...] = (256, 128)  # hidden layer widths
     dropout: float = 0.3  # after each hidden layer
@@ -266,6 +268,8 @@ class LandmarkConfig(ConfigBase):
 
     def range_problems(self) -> list[str]:
         problems = []
+        if self.handedness not in ("symmetric", "mirror_left", "as_is"):
+            problems.append(f"handedness must be symmetric, mirror_left or as_is, got {self.handedness!r}")
         if not self.hidden or any(h < 1 for h in self.hidden):
             problems.append(f"hidden must be one or more positive widths, got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:

@@ -25,6 +25,7 @@ EVAL_DIR = "eval"
 PREDICTIONS_FILE, PROBS_FILE, METRICS_FILE = "predictions.csv", "probs.npy", "metrics.json"
 CONFUSION_PNG, UNREADABLE_FILE = "confusion_matrix.png", "unreadable.csv"
 PREDICTION_COLUMNS = ["path", "relpath", "true", "pred", "prob_pred", "prob_true", "loss", "correct"]
+NO_HAND_LABEL = "(no hand)"  # the prediction shown for a photo in which no hand was found
 _EPS = 1e-12  # probability floor for the log in cross-entropy (a confident mistake costs ~27.6, not inf)
 
 
@@ -32,7 +33,8 @@ class Interpretation:
     """Predictions of one split, and the metrics and views computed from them.
 
     class_names: class order of the probability columns; y_true: (N,) class indices;
-    probs: (N, K) probabilities; paths: N photo paths; relpaths: paths relative to the data root (for display).
+    probs: (N, K) probabilities, an all-zero row where the hand stage found no hand (no letter: always
+    wrong, predicted as NO_HAND_LABEL); paths: N photo paths; relpaths: paths relative to the data root.
     """
 
     def __init__(self, class_names: list[str], y_true: np.ndarray, probs: np.ndarray, paths: list[str],
@@ -63,9 +65,14 @@ class Interpretation:
         return len(self.y_true)
 
     @property
+    def no_hand(self) -> np.ndarray:
+        """(N,) bool: no hand was found, so no letter was given."""
+        return ~self.probs.any(axis=1)
+
+    @property
     def y_pred(self) -> np.ndarray:
-        """Predicted class index per sample (argmax; ties go to the earlier class)."""
-        return self.probs.argmax(axis=1)
+        """Predicted class index per sample (argmax; ties go to the earlier class); -1 where no hand."""
+        return np.where(self.no_hand, -1, self.probs.argmax(axis=1))
 
     @property
     def correct(self) -> np.ndarray:
@@ -86,11 +93,17 @@ class Interpretation:
         """K×K, rows = true class, columns = predicted. normalize: each row sums to 1 (empty rows stay 0)."""
         k = len(self.class_names)
         counts = np.zeros((k, k), dtype=np.int64)
-        np.add.at(counts, (self.y_true, self.y_pred), 1)
+        given = ~self.no_hand
+        np.add.at(counts, (self.y_true[given], self.y_pred[given]), 1)
         if not normalize:
             return counts
-        totals = counts.sum(axis=1, keepdims=True)
+        # over every photo of the class, no-hand ones included: the diagonal is the class's recall
+        totals = np.bincount(self.y_true, minlength=k)[:, None]
         return np.divide(counts, totals, out=np.zeros((k, k), dtype=np.float64), where=totals > 0)
+
+    def no_hand_counts(self) -> np.ndarray:
+        """(K,) photos of each true class in which no hand was found."""
+        return np.bincount(self.y_true[self.no_hand], minlength=len(self.class_names))
 
     def per_class(self) -> pd.DataFrame:
         """One row per class: precision, recall, f1, support (sklearn; 0 where undefined)."""
@@ -101,14 +114,15 @@ class Interpretation:
             self.y_true, self.y_pred, labels=labels, zero_division=0
         )
         return pd.DataFrame({"class": self.class_names, "precision": precision, "recall": recall, "f1": f1,
-                             "support": support.astype(int)})  # fmt: skip
+                             "support": support.astype(int), "no_hand": self.no_hand_counts()})  # fmt: skip
 
     @property
     def macro_f1(self) -> float:
         """Unweighted mean F1 over the classes that occur in the truth or the predictions (sklearn's default)."""
         from sklearn.metrics import f1_score
 
-        return float(f1_score(self.y_true, self.y_pred, average="macro", zero_division=0))
+        labels = np.union1d(self.y_true, self.y_pred[self.y_pred >= 0])  # "no hand" is a miss, not a class
+        return float(f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0))
 
     def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
         """(actual, predicted, count) for off-diagonal cells with count ≥ min_count; largest first, then by names."""
@@ -131,14 +145,14 @@ class Interpretation:
     def table(self) -> pd.DataFrame:
         """All predictions: path, relpath, true, pred, prob_pred, prob_true, loss, correct (index = sample)."""
         rows = np.arange(self.n)
-        names = np.asarray(self.class_names, dtype=object)
+        names = np.asarray([*self.class_names, NO_HAND_LABEL], dtype=object)  # index -1 = no hand
         y_pred = self.y_pred
         return pd.DataFrame({
             "path": self.paths,
             "relpath": self.relpaths,
             "true": names[self.y_true],
             "pred": names[y_pred],
-            "prob_pred": self.probs[rows, y_pred].astype(np.float64),
+            "prob_pred": np.where(y_pred >= 0, self.probs[rows, np.maximum(y_pred, 0)], 0.0).astype(np.float64),
             "prob_true": self.probs[rows, self.y_true].astype(np.float64),
             "loss": self.losses,
             "correct": y_pred == self.y_true,
@@ -157,9 +171,10 @@ class Interpretation:
     def cell(self, true_label: str, pred_label: str) -> pd.DataFrame:
         """Exactly the photos of one confusion-matrix cell (true, predicted), most confident first."""
         for label in (true_label, pred_label):
-            if label not in self._index:
+            if label not in self._index and not (label == NO_HAND_LABEL and label == pred_label):
                 raise ValueError(f"unknown class {label!r}; classes: {', '.join(self.class_names)}")
-        mask = (self.y_true == self._index[true_label]) & (self.y_pred == self._index[pred_label])
+        pred_index = -1 if pred_label == NO_HAND_LABEL else self._index[pred_label]
+        mask = (self.y_true == self._index[true_label]) & (self.y_pred == pred_index)
         return self.table()[mask].sort_values("prob_pred", ascending=False, kind="stable")
 
     # --- summary ---
@@ -170,6 +185,7 @@ class Interpretation:
             "split": self.split,
             "n": self.n,
             "accuracy": self.accuracy,
+            "no_hand": int(self.no_hand.sum()),  # photos with no hand found: counted as wrong
             "macro_f1": self.macro_f1,
             "ece": self.ece(),
             "class_names": list(self.class_names),
@@ -180,6 +196,7 @@ class Interpretation:
                     "recall": float(r["recall"]),
                     "f1": float(r["f1"]),
                     "support": int(r["support"]),
+                    "no_hand": int(r["no_hand"]),
                 }  # fmt: skip
                 for r in per_class.to_dict("records")
             ],

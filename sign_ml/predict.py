@@ -1,9 +1,12 @@
-"""The predictor: a model directory (or Hub id) in, letters with probabilities out.
+"""The predictor: a model directory (or Hub id) in, letters with probabilities out — or "no hand".
 
+Every photo goes through the hand stage first (`curation.hands`): with no hand found there is no letter.
+Then, by the model directory's kind: the landmark model reads features of the 21 landmarks
+(`sign_ml.landmarks`); the image model reads the whole photo, or the hand crop when it was trained on crops.
 Serves through ONNX Runtime when it can (about 3x faster than torch eager on a few CPU cores), with the
 graph exported from the weights on first load and checked against torch; falls back to torch with a logged
 reason. Torch stays available (`torch_model()`) for Grad-CAM. Photos are decoded and sized only through
-`sign_ml.presets`, from the model directory's own preprocessing, exactly as in training's validation.
+`sign_ml.presets` and `decode_for_hands`, exactly as in training.
 """
 
 from __future__ import annotations
@@ -19,27 +22,54 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from curation.images import ImageSource, UnreadableImageError
+from curation.alphabet import is_motion_letter
+from curation.hands import DETECT_MAX_SIDE, HandDetection, HandStage, crop_hand, shared_stage
+from curation.images import ImageSource, UnreadableImageError, load_rgb
 from sign_ml.artifacts import ModelMeta, read_meta
-from sign_ml.presets import Preprocessing, normalize, normalize_numpy, to_uint8_array
+from sign_ml.landmarks import hand_features
+from sign_ml.presets import Preprocessing, normalize, normalize_numpy, resize_rgb, to_uint8_array
 from sign_ml.resolve import resolve_model_dir
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "onnx", "torch")
+NO_HAND = "no hand found"  # the answer, in every interface, for a photo in which the hand stage finds no hand
 
 
 @dataclass
 class PredictionResult:
-    """One file's outcome: the top-k (label, probability) pairs, or why it could not be read."""
+    """One file's outcome: the top-k (label, probability) pairs, "no hand", or why it could not be read."""
 
     source: str
     top: list[tuple[str, float]] | None = None
     error: str | None = None
+    no_hand: bool = False  # readable, but no hand was found: no letter is given
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass
+class Recognition:
+    """One photo through the whole pipeline: what was decoded, what the hand stage found, what was read."""
+
+    source: str
+    image: Image.Image  # upright RGB, as the hand stage saw it
+    detection: HandDetection
+    top: list[tuple[str, float]] | None  # None when no hand was found
+    probs: np.ndarray | None  # (K,) float32, class order = the model's
+    crop: Image.Image | None  # the hand crop (what a crop model reads; shown by the app for every kind)
+    motion: bool = False  # the top letter is signed with movement: a still shows only its start
+
+    @property
+    def no_hand(self) -> bool:
+        return not self.detection.found
+
+
+def decode_for_hands(source: ImageSource) -> Image.Image:
+    """The one decode in front of the hand stage (files, uploads and the app alike)."""
+    return load_rgb(source, max_side=DETECT_MAX_SIDE)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -64,8 +94,13 @@ class Predictor:
                  device: str = "cpu", fallback_reason: str | None = None):  # fmt: skip
         self.model_dir = Path(model_dir)
         self.meta = meta
+        self.kind = meta.kind
         self.class_names: list[str] = list(meta.class_names)
         self.preprocessing: Preprocessing = meta.preprocessing
+        tc = meta.train_config or {}
+        self.hand_crop = self.kind == "image" and bool(tc.get("hand_crop", False))
+        self.hand_crop_margin = float(tc.get("hand_crop_margin", 0.25))
+        self._hands: HandStage | None = None
         self.backend = backend
         self.device = device
         self.fallback_reason = fallback_reason
@@ -125,6 +160,13 @@ class Predictor:
         log.info("%s: serving with ONNX Runtime (%s)", model_dir, path)
         return predictor
 
+    @property
+    def hands(self) -> HandStage:
+        """The hand stage (MediaPipe), shared by every predictor in the process; loaded on first use."""
+        if self._hands is None:
+            self._hands = shared_stage()
+        return self._hands
+
     def torch_model(self):
         """The fp32 torch model (eval mode, on `device`), built on first use; for Grad-CAM and checks."""
         with self._model_lock:
@@ -133,6 +175,48 @@ class Predictor:
         return self._model
 
     # --- predicting ---
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Model logits (B, K) for a batch of model inputs: uint8 (B, S, S, 3) photos for the image kind,
+        float32 (B, F) features for the landmark kind."""
+        if self.kind == "image":
+            return self.logits_uint8(batch)
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != int(self.meta.landmarks["n_features"]):
+            raise ValueError(f"expected float32 (B, {self.meta.landmarks['n_features']}) features, got {x.shape}")
+        if self.backend == "onnx":
+            from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME
+
+            return self._session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        import torch
+
+        with torch.inference_mode():
+            return self.torch_model()(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
+
+    def model_input(self, source: ImageSource, image: Image.Image | None, detection: HandDetection) -> np.ndarray:
+        """One photo's model input, from its (non-empty) detection and, for a crop model, its decode."""
+        hand = detection.hand
+        if self.kind == "landmarks":
+            spec = self.meta.landmarks
+            return hand_features(hand.landmarks, detection.width, detection.height,
+                                 left=hand.handedness == "Left",
+                                 mirror_left=spec.get("handedness") == "mirror_left")  # fmt: skip
+        if self.hand_crop:
+            return hand_crop_uint8(image, detection, self.preprocessing.size, self.hand_crop_margin)
+        return self.load_uint8(image if isinstance(source, Image.Image) else source)
+
+    def recognize(self, source: ImageSource, top_k: int = 5) -> Recognition:
+        """The whole pipeline for one photo (path, bytes or PIL image). Raises UnreadableImageError."""
+        image = decode_for_hands(source)
+        name = source if isinstance(source, str | os.PathLike) else "<image>"
+        detection = self.hands.detect(image, source=str(name))
+        if not detection.found:
+            return Recognition(str(name), image, detection, None, None, None)
+        probs = softmax(self.logits(self.model_input(source, image, detection)[None]))[0]
+        top = self.top(probs, top_k)
+        crop = crop_hand(image, detection.hand, margin=self.hand_crop_margin)
+        return Recognition(str(name), image, detection, top, probs, crop,
+                           motion=is_motion_letter(top[0][0], self.class_names))  # fmt: skip
+
     def logits_uint8(self, batch: np.ndarray) -> np.ndarray:
         """Model logits (B, K) float32 for a uint8 batch (B, S, S, 3) as made by `presets.to_uint8_array`."""
         if batch.ndim != 4 or batch.shape[1:] != (self.preprocessing.size, self.preprocessing.size, 3):
@@ -162,19 +246,32 @@ class Predictor:
         return to_uint8_array(source, self.preprocessing.size)
 
     def predict_proba(self, sources: Sequence[ImageSource] | ImageSource, batch_size: int = 32) -> np.ndarray:
-        """Probabilities (N, K), class order = class_names. Raises UnreadableImageError on the first bad photo."""
+        """Probabilities (N, K), class order = class_names; an all-zero row where no hand was found.
+
+        Raises UnreadableImageError on the first bad photo.
+        """
         if _is_single(sources):
             sources = [sources]
         sources = list(sources)
         out = np.zeros((len(sources), len(self.class_names)), dtype=np.float32)
         for start in range(0, len(sources), batch_size):
             chunk = sources[start : start + batch_size]
-            out[start : start + len(chunk)] = self.proba_uint8(np.stack([self.load_uint8(s) for s in chunk]))
+            inputs, rows = [], []
+            for k, src in enumerate(chunk):
+                image = decode_for_hands(src)
+                detection = self.hands.detect(image)
+                if detection.found:
+                    inputs.append(self.model_input(src, image, detection))
+                    rows.append(start + k)
+            if inputs:
+                out[rows] = softmax(self.logits(np.stack(inputs)))
         return out
 
     def predict(self, source: ImageSource, top_k: int = 5) -> list[tuple[str, float]]:
-        """The top_k (label, probability) pairs for one photo (path, bytes or PIL image), most likely first."""
-        return self.top(self.predict_proba([source])[0], top_k)
+        """The top_k (label, probability) pairs for one photo (path, bytes or PIL image), most likely first;
+        an empty list when no hand was found."""
+        recognition = self.recognize(source, top_k)
+        return [] if recognition.top is None else recognition.top
 
     def top(self, probs: np.ndarray, top_k: int = 5) -> list[tuple[str, float]]:
         """(label, probability) pairs of one probability row, most likely first (ties: class order)."""
@@ -185,7 +282,8 @@ class Predictor:
 
     def proba_files(self, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False,
                     desc: str = "predict") -> tuple[np.ndarray, list[str | None]]:  # fmt: skip
-        """Probabilities (N, K) for files, NaN rows where unreadable, and per-file errors (None = ok)."""
+        """Probabilities (N, K) for files, NaN rows where unreadable, all-zero rows where no hand was found,
+        and per-file errors (None = read)."""
         probs = np.full((len(paths), len(self.class_names)), np.nan, dtype=np.float32)
         errors: list[str | None] = [None] * len(paths)
         for indices, batch_probs, batch_errors in self._iter_batches(paths, batch_size, progress, desc):
@@ -200,8 +298,9 @@ class Predictor:
         """PredictionResults in input order, a batch at a time (so a CLI can print while it works)."""
         for indices, batch_probs, batch_errors in self._iter_batches(paths, batch_size, progress, "predict"):
             for i, p, e in zip(indices, batch_probs, batch_errors, strict=True):
-                top = None if p is None else self.top(p, top_k)
-                yield PredictionResult(source=str(paths[i]), top=top, error=e)
+                no_hand = p is not None and not p.any()
+                top = None if p is None or no_hand else self.top(p, top_k)
+                yield PredictionResult(source=str(paths[i]), top=top, error=e, no_hand=no_hand)
 
     def predict_files(
         self, paths: Sequence[str | Path], top_k: int = 5, batch_size: int = 32
@@ -210,30 +309,49 @@ class Predictor:
         return list(self.iter_predict_files(paths, top_k=top_k, batch_size=batch_size))
 
     def _iter_batches(self, paths: Sequence[str | Path], batch_size: int, progress: bool, desc: str):
-        """Yield (indices, [probs row | None], [error | None]) per batch; decoding runs in threads."""
+        """Yield (indices, [probs row | None], [error | None]) per batch: None rows are unreadable, all-zero
+        rows had no hand. Hand detection goes through the landmark cache; decoding runs in threads."""
         from tqdm.auto import tqdm
+
+        from curation.hand_cache import HandCache, detect_files
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
         workers = min(8, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(paths), desc=desc, unit="img",
-                                                                   disable=not progress) as bar:  # fmt: skip
-            for start in range(0, len(paths), batch_size):
-                indices = list(range(start, min(start + batch_size, len(paths))))
-                # PIL decodes without holding the GIL, so threads overlap decoding
-                decoded = list(pool.map(self._try_load, [paths[i] for i in indices]))
-                good = [k for k, (array, _) in enumerate(decoded) if array is not None]
-                rows: list[np.ndarray | None] = [None] * len(indices)
-                if good:
-                    batch_probs = self.proba_uint8(np.stack([decoded[k][0] for k in good]))
-                    for k, p in zip(good, batch_probs, strict=True):
-                        rows[k] = p
-                yield indices, rows, [error for _, error in decoded]
-                bar.update(len(indices))
-
-    def _try_load(self, path: str | Path) -> tuple[np.ndarray | None, str | None]:
+        cache = HandCache()
         try:
-            return self.load_uint8(path), None
+            with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(paths), desc=desc, unit="img",
+                                                                       disable=not progress) as bar:  # fmt: skip
+                for start in range(0, len(paths), batch_size):
+                    indices = list(range(start, min(start + batch_size, len(paths))))
+                    outcomes, _ = detect_files([paths[i] for i in indices], self.hands, cache=cache,
+                                               workers=workers)  # fmt: skip
+                    # PIL decodes without holding the GIL, so threads overlap decoding
+                    inputs = list(pool.map(self._try_input, [paths[i] for i in indices], outcomes))
+                    rows: list[np.ndarray | None] = [None] * len(indices)
+                    errors = [error for _, error in inputs]
+                    good = [k for k, (x, _) in enumerate(inputs) if x is not None]
+                    for k, o in enumerate(outcomes):
+                        if o.detection is not None and not o.detection.found:
+                            rows[k] = np.zeros(len(self.class_names), dtype=np.float32)
+                    if good:
+                        batch_probs = softmax(self.logits(np.stack([inputs[k][0] for k in good])))
+                        for k, p in zip(good, batch_probs, strict=True):
+                            rows[k] = p
+                    yield indices, rows, errors
+                    bar.update(len(indices))
+        finally:
+            cache.close()
+
+    def _try_input(self, path: str | Path, outcome) -> tuple[np.ndarray | None, str | None]:
+        """The model input for a file whose hand was found; (None, None) without a hand; (None, error)."""
+        if outcome.error is not None:
+            return None, outcome.error
+        if not outcome.detection.found:
+            return None, None
+        try:
+            image = decode_for_hands(path) if self.hand_crop else None
+            return self.model_input(path, image, outcome.detection), None
         except UnreadableImageError as exc:
             return None, exc.reason
 
@@ -242,6 +360,11 @@ class Predictor:
         return (
             f"Predictor({self.model_dir}, {len(self.class_names)} classes, {size}px, backend={self.backend})"
         )
+
+
+def hand_crop_uint8(image: Image.Image, detection: HandDetection, size: int, margin: float) -> np.ndarray:
+    """The hand crop resized to the model input: uint8 (size, size, 3). Training's crop cache uses this too."""
+    return np.array(resize_rgb(crop_hand(image, detection.hand, margin=margin), size), dtype=np.uint8)
 
 
 def _load_torch(model_dir: Path, device: str):

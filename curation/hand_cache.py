@@ -1,0 +1,155 @@
+"""Hand detection over many files, each photo detected once per machine.
+
+Results are cached in one SQLite file keyed by the photo's content (sha256 of its bytes) and the hand
+stage's fingerprint (model bytes + options), so a renamed or copied photo is not detected again and a
+different model never reuses stale answers. Location: $DACTYL_CACHE, else $XDG_CACHE_HOME/ukrsl-dactyl,
+else ~/.cache/ukrsl-dactyl (made private to the user). Source photos are only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from curation.hands import DETECT_MAX_SIDE, HandDetection, HandStage, shared_stage
+from curation.images import UnreadableImageError, load_rgb
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "DACTYL_CACHE"
+CACHE_FILE = "hands.sqlite"
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ukrsl-dactyl"
+
+
+class HandCache:
+    """A content-addressed store of HandDetections (thread-safe; one SQLite file, WAL mode)."""
+
+    def __init__(self, directory: str | os.PathLike | None = None):
+        self.directory = Path(directory) if directory else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = self.directory / CACHE_FILE
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS hands (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
+
+    @staticmethod
+    def key(content: bytes, fingerprint: str) -> str:
+        return hashlib.sha256(content).hexdigest() + "|" + fingerprint
+
+    def get(self, key: str) -> HandDetection | None:
+        with self._lock:
+            row = self._db.execute("SELECT result FROM hands WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return HandDetection.from_dict(json.loads(row[0]))
+        except (ValueError, KeyError, TypeError):  # a damaged row is a miss, not a crash
+            return None
+
+    def put(self, key: str, detection: HandDetection) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO hands (key, result) VALUES (?, ?)",
+                             (key, json.dumps(detection.to_dict())))  # fmt: skip
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM hands").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+@dataclass
+class DetectOutcome:
+    """One file's hand-stage result: a detection, or why the photo could not be read."""
+
+    path: str
+    detection: HandDetection | None = None
+    error: str | None = None
+    cached: bool = False
+
+
+@dataclass
+class DetectSummary:
+    n_files: int
+    n_read: int
+    n_found: int
+    n_cached: int
+    seconds: float
+
+    @property
+    def detection_rate(self) -> float:
+        return self.n_found / self.n_read if self.n_read else 0.0
+
+    def line(self) -> str:
+        new = self.n_read - self.n_cached
+        return (f"hands found in {self.n_found} of {self.n_read} readable photos ({self.detection_rate:.1%}); "
+                f"{new} detected now, {self.n_cached} from the cache, in {self.seconds:.1f} s")  # fmt: skip
+
+
+def _detect_one(path: str, stage: HandStage, cache: HandCache | None) -> DetectOutcome:
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        return DetectOutcome(path, error=f"cannot read ({exc.strerror or exc})")
+    key = HandCache.key(content, stage.fingerprint) if cache is not None else ""
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return DetectOutcome(path, detection=HandDetection.from_dict(hit.to_dict(), source=path), cached=True)
+    try:
+        image = load_rgb(content, max_side=DETECT_MAX_SIDE)  # the same decode as `decode_for_hands`
+    except UnreadableImageError as exc:
+        return DetectOutcome(path, error=exc.reason)
+    detection = stage.detect(image, source=path)
+    if cache is not None:
+        cache.put(key, detection)
+    return DetectOutcome(path, detection=detection)
+
+
+def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = None,
+                 cache: HandCache | bool | None = True, progress: bool = False, workers: int | None = None,
+                 desc: str = "hands") -> tuple[list[DetectOutcome], DetectSummary]:  # fmt: skip
+    """Run the hand stage over files, in order; unreadable files get their error, the rest a detection.
+
+    cache: True = the default cache, a HandCache, or False/None = no cache.
+    workers: threads (MediaPipe releases the GIL while it runs); default = CPU count.
+    """
+    from tqdm.auto import tqdm
+
+    stage = stage or shared_stage()
+    owned = cache is True
+    store = HandCache() if cache is True else (cache if isinstance(cache, HandCache) else None)
+    start = time.perf_counter()
+    names = [os.fspath(p) for p in paths]
+    outcomes: list[DetectOutcome] = []
+    workers = max(1, workers or os.cpu_count() or 1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(names), desc=desc, unit="img",
+                                                                   disable=not progress) as bar:  # fmt: skip
+            for outcome in pool.map(lambda p: _detect_one(p, stage, store), names):
+                outcomes.append(outcome)
+                bar.update(1)
+    finally:
+        if owned and store is not None:
+            store.close()
+    read = [o for o in outcomes if o.detection is not None]
+    summary = DetectSummary(n_files=len(names), n_read=len(read), n_found=sum(o.detection.found for o in read),
+                            n_cached=sum(o.cached for o in read), seconds=time.perf_counter() - start)  # fmt: skip
+    log.debug("%s", summary.line())
+    return outcomes, summary

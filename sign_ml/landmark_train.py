@@ -1,0 +1,230 @@
+"""Training the landmark model: hands from the hand stage (cached), features, a small MLP, seconds on a CPU.
+
+    split dir → hand detections (split columns, else the landmark cache, else MediaPipe once)
+              → landmarks in pixel space → [augmented each epoch] → features → MLP → run directory
+
+The run directory has the same shape as an image run (model.safetensors, config.json with
+kind="landmarks", train_config.json, metrics.csv, curves.png), so evaluate, predict, push and the app
+take it unchanged. Photos without a hand are left out of training and count as wrong in validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from curation.fileio import atomic_write_json, atomic_write_text
+from curation.hand_cache import detect_files
+from curation.hands import HandDetection
+from sign_ml.artifacts import ModelMeta, save_model_dir
+from sign_ml.config import LandmarkConfig
+from sign_ml.curves import METRICS_COLUMNS, METRICS_FILE, save_curves
+from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir
+from sign_ml.landmark_model import LandmarkMLP, landmark_spec
+from sign_ml.landmarks import N_FEATURES, augment_points, canonicalize, features, mirror_points, to_points
+from sign_ml.presets import Preprocessing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HandSet:
+    """The hands of one split: landmarks in pixel space for the photos where a hand was found."""
+
+    points: np.ndarray  # (M, 21, 3) float64, pixels (mirrored already where the config says so)
+    labels: np.ndarray  # (M,) int64
+    found: np.ndarray  # (N,) bool over the split's photos
+    all_labels: np.ndarray  # (N,) int64
+    unreadable: int
+
+    @property
+    def n(self) -> int:
+        return len(self.found)
+
+
+def detections_for(items: SplitItems, progress: bool = True) -> tuple[list[HandDetection | None], int]:
+    """Each photo's detection (None where unreadable), through the landmark cache, and the unreadable count."""
+    outcomes, summary = detect_files(items.paths, progress=progress, desc=f"hands {items.name}")
+    if items.paths:
+        log.info("%s: %s", items.name, summary.line())
+    return [o.detection for o in outcomes], sum(o.detection is None for o in outcomes)
+
+
+def hand_set(items: SplitItems, detections: list[HandDetection | None], handedness: str,
+             unreadable: int = 0) -> HandSet:  # fmt: skip
+    found = np.array([d is not None and d.found for d in detections], dtype=bool)
+    pts, labels = [], []
+    for d, label in zip(detections, items.labels.tolist(), strict=True):
+        if d is None or not d.found:
+            continue
+        p = to_points(d.hand.landmarks, d.width, d.height)
+        if handedness == "mirror_left" and d.hand.handedness == "Left":
+            p = mirror_points(p)
+        pts.append(p)
+        labels.append(label)
+    points = np.stack(pts) if pts else np.zeros((0, 21, 3))
+    return HandSet(points, np.asarray(labels, dtype=np.int64), found, items.labels.copy(), unreadable)
+
+
+def set_features(points: np.ndarray) -> np.ndarray:
+    """(M, 21, 3) pixel-space hands → (M, F) float32 features."""
+    return features(*canonicalize(points))
+
+
+def split_accuracy(model: nn.Module, hands: HandSet, criterion: nn.Module) -> tuple[float, float]:
+    """(loss over the photos with a hand, accuracy over ALL photos: no hand counts as wrong)."""
+    if hands.n == 0:
+        return float("nan"), float("nan")
+    if len(hands.labels) == 0:
+        return float("nan"), 0.0
+    model.eval()
+    with torch.inference_mode():
+        logits = model(torch.from_numpy(set_features(hands.points)))
+        labels = torch.from_numpy(hands.labels)
+        loss = float(criterion(logits, labels))
+        correct = int((logits.argmax(1) == labels).sum())
+    return loss, correct / hands.n
+
+
+@dataclass
+class FitResult:
+    model: LandmarkMLP  # with the best epoch's weights, in eval mode
+    rows: list[dict[str, Any]]  # metrics.csv rows
+    best_epoch: int
+    best_score: float  # validation accuracy (no hand = wrong); minus train loss when there is no validation
+    seconds: float
+    interrupted: bool
+
+
+def fit_landmark_model(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int,
+                       progress: bool = False) -> FitResult:  # fmt: skip
+    """Train the MLP on `train`'s hands; keep the epoch with the best accuracy on `val` (pure: no files)."""
+    if len(train.labels) == 0:
+        raise ValueError("no training hands")
+    torch.manual_seed(cfg.seed)
+    model = LandmarkMLP(N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric")
+    base = set_features(train.points)
+    if cfg.handedness == "symmetric":  # standardize over both mirror images, so neither is favoured
+        base = np.concatenate([base, base * model.signs.numpy()])
+    model.set_standardization(torch.from_numpy(base.mean(0)), torch.from_numpy(base.std(0)))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = max(1, -(-len(train.labels) // cfg.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, epochs=cfg.epochs,
+                                                    steps_per_epoch=steps_per_epoch, pct_start=0.1)  # fmt: skip
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    eval_criterion = nn.CrossEntropyLoss()
+    rows: list[dict[str, Any]] = []
+    best: dict[str, Any] = {"score": -np.inf, "epoch": 0, "state": None}
+    t_train = time.perf_counter()
+    interrupted = False
+    bar = tqdm(range(1, cfg.epochs + 1), desc="landmark model", unit="epoch", disable=not progress)
+    try:
+        for epoch in bar:
+            t0 = time.perf_counter()
+            rng = np.random.default_rng(derive_seed(cfg.seed, epoch, "landmarks"))
+            pts = train.points
+            if cfg.augment:
+                pts = augment_points(pts, rng, cfg.rotation_deg, cfg.tilt_deg, cfg.scale_jitter, cfg.noise)
+            x_all = torch.from_numpy(set_features(pts))
+            y_all = torch.from_numpy(train.labels)
+            order = torch.from_numpy(rng.permutation(len(y_all)))
+            model.train()
+            loss_sum = correct = 0.0
+            for start in range(0, len(order), cfg.batch_size):
+                idx = order[start : start + cfg.batch_size]
+                if len(idx) < 2:  # BatchNorm needs two samples
+                    continue
+                logits = model(x_all[idx])
+                loss = criterion(logits, y_all[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                loss_sum += float(loss.detach()) * len(idx)
+                correct += float((logits.detach().argmax(1) == y_all[idx]).sum())
+            val_loss, val_acc = split_accuracy(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
+            seconds = time.perf_counter() - t0
+            rows.append({"epoch": epoch, "train_loss": loss_sum / len(order), "train_acc": correct / len(order),
+                         "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
+                         "seconds": round(seconds, 4), "img_per_s": round(len(order) / seconds, 1)})  # fmt: skip
+            score = val_acc if val_acc == val_acc else -rows[-1]["train_loss"]  # no validation: train loss
+            if score > best["score"]:
+                best = {"score": score, "epoch": epoch,
+                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}  # fmt: skip
+            bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+    except KeyboardInterrupt:  # keep what was learnt so far: the best epoch is still returned
+        interrupted = True
+        log.warning("interrupted after %d epochs; keeping the best so far", len(rows))
+    finally:
+        bar.close()
+    if best["state"] is None:
+        raise KeyboardInterrupt("interrupted before the first epoch finished")
+    model.load_state_dict(best["state"])
+    model.eval()
+    return FitResult(model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted)
+
+
+def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | Path,
+                    progress: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Train the landmark model on a split directory into `out_dir`; return a summary dict."""
+    t_start = time.perf_counter()
+    splits_dir, out_dir = Path(splits_dir), Path(out_dir)
+    data: SplitData = read_split_dir(splits_dir)
+    num_classes = len(data.class_names)
+    sets: dict[str, HandSet] = {}
+    for name in ("train", "validation"):
+        detections, unreadable = detections_for(data.splits[name], progress=progress)
+        sets[name] = hand_set(data.splits[name], detections, cfg.handedness, unreadable)
+    train, val = sets["train"], sets["validation"]
+    if len(train.labels) == 0:
+        raise ValueError(f"{splits_dir}: no hand found in any training photo; nothing to learn from")
+    missing = sorted(set(range(num_classes)) - set(train.labels.tolist()))
+    if missing:
+        log.warning("no training hand for class(es): %s", ", ".join(data.class_names[i] for i in missing))
+
+    fit = fit_landmark_model(cfg, train, val, num_classes, progress=progress)
+    model, rows, best = fit.model, fit.rows, {"val_acc": fit.best_score, "epoch": fit.best_epoch}
+    spec = landmark_spec(cfg.hidden, cfg.dropout, cfg.handedness)
+    train_seconds = fit.seconds
+    interrupted = fit.interrupted
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
+    no_hand = {name: int((~s.found).sum() - s.unreadable) for name, s in sets.items()}
+    data_summary = split_info | {
+        "splits_dir": str(splits_dir.resolve()),
+        "photos_used": {name: int(len(s.labels)) for name, s in sets.items()} | {"test": len(data.splits["test"])},
+        "no_hand": no_hand,
+        "dropped": {name: s.unreadable for name, s in sets.items()},
+    }  # fmt: skip
+    meta = ModelMeta(
+        class_names=data.class_names, preprocessing=Preprocessing(), kind="landmarks", landmarks=spec,
+        arch="landmark_mlp", width_mult=1.0, dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
+        metrics={"best_val_accuracy": best["val_acc"] if val.n else None, "best_epoch": best["epoch"],
+                 "epochs_trained": len(rows), "train_seconds": round(train_seconds, 2), "device": "cpu"},
+    )  # fmt: skip
+    save_model_dir(out_dir, model, meta)
+    atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
+    atomic_write_text(out_dir / METRICS_FILE, pd.DataFrame(rows, columns=METRICS_COLUMNS).to_csv(index=False))
+    save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
+    log.info("landmark model: best val accuracy %.4f at epoch %d; %.1f s (%.1f s training)", best["val_acc"],
+             best["epoch"], time.perf_counter() - t_start, train_seconds)  # fmt: skip
+    return {
+        "run_dir": str(out_dir),
+        "best_val_accuracy": best["val_acc"],
+        "best_epoch": best["epoch"],
+        "epochs_trained": len(rows),
+        "train_seconds": round(train_seconds, 2),
+        "interrupted": interrupted,
+        "no_hand": sum(no_hand.values()),
+        "dropped": data_summary["dropped"],
+    }
