@@ -153,8 +153,8 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
     assert "Й (йот)" in overview and "learned from 9 photos" in overview and "accuracy **75%**" in overview
     md = views.model_details(meta, "runs/x", backend="onnx")
-    for needle in ("А (а)", "Й (йот)", "Я (я)", "64×64", "test_accuracy 0.7500", "method group-aware",
-                   "sign-ml push runs/x --repo USER/NAME", "epochs=3", "**Served by:** onnx", "Motion letters"):  # fmt: skip
+    for needle in ("А (а)", "Й (йот)", "Я (я)", "64×64", "`test_accuracy=0.7500`", "`method=group-aware`",
+                   "sign-ml push runs/x --repo USER/NAME", "`epochs=3`", "**Served by:** `onnx`", "Motion letters"):  # fmt: skip
         assert needle in md, needle
     assert "sign-ml push RUN_DIR" in views.model_details(meta, "/srv/secret/run")  # no server path
     note = views.model_note(meta, "models/demo/")

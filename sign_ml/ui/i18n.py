@@ -139,7 +139,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "one_signer": " of one signer",
         "model_cannot_unsure": "Below the confidence threshold it says \"not sure\" instead of guessing.",
         "model_how": "How it was evaluated",
-        "model_how_text": "On {n} test photos that training never saw ({method} split {ratios}, seed {seed}): accuracy **{acc}**, macro-F1 **{f1}**.",
+        "model_how_text": "On {n} test photos that training never saw (`{method}` split {ratios}, seed {seed}): accuracy **{acc}**, macro-F1 **{f1}**.",
         "model_how_none": "No evaluation is stored with this model.",
         "model_details": "Details: architecture, input, training configuration, metrics, publishing",
         "d_arch": "Architecture",
@@ -150,11 +150,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "d_motion": "Motion letters",
         "d_input": "Input",
         "d_input_text": "{size}×{size} px RGB, the whole photo resized (never cropped), mean {mean}, std {std}",
+        "d_arch_text": "{arch} (width ×{width}, dropout {dropout})",
         "d_split": "Data and split",
         "d_training": "Training configuration",
         "d_metrics": "Metrics",
         "d_publish": "How to publish it",
-        "d_publish_text": "The Hub repository gets the weights (safetensors), config.json and a model card with these metrics.",
+        "d_publish_text": "The Hugging Face Hub repository gets the weights (`safetensors`), `config.json` and a model card with these metrics.",
         "api_doc": "API: `/predict` returns a JSON object, letter → probability for every letter, most probable first; an empty object `{}` when no hand is found.",
     },
     "uk": {
@@ -283,7 +284,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "one_signer": " однієї людини",
         "model_cannot_unsure": "Нижче порогу впевненості вона каже «не впевнена», а не вгадує.",
         "model_how": "Як її оцінено",
-        "model_how_text": "На {n} тестових фото, яких навчання не бачило (поділ {method} {ratios}, seed {seed}): точність **{acc}**, macro-F1 **{f1}**.",
+        "model_how_text": "На {n} тестових фото, яких навчання не бачило (поділ `{method}` {ratios}, зерно {seed}): точність **{acc}**, macro-F1 **{f1}**.",
         "model_how_none": "Разом із цією моделлю оцінювання не збережено.",
         "model_details": "Подробиці: архітектура, вхід, налаштування навчання, метрики, публікація",
         "d_arch": "Архітектура",
@@ -293,14 +294,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "d_classes": "Класи",
         "d_motion": "Літери з рухом",
         "d_input": "Вхід",
-        "d_input_text": "{size}×{size} пікс. RGB, усе фото змінено до цього розміру (без обрізання), mean {mean}, std {std}",
+        "d_input_text": "{size}×{size} пікс. RGB, усе фото змінено до цього розміру (без обрізання), середнє {mean}, ст. відхилення {std}",
+        "d_arch_text": "{arch} (ширина ×{width}, відсів {dropout})",
         "d_split": "Дані й поділ",
         "d_training": "Налаштування навчання",
         "d_metrics": "Метрики",
         "d_publish": "Як її опублікувати",
-        "d_publish_text": "Репозиторій на Hub отримає ваги (safetensors), config.json і картку моделі з цими метриками.",
+        "d_publish_text": "Репозиторій на Hugging Face Hub отримає ваги (`safetensors`), `config.json` і картку моделі з цими метриками.",
         "api_doc": "API: `/predict` повертає JSON-об'єкт: літера → ймовірність для кожної літери, від найімовірнішої; порожній об'єкт `{}`, якщо руку не знайдено.",
     },
+}
+
+
+# Gradio's own keys that its Ukrainian table lacks (seen as raw keys in the page, e.g. a finished progress bar)
+GRADIO_KEYS: dict[str, dict[str, str]] = {
+    "en": {"common.complete": "complete"},
+    "uk": {"common.complete": "готово"},
 }
 
 
@@ -325,10 +334,10 @@ def translations(lang: str | None = None) -> dict[str, dict[str, str]]:
     """The tables handed to `gr.I18n`. A forced language serves its table under every locale, so a
     browser set to English still gets Ukrainian with `--lang uk`; without one the browser chooses."""
     if lang is None:
-        return {code: dict(table) for code, table in STRINGS.items()}
+        return {code: {**GRADIO_KEYS[code], **table} for code, table in STRINGS.items()}
     if lang not in LANGS:
         raise ValueError(f"unknown UI language {lang!r}; choose one of {', '.join(LANGS)}")
-    return {code: dict(STRINGS[lang]) for code in LANGS}
+    return {code: {**GRADIO_KEYS[lang], **STRINGS[lang]} for code in LANGS}
 
 
 def make_i18n(lang: str | None = None) -> Any:

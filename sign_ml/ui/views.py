@@ -189,11 +189,12 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
     uk = is_ukrainian(names)
     tc = meta.train_config or {}
     kind = getattr(meta, "kind", "image")
-    lines = [f"- **{text('d_arch', lang)}:** {meta.arch} (width ×{meta.width_mult:g}, dropout {meta.dropout:g})"]
+    arch = text("d_arch_text", lang, arch=f"`{meta.arch}`", width=f"{meta.width_mult:g}", dropout=f"{meta.dropout:g}")
+    lines = [f"- **{text('d_arch', lang)}:** {arch}"]
     if kind != "image":
-        lines.append(f"- **{text('d_kind', lang)}:** {kind}")
+        lines.append(f"- **{text('d_kind', lang)}:** `{kind}`")
     if backend:
-        lines.append(f"- **{text('d_backend', lang)}:** {backend}")
+        lines.append(f"- **{text('d_backend', lang)}:** `{backend}`")
     if fallback_reason:
         lines.append(f"- **{text('d_runtime', lang)}:** {fallback_reason}")
     lines.append(f"- **{text('d_classes', lang)} ({len(names)}):** {', '.join(display_label(c, uk) for c in names)}")
@@ -208,10 +209,10 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
     if tc:
         keys = ("epochs", "batch_size", "lr", "lr_schedule", "weights", "image_size", "augment", "hflip",
                 "label_smoothing", "seed")  # fmt: skip
-        lines.append(f"- **{text('d_training', lang)}:** " + ", ".join(f"{k}={tc[k]}" for k in keys if k in tc))
+        lines.append(f"- **{text('d_training', lang)}:** " + ", ".join(f"`{k}={tc[k]}`" for k in keys if k in tc))
     shown = {k: v for k, v in (meta.metrics or {}).items() if not isinstance(v, dict | list)}
     if shown:
-        lines.append(f"- **{text('d_metrics', lang)}:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
+        lines.append(f"- **{text('d_metrics', lang)}:** " + ", ".join(f"`{k}={_fmt(v)}`" for k, v in shown.items()))
     lines += ["", f"#### {text('d_publish', lang)}", "```bash", "hf auth login          # once",
               f"sign-ml push {publish_ref(model_ref)} --repo USER/NAME", "```", text("d_publish_text", lang)]  # fmt: skip
     return "\n".join(lines)
@@ -230,11 +231,11 @@ def split_protocol(data: Mapping[str, Any]) -> str:
             continue
         if isinstance(value, Mapping):
             value = "/".join(f"{float(v) * 100:.0f}" for v in value.values())
-        bits.append(f"{key} {value}")
+        bits.append(f"`{key}={value}`")
     totals = data.get("totals")
     if isinstance(totals, Mapping) and all(isinstance(v, int | float) for v in totals.values()):
-        bits.append("sizes " + ", ".join(f"{k} {v}" for k, v in totals.items()))
-    return "; ".join(bits)
+        bits.append("`sizes=" + ",".join(f"{k}:{v}" for k, v in totals.items()) + "`")
+    return ", ".join(bits)
 
 
 def _fmt(v: Any) -> str:
