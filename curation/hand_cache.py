@@ -22,6 +22,7 @@ from pathlib import Path
 
 from curation.hands import DETECT_MAX_SIDE, HandDetection, HandStage, shared_stage
 from curation.images import UnreadableImageError, load_rgb
+from curation.manifest import HAND_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +154,36 @@ def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = N
                             n_cached=sum(o.cached for o in read), seconds=time.perf_counter() - start)  # fmt: skip
     log.debug("%s", summary.line())
     return outcomes, summary
+
+
+# --- detections as table columns (manifest.csv, the split's DatasetDict, the hands check) ---
+
+
+def hand_columns(outcomes: Sequence[DetectOutcome]) -> dict[str, list]:
+    """One value per photo for each of HAND_COLUMNS (unreadable photos: not found, empty detection)."""
+    cols: dict[str, list] = {name: [] for name in HAND_COLUMNS}
+    for o in outcomes:
+        d = o.detection
+        cols["hand_found"].append(bool(d is not None and d.found))
+        cols["n_hands"].append(len(d.hands) if d is not None else 0)
+        cols["handedness"].append(d.hand.handedness if d is not None and d.found else "")
+        cols["hand"].append(json.dumps(d.to_dict(), separators=(",", ":")) if d is not None else "")
+    return cols
+
+
+def detection_from_column(value: object, source: str = "") -> HandDetection | None:
+    """A `hand` column value back to a HandDetection (None for an empty or missing value)."""
+    if not isinstance(value, str) or not value:
+        return None
+    return HandDetection.from_dict(json.loads(value), source=source)
+
+
+def add_hand_columns(table, progress: bool = False, workers: int | None = None):
+    """The table (one row per photo, a `path` column) with HAND_COLUMNS added; returns (table, summary)."""
+    outcomes, summary = detect_files(table["path"].astype(str).tolist(), progress=progress, workers=workers)
+    table = table.copy()
+    for name, values in hand_columns(outcomes).items():
+        table[name] = values
+    table.attrs["hands"] = {"detection_rate": summary.detection_rate, "seconds": round(summary.seconds, 2),
+                            "n_found": summary.n_found, "n_read": summary.n_read, "line": summary.line()}  # fmt: skip
+    return table, summary

@@ -74,7 +74,8 @@ class Hand:
         return max(0.0, x1 - x0) * max(0.0, y1 - y0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"landmarks": np.round(self.landmarks, 6).tolist(), "world": np.round(self.world, 6).tolist(),
+        return {"landmarks": np.round(self.landmarks.astype(np.float64), 5).tolist(),
+                "world": np.round(self.world.astype(np.float64), 5).tolist(),
                 "handedness": self.handedness, "handedness_score": round(float(self.handedness_score), 6),
                 "box": [round(float(v), 6) for v in self.box]}  # fmt: skip
 

@@ -382,7 +382,8 @@ def cache_bytes(data: bytes, cache: Path, suffix_hint: str = "") -> Path:
 
 
 def to_dataset(table: pd.DataFrame, class_names: list[str]) -> Any:
-    """The sample table as a `datasets.Dataset`: image (file paths), label (ClassLabel), path, relpath, group."""
+    """The sample table as a `datasets.Dataset`: image (file paths), label (ClassLabel), path, relpath, group,
+    and the hand stage's columns when the table has them (landmarks etc. as the JSON `hand` column)."""
     import datasets
 
     unknown = sorted(set(table["label"]) - set(class_names))
@@ -390,22 +391,23 @@ def to_dataset(table: pd.DataFrame, class_names: list[str]) -> Any:
         raise ValueError(f"labels not in class_names: {unknown[:5]}")
     index = {name: i for i, name in enumerate(class_names)}
     group = table["group"].astype(str).tolist() if "group" in table.columns else [""] * len(table)
-    features = datasets.Features(
-        {
-            "image": datasets.Image(),
-            "label": datasets.ClassLabel(names=list(class_names)),
-            "path": datasets.Value("string"),
-            "relpath": datasets.Value("string"),
-            "group": datasets.Value("string"),
-        }
-    )
-    return datasets.Dataset.from_dict(
-        {
-            "image": table["path"].tolist(),
-            "label": [index[label] for label in table["label"]],
-            "path": table["path"].tolist(),
-            "relpath": table["relpath"].tolist(),
-            "group": group,
-        },
-        features=features,
-    )
+    features = {
+        "image": datasets.Image(),
+        "label": datasets.ClassLabel(names=list(class_names)),
+        "path": datasets.Value("string"),
+        "relpath": datasets.Value("string"),
+        "group": datasets.Value("string"),
+    }
+    columns = {
+        "image": table["path"].tolist(),
+        "label": [index[label] for label in table["label"]],
+        "path": table["path"].tolist(),
+        "relpath": table["relpath"].tolist(),
+        "group": group,
+    }
+    hand_types = {"hand_found": "bool", "n_hands": "int32", "handedness": "string", "hand": "string"}
+    for name, dtype in hand_types.items():
+        if name in table.columns:
+            features[name] = datasets.Value(dtype)
+            columns[name] = table[name].tolist()
+    return datasets.Dataset.from_dict(columns, features=datasets.Features(features))

@@ -20,6 +20,8 @@ SPLITS_FILE = "splits.json"
 DATASET_DIR = "dataset"
 SPLIT_NAMES = ("train", "validation", "test")
 MANIFEST_COLUMNS = ["path", "relpath", "label", "split", "group", "cluster"]
+# written when the split ran the hand stage (curation.hand_cache): training then never detects again
+HAND_COLUMNS = ["hand_found", "n_hands", "handedness", "hand"]  # `hand`: the detection as JSON ("" unread)
 
 
 def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -31,7 +33,8 @@ def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
             f"{splits_dir}: not a split directory (needs {MANIFEST_FILE} and {SPLITS_FILE}); "
             "make one with `sign-curate split DATA --out DIR`"
         )
-    table = pd.read_csv(manifest_path, dtype={"label": str, "group": str, "cluster": str}, keep_default_na=False)
+    table = pd.read_csv(manifest_path, dtype={"label": str, "group": str, "cluster": str, "handedness": str,
+                                              "hand": str}, keep_default_na=False)  # fmt: skip
     info = read_json(info_path)
     if not isinstance(info, dict) or not isinstance(info.get("class_names"), list):
         raise ValueError(f"{info_path}: no class_names list; not a splits.json written by `sign-curate split`")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from curation.manifest import DATASET_DIR, MANIFEST_COLUMNS, MANIFEST_FILE, SPLIT_NAMES, SPLITS_FILE
+from curation.manifest import DATASET_DIR, HAND_COLUMNS, MANIFEST_COLUMNS, MANIFEST_FILE, SPLIT_NAMES, SPLITS_FILE
 from curation.splitting import split_counts
 
 log = logging.getLogger(__name__)
@@ -78,13 +78,14 @@ def manifest_frame(table: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
     bad = sorted(set(table["split"].astype(str)) - set(SPLIT_NAMES))
     if bad:
         raise ValueError(f"unknown split name(s) {bad}; expected {list(SPLIT_NAMES)}")
-    frame = pd.DataFrame({c: table[c] if c in table.columns else "" for c in MANIFEST_COLUMNS})
+    columns = MANIFEST_COLUMNS + [c for c in HAND_COLUMNS if c in table.columns]
+    frame = pd.DataFrame({c: table[c] if c in table.columns else "" for c in columns})
     for column in ("group", "cluster"):
         frame[column] = frame[column].fillna("").astype(str)
     frame["_split"] = frame["split"].map({s: i for i, s in enumerate(SPLIT_NAMES)})
     frame["_class"] = frame["label"].map({c: i for i, c in enumerate(class_names)})
     frame = frame.sort_values(["_split", "_class", "relpath"], kind="stable")
-    return frame[MANIFEST_COLUMNS].reset_index(drop=True)
+    return frame[columns].reset_index(drop=True)
 
 
 def write_splits(

@@ -23,8 +23,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from curation.fileio import atomic_write_json, atomic_write_text
-from curation.hand_cache import detect_files
+from curation.hand_cache import detect_files, detection_from_column
 from curation.hands import HandDetection
+from curation.manifest import read_manifest
 from sign_ml.artifacts import ModelMeta, save_model_dir
 from sign_ml.config import LandmarkConfig
 from sign_ml.curves import METRICS_COLUMNS, METRICS_FILE, save_curves
@@ -51,8 +52,15 @@ class HandSet:
         return len(self.found)
 
 
-def detections_for(items: SplitItems, progress: bool = True) -> tuple[list[HandDetection | None], int]:
-    """Each photo's detection (None where unreadable), through the landmark cache, and the unreadable count."""
+def detections_for(items: SplitItems, splits_dir: Path, progress: bool = True) -> tuple[list[HandDetection | None], int]:
+    """Each photo's detection (None where unreadable) and the unreadable count: from the split's `hand`
+    column when `sign-curate split` ran the hand stage, else through the landmark cache."""
+    table, _ = read_manifest(splits_dir)
+    if "hand" in table.columns:
+        rows = table[table["split"] == items.name]
+        if rows["path"].astype(str).tolist() == items.paths:
+            detections = [detection_from_column(v, p) for v, p in zip(rows["hand"], items.paths, strict=True)]
+            return detections, sum(d is None for d in detections)
     outcomes, summary = detect_files(items.paths, progress=progress, desc=f"hands {items.name}")
     if items.paths:
         log.info("%s: %s", items.name, summary.line())
@@ -182,7 +190,7 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
     num_classes = len(data.class_names)
     sets: dict[str, HandSet] = {}
     for name in ("train", "validation"):
-        detections, unreadable = detections_for(data.splits[name], progress=progress)
+        detections, unreadable = detections_for(data.splits[name], splits_dir, progress=progress)
         sets[name] = hand_set(data.splits[name], detections, cfg.handedness, unreadable)
     train, val = sets["train"], sets["validation"]
     if len(train.labels) == 0:

@@ -10,7 +10,8 @@ import argparse
 
 from curation.checks.balance import MIN_COUNT
 from curation.loading import load_table
-from curation.report import loading_findings, run_checks, write_report
+from curation.hand_cache import add_hand_columns
+from curation.report import available_checks, loading_findings, run_checks, write_report
 from curation.scan import scan_table
 from curation.split_io import refuse_inside_data
 
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-count", type=int, default=MIN_COUNT, help="classes with fewer photos are flagged"
     )
     parser.add_argument("--checks", default=None, help="comma-separated subset of checks (default: all)")
+    parser.add_argument("--no-hands", action="store_true", help="skip the hand stage (and the hands check)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
         refuse_inside_data(args.out, loaded.root)
     scanned = scan_table(loaded.table, workers=args.workers, progress=not args.no_progress)
     names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
+    if args.no_hands:
+        names = [n for n in (names or available_checks()) if n != "hands"]
+    elif names is None or "hands" in names:
+        scanned, _ = add_hand_columns(scanned, progress=not args.no_progress, workers=args.workers)
     results = [loading_findings(loaded)] + run_checks(
         scanned,
         names,

@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="split directory to write (manifest.csv, splits.json, dataset/)"
     )
+    parser.add_argument("--no-hands", action="store_true",
+                        help="don't run the hand stage (no landmark columns; training then detects itself)")  # fmt: skip
     parser.add_argument(
         "--ratios",
         default="85,10,5",
@@ -118,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
         if table.empty:
             raise ValueError(f"{args.data}: none of the {len(excluded)} photos could be decoded")
         clusters = near_duplicate_clusters(table, args.near_dup_threshold)
+    if not args.no_hands:  # landmarks, handedness and box travel with the split: training never detects again
+        from curation.hand_cache import add_hand_columns
+
+        table, hands = add_hand_columns(table, progress=not args.no_progress, workers=args.workers)
+        print(hands.line())
     present = set(table["label"])
     class_names = [c for c in loaded.class_names if c in present]  # alphabet order, minus emptied classes
 
