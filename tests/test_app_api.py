@@ -1,0 +1,91 @@
+"""The /predict API of a served app, as a program calls it: gradio_client and plain HTTP over loopback.
+
+A photo with a hand: {letter: probability} over every letter. No hand (a blank image): `{}`, never a letter.
+A data URL over the size limit: refused. The tiny model here is untrained; the hand stage is MediaPipe."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import make_model_dir, stop_process
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+CLASSES = ("А", "Б", "В", "Г")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`python app.py --model TINY` on a free loopback port; yields its URL."""
+    tmp = tmp_path_factory.mktemp("api")
+    make_model_dir(tmp / "run", class_names=CLASSES, size=32)
+    port, log = free_port(), tmp / "app.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", "DACTYL_SHARED_DATA": ""}
+    env.pop("DACTYL_DATA", None)
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--model", str(tmp / "run"), "--port", str(port),
+                                 "--host", "127.0.0.1"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"app did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def test_no_hand_is_an_empty_object_through_gradio_client(served, tmp_path):
+    from gradio_client import Client, handle_file
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (320, 240), (255, 255, 255)).save(blank)
+    client = Client(served, verbose=False)
+    assert client.predict(handle_file(str(blank)), api_name="/predict") == {}
+    info = client.view_api(return_format="dict", print_info=False)
+    (returns,) = info["named_endpoints"]["/predict"]["returns"]
+    assert returns["type"]["type"] == "object"  # the documented shape is the returned one
+
+
+def test_a_hand_photo_gives_every_letter_through_gradio_client(served, asl_sample):
+    from gradio_client import Client, handle_file
+
+    photo = sorted((asl_sample / "C").glob("*.jpg"))[0]
+    out = Client(served, verbose=False).predict(handle_file(str(photo)), api_name="/predict")
+    assert set(out) == set(CLASSES) and abs(sum(out.values()) - 1.0) < 1e-4
+
+
+def test_a_13_mb_data_url_is_rejected_over_http(served):
+    payload = base64.b64encode(bytes(13 * 1024 * 1024)).decode()
+    body = {"data": [{"url": "data:image/png;base64," + payload, "meta": {"_type": "gradio.FileData"}}]}
+    start = httpx.post(served + "gradio_api/call/predict", json=body, timeout=120)
+    if start.status_code != 200:  # refused at the door is refused too
+        assert start.status_code in (400, 413, 422)
+        return
+    event_id = start.json()["event_id"]
+    stream = httpx.get(served + f"gradio_api/call/predict/{event_id}", timeout=120).text
+    assert "event: error" in stream and "event: complete" not in stream
+    assert "The photo is larger than 10 MB (13.0 MB > 10.0 MB)" in stream  # the reason, no traceback
