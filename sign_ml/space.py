@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_DIR = PROJECT_ROOT / "space"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the packages' parent: the checkout, or site-packages
+# package data (a link to space/ in the checkout), so an installed wheel can assemble a Space too
+TEMPLATE_DIR = Path(__file__).resolve().parent / "space_template"
 PACKAGES = ("sign_ml", "curation")
 VENDORED_MODEL_DIR = "model"
 TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
@@ -82,7 +83,7 @@ def render_space_app(template: str, model: str) -> str:
 
 def _copy_package(src: Path, dst: Path) -> None:
     shutil.copytree(
-        src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.egg-info", ".*")
+        src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.egg-info", ".*", "space_template")
     )
 
 
