@@ -70,6 +70,7 @@ def test_no_hand_is_an_empty_object_through_gradio_client(served, tmp_path):
     assert returns["type"]["type"] == "object"  # the documented shape is the returned one
 
 
+@pytest.mark.shared_data
 def test_a_hand_photo_gives_every_letter_through_gradio_client(served, asl_sample):
     from gradio_client import Client, handle_file
 
