@@ -1,7 +1,11 @@
 """`sign-ml predict RUN IMAGE...`: the top-k letters for each photo; folders are expanded to their photos.
 
-Text output: `path<TAB>label prob, label prob, ...` per file on stdout, `path<TAB>error: reason` on stderr.
---json: one object per line on stdout, {"file", "top": [{"label", "prob"}] | null, "error": str | null}.
+Every photo goes through the hand stage first: where it finds no hand, the answer is "no hand found",
+never a letter. Motion letters (UkrSL Ґ Д З Ї Й Ц Щ, ASL J Z) are marked: a photo shows only their start.
+Text output: `path<TAB>label prob, label prob, ...` per file on stdout (`path<TAB>no hand found` without a
+hand), `path<TAB>error: reason` on stderr.
+--json: one object per line on stdout, {"file", "top": [{"label", "prob", "motion"?}] | null,
+"no_hand": bool, "error": str | null}; `top` is null when no_hand is true or the file is unreadable.
 Exit status: 0 all files predicted, 1 some file failed, 2 the command could not run (e.g. no model).
 """
 
@@ -47,7 +51,8 @@ def expand_inputs(items: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sign_ml.predict import Predictor
+    from curation.alphabet import motion_letters
+    from sign_ml.predict import NO_HAND, Predictor
 
     if args.top_k < 1:
         raise ValueError("--top-k must be ≥ 1")
@@ -58,20 +63,21 @@ def run(args: argparse.Namespace) -> int:
         args.run, backend=args.backend, device=args.device, revision=args.revision
     )
     failed = 0
+    motion = set(motion_letters(predictor.class_names))
     for result in predictor.iter_predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
         failed += not result.ok
         if args.json:
-            top = (
-                None
-                if result.top is None
-                else [{"label": label, "prob": round(p, 6)} for label, p in result.top]
-            )
-            print(
-                json.dumps({"file": result.source, "top": top, "error": result.error}, ensure_ascii=False),
-                flush=True,
-            )
+            top = None if result.top is None else [
+                {"label": label, "prob": round(p, 6), **({"motion": True} if label in motion else {})}
+                for label, p in result.top
+            ]  # fmt: skip
+            record = {"file": result.source, "top": top, "no_hand": result.no_hand, "error": result.error}
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif result.no_hand:
+            print(f"{result.source}	{NO_HAND}", flush=True)
         elif result.ok:
-            print(f"{result.source}\t" + ", ".join(f"{label} {p:.4f}" for label, p in result.top), flush=True)
+            mark = " (motion letter: static start only)" if result.top[0][0] in motion else ""
+            print(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark, flush=True)
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
     if failed:
