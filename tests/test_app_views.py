@@ -90,6 +90,9 @@ def test_report_views_read_the_curation_report_format():
     assert "**unreadable or odd files**: 1 flagged" in summary and "**leakage across splits**: none found" in summary
     assert "**дублікати**: позначено: 2" in views.report_summary(report, "uk")
     assert views.duplicate_clusters(tables["issues_duplicates"]) == [("3", ["Б/1.jpg", "Б/2.jpg"], False)]
+    shown = views.localize_issues(tables["issues_duplicates"].assign(mixed_labels=[False, False]), "uk")
+    assert shown["знахідка"].tolist() == ["точний дублікат"] * 2 and shown["різні мітки"].tolist() == ["ні", "ні"]
+    assert shown["перевірка"].tolist() == ["дублікати"] * 2
 
 
 def test_confusion_heatmap_fits_a_screen_and_maps_clicks_to_cells():

@@ -103,6 +103,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_true": "true",
         "col_predicted": "predicted",
         "col_count": "count",
+        "col_cluster_size": "cluster size",
+        "col_mixed_labels": "mixes labels",
+        "col_distance": "distance (bits)",
+        "col_kind": "kind",
+        "col_unit": "unit",
+        "col_other_splits": "other splits",
+        "yes": "yes",
+        "no": "no",
         "confusion": "Confusion matrix: rows = true letter, columns = predicted; % of the true letter's test photos. Click a cell.",
         "axis_true": "true ↓",
         "axis_predicted": "predicted →",
@@ -248,6 +256,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_true": "справжня",
         "col_predicted": "передбачена",
         "col_count": "скільки",
+        "col_cluster_size": "розмір групи",
+        "col_mixed_labels": "різні мітки",
+        "col_distance": "відстань (біт)",
+        "col_kind": "вид",
+        "col_unit": "одиниця",
+        "col_other_splits": "інші вибірки",
+        "yes": "так",
+        "no": "ні",
         "confusion": "Матриця помилок: рядки — справжня літера, стовпці — передбачена; % тестових фото справжньої літери. Клацніть клітинку.",
         "axis_true": "справжня ↓",
         "axis_predicted": "передбачена →",
@@ -305,6 +321,17 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+
+# The curation checks' finding names (curation/checks/*.py) in Ukrainian; English shows them as they are.
+FLAGS_UK: dict[str, str] = {
+    "exact-duplicate": "точний дублікат", "near-duplicate": "майже-дублікат", "duplicate-leak": "дублікат в іншій вибірці",
+    "group-leak": "група в іншій вибірці", "unreadable": "непрочитний", "truncated": "обрізаний", "huge": "завеликий",
+    "missing": "зник", "tiny": "крихітний", "animated": "анімований", "cmyk": "CMYK", "16-bit": "16-бітний",
+    "palette": "палітра", "alpha": "прозорість", "exif-rotated": "повернутий EXIF", "not-image": "не зображення",
+    "skipped": "пропущено", "hidden": "прихований", "empty-class": "порожній клас", "small-class": "малий клас",
+    "missing-letter": "бракує літери", "no-hand": "без руки", "several-hands": "кілька рук",
+    "tiny-hand": "замала рука", "hand-cut": "рука обрізана",
+}  # fmt: skip
 
 # Gradio's own keys that its Ukrainian table lacks (seen as raw keys in the page, e.g. a finished progress bar)
 GRADIO_KEYS: dict[str, dict[str, str]] = {

@@ -59,7 +59,7 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
                            gr.update(value=None, visible=False)]  # fmt: skip
             else:
                 values += [gr.update(visible=True), f"**{text(key, lang)}** ({len(table)})",
-                           gr.update(value=views.translate_columns(table, lang), visible=True)]  # fmt: skip
+                           gr.update(value=views.localize_issues(table, lang), visible=True)]  # fmt: skip
         values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
         values.append(gr.update(visible=view["button"]))
         return values

@@ -30,7 +30,8 @@ ISSUE_GROUPS: dict[str, tuple[str, ...]] = {
     "issues_leakage": ("leakage",),
 }
 COLUMNS = ("class", "photos", "path", "flag", "score", "detail", "cluster", "split", "check", "label", "train",
-           "validation", "test", "total", "precision", "recall", "f1", "support", "true", "predicted", "count")  # fmt: skip
+           "validation", "test", "total", "precision", "recall", "f1", "support", "true", "predicted", "count",
+           "cluster_size", "mixed_labels", "distance", "kind", "unit", "other_splits")  # fmt: skip
 
 
 def pct(p: float) -> str:
@@ -327,6 +328,27 @@ def issue_tables(report: Mapping[str, Any], relative_to: str | None = None) -> d
         first = [c for c in ("path", "flag", "score", "detail", "cluster", "split", "check") if c in table.columns]
         out[key] = table[first + [c for c in table.columns if c not in first]]
     return out
+
+
+def localize_issues(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """An issue table as the Dataset tab shows it in `lang`: findings, checks, splits and yes/no translated,
+    headers too; the curation's free-text `detail` (English) only in English."""
+    from sign_ml.ui.i18n import FLAGS_UK
+
+    table = table.copy()
+    if lang != "en":
+        table = table.drop(columns=[c for c in ("detail",) if c in table.columns])
+        if "flag" in table.columns:
+            table["flag"] = [FLAGS_UK.get(str(f), str(f)) for f in table["flag"]]
+        for col in ("split", "other_splits"):
+            if col in table.columns:
+                table[col] = [text(f"col_{v}", lang) if v in ("train", "validation", "test") else v for v in table[col]]
+    if "check" in table.columns:
+        table["check"] = [text(f"check_{c}", lang) if f"check_{c}" in _known_checks() else c for c in table["check"]]
+    for col in table.columns:
+        if table[col].dtype == bool:
+            table[col] = [text("yes" if v else "no", lang) for v in table[col]]
+    return translate_columns(table, lang)
 
 
 def relative(path: str, root: str) -> str:
