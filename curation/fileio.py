@@ -80,3 +80,9 @@ def looks_local(text: str) -> bool:
     if text.startswith((".", "/", "~", "\\")) or "\\" in text or text.count("/") != 1:
         return True
     return Path(text.split("/", 1)[0]).expanduser().is_dir()
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line (its first), or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

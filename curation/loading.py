@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from curation.alphabet import normalize_class_name, order_classes
-from curation.fileio import atomic_write_bytes, looks_local
+from curation.fileio import atomic_write_bytes, first_line, looks_local
 from curation.images import is_image_file
 from curation.manifest import MANIFEST_FILE, SPLITS_FILE, read_manifest
 
@@ -277,8 +277,7 @@ def _load_hub(repo_id: str) -> Any:
     try:
         return datasets.load_dataset(repo_id)
     except Exception as exc:  # offline, private, missing, bad config: all end the same way for the user
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RuntimeError(f"cannot load Hub dataset '{repo_id}': {reason}") from exc
+        raise RuntimeError(f"cannot load Hub dataset '{repo_id}': {first_line(exc)}") from exc
 
 
 def _from_datasets(obj: Any, source: str, group_column: str | None, cache: Path) -> LoadedData:

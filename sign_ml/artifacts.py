@@ -17,11 +17,12 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from curation.fileio import (  # noqa: F401  (re-exported: callers import them from here)
+from curation.fileio import (  # noqa: F401  (the atomic writers are re-exported: callers import them from here)
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
     atomic_write_with,
+    first_line,
     read_json,
 )
 from sign_ml.model import build_model
@@ -158,16 +159,12 @@ def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") ->
     try:
         state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights).items()}
     except Exception as exc:  # safetensors raises its own error type for a truncated or garbled file
-        raise ValueError(f"{weights}: not a readable safetensors file ({_first_line(exc)})") from None
+        raise ValueError(f"{weights}: not a readable safetensors file ({first_line(exc)})") from None
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise ValueError(
-            f"{weights}: weights do not fit the model {CONFIG_FILE} describes ({_first_line(exc)})"
+            f"{weights}: weights do not fit the model {CONFIG_FILE} describes ({first_line(exc)})"
         ) from None
     return model.to(device).eval(), meta
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

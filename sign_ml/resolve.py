@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from curation.fileio import looks_local
+from curation.fileio import first_line, looks_local
 from sign_ml.artifacts import CONFIG_FILE
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
     # offline, unknown repo, gated, bad revision, connection errors: all end the same way
     except Exception as exc:
         raise FileNotFoundError(
-            f"{name}: not a local directory; Hub download failed: {type(exc).__name__}: {_first_line(exc)}"
+            f"{name}: not a local directory; Hub download failed: {type(exc).__name__}: {first_line(exc)}"
         ) from exc
     if not (folder / CONFIG_FILE).is_file():
         raise FileNotFoundError(
@@ -59,8 +59,3 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
         )
     log.info("model %s%s -> %s", name, f"@{revision}" if revision else "", folder)
     return folder
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"

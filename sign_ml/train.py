@@ -40,7 +40,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from curation.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from curation.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, first_line
 from curation.manifest import SPLIT_NAMES
 from sign_ml.artifacts import ModelMeta, read_meta, save_model_dir
 from sign_ml.augment import AugmentParams, train_inputs
@@ -402,9 +402,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     except (
         Exception
     ) as exc:  # torch's own message suggests weights_only=False: never for a file we cannot trust
-        text = str(exc).strip()
-        reason = text.splitlines()[0] if text else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line(exc)})") from None
     missing = [k for k in CHECKPOINT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
     if missing:
         raise CheckpointError(f"{path}: not a checkpoint of sign-ml train (missing {', '.join(missing)})")
@@ -559,8 +557,9 @@ def _restore(ckpt: dict[str, Any], net: nn.Module, optimizer: torch.optim.Optimi
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
     except (RuntimeError, KeyError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{ckpt_path}: does not fit the model being resumed ({first})") from None
+        raise CheckpointError(
+            f"{ckpt_path}: does not fit the model being resumed ({first_line(exc)})"
+        ) from None
     if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
         scheduler.total_steps = max(1, cfg.epochs * steps_per_epoch)  # epochs may have been raised
     rngs = ckpt["rng"]
