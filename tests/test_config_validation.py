@@ -76,3 +76,14 @@ def test_cli_bad_config_is_one_line_exit_2(text: str, tmp_path: Path, capsys: py
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "c.yaml" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--early-stopping", "-1"], "early_stopping must be ≥ 0"), (["--warmup-epochs", "-5"], "warmup_epochs must be ≥ 0")],
+)  # fmt: skip
+def test_cli_bad_flag_is_one_line_exit_2(flags, message, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--kind", "image", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()  # refused before anything was written
