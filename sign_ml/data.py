@@ -218,7 +218,10 @@ class TensorCache:
         npy, meta_path = Path(cache_dir) / f"{key}.npy", Path(cache_dir) / f"{key}.json"
         if not npy.is_file() or not meta_path.is_file():
             return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):  # a damaged cache is rebuilt, not an error
+            return None
         if meta.get("version") != CACHE_VERSION:
             return None
         # "c" = copy-on-write mapping: writable for torch.from_numpy, never writes the file

@@ -9,7 +9,6 @@ Hub publishing read; `evaluate_run` predicts a split of a curated split director
 from __future__ import annotations
 
 import io
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.fileio import read_json
 from sign_ml.artifacts import CONFIG_FILE, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class Interpretation:
         missing = [f for f in (PREDICTIONS_FILE, PROBS_FILE, METRICS_FILE) if not (eval_dir / f).is_file()]
         if missing:
             raise FileNotFoundError(f"{eval_dir}: not an evaluation folder (missing {', '.join(missing)})")
-        info = json.loads((eval_dir / METRICS_FILE).read_text(encoding="utf-8"))
+        info = read_json(eval_dir / METRICS_FILE)  # errors name the file
         table = pd.read_csv(eval_dir / PREDICTIONS_FILE, dtype={"path": str, "relpath": str, "true": str, "pred": str},
                             keep_default_na=False)  # fmt: skip
         probs = np.load(eval_dir / PROBS_FILE, allow_pickle=False)
@@ -298,7 +298,7 @@ def figure_png(fig) -> bytes:
 def update_run_metrics(run_dir: str | Path, values: dict[str, Any]) -> None:
     """Merge `values` into config.json's "metrics", keeping everything else exactly (atomic rewrite)."""
     path = Path(run_dir) / CONFIG_FILE
-    config = json.loads(path.read_text(encoding="utf-8"))
+    config = read_json(path)
     config.setdefault("metrics", {}).update(values)
     atomic_write_json(path, config)
 
