@@ -20,8 +20,9 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
     summary = gr.Markdown(elem_id="dataset-summary")
     run_button = gr.Button(t("run_checks"), visible=False, variant="primary")
     with gr.Row():
-        balance = gr.BarPlot(x="class", y="photos", height=320, sort=None, x_label_angle=-45, y_lim=[0, None],
-                             elem_id="balance")  # fmt: skip
+        short = all(len(c) <= 2 for c in app.class_names)  # single letters stay level; longer names tilt
+        balance = gr.BarPlot(x="class", y="photos", height=320, sort=None, x_label_angle=0 if short else -45,
+                             y_lim=[0, None], elem_id="balance")  # fmt: skip
         with gr.Column(scale=0, min_width=220):
             ratio_title = gr.Markdown(t("imbalance"))
             ratio = gr.Markdown()
