@@ -419,6 +419,7 @@ def resume_problems(
             f"class names differ (checkpoint: {', '.join(saved_classes)}; data: {', '.join(classes)})"
         )
     now = cfg.to_dict()
+    saved = TrainConfig().to_dict() | saved  # a field added since the checkpoint was written had its default
     for key in sorted(set(saved) | set(now)):
         if key not in RESUMABLE_CHANGES and saved.get(key) != now.get(key):
             problems.append(f"{key} differs (checkpoint {saved.get(key)!r}, now {now.get(key)!r})")

@@ -104,6 +104,8 @@ def test_resume_problems_allow_longer_training_only() -> None:
     saved = TINY.to_dict()
     assert resume_problems(saved, TINY.replace(epochs=9, early_stopping=2, num_workers=2), ["a"], ["a"]) == []
     assert resume_problems(saved, TINY.replace(lr=2e-3), ["a"], ["a"]) == ["lr differs (checkpoint 0.001, now 0.002)"]
+    older = {k: v for k, v in saved.items() if k != "hand_crop"}  # written before the field existed
+    assert resume_problems(older, TINY, ["a"], ["a"]) == []
 
 
 def test_splits_json_without_counts_trains(tmp_path: Path) -> None:
