@@ -78,7 +78,9 @@ def alive(pid: int) -> bool:
         return False
 
 
-def kill_at_random(cmd: list[str], delay: float, sig: signal.Signals, env: dict[str, str]) -> tuple[int, set[int]]:
+def kill_at_random(
+    cmd: list[str], delay: float, sig: signal.Signals, env: dict[str, str]
+) -> tuple[int, set[int]]:
     """Start `cmd`, signal it after `delay` s; returns (exit status, worker processes that outlived it)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + delay
@@ -126,24 +128,24 @@ class Chaos:
         self.push_hash = tree_hash(self.push_run)
 
     # --- one trial per command: returns "ok" | "leftover" | a description of what is inconsistent ---------
-    def split(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int]]:
+    def split(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         out = self.work / f"split-{i}"
         code, orphans = kill_at_random([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(out),
                                         *SPLIT_ARGS], delay, sig, self.env)  # fmt: skip
         if out.exists():
             names = {p.name for p in out.iterdir()}
             if not {"manifest.csv", "splits.json", "dataset"} <= names:
-                return f"split dir incomplete: {sorted(names)}", orphans
+                return f"split dir incomplete: {sorted(names)}", orphans, code
             if (out / "manifest.csv").read_bytes() != self.manifest:
-                return "manifest differs from the uninterrupted split", orphans
+                return "manifest differs from the uninterrupted split", orphans, code
         elif code == 0:
-            return "exit 0 without a split directory", orphans
+            return "exit 0 without a split directory", orphans, code
         temps = [p.name for p in self.work.glob(f".split-{i}.*")]
         if temps:
-            return ("leftover" if sig == signal.SIGKILL else f"temporary folder left: {temps}"), orphans
-        return "ok", orphans
+            return ("leftover" if sig == signal.SIGKILL else f"temporary folder left: {temps}"), orphans, code
+        return "ok", orphans, code
 
-    def train(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int]]:
+    def train(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         out = self.work / f"run-{i}"
         cmd = [str(BIN / "sign-ml"), "train", "--data", str(self.splits), "--out", str(out), *TRAIN_ARGS]
         code, orphans = kill_at_random(cmd, delay, sig, self.env)
@@ -152,23 +154,23 @@ class Chaos:
             try:
                 load_checkpoint(last)
             except ValueError as exc:
-                return f"checkpoint does not verify: {exc}", orphans
+                return f"checkpoint does not verify: {exc}", orphans, code
             done = run([*cmd, "--resume"], self.env)
         else:
             done = run(cmd, self.env)  # nothing saved yet: a fresh start must be allowed
         if done.returncode != 0:
-            return f"could not continue (exit {done.returncode}): {done.stderr.strip()[-300:]}", orphans
+            return f"could not continue (exit {done.returncode}): {done.stderr.strip()[-300:]}", orphans, code
         rows = pd.read_csv(out / "metrics.csv")
         if rows["epoch"].tolist() != self.metrics["epoch"].tolist():
-            return f"metrics.csv epochs {rows['epoch'].tolist()}", orphans
+            return f"metrics.csv epochs {rows['epoch'].tolist()}", orphans, code
         if rows["val_acc"].tolist() != self.metrics["val_acc"].tolist() or not (
             (rows["train_loss"] - self.metrics["train_loss"]).abs().max() < 1e-5
         ):
-            return "resumed run differs from the uninterrupted one", orphans
+            return "resumed run differs from the uninterrupted one", orphans, code
         load_model_dir(out)
-        return "ok", orphans
+        return "ok", orphans, code
 
-    def push(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int]]:
+    def push(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         tmp = self.work / f"tmp-push-{i}"
         tmp.mkdir()
         with FakeHub() as hub:
@@ -186,19 +188,21 @@ class Chaos:
                                            delay, sig, env)  # fmt: skip
             commits = list(hub.commits)
         if tree_hash(self.push_run) != self.push_hash:
-            return "the run directory changed", orphans
+            return "the run directory changed", orphans, code
         if any("model.safetensors" not in c["files"] or "README.md" not in c["files"] for c in commits):
-            return "a partial commit reached the Hub", orphans
+            return "a partial commit reached the Hub", orphans, code
         if code == 0 and not commits:
-            return "exit 0 without a commit", orphans
+            return "exit 0 without a commit", orphans, code
         left = list(tmp.iterdir())
         if left:
-            return ("leftover" if sig == signal.SIGKILL else f"temporary copy left: {left}"), orphans
-        return "ok", orphans
+            return ("leftover" if sig == signal.SIGKILL else f"temporary copy left: {left}"), orphans, code
+        return "ok", orphans, code
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=30, help="trials in all, spread over split, train and push")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="working folder (default: a temporary one, removed afterwards)")
@@ -214,19 +218,22 @@ def main(argv: list[str] | None = None) -> int:
         command = ("split", "train", "push")[i % 3]
         sig = rng.choice(SIGNALS)
         delay = rng.uniform(0.2, MAX_DELAY[command])
-        verdict, orphans = getattr(chaos, command)(i, sig, delay)
+        verdict, orphans, code = getattr(chaos, command)(i, sig, delay)
+        landed = code != 0  # 0: the command finished before the signal came
+        counts[(command, "signalled while running")] += landed
         if orphans:
             verdict = f"{len(orphans)} orphaned worker(s)" if verdict == "ok" else verdict
         outcome = verdict if verdict in ("ok", "leftover") else "INCONSISTENT"
         counts[(command, outcome)] += 1
-        print(f"{i:3d} {command:<5} {sig.name:<7} after {delay:5.2f} s: {verdict}", flush=True)
+        ending = f"exit {code}" if code >= 0 else f"killed ({signal.Signals(-code).name})"
+        print(f"{i:3d} {command:<5} {sig.name:<7} after {delay:5.2f} s, {ending}: {verdict}", flush=True)
         if outcome == "INCONSISTENT":
             problems.append(f"{i} {command} {sig.name} {delay:.2f}s: {verdict}")
     print(f"\n{args.n} trials in {time.monotonic() - started:.0f} s (seed {args.seed})")
     for command in ("split", "train", "push"):
         c = {k[1]: v for k, v in counts.items() if k[0] == command}
-        print(f"  {command:<5} ok {c.get('ok', 0):>3}   leftover after SIGKILL {c.get('leftover', 0):>3}   "
-              f"inconsistent {c.get('INCONSISTENT', 0):>3}")  # fmt: skip
+        print(f"  {command:<5} signalled while running {c.get('signalled while running', 0):>3}   ok {c.get('ok', 0):>3}   "
+              f"leftover after SIGKILL {c.get('leftover', 0):>3}   inconsistent {c.get('INCONSISTENT', 0):>3}")  # fmt: skip
     for line in problems:
         print(f"  INCONSISTENT: {line}")
     if not args.work:
