@@ -60,6 +60,13 @@ def test_verbose_shows_the_traceback(commands, capsys: pytest.CaptureFixture[str
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
+def test_usage_error_is_one_line_exit_2(commands, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        dispatch("tool", commands, ["go"])  # the subcommand's positional argument is missing
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "tool go: error: the following arguments are required: how (see tool go --help)\n"
+
+
 def test_some_inputs_failed_passes_through(commands) -> None:
     assert dispatch("tool", commands, ["go", "some"]) == 1
     assert dispatch("tool", commands, ["go", "ok"]) == 0

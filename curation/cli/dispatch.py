@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 # errors whose message already says what went wrong; anything else also gets its type named
@@ -60,8 +60,15 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}{hint}" if first else f"{type(exc).__name__}{hint}"
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (with where to read more), exit 2, like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser(prog: str, commands: dict[str, tuple[str, str]], chosen: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog)
+    parser = _OneLineParser(prog=prog)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging; tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in commands.items():
