@@ -47,7 +47,6 @@ SIGNALS = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)
 TRAIN_ARGS = ["--kind", "image", "--epochs", "3", "--batch-size", "8", "--image-size", "32", "--width-mult", "0.25",
               "--num-workers", "2", "--lr", "0.001", "--seed", "1", "--device", "cpu"]  # fmt: skip
 SPLIT_ARGS = ["--ratios", "70,15,15", "--workers", "2", "--no-progress"]
-MAX_DELAY = {"split": 8.0, "train": 25.0, "push": 8.0}  # seconds: about each command's run time here
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -114,18 +113,27 @@ class Chaos:
         self.work, self.rng = work, rng
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         self.photos = make_class_folder(work / "photos", {c: 60 for c in "ABC"}, size=(96, 96))
+        self.duration: dict[str, float] = {}  # each command's uninterrupted run time: signals land within it
         reference = work / "reference-split"
+        started = time.monotonic()
         assert run([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(reference), *SPLIT_ARGS],
                    self.env).returncode == 0  # fmt: skip
+        self.duration["split"] = time.monotonic() - started
         self.manifest = (reference / "manifest.csv").read_bytes()
         self.splits = reference
         ref_run = work / "reference-run"
+        started = time.monotonic()
         done = run([str(BIN / "sign-ml"), "train", "--data", str(reference), "--out", str(ref_run), *TRAIN_ARGS],
                    self.env)  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
+        self.duration["train"] = time.monotonic() - started
         self.metrics = pd.read_csv(ref_run / "metrics.csv")
         self.push_run = make_run(work / "push-run")
         self.push_hash = tree_hash(self.push_run)
+        started = time.monotonic()
+        assert self.push(-1, signal.SIGINT, 3600.0)[0] == "ok"  # uninterrupted: the signal never comes
+        self.duration["push"] = time.monotonic() - started
+        print("uninterrupted: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.duration.items()), flush=True)
 
     # --- one trial per command: returns "ok" | "leftover" | a description of what is inconsistent ---------
     def split(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.n):
         command = ("split", "train", "push")[i % 3]
         sig = rng.choice(SIGNALS)
-        delay = rng.uniform(0.2, MAX_DELAY[command])
+        delay = rng.uniform(0.1, chaos.duration[command])  # from start-up to the last moment
         verdict, orphans, code = getattr(chaos, command)(i, sig, delay)
         landed = code != 0  # 0: the command finished before the signal came
         counts[(command, "signalled while running")] += landed
