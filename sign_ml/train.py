@@ -579,6 +579,18 @@ LOOP_STATE = ("epoch", "step_in_epoch", "partial", "best_val_acc", "best_epoch",
 _NO_PARTIAL = {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
 
 
+def _data_summary(data: SplitData, caches: dict[str, TensorCache], splits_dir: Path) -> dict[str, Any]:
+    """What the model directory says about its data: the split directory's own description (method, ratios,
+    seed, per-class counts, near-duplicate settings), so its card and the app can state the protocol without
+    the split directory, plus the photos training really used."""
+    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
+    return split_info | {
+        "splits_dir": str(splits_dir.resolve()),
+        "photos_used": {k: len(c) for k, c in caches.items()} | {"test": len(data.splits["test"])},
+        "dropped": {k: len(c.dropped) for k, c in caches.items()},
+    }
+
+
 def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, should_stop: Callable[[], bool] | None,
            rt: Runtime) -> dict[str, Any]:  # fmt: skip
     saver = CheckpointSaver(out_dir, rt)
@@ -625,12 +637,8 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     elif rt.is_main:
         saver.metrics.unlink(missing_ok=True)
 
-    # the split directory's own description (method, ratios, seed, per-class counts, near-duplicate settings)
-    # travels with the model, so its card and the app can state the protocol without the split directory
-    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
-    photos_used = {k: len(c) for k, c in caches.items()} | {"test": len(data.splits["test"])}
-    data_summary = split_info | {"splits_dir": str(splits_dir.resolve()), "photos_used": photos_used,
-                                 "dropped": {k: len(c.dropped) for k, c in caches.items()}}  # fmt: skip
+    data_summary = _data_summary(data, caches, splits_dir)
+    photos_used = data_summary["photos_used"]
     if rt.is_main:
         log.info("training %s: %d classes, %s photos, %d steps/epoch, device %s, %s", cfg.arch,
                  len(data.class_names), photos_used, steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
