@@ -215,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="working folder (default: a temporary one, removed afterwards)")
     args = parser.parse_args(argv)
+    # started in the background (nohup, `&`), this process ignores SIGINT and its children would inherit that,
+    # turning every SIGINT trial into no signal at all; a handler here is reset to the default in each child
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = random.Random(args.seed)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ukrsl-chaos-"))
     work.mkdir(parents=True, exist_ok=True)
