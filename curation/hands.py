@@ -189,7 +189,7 @@ class HandStage:
         self.retry_padded = retry_padded and mode == "image"
         self._local = threading.local()
         self._all: list[Any] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # detect_video holds it while the first call builds the landmarker
         self._last_ts = -1
         self._closed = False
         self.fingerprint = self._fingerprint()

@@ -160,3 +160,17 @@ def make_planted_set(root: Path) -> Path:
     make_photo(root / nfd / "b.png", seed=17)
     (root / "labels.csv").write_text("stray file in the data root\n")
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_hand_cache(tmp_path_factory):
+    """Hand detections go to a cache of this test session, never to the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("DACTYL_CACHE")
+    os.environ["DACTYL_CACHE"] = str(tmp_path_factory.mktemp("dactyl-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DACTYL_CACHE", None)
+    else:
+        os.environ["DACTYL_CACHE"] = old
