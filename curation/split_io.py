@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from curation.manifest import DATASET_DIR, HAND_COLUMNS, MANIFEST_COLUMNS, MANIFEST_FILE, SPLIT_NAMES, SPLITS_FILE
+from curation.manifest import (
+    DATASET_DIR,
+    HAND_COLUMNS,
+    MANIFEST_COLUMNS,
+    MANIFEST_FILE,
+    SPLIT_NAMES,
+    SPLITS_FILE,
+)
 from curation.splitting import split_counts
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from curation.images import UnreadableImageError
 from curation.manifest import SPLIT_NAMES, class_names_of, read_manifest
 from curation.workers import die_with_parent
 from sign_ml.artifacts import atomic_write_json
-from sign_ml.presets import to_uint8_array
+from sign_ml.presets import decode_for_hands, hand_crop_uint8, to_uint8_array
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,43 @@ def items_hash(items: SplitItems, size: int) -> str:
     return h.hexdigest()[:16]
 
 
-def _decode_chunk(paths: Sequence[str], size: int) -> list[np.ndarray | str]:
-    """Worker: each photo as HWC uint8, or the reason it is unreadable."""
+def _decode_chunk(paths: Sequence[str], size: int, hands: Sequence[str] | None = None,
+                  margin: float = 0.25) -> list[np.ndarray | str]:  # fmt: skip
+    """Worker: each photo as HWC uint8, or the reason it is unusable.
+
+    hands: the photos' detections as JSON (the split's `hand` column): decode each photo's hand crop instead.
+    """
+    from curation.hand_cache import detection_from_column
+
     out: list[np.ndarray | str] = []
-    for path in paths:
+    for k, path in enumerate(paths):
         try:
-            out.append(to_uint8_array(path, size))
+            if hands is None:
+                out.append(to_uint8_array(path, size))
+                continue
+            detection = detection_from_column(hands[k], path)
+            if detection is None or not detection.found:
+                out.append("no hand found")
+            else:
+                out.append(hand_crop_uint8(decode_for_hands(path), detection, size, margin))
         except UnreadableImageError as exc:
             out.append(exc.reason)
     return out
+
+
+def split_hands(items: SplitItems, splits_dir: str | Path, progress: bool = True) -> list[str]:
+    """Each photo's detection as JSON ("" where unreadable): the split's `hand` column when `sign-curate
+    split` ran the hand stage, else the hand stage through the landmark cache."""
+    from curation.hand_cache import detect_files, hand_columns
+
+    table, _ = read_manifest(splits_dir)
+    if "hand" in table.columns:
+        rows = table[table["split"] == items.name]
+        if rows["path"].astype(str).tolist() == items.paths:
+            return rows["hand"].astype(str).tolist()
+    outcomes, summary = detect_files(items.paths, progress=progress, desc=f"hands {items.name}")
+    log.info("%s: %s", items.name, summary.line())
+    return hand_columns(outcomes)["hand"]
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -132,8 +160,13 @@ class TensorCache:
         mode: str = "memory",
         num_workers: int = 2,
         progress: bool = True,
+        hands: Sequence[str] | None = None,
+        hand_margin: float = 0.25,
     ) -> TensorCache:
         """Decode every photo once (in `num_workers` processes); unreadable ones are logged and dropped.
+
+        hands: per photo, its detection as JSON (`split_hands`): cache the hand crops (grown by hand_margin);
+        photos without a hand are dropped like unreadable ones.
 
         cache_dir: where `<split>-<hash>-<size>.npy` is written and looked up; None keeps it in RAM only.
         mode: "memory" holds the pixels in RAM; "mmap" leaves them in the .npy and pages them in.
@@ -143,6 +176,9 @@ class TensorCache:
         if mode == "mmap" and cache_dir is None:
             raise ValueError("an mmap cache needs a cache_dir")
         key = f"{items.name}-{items_hash(items, size)}-{size}"
+        if hands is not None:  # crops depend on the detections too
+            digest = hashlib.sha256("\n".join(hands).encode()).hexdigest()[:12]
+            key += f"-hand{hand_margin:g}-{digest}"
         if cache_dir is not None:
             found = cls.load(cache_dir, key, mode)
             if found is not None:
@@ -176,12 +212,15 @@ class TensorCache:
         if num_workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=num_workers, mp_context=_pool_context(),
                                      initializer=die_with_parent) as pool:  # fmt: skip
-                futures = [pool.submit(_decode_chunk, [items.paths[i] for i in c], size) for c in chunks]
+                futures = [pool.submit(_decode_chunk, [items.paths[i] for i in c], size,
+                                       None if hands is None else [hands[i] for i in c], hand_margin)
+                           for c in chunks]  # fmt: skip
                 for chunk, future in zip(chunks, futures, strict=True):
                     store(chunk, future.result())
         else:
             for chunk in chunks:
-                store(chunk, _decode_chunk([items.paths[i] for i in chunk], size))
+                store(chunk, _decode_chunk([items.paths[i] for i in chunk], size,
+                                           None if hands is None else [hands[i] for i in chunk], hand_margin))  # fmt: skip
         bar.close()
         if dropped:
             log.warning("%s: %d of %d photos unreadable and dropped", items.name, len(dropped), n)

@@ -23,13 +23,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from curation.fileio import atomic_write_json, atomic_write_text
-from curation.hand_cache import detect_files, detection_from_column
+from curation.hand_cache import detection_from_column
 from curation.hands import HandDetection
-from curation.manifest import read_manifest
 from sign_ml.artifacts import ModelMeta, save_model_dir
 from sign_ml.config import LandmarkConfig
 from sign_ml.curves import METRICS_COLUMNS, METRICS_FILE, save_curves
-from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir
+from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir, split_hands
 from sign_ml.landmark_model import LandmarkMLP, landmark_spec
 from sign_ml.landmarks import N_FEATURES, augment_points, canonicalize, features, mirror_points, to_points
 from sign_ml.presets import Preprocessing
@@ -53,18 +52,10 @@ class HandSet:
 
 
 def detections_for(items: SplitItems, splits_dir: Path, progress: bool = True) -> tuple[list[HandDetection | None], int]:
-    """Each photo's detection (None where unreadable) and the unreadable count: from the split's `hand`
-    column when `sign-curate split` ran the hand stage, else through the landmark cache."""
-    table, _ = read_manifest(splits_dir)
-    if "hand" in table.columns:
-        rows = table[table["split"] == items.name]
-        if rows["path"].astype(str).tolist() == items.paths:
-            detections = [detection_from_column(v, p) for v, p in zip(rows["hand"], items.paths, strict=True)]
-            return detections, sum(d is None for d in detections)
-    outcomes, summary = detect_files(items.paths, progress=progress, desc=f"hands {items.name}")
-    if items.paths:
-        log.info("%s: %s", items.name, summary.line())
-    return [o.detection for o in outcomes], sum(o.detection is None for o in outcomes)
+    """Each photo's detection (None where unreadable; see `split_hands`) and the unreadable count."""
+    detections = [detection_from_column(v, p) for v, p in zip(split_hands(items, splits_dir, progress), items.paths,
+                                                              strict=True)]  # fmt: skip
+    return detections, sum(d is None for d in detections)
 
 
 def hand_set(items: SplitItems, detections: list[HandDetection | None], handedness: str,

@@ -23,11 +23,18 @@ import numpy as np
 from PIL import Image
 
 from curation.alphabet import is_motion_letter
-from curation.hands import DETECT_MAX_SIDE, HandDetection, HandStage, crop_hand, shared_stage
-from curation.images import ImageSource, UnreadableImageError, load_rgb
+from curation.hands import HandDetection, HandStage, crop_hand, shared_stage
+from curation.images import ImageSource, UnreadableImageError
 from sign_ml.artifacts import ModelMeta, read_meta
 from sign_ml.landmarks import hand_features
-from sign_ml.presets import Preprocessing, normalize, normalize_numpy, resize_rgb, to_uint8_array
+from sign_ml.presets import (
+    Preprocessing,
+    decode_for_hands,
+    hand_crop_uint8,
+    normalize,
+    normalize_numpy,
+    to_uint8_array,
+)
 from sign_ml.resolve import resolve_model_dir
 
 log = logging.getLogger(__name__)
@@ -65,11 +72,6 @@ class Recognition:
     @property
     def no_hand(self) -> bool:
         return not self.detection.found
-
-
-def decode_for_hands(source: ImageSource) -> Image.Image:
-    """The one decode in front of the hand stage (files, uploads and the app alike)."""
-    return load_rgb(source, max_side=DETECT_MAX_SIDE)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -360,11 +362,6 @@ class Predictor:
         return (
             f"Predictor({self.model_dir}, {len(self.class_names)} classes, {size}px, backend={self.backend})"
         )
-
-
-def hand_crop_uint8(image: Image.Image, detection: HandDetection, size: int, margin: float) -> np.ndarray:
-    """The hand crop resized to the model input: uint8 (size, size, 3). Training's crop cache uses this too."""
-    return np.array(resize_rgb(crop_hand(image, detection.hand, margin=margin), size), dtype=np.uint8)
 
 
 def _load_torch(model_dir: Path, device: str):

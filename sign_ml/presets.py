@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from curation.hands import DETECT_MAX_SIDE, HandDetection, crop_hand
 from curation.images import ImageSource, load_rgb
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -57,6 +58,16 @@ def to_uint8_array(source: ImageSource, size: int) -> np.ndarray:
 def to_uint8(source: ImageSource, size: int) -> torch.Tensor:
     """Decode and resize one photo: uint8 tensor (3, size, size). Raises UnreadableImageError."""
     return torch.from_numpy(to_uint8_array(source, size)).permute(2, 0, 1).contiguous()
+
+
+def decode_for_hands(source: ImageSource) -> Image.Image:
+    """The one decode in front of the hand stage (training, evaluation, uploads and the app alike)."""
+    return load_rgb(source, max_side=DETECT_MAX_SIDE)
+
+
+def hand_crop_uint8(image: Image.Image, detection: HandDetection, size: int, margin: float) -> np.ndarray:
+    """The hand crop of a `decode_for_hands` image, resized to the model input: uint8 (size, size, 3)."""
+    return np.array(resize_rgb(crop_hand(image, detection.hand, margin=margin), size), dtype=np.uint8)
 
 
 def normalize(batch_uint8: torch.Tensor, prep: Preprocessing) -> torch.Tensor:

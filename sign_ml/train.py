@@ -46,7 +46,15 @@ from sign_ml.artifacts import ModelMeta, read_meta, save_model_dir
 from sign_ml.augment import AugmentParams, train_inputs
 from sign_ml.config import TrainConfig
 from sign_ml.curves import METRICS_FILE, append_metrics_row, save_curves, truncate_metrics
-from sign_ml.data import SplitData, TensorCache, derive_seed, epoch_batches, iterate, read_split_dir
+from sign_ml.data import (
+    SplitData,
+    TensorCache,
+    derive_seed,
+    epoch_batches,
+    iterate,
+    read_split_dir,
+    split_hands,
+)
 from sign_ml.model import build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
 
@@ -499,16 +507,20 @@ def _load_caches(data: SplitData, cfg: TrainConfig, out_dir: Path, rt: Runtime) 
     for name in SPLIT_NAMES[:2]:  # train, validation
         if len(data.splits[name]) == 0:
             raise ValueError(f"{data.splits_dir}: split {name!r} has no photos")
+        # hand_crop: the model learns from the hand stage's crops (the predictor crops the same way)
+        hands = split_hands(data.splits[name], data.splits_dir) if cfg.hand_crop else None
         if rt.is_main:  # rank 0 decodes; the others load its file after the barrier
             caches[name] = TensorCache.build(
-                data.splits[name], cfg.image_size, cache_dir, cfg.cache, cfg.num_workers
-            )
+                data.splits[name], cfg.image_size, cache_dir, cfg.cache, cfg.num_workers,
+                hands=hands, hand_margin=cfg.hand_crop_margin,
+            )  # fmt: skip
         if rt.distributed:
             dist.barrier()
         if not rt.is_main:
             caches[name] = TensorCache.build(
-                data.splits[name], cfg.image_size, cache_dir, cfg.cache, 1, progress=False
-            )
+                data.splits[name], cfg.image_size, cache_dir, cfg.cache, 1, progress=False,
+                hands=hands, hand_margin=cfg.hand_crop_margin,
+            )  # fmt: skip
         if len(caches[name]) == 0:
             raise ValueError(f"{data.splits_dir}: no readable photos in split {name!r}")
     if rt.device.type == "cuda":

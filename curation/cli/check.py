@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from curation.checks.balance import MIN_COUNT
-from curation.loading import load_table
 from curation.hand_cache import add_hand_columns
+from curation.loading import load_table
 from curation.report import available_checks, loading_findings, run_checks, write_report
 from curation.scan import scan_table
 from curation.split_io import refuse_inside_data
