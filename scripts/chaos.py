@@ -79,16 +79,22 @@ def alive(pid: int) -> bool:
 
 def kill_at_random(
     cmd: list[str], delay: float, sig: signal.Signals, env: dict[str, str]
-) -> tuple[int, set[int]]:
-    """Start `cmd`, signal it after `delay` s; returns (exit status, worker processes that outlived it)."""
+) -> tuple[int, set[int], float | None]:
+    """Start `cmd`, signal it after `delay` s.
+
+    Returns (exit status, worker processes that outlived it, seconds after the start when the signal was really
+    sent, or None when the command had finished first).
+    """
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + delay
+    start = time.monotonic()
     family: set[int] = set()
-    while time.monotonic() < deadline and proc.poll() is None:
+    sent_at = None
+    while time.monotonic() < start + delay and proc.poll() is None:
         family |= descendants(proc.pid)
         time.sleep(0.05)
     if proc.poll() is None:
         family |= descendants(proc.pid)
+        sent_at = time.monotonic() - start
         proc.send_signal(sig)
     try:
         code = proc.wait(timeout=120)
@@ -98,7 +104,7 @@ def kill_at_random(
     limit = time.monotonic() + 15
     while any(alive(p) for p in family) and time.monotonic() < limit:
         time.sleep(0.2)
-    return code, {p for p in family if alive(p)}
+    return code, {p for p in family if alive(p)}, sent_at
 
 
 def tree_hash(folder: Path) -> str:
@@ -113,6 +119,7 @@ class Chaos:
         self.work, self.rng = work, rng
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         self.photos = make_class_folder(work / "photos", {c: 60 for c in "ABC"}, size=(96, 96))
+        self.sent_at: float | None = None  # when the last trial's signal was really sent
         self.duration: dict[str, float] = {}  # each command's uninterrupted run time: signals land within it
         reference = work / "reference-split"
         started = time.monotonic()
@@ -138,7 +145,7 @@ class Chaos:
     # --- one trial per command: returns "ok" | "leftover" | a description of what is inconsistent ---------
     def split(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         out = self.work / f"split-{i}"
-        code, orphans = kill_at_random([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(out),
+        code, orphans, self.sent_at = kill_at_random([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(out),
                                         *SPLIT_ARGS], delay, sig, self.env)  # fmt: skip
         if out.exists():
             names = {p.name for p in out.iterdir()}
@@ -156,7 +163,7 @@ class Chaos:
     def train(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         out = self.work / f"run-{i}"
         cmd = [str(BIN / "sign-ml"), "train", "--data", str(self.splits), "--out", str(out), *TRAIN_ARGS]
-        code, orphans = kill_at_random(cmd, delay, sig, self.env)
+        code, orphans, self.sent_at = kill_at_random(cmd, delay, sig, self.env)
         last = out / "checkpoints" / "last.pt"
         if last.is_file():
             try:
@@ -190,10 +197,12 @@ class Chaos:
                 original(self)
 
             handler.do_POST = slow_post
-            hub.server.handle_error = lambda request, address: None  # a client killed mid-request: expected here
+            hub.server.handle_error = lambda request, address: (
+                None
+            )  # a client killed mid-request: expected here
             env = {**self.env, "TMPDIR": str(tmp), "HF_ENDPOINT": hub.url, "HF_TOKEN": SENTINEL,
                    "HF_HUB_DISABLE_XET": "1"}  # fmt: skip
-            code, orphans = kill_at_random([str(BIN / "sign-ml"), "push", str(self.push_run), "--repo", "user/chaos"],
+            code, orphans, self.sent_at = kill_at_random([str(BIN / "sign-ml"), "push", str(self.push_run), "--repo", "user/chaos"],
                                            delay, sig, env)  # fmt: skip
             commits = list(hub.commits)
         if tree_hash(self.push_run) != self.push_hash:
@@ -231,14 +240,14 @@ def main(argv: list[str] | None = None) -> int:
         sig = rng.choice(SIGNALS)
         delay = rng.uniform(0.1, chaos.duration[command])  # from start-up to the last moment
         verdict, orphans, code = getattr(chaos, command)(i, sig, delay)
-        landed = code != 0  # 0: the command finished before the signal came
-        counts[(command, "signalled while running")] += landed
+        counts[(command, "signalled while running")] += chaos.sent_at is not None
         if orphans:
             verdict = f"{len(orphans)} orphaned worker(s)" if verdict == "ok" else verdict
         outcome = verdict if verdict in ("ok", "leftover") else "INCONSISTENT"
         counts[(command, outcome)] += 1
         ending = f"exit {code}" if code >= 0 else f"killed ({signal.Signals(-code).name})"
-        print(f"{i:3d} {command:<5} {sig.name:<7} after {delay:5.2f} s, {ending}: {verdict}", flush=True)
+        when = f"at {chaos.sent_at:5.2f} s" if chaos.sent_at is not None else "never (finished first)"
+        print(f"{i:3d} {command:<5} {sig.name:<7} sent {when}, {ending}: {verdict}", flush=True)
         if outcome == "INCONSISTENT":
             problems.append(f"{i} {command} {sig.name} {delay:.2f}s: {verdict}")
     print(f"\n{args.n} trials in {time.monotonic() - started:.0f} s (seed {args.seed})")
