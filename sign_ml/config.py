@@ -251,6 +251,8 @@ class LandmarkConfig(ConfigBase):
     dropout: float = 0.3  # after each hidden layer
     # --- optimisation ---
     epochs: int = 300
+    keep: str = "last"  # "last": the annealed last epoch (chosen without the validation split, which often shows
+    # only the training signers) | "best_val": the epoch with the best validation accuracy
     batch_size: int = 64
     lr: float = 3e-3  # AdamW
     weight_decay: float = 1e-3
@@ -268,6 +270,8 @@ class LandmarkConfig(ConfigBase):
 
     def range_problems(self) -> list[str]:
         problems = []
+        if self.keep not in ("last", "best_val"):
+            problems.append(f"keep must be last or best_val, got {self.keep!r}")
         if self.handedness not in ("symmetric", "mirror_left", "as_is"):
             problems.append(f"handedness must be symmetric, mirror_left or as_is, got {self.handedness!r}")
         if not self.hidden or any(h < 1 for h in self.hidden):

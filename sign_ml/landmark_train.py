@@ -110,6 +110,15 @@ def fit_landmark_model(cfg: LandmarkConfig, train: HandSet, val: HandSet | None,
     if len(train.labels) == 0:
         raise ValueError("no training hands")
     torch.manual_seed(cfg.seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a batch of 64 × 290 is too small to share: threads only add waiting
+    try:
+        return _fit(cfg, train, val, num_classes, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool) -> FitResult:
     model = LandmarkMLP(N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric")
     base = set_features(train.points)
     if cfg.handedness == "symmetric":  # standardize over both mirror images, so neither is favoured
@@ -156,7 +165,7 @@ def fit_landmark_model(cfg: LandmarkConfig, train: HandSet, val: HandSet | None,
                          "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
                          "seconds": round(seconds, 4), "img_per_s": round(len(order) / seconds, 1)})  # fmt: skip
             score = val_acc if val_acc == val_acc else -rows[-1]["train_loss"]  # no validation: train loss
-            if score > best["score"]:
+            if score > best["score"] or cfg.keep == "last":
                 best = {"score": score, "epoch": epoch,
                         "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}  # fmt: skip
             bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
@@ -209,7 +218,8 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
         class_names=data.class_names, preprocessing=Preprocessing(), kind="landmarks", landmarks=spec,
         arch="landmark_mlp", width_mult=1.0, dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
         metrics={"best_val_accuracy": best["val_acc"] if val.n else None, "best_epoch": best["epoch"],
-                 "epochs_trained": len(rows), "train_seconds": round(train_seconds, 2), "device": "cpu"},
+                 "epochs_trained": len(rows), "train_seconds": round(train_seconds, 2), "device": "cpu",
+                 "kept": cfg.keep},
     )  # fmt: skip
     save_model_dir(out_dir, model, meta)
     atomic_write_json(out_dir / "train_config.json", cfg.to_dict())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
-from curation.alphabet import describe_class, is_ukrainian, missing_letters, ukrainian_letter
+from curation.alphabet import describe_class, is_ukrainian, missing_letters, motion_letters, ukrainian_letter
 from curation.dataset_card import ordered_splits, protocol, ratios_text, split_method
 
 if TYPE_CHECKING:  # a type only: the card never needs torch
@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # a type only: the card never needs torch
 # The Hub has no library entry for plain torchvision models; "pytorch" is what it shows for
 # framework-only repos, and our own package name goes in the tags.
 LIBRARY_NAME = "pytorch"
-BASE_TAGS = ["ukrsl-dactyl", "sign-language", "fingerspelling", "image-classification", "mobilenet_v3"]
+BASE_TAGS = ["ukrsl-dactyl", "sign-language", "fingerspelling", "image-classification", "mediapipe"]
+KIND_TAGS = {"image": ["mobilenet_v3"], "landmarks": ["hand-landmarks"]}
 DEFAULT_LICENSE = "mit"
 # runtime settings that do not change what the model learns: left out of the hyperparameter table
 _RUNTIME_KEYS = {"device", "num_workers", "cache", "out_dir", "compile", "channels_last", "extra"}
@@ -116,9 +117,8 @@ def eval_results(inputs: CardInputs) -> list[EvalResult]:
 def card_metadata(inputs: CardInputs) -> ModelCardData:
     """The YAML header as huggingface_hub's ModelCardData."""
     kind = class_set_kind(inputs.meta.class_names)
-    tags = (
-        list(BASE_TAGS) + (["ukrainian-sign-language"] if kind == "ukrsl" else []) + list(inputs.extra_tags)
-    )
+    tags = (list(BASE_TAGS) + KIND_TAGS.get(inputs.meta.kind, []) + (["ukrainian-sign-language"] if kind == "ukrsl"
+            else []) + list(inputs.extra_tags))  # fmt: skip
     return ModelCardData(
         model_name=inputs.repo_id.split("/")[-1],
         library_name=LIBRARY_NAME,
@@ -146,7 +146,7 @@ def _title_and_summary(inputs: CardInputs) -> list[str]:
     meta, ev = inputs.meta, inputs.evaluation
     k, kind = len(meta.class_names), class_set_kind(meta.class_names)
     split = ev.get("split", "test")
-    arch = f"MobileNetV3-Large (torchvision, width ×{meta.width_mult:g}), {meta.preprocessing.size}×{meta.preprocessing.size} RGB input"
+    arch = architecture(meta)
     if kind == "ukrsl":
         title = f"# {inputs.repo_id}: Ukrainian Sign Language fingerspelling (дактилеми) from a photo"
         what = f"Recognizes which of {k} letters of the Ukrainian manual alphabet a single photo of a hand shows."
@@ -161,10 +161,27 @@ def _title_and_summary(inputs: CardInputs) -> list[str]:
         title, "",
         what, "",
         f"- Architecture: {arch}.",
+        "- Every photo goes through MediaPipe's hand landmarker first; where it finds no hand the answer is "
+        "\"no hand found\", never a letter.",
         f"- {split.capitalize()} accuracy **{fmt(ev['accuracy'])}**, macro F1 **{fmt(ev['macro_f1'])}** "
         f"on {int(ev['n'])} photos ({protocol(meta.data)}).",
         "- Trained and published with the `ukrsl-dactyl` package (`sign-ml train`, `sign-ml push`).", "",
     ]  # fmt: skip
+
+
+def architecture(meta: ModelMeta) -> str:
+    """One line saying what the network reads and what it is."""
+    if meta.kind == "landmarks":
+        spec = meta.landmarks
+        hidden = "-".join(str(h) for h in spec.get("hidden", []))
+        sym = (", mirror-symmetric by construction (a left and a right hand making the same shape get the same "
+               "answer)" if spec.get("handedness") == "symmetric" else "")  # fmt: skip
+        return (f"a multilayer perceptron (hidden layers {hidden}) on {spec.get('n_features')} features of the 21 "
+                f"hand landmarks that MediaPipe's hand landmarker finds (positions, distances and joint bends after "
+                f"removing position, size and in-plane turn, plus the turn itself){sym}")  # fmt: skip
+    crop = " of the hand crop" if meta.train_config.get("hand_crop") else ""
+    return (f"MobileNetV3-Large (torchvision, width ×{meta.width_mult:g}), {meta.preprocessing.size}×"
+            f"{meta.preprocessing.size} RGB input{crop}")  # fmt: skip
 
 
 def _intended_use(inputs: CardInputs) -> list[str]:
@@ -187,6 +204,11 @@ def _alphabet(inputs: CardInputs) -> list[str]:
             "",
         ]
         lines += ["These are not Ukrainian letters, so no UkrSL motion-letter information applies.", ""]
+        asl_motion = motion_letters(names)
+        if asl_motion:
+            lines += [f"**Motion letters** ({', '.join(asl_motion)}): signed with a movement; a photo shows only the "
+                      "static start, so predictions of them are marked \"static start only\" and are not claimed "
+                      "as recognized.", ""]  # fmt: skip
         return lines
     motion = [n for n in names if ukrainian_letter(n).motion]
     lines += [f"{len(names)} classes, in model output order: " + " ".join(names) + ".", ""]
@@ -267,16 +289,26 @@ def _hyperparameters(inputs: CardInputs) -> list[str]:
         lines.append("")
     else:
         lines += ["The training configuration was not recorded in config.json.", ""]
-    lines += [
-        f"Preprocessing (the same at training time, evaluation and in the app): whole photo resized "
-        f"({prep.resize}) to {prep.size}×{prep.size}, scaled to 0..1, normalized with mean {list(prep.mean)} "
-        f"and std {list(prep.std)}.", "",
-    ]  # fmt: skip
+    if inputs.meta.kind == "landmarks":
+        lines += ["Input (the same at training time, evaluation and in the app): the largest hand's 21 landmarks "
+                  "from MediaPipe's hand landmarker, turned into features by `sign_ml.landmarks` (feature version "
+                  f"{inputs.meta.landmarks.get('feature_version')}). Training augments the landmarks (in-plane "
+                  "turns, tilts towards and away from the camera, stretching and jitter).", ""]  # fmt: skip
+    else:
+        what = "the hand crop" if cfg.get("hand_crop") else "whole photo"
+        lines += [
+            f"Preprocessing (the same at training time, evaluation and in the app): {what} resized "
+            f"({prep.resize}) to {prep.size}×{prep.size}, scaled to 0..1, normalized with mean {list(prep.mean)} "
+            f"and std {list(prep.std)}.", "",
+        ]  # fmt: skip
     history = list(inputs.history)
     if history:
         best = max(history, key=lambda r: float(r.get("val_acc", float("-inf"))))
         lines += [f"Trained for {len(history)} epochs; best validation accuracy {fmt(best['val_acc'])} "
                   f"at epoch {int(best['epoch'])}."]  # fmt: skip
+        if inputs.meta.metrics.get("kept") == "last":
+            lines[-1] += (f" The weights published are the last epoch's (validation accuracy "
+                          f"{fmt(history[-1]['val_acc'])}), chosen without looking at the validation split.")  # fmt: skip
         if inputs.curves_image:
             lines += ["", f"![Training curves]({inputs.curves_image})"]
         lines.append("")
@@ -296,6 +328,8 @@ def _evaluation(inputs: CardInputs) -> list[str]:
     ]  # fmt: skip
     if ev.get("ece") is not None:
         lines.append(f"| expected calibration error | {fmt(ev['ece'])} |")
+    if ev.get("no_hand") is not None:
+        lines.append(f"| photos with no hand found (counted as wrong) | {int(ev['no_hand'])} of {int(ev['n'])} |")
     lines += [
         "",
         "Per class:",
@@ -329,20 +363,29 @@ def _limitations(inputs: CardInputs) -> list[str]:
             else "signers were not kept apart between training and test, so the same people may appear in both; "
             "accuracy on new signers is likely lower than reported."
         ),
-        "- **Mirrored hands**: " + (
-            "trained with random horizontal flips, so either hand is accepted; for an alphabet where a mirrored "
-            "handshape is another letter this would be wrong."
-            if inputs.meta.train_config.get("hflip")
-            else "trained without horizontal flips; a left-handed signer or a mirrored selfie camera shows the "
-            "other hand, which can read as a different letter or fail."
-        ),
+        "- **Mirrored hands**: " + _mirroring(inputs.meta),
         "- **Lighting and backgrounds**: photos with dim or coloured light, busy backgrounds, or the hand small in "
         "the frame are harder; crop to the hand when possible.",
         "- **One photo, one letter**: motion letters are judged by their starting handshape only.",
-        "- The model always answers with one of its classes, even for photos with no hand; check the probability.",
+        "- **No hand, no letter**: where MediaPipe finds no hand (very dark or blurred photos, hands cut off "
+        "by the border) the answer is \"no hand found\"; such test photos count as wrong above.",
         "",
     ]  # fmt: skip
     return lines
+
+
+def _mirroring(meta: ModelMeta) -> str:
+    if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "symmetric":
+        return ("the model is mirror-symmetric by construction, so a left hand and a right hand read the same; for "
+                "an alphabet where a mirrored handshape is another letter this would be wrong.")  # fmt: skip
+    if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "mirror_left":
+        return ("hands that MediaPipe calls left are mirrored into right hands first; where it misjudges the hand, "
+                "the shape is read mirrored.")  # fmt: skip
+    if meta.train_config.get("hflip"):
+        return ("trained with random horizontal flips, so either hand is accepted; for an alphabet where a mirrored "
+                "handshape is another letter this would be wrong.")  # fmt: skip
+    return ("trained without horizontal flips; a left-handed signer or a mirrored selfie camera shows the other "
+            "hand, which can read as a different letter or fail.")  # fmt: skip
 
 
 def _how_to_use(inputs: CardInputs) -> list[str]:
@@ -353,8 +396,9 @@ def _how_to_use(inputs: CardInputs) -> list[str]:
         "from sign_ml.predict import Predictor",
         f'Predictor.from_pretrained("{inputs.repo_id}").predict("photo.jpg")',
         "```", "",
-        "`config.json` holds the class names (in output order) and the preprocessing; `model.safetensors` the "
-        "weights of torchvision's `mobilenet_v3_large`.", "",
+        "`config.json` holds the class names (in output order), the model kind and its input; `model.safetensors` "
+        + ("the weights of the landmark MLP (`sign_ml.landmark_model`)." if inputs.meta.kind == "landmarks"
+           else "the weights of torchvision's `mobilenet_v3_large`."), "",
     ]  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The embedded demo model (models/demo/): it loads, predicts its 26 classes, stays small, and its stored
-test metrics are what a fresh `sign-ml evaluate` on the shared sample's test split gives."""
+"""The embedded models: the demo landmark model (models/demo/) and the thesis-style MobileNetV3 kept for
+comparison (models/asl-mobilenet/). Each loads, reads hands (and answers "no hand" without one), stays small,
+and its stored test metrics are what a fresh `sign-ml evaluate` on the shared sample's test split gives."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_photo
@@ -17,58 +17,76 @@ from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, read_meta
 from sign_ml.evaluate import evaluate_run
 from sign_ml.predict import Predictor
 
-DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
-TEST_EVAL = DEMO / "eval" / "test"
+MODELS = Path(__file__).resolve().parents[1] / "models"
+KINDS = {"demo": "landmarks", "asl-mobilenet": "image"}
 
 
-@pytest.fixture(scope="module")
-def predictor(tmp_path_factory) -> Predictor:
+@pytest.fixture(scope="module", params=sorted(KINDS))
+def model(request, tmp_path_factory) -> tuple[Path, Predictor]:
     # a copy, so the ONNX export the predictor writes beside the weights stays out of the repository
-    copy = tmp_path_factory.mktemp("demo") / "model"
+    source = MODELS / request.param
+    copy = tmp_path_factory.mktemp(request.param) / "model"
     copy.mkdir()
     for name in (MODEL_FILE, CONFIG_FILE):
-        shutil.copy2(DEMO / name, copy / name)
-    return Predictor.from_pretrained(copy)
+        shutil.copy2(source / name, copy / name)
+    return source, Predictor.from_pretrained(copy)
 
 
-def test_demo_model_is_small_and_self_describing():
-    sizes = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file() and p.name != "model.onnx")
-    assert sizes < 25 * 2**20, f"models/demo holds {sizes / 2**20:.1f} MiB"
-    assert not [p for p in DEMO.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"} and "eval" not in p.parts
+def test_embedded_models_are_small_and_self_describing(model):
+    source, _ = model
+    sizes = sum(p.stat().st_size for p in source.rglob("*") if p.is_file() and p.name != "model.onnx")
+    assert sizes < 25 * 2**20, f"{source} holds {sizes / 2**20:.1f} MiB"
+    assert not [p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"} and "eval" not in p.parts
                 and p.name not in {"confusion_matrix.png", "curves.png"}]  # fmt: skip
-    meta = read_meta(DEMO)
+    meta = read_meta(source)
+    assert meta.kind == KINDS[source.name]
     assert meta.class_names == [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    assert "ASL" in (DEMO / "README.md").read_text(encoding="utf-8")  # the card says what it is
+    card = (source / "README.md").read_text(encoding="utf-8")
+    assert "ASL" in card and "Motion letters** (J, Z)" in card  # the card says what it is and what it cannot do
 
 
-def test_demo_model_predicts_its_26_classes(predictor, tmp_path):
-    photo = make_photo(tmp_path / "hand.jpg", seed=3, size=(200, 160), fmt="JPEG")
+def test_a_photo_without_a_hand_gets_no_letter(model, tmp_path):
+    _, predictor = model
+    photo = make_photo(tmp_path / "noise.jpg", seed=3, size=(200, 160), fmt="JPEG")
     probs = predictor.predict_proba([photo])
-    assert probs.shape == (1, 26) and np.isfinite(probs).all()
-    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
-    top = predictor.predict(photo, top_k=5)
+    assert probs.shape == (1, 26) and not probs.any()
+    assert predictor.predict(photo) == [] and predictor.recognize(photo).no_hand
+
+
+@pytest.mark.shared_data
+def test_embedded_models_read_a_real_hand(model, asl_sample):
+    _, predictor = model
+    probs = predictor.predict_proba([asl_sample / "L" / "L10.jpg"])
+    assert probs.shape == (1, 26) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+    top = predictor.predict(asl_sample / "L" / "L10.jpg", top_k=5)
     assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    if predictor.kind == "landmarks":
+        assert top[0][0] == "L"
 
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-def test_stored_test_metrics_match_a_fresh_evaluation(asl_sample, tmp_path):
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_stored_test_metrics_match_a_fresh_evaluation(asl_sample, tmp_path, name):
+    source = MODELS / name
+    test_eval = source / "eval" / "test"
     # the recipe's split (recipes/demo_asl.sh) is deterministic: remake it, then evaluate a copy of the model
     splits = tmp_path / "splits"
     assert curate(["split", str(asl_sample), "--out", str(splits), "--ratios", "70,15,15", "--seed", "0",
                    "--no-progress"]) == 0  # fmt: skip
     run = tmp_path / "run"
     run.mkdir()
-    for name in (MODEL_FILE, CONFIG_FILE):
-        shutil.copy2(DEMO / name, run / name)
+    for file in (MODEL_FILE, CONFIG_FILE):
+        shutil.copy2(source / file, run / file)
     fresh = evaluate_run(run, splits, split="test")
 
-    stored = json.loads((TEST_EVAL / "metrics.json").read_text(encoding="utf-8"))
+    stored = json.loads((test_eval / "metrics.json").read_text(encoding="utf-8"))
     assert fresh.n == stored["n"]
     assert fresh.accuracy == pytest.approx(stored["accuracy"], abs=1e-9)
     assert fresh.confusion_matrix().tolist() == stored["confusion_matrix"]
     # photo by photo: the same test photos, the same predicted letters
-    shipped = pd.read_csv(TEST_EVAL / "predictions.csv", keep_default_na=False).set_index("relpath")
+    assert fresh.metrics()["no_hand"] == stored["no_hand"]
+    shipped = pd.read_csv(test_eval / "predictions.csv", keep_default_na=False).set_index("relpath")
     table = fresh.table().set_index("relpath")
     assert sorted(table.index) == sorted(shipped.index)
     assert (table.loc[shipped.index, "pred"].astype(str) == shipped["pred"].astype(str)).all()

@@ -117,8 +117,9 @@ def run_landmarks(args: argparse.Namespace) -> int:
     result = train_landmarks(cfg, args.data, args.out)
     where = Path(result["run_dir"]).resolve()
     print(f"run: {where}")
-    print(f"landmark model: best validation accuracy {result['best_val_accuracy']:.4f} at epoch "
-          f"{result['best_epoch']} ({result['epochs_trained']} epochs, {result['train_seconds']:.1f} s); "
+    which = "the last epoch" if cfg.keep == "last" else "the best validation epoch"
+    print(f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
+          f"(validation accuracy {result['best_val_accuracy']:.4f}; {result['train_seconds']:.1f} s); "
           f"no hand found in {result['no_hand']} photo(s), left out of training")  # fmt: skip
     return 0
 
