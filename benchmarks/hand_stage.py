@@ -71,13 +71,13 @@ def main() -> None:
             cnn.recognize(photos[0])
             detections = {}
 
-            def hand_stage(p):
+            def hand_stage(p, detections=detections):
                 detections[p] = stage.detect(decode_for_hands(p))
 
             t_hand = timed(hand_stage, photos)
             found = [p for p in photos if detections[p].found]
             inputs = {p: lm.model_input(p, None, detections[p]) for p in found}
-            t_mlp = timed(lambda p: lm.logits(inputs[p][None]), found)
+            t_mlp = timed(lambda p, inputs=inputs: lm.logits(inputs[p][None]), found)
             t_lm = timed(lm.recognize, photos)
             t_cnn_bare = timed(lambda p: cnn.logits(cnn.load_uint8(p)[None]), photos)
             t_cnn = timed(cnn.recognize, photos)
