@@ -121,6 +121,12 @@ def test_gallery_items_have_full_captions():
     items = views.gallery_items(predictions, resolve=lambda r: r["path"], class_names=CLASSES)
     assert [img for img, _ in items] == ["/p/a2.jpg", "/p/a1.jpg"]
     assert items[0][1] == "А/a2.jpg: true А (а) 10% → predicted Й (йот) 80%"
+    from sign_ml.evaluate import NO_HAND_LABEL
+
+    assert views.NO_HAND_LABEL == NO_HAND_LABEL
+    lost = predictions.assign(pred=[NO_HAND_LABEL, "Й"])
+    assert views.gallery_items(lost, resolve=lambda r: None, class_names=CLASSES, lang="uk")[0][1] == "А/a2.jpg: справжня А (а) → руку не знайдено"
+    assert "no hand found in 3 photo(s)" in views.eval_summary({**metrics_fixture(), "no_hand": 3})
     uk = views.gallery_items(predictions, resolve=lambda r: None, class_names=CLASSES, lang="uk")
     assert uk[0][1] == "А/a2.jpg: справжня А (а) 10% → передбачена Й (йот) 80%"
 

@@ -21,6 +21,7 @@ from curation.alphabet import is_ukrainian, order_classes, ukrainian_letter
 from sign_ml.ui.i18n import text
 
 Prediction = Sequence[tuple[str, float]]  # [(class name, probability)], most probable first
+NO_HAND_LABEL = "(no hand)"  # = sign_ml.evaluate.NO_HAND_LABEL: the "prediction" of a photo without a hand
 
 # The issue tables of the Dataset tab: i18n key of the table → the report's checks whose issues it lists
 # (see curation/report.py: "loading" = files skipped while loading, "integrity" = unreadable or odd files).
@@ -485,6 +486,8 @@ def loss_caption(row: Mapping[str, Any], class_names: Sequence[str], lang: str =
     uk = is_ukrainian(list(class_names))
     name = str(row.get("relpath") or row.get("path") or "")
     p_true = row.get("prob_true")
+    if str(row["pred"]) == NO_HAND_LABEL:
+        return f"{name}: {text('col_true', lang)} {display_label(str(row['true']), uk)} → {text('no_hand_short', lang)}"
     return text("loss_caption", lang, name=name, true=display_label(str(row["true"]), uk),
                 p_true=pct(p_true) if p_true is not None and pd.notna(p_true) else "?",
                 pred=display_label(str(row["pred"]), uk), p_pred=pct(row["prob_pred"]))  # fmt: skip
@@ -530,8 +533,11 @@ def eval_summary(metrics: Mapping[str, Any], lang: str = "en") -> str:
 
     split = metrics.get("split", "?")
     split = text(f"col_{split}", lang) if split in ("train", "validation", "test") else split
-    return text("eval_summary", lang, split=split, n=metrics.get("n", "?"), acc=num("accuracy"), f1=num("macro_f1"),
+    line = text("eval_summary", lang, split=split, n=metrics.get("n", "?"), acc=num("accuracy"), f1=num("macro_f1"),
                 ece=num("ece"))  # fmt: skip
+    no_hand = metrics.get("no_hand")
+    no_hand = sum(no_hand.values()) if isinstance(no_hand, Mapping) else sum(no_hand) if isinstance(no_hand, list) else no_hand
+    return f"{line} · {text('eval_no_hand', lang, n=int(no_hand))}" if no_hand else line
 
 
 def curves_long(history: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
