@@ -30,7 +30,7 @@ DEMO_EVAL = REPO / "models" / "demo" / "eval" / "test"
 # Latin words allowed in the Ukrainian UI: letters of the ASL demo, names, formats, metric and tool names
 ALLOWED = {"ukrsl-dactyl", "Grad-CAM", "ASL", "JPEG", "PNG", "WebP", "RGB", "API", "Gradio", "macro-F1", "F1", "ECE",
            "American", "Sign", "Language", "Letters", "v1", "David", "Lee", "Roboflow", "Public", "Domain", "RF100",
-           "CC", "BY", "demo", "MobileNetV3", "asl-letters-sample", "Hugging", "Face", "Hub"}  # fmt: skip
+           "CC", "BY", "demo", "MobileNetV3", "asl-letters-sample", "Hugging", "Face", "Hub", "MediaPipe"}  # fmt: skip
 
 pytestmark.append(pytest.mark.skipif(not CHROMIUM.exists(),
                                      reason=f"Debian's chromium not installed at {CHROMIUM} (apt-get install chromium)"))  # fmt: skip

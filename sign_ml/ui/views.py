@@ -191,7 +191,8 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
     uk = is_ukrainian(names)
     tc = meta.train_config or {}
     kind = getattr(meta, "kind", "image")
-    arch = text("d_arch_text", lang, arch=f"`{meta.arch}`", width=f"{meta.width_mult:g}", dropout=f"{meta.dropout:g}")
+    arch = (text("d_arch_text", lang, arch=f"`{meta.arch}`", width=f"{meta.width_mult:g}", dropout=f"{meta.dropout:g}")
+            if kind == "image" else f"`{meta.arch}`")
     lines = [f"- **{text('d_arch', lang)}:** {arch}"]
     if kind != "image":
         lines.append(f"- **{text('d_kind', lang)}:** `{kind}`")
@@ -203,8 +204,12 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
     motion = motion_letters(names)
     if motion:
         lines.append(f"- **{text('d_motion', lang)}:** {', '.join(display_label(c, uk) for c in motion)}")
-    lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_text", lang, size=prep.size,
-                 mean=tuple(round(m, 3) for m in prep.mean), std=tuple(round(s, 3) for s in prep.std)))  # fmt: skip
+    if kind == "image":
+        lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_text", lang, size=prep.size,
+                     mean=tuple(round(m, 3) for m in prep.mean), std=tuple(round(s, 3) for s in prep.std)))  # fmt: skip
+    else:  # a landmark model reads the hand stage's points, not the photo
+        n = (getattr(meta, "landmarks", None) or {}).get("n_features", "?")
+        lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_landmarks", lang, n=n))
     protocol = split_protocol(meta.data or {})
     if protocol:
         lines.append(f"- **{text('d_split', lang)}:** {protocol}")
