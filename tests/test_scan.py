@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -97,6 +98,8 @@ def test_a_dying_worker_does_not_end_the_scan(
         return real(path, max_side)
 
     monkeypatch.setattr(scan, "scan_one", dies_in_workers)  # forked workers inherit the patch
+    # fork, whatever threads earlier tests left behind (with them, forkserver workers would not see the patch)
+    monkeypatch.setattr(scan, "_pool_context", lambda: multiprocessing.get_context("fork"))
     root = make_class_folder(tmp_path / "data", {"A": 40, "B": 40}, size=(32, 32))
     out = scan_table(load_table(root).table, workers=2, progress=False)
     assert len(out) == 80 and (out["error"] == "").all()  # the rest was scanned in this process
