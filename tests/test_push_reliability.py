@@ -96,3 +96,25 @@ def test_sigterm_during_upload_removes_the_temporary_copy(run_dir, silent_hub, t
             proc.kill()
     assert proc.returncode == 130 and "interrupted" in err
     assert list(tmp.iterdir()) == []  # no copy of the weights left behind
+
+
+def test_retries_only_what_may_pass_on_a_second_try(monkeypatch) -> None:
+    monkeypatch.setattr(curation_hub, "HUB_RETRY_WAIT_S", 0.0)
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise TimeoutError("no answer")
+        return "done"
+
+    assert curation_hub.with_retries("step", flaky) == "done" and len(calls) == 3
+    calls.clear()
+
+    def refused():
+        calls.append(1)
+        raise ValueError("401: bad token")  # retrying would only repeat it
+
+    with pytest.raises(ValueError, match="bad token"):
+        curation_hub.with_retries("step", refused)
+    assert len(calls) == 1
