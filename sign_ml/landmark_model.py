@@ -43,7 +43,9 @@ class LandmarkMLP(nn.Module):
 
     def set_standardization(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         self.mean.copy_(mean)
-        self.std.copy_(torch.clamp(std, min=1e-6))
+        # a feature that never varies (the wrist is the origin) keeps its scale: dividing by ~0 would blow up
+        # any noise in it into huge activations
+        self.std.copy_(torch.where(std < 1e-4, torch.ones_like(std), std))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.net((x - self.mean) / self.std)

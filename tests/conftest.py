@@ -174,3 +174,46 @@ def private_hand_cache(tmp_path_factory):
         os.environ.pop("DACTYL_CACHE", None)
     else:
         os.environ["DACTYL_CACHE"] = old
+
+
+
+class EveryPhotoHasAHand:
+    """A stand-in hand stage that finds one hand filling the middle of every photo.
+
+    For tests of what comes after the hand stage (image-model batching, errors, CLIs, the Hub round trip) on
+    seeded noise pictures, in which the real MediaPipe rightly finds no hand. The real stage has its own tests.
+    """
+
+    mode = "image"
+    fingerprint = "test:every-photo-has-a-hand"
+
+    def detect(self, image, source: str = ""):
+        from curation.hands import Hand, HandDetection
+
+        rng = np.random.default_rng(0)
+        pts = np.column_stack([rng.uniform(0.2, 0.8, 21), rng.uniform(0.2, 0.8, 21), np.zeros(21)]).astype(np.float32)
+        box = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+        return HandDetection(image.width, image.height, (Hand(pts, pts * 0.1, "Right", 0.9, box),), source=source)
+
+
+@pytest.fixture
+def every_photo_has_a_hand(monkeypatch):
+    """Predictors in this test use EveryPhotoHasAHand instead of MediaPipe."""
+    from sign_ml.predict import Predictor
+
+    stage = EveryPhotoHasAHand()
+    monkeypatch.setattr(Predictor, "hands", property(lambda self: stage))
+    return stage
+
+
+def plant_hand_in_cache(path) -> None:
+    """Store EveryPhotoHasAHand's answer as the real hand stage's cached answer for this photo's bytes, so a
+    separate process (a CLI run by subprocess) reads it as a hand photo."""
+    from curation.hand_cache import HandCache
+    from curation.hands import shared_stage
+    from curation.images import load_rgb
+
+    image = load_rgb(path, max_side=1280)
+    cache = HandCache()
+    cache.put(HandCache.key(Path(path).read_bytes(), shared_stage().fingerprint), EveryPhotoHasAHand().detect(image))
+    cache.close()

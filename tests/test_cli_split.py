@@ -13,7 +13,7 @@ from PIL import Image
 
 from curation.checks.leakage import check_leakage
 from curation.cli import main
-from curation.manifest import MANIFEST_COLUMNS, read_manifest
+from curation.manifest import HAND_COLUMNS, MANIFEST_COLUMNS, read_manifest
 
 FAST = ["--workers", "1", "--no-progress"]
 
@@ -41,7 +41,8 @@ def test_split_writes_manifest_json_and_dataset(
     assert file_hashes(data) == before  # sources untouched
 
     manifest, info = read_manifest(out)
-    assert list(manifest.columns) == MANIFEST_COLUMNS
+    assert list(manifest.columns) == MANIFEST_COLUMNS + HAND_COLUMNS  # the hand stage ran: noise photos, no hand
+    assert not manifest["hand_found"].any() and (manifest["hand"] != "").all()
     assert len(manifest) == 37 and "Б/broken.jpg" not in set(manifest["relpath"])
     assert [e["relpath"] for e in info["excluded"]] == ["Б/broken.jpg"]
     assert info["class_names"] == ["А", "Б", "В"]

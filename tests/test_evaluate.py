@@ -16,6 +16,9 @@ from sign_ml.cli import main
 from sign_ml.evaluate import Interpretation, evaluate_run
 from sign_ml.predict import Predictor
 
+# these tests are about what follows the hand stage: every (noise) photo here "has" a hand
+pytestmark = pytest.mark.usefixtures("every_photo_has_a_hand")
+
 CLASSES = ["А", "Б", "В", "Г"]  # Г has no photos and is never predicted
 # true class, probabilities (А, Б, В, Г). Confidences avoid the 15-bin edges (k/15) so ECE bins are unambiguous.
 PLANTED = [
@@ -58,7 +61,7 @@ def test_planted_most_confused(planted: Interpretation) -> None:
 
 def test_planted_per_class_and_macro_f1(planted: Interpretation) -> None:
     table = planted.per_class()
-    assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert list(table.columns) == ["class", "precision", "recall", "f1", "support", "no_hand"]
     assert table["class"].tolist() == CLASSES
     np.testing.assert_allclose(table["precision"], [2 / 3, 1 / 3, 1 / 2, 0])
     np.testing.assert_allclose(table["recall"], [1 / 2, 1 / 2, 1 / 2, 0])
@@ -106,6 +109,26 @@ def test_planted_ece(planted: Interpretation) -> None:
     assert perfect.ece() == 0.0
 
 
+def test_no_hand_rows_count_as_wrong_and_are_never_a_class() -> None:
+    from sign_ml.evaluate import NO_HAND_LABEL
+
+    probs = np.array([[0.9, 0.1], [0.0, 0.0], [0.2, 0.8], [0.0, 0.0]], dtype=np.float32)  # rows 1, 3: no hand
+    interp = Interpretation(["a", "b"], np.array([0, 0, 1, 1]), probs, ["p0", "p1", "p2", "p3"])
+    assert interp.no_hand.tolist() == [False, True, False, True]
+    assert interp.y_pred.tolist() == [0, -1, 1, -1]
+    assert interp.accuracy == 0.5  # the two no-hand photos are wrong, not left out
+    assert interp.confusion_matrix().tolist() == [[1, 0], [0, 1]]  # a missing hand predicts no class
+    np.testing.assert_allclose(interp.confusion_matrix(normalize=True), [[0.5, 0.0], [0.0, 0.5]])  # recall
+    assert interp.no_hand_counts().tolist() == [1, 1]
+    table = interp.per_class()
+    assert table["recall"].tolist() == [0.5, 0.5] and table["precision"].tolist() == [1.0, 1.0]
+    assert interp.table()["pred"].tolist() == ["a", NO_HAND_LABEL, "b", NO_HAND_LABEL]
+    assert interp.cell("a", NO_HAND_LABEL).index.tolist() == [1]
+    assert interp.macro_f1 == pytest.approx(2 / 3)  # f1 = 2·1·0.5/1.5 for both classes; "no hand" is no class
+    assert interp.metrics()["no_hand"] == 2
+    assert interp.top_losses(2).index.tolist() in ([1, 3], [3, 1])  # a missing hand is the costliest mistake
+
+
 def test_metrics_content(planted: Interpretation) -> None:
     m = planted.metrics()
     assert set(m) >= {"split", "n", "accuracy", "macro_f1", "ece", "class_names", "per_class", "confusion_matrix",
@@ -113,7 +136,9 @@ def test_metrics_content(planted: Interpretation) -> None:
     assert (m["split"], m["n"], m["accuracy"]) == ("test", 8, 0.5)
     assert m["confusion_matrix"][0] == [2, 2, 0, 0]
     assert m["most_confused"][0] == ["А", "Б", 2]
-    assert m["per_class"][3] == {"class": "Г", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert m["per_class"][3] == {"class": "Г", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0,
+                                 "no_hand": 0}  # fmt: skip
+    assert m["no_hand"] == 0
     json.dumps(m)  # plain JSON types only
 
 

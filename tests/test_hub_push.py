@@ -20,6 +20,9 @@ from test_model_card import make_run, run_logits
 from sign_ml.cli import main
 from sign_ml.hub import NotLoggedInError, push_run
 
+# these tests are about what follows the hand stage: every (noise) photo here "has" a hand
+pytestmark = pytest.mark.usefixtures("every_photo_has_a_hand")
+
 SENTINEL = "hf_SENTINELtokenDoNotLeak0123456789"
 REPO_FILES = {
     "README.md", "config.json", "model.safetensors", "confusion_matrix.png", "curves.png", "metrics.csv",

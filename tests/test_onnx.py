@@ -18,6 +18,9 @@ from sign_ml.artifacts import load_model_dir
 from sign_ml.onnx_export import OnnxMismatchError, export_onnx, find_onnx, verify_onnx, weights_sha256
 from sign_ml.predict import Predictor
 
+# these tests are about what follows the hand stage: every (noise) photo here "has" a hand
+pytestmark = pytest.mark.usefixtures("every_photo_has_a_hand")
+
 
 @pytest.fixture(autouse=True)
 def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_model_dir as _make_model_dir
-from conftest import make_photo
+from conftest import make_photo, plant_hand_in_cache
 from PIL import Image
 
 from curation.images import UnreadableImageError
@@ -25,6 +25,8 @@ from sign_ml.presets import eval_tensor
 from sign_ml.resolve import resolve_model_dir
 
 CLASSES = ["А", "Б", "В", "Г", "Ґ"]
+# these tests are about what follows the hand stage: every (noise) photo here "has" a hand
+pytestmark = pytest.mark.usefixtures("every_photo_has_a_hand")
 
 
 def make_model_dir(path: Path, class_names: list[str] = CLASSES, size: int = 32, seed: int = 0):
@@ -215,6 +217,7 @@ def test_cli_predict_hub_id_with_env_vars(model_dir: Path, tmp_path: Path) -> No
     """End to end in a fresh process, configured only by the environment: HF_HUB_OFFLINE=1 + HF_HUB_CACHE."""
     seed_hf_cache(tmp_path / "hub", "someone/tiny-dactyl", model_dir)
     photo = make_photo(tmp_path / "hand.png", seed=5)
+    plant_hand_in_cache(photo)  # the fresh process runs the real hand stage, through the landmark cache
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
     code = "import sys; from sign_ml.cli import main; sys.exit(main(sys.argv[1:]))"
     cmd = [sys.executable, "-c", code, "predict", "someone/tiny-dactyl", str(photo), "--json", "--top-k", "2",
