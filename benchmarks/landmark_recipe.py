@@ -16,12 +16,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from curation.hand_cache import detect_files
 from curation.images import is_image_file
 from sign_ml.config import LandmarkConfig
 from sign_ml.data import SplitItems, read_split_dir
-from sign_ml.landmark_train import fit_landmark_model, hand_set
+from sign_ml.landmark_train import fit_landmark_model, hand_set, set_features
 
 VARIANTS = {
     "default": {},
@@ -50,14 +51,11 @@ def subset(items: SplitItems, mask: np.ndarray, name: str) -> SplitItems:
 
 
 def score(cfg: LandmarkConfig, train_items, train_det, test_items, test_det, k: int) -> float:
+    """Accuracy on test_items (no hand = wrong) of the model trained on train_items, last epoch (no peeking)."""
     train = hand_set(train_items, train_det, cfg.handedness)
     test = hand_set(test_items, test_det, cfg.handedness)
-    fit = fit_landmark_model(cfg.replace(epochs=cfg.epochs), train, None, k)  # no peeking: last epoch
-    import torch
-
+    fit = fit_landmark_model(cfg.replace(keep="last"), train, None, k)
     with torch.inference_mode():
-        from sign_ml.landmark_train import set_features
-
         pred = fit.model(torch.from_numpy(set_features(test.points))).argmax(1).numpy()
     return float((pred == test.labels).sum() / test.n)
 

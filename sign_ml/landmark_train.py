@@ -98,8 +98,8 @@ def split_accuracy(model: nn.Module, hands: HandSet, criterion: nn.Module) -> tu
 class FitResult:
     model: LandmarkMLP  # with the best epoch's weights, in eval mode
     rows: list[dict[str, Any]]  # metrics.csv rows
-    best_epoch: int
-    best_score: float  # validation accuracy (no hand = wrong); minus train loss when there is no validation
+    best_epoch: int  # the kept epoch (the last one, or the best on validation: LandmarkConfig.keep)
+    best_score: float  # the kept epoch's validation accuracy (no hand = wrong); minus train loss without one
     seconds: float
     interrupted: bool
 
@@ -200,10 +200,7 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
         log.warning("no training hand for class(es): %s", ", ".join(data.class_names[i] for i in missing))
 
     fit = fit_landmark_model(cfg, train, val, num_classes, progress=progress)
-    model, rows, best = fit.model, fit.rows, {"val_acc": fit.best_score, "epoch": fit.best_epoch}
     spec = landmark_spec(cfg.hidden, cfg.dropout, cfg.handedness)
-    train_seconds = fit.seconds
-    interrupted = fit.interrupted
     out_dir.mkdir(parents=True, exist_ok=True)
 
     split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
@@ -217,23 +214,23 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
     meta = ModelMeta(
         class_names=data.class_names, preprocessing=Preprocessing(), kind="landmarks", landmarks=spec,
         arch="landmark_mlp", width_mult=1.0, dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
-        metrics={"best_val_accuracy": best["val_acc"] if val.n else None, "best_epoch": best["epoch"],
-                 "epochs_trained": len(rows), "train_seconds": round(train_seconds, 2), "device": "cpu",
+        metrics={"best_val_accuracy": fit.best_score if val.n else None, "best_epoch": fit.best_epoch,
+                 "epochs_trained": len(fit.rows), "train_seconds": round(fit.seconds, 2), "device": "cpu",
                  "kept": cfg.keep},
     )  # fmt: skip
-    save_model_dir(out_dir, model, meta)
+    save_model_dir(out_dir, fit.model, meta)
     atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
-    atomic_write_text(out_dir / METRICS_FILE, pd.DataFrame(rows, columns=METRICS_COLUMNS).to_csv(index=False))
+    atomic_write_text(out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False))
     save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
-    log.info("landmark model: best val accuracy %.4f at epoch %d; %.1f s (%.1f s training)", best["val_acc"],
-             best["epoch"], time.perf_counter() - t_start, train_seconds)  # fmt: skip
+    log.info("landmark model: kept epoch %d (validation accuracy %.4f); %.1f s (%.1f s training)", fit.best_epoch,
+             fit.best_score, time.perf_counter() - t_start, fit.seconds)  # fmt: skip
     return {
         "run_dir": str(out_dir),
-        "best_val_accuracy": best["val_acc"],
-        "best_epoch": best["epoch"],
-        "epochs_trained": len(rows),
-        "train_seconds": round(train_seconds, 2),
-        "interrupted": interrupted,
+        "best_val_accuracy": fit.best_score,
+        "best_epoch": fit.best_epoch,
+        "epochs_trained": len(fit.rows),
+        "train_seconds": round(fit.seconds, 2),
+        "interrupted": fit.interrupted,
         "no_hand": sum(no_hand.values()),
         "dropped": data_summary["dropped"],
     }
