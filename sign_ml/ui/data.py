@@ -18,6 +18,7 @@ import pandas as pd
 from PIL import Image
 
 from curation.images import UnreadableImageError, load_rgb
+from sign_ml.curves import METRICS_FILE, read_metrics
 from sign_ml.ui import report_cache
 from sign_ml.ui.safety import inside_roots
 from sign_ml.ui.thumbnails import find_thumbnail
@@ -70,11 +71,11 @@ def load_model(ref: str | None, backend: str = "auto") -> ModelContext:
         return ModelContext(ref=str(ref), error=f"{type(exc).__name__}: {exc}")
     model_dir = Path(predictor.model_dir)
     history = None
-    if (model_dir / "metrics.csv").is_file():
+    if (model_dir / METRICS_FILE).is_file():
         try:
-            history = pd.read_csv(model_dir / "metrics.csv")
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            log.warning("%s/metrics.csv unreadable: %s", model_dir, exc)
+            history = read_metrics(model_dir / METRICS_FILE)  # the one metrics.csv reader
+        except (OSError, ValueError) as exc:
+            log.warning("%s/%s unreadable: %s", model_dir, METRICS_FILE, exc)
     curves = model_dir / "curves.png"
     return ModelContext(ref=str(ref), predictor=predictor, eval_dir=find_eval_dir(model_dir), history=history,
                         curves_png=curves if curves.is_file() else None)  # fmt: skip

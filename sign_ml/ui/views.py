@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from curation import alphabet
 from curation.alphabet import is_ukrainian, order_classes, ukrainian_letter
+from curation.manifest import SPLIT_NAMES
 from sign_ml.ui.i18n import text
 
 Prediction = Sequence[tuple[str, float]]  # [(class name, probability)], most probable first
@@ -293,8 +294,7 @@ def recorded_sizes(data: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def _sizes_table(table: pd.DataFrame) -> pd.DataFrame:
-    known = ("train", "validation", "test")
-    splits = [s for s in known if s in table.columns] + [s for s in table.columns if s not in known]
+    splits = [s for s in SPLIT_NAMES if s in table.columns] + [s for s in table.columns if s not in SPLIT_NAMES]
     table = table.reindex(index=order_classes([str(i) for i in table.index]), columns=splits, fill_value=0)
     table["total"] = table.sum(axis=1)
     table.loc["total"] = table.sum(axis=0)
@@ -348,7 +348,7 @@ def localize_issues(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             table["flag"] = [FLAGS_UK.get(str(f), str(f)) for f in table["flag"]]
         for col in ("split", "other_splits"):
             if col in table.columns:
-                table[col] = [text(f"col_{v}", lang) if v in ("train", "validation", "test") else v for v in table[col]]
+                table[col] = [text(f"col_{v}", lang) if v in SPLIT_NAMES else v for v in table[col]]
     if "check" in table.columns:
         table["check"] = [text(f"check_{c}", lang) if f"check_{c}" in _known_checks() else c for c in table["check"]]
     for col in table.columns:
@@ -537,7 +537,7 @@ def eval_summary(metrics: Mapping[str, Any], lang: str = "en") -> str:
         return f"{float(metrics[key]):.3f}" if metrics.get(key) is not None else "?"
 
     split = metrics.get("split", "?")
-    split = text(f"col_{split}", lang) if split in ("train", "validation", "test") else split
+    split = text(f"col_{split}", lang) if split in SPLIT_NAMES else split
     line = text("eval_summary", lang, split=split, n=metrics.get("n", "?"), acc=num("accuracy"), f1=num("macro_f1"),
                 ece=num("ece"))  # fmt: skip
     no_hand = metrics.get("no_hand")
