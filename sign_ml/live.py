@@ -1,0 +1,156 @@
+"""Live fingerspelling, the pure part: when a streamed letter counts, the word it builds, and practice.
+
+No Gradio, no camera, no model: the app's Live tab feeds these with one (letter or None, confidence,
+timestamp) per frame. `commit_step` is the debounce rule: a letter is committed once it has been seen,
+confident, for `hold_ms` without a break; no hand means no letter; the same letter is not committed
+twice until the hand changes letter or leaves. `Practice` asks for letters, counts per-letter success
+for the session and brings back the letters missed more often.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class CommitRule:
+    """When a streamed letter becomes a committed one."""
+
+    hold_ms: float = 600.0  # ms: the letter must stay unchanged this long (a short, deliberate hold)
+    min_confidence: float = 0.5  # below this top-1 probability a frame shows no letter
+
+    def __post_init__(self) -> None:
+        if self.hold_ms < 0:
+            raise ValueError(f"hold_ms must be >= 0, got {self.hold_ms}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """The debounce state between frames."""
+
+    candidate: str | None = None  # the letter seen in the latest frames, None = no (confident) letter
+    since_ms: float = 0.0  # when the candidate was first seen without a break
+    committed: str | None = None  # the letter committed and still held (not committed again until it changes)
+
+    def held_ms(self, now_ms: float) -> float:
+        """How long the current candidate has been held at `now_ms` (0 without one)."""
+        return max(0.0, now_ms - self.since_ms) if self.candidate is not None else 0.0
+
+
+def commit_step(state: Tracker, letter: str | None, confidence: float, now_ms: float,
+                rule: CommitRule = CommitRule()) -> tuple[Tracker, str | None]:  # fmt: skip
+    """One frame: (new state, the letter committed by this frame or None).
+
+    letter: the frame's top-1 letter, None when no hand was found. confidence: its probability.
+    now_ms: the frame's time; frames come in increasing time order.
+    """
+    seen = letter if letter is not None and confidence >= rule.min_confidence else None
+    if seen is None:  # no hand or unsure: a release, the next hold may commit the same letter again
+        return Tracker(), None
+    if seen != state.candidate:  # a new letter starts its hold (and releases the one committed before)
+        state = Tracker(seen, now_ms, None)
+    if state.committed != seen and now_ms - state.since_ms >= rule.hold_ms:
+        return replace(state, committed=seen), seen
+    return state, None
+
+
+def commit_letters(frames: list[tuple[str | None, float, float]], rule: CommitRule = CommitRule()) -> list[str]:
+    """The letters a whole sequence of (letter, confidence, time ms) frames commits, in order."""
+    state, out = Tracker(), []
+    for letter, confidence, now_ms in frames:
+        state, committed = commit_step(state, letter, confidence, now_ms, rule)
+        if committed is not None:
+            out.append(committed)
+    return out
+
+
+# ---------------------------------------------------------------- the word being spelled
+def add_letter(word: str, letter: str) -> str:
+    return word + letter
+
+
+def add_space(word: str) -> str:
+    """One space between words: none at the start, never two in a row."""
+    return word if not word or word.endswith(" ") else word + " "
+
+
+def backspace(word: str) -> str:
+    return word[:-1]
+
+
+def clear(word: str) -> str:  # noqa: ARG001 - kept as an edit like the others, so the UI maps buttons to edits
+    return ""
+
+
+EDITS = {"space": add_space, "backspace": backspace, "clear": clear}
+
+
+# ---------------------------------------------------------------- practice
+@dataclass
+class Practice:
+    """A practice session: a target letter, per-letter successes and misses, weighted repetition.
+
+    A letter's chance to come next is (1 + 2·misses) / (1 + successes): missed letters return more
+    often, mastered ones less; the same letter is never asked twice in a row (with two or more letters).
+    """
+
+    letters: tuple[str, ...]
+    seed: int = 0
+    target: str | None = None
+    successes: dict[str, int] = field(default_factory=dict)
+    misses: dict[str, int] = field(default_factory=dict)
+    missed_now: bool = False  # the current target already counted one miss
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.letters:
+            raise ValueError("practice needs at least one letter")
+        self.letters = tuple(self.letters)
+        self.rng = random.Random(self.seed)
+        if self.target is None:
+            self.next_target()
+
+    def weight(self, letter: str) -> float:
+        return (1 + 2 * self.misses.get(letter, 0)) / (1 + self.successes.get(letter, 0))
+
+    def next_target(self) -> str:
+        """Pick the next letter (weighted, not the current one) and make it the target."""
+        pool = [x for x in self.letters if x != self.target] or list(self.letters)
+        self.target = self.rng.choices(pool, weights=[self.weight(x) for x in pool])[0]
+        self.missed_now = False
+        return self.target
+
+    def check(self, letter: str | None) -> bool:
+        """A committed letter: True (a success, next target) when it is the target; a wrong one is one miss
+        for the target (once per prompt). None (no letter) changes nothing."""
+        if letter is None:
+            return False
+        if letter == self.target:
+            self.successes[letter] = self.successes.get(letter, 0) + 1
+            self.next_target()
+            return True
+        self._miss()
+        return False
+
+    def skip(self) -> str:
+        """The user gives up on this target: a miss (unless already counted), then the next target."""
+        self._miss()
+        return self.next_target()
+
+    def _miss(self) -> None:
+        if not self.missed_now and self.target is not None:
+            self.misses[self.target] = self.misses.get(self.target, 0) + 1
+            self.missed_now = True
+
+    def summary(self) -> list[tuple[str, int, int]]:
+        """[(letter, successes, misses)] for every letter tried, most in need of practice first."""
+        tried = [x for x in self.letters if x in self.successes or x in self.misses]
+        rows = [(x, self.successes.get(x, 0), self.misses.get(x, 0)) for x in tried]
+        return sorted(rows, key=lambda r: (r[1] - r[2], r[1], self.letters.index(r[0])))
+
+    def to_practise(self) -> list[str]:
+        """The letters missed at least as often as got right (the ones to work on)."""
+        return [x for x, ok, missed in self.summary() if missed and missed >= ok]

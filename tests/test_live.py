@@ -1,0 +1,137 @@
+"""The live mode's pure rules on scripted frame sequences: the commit/debounce rule, word edits, practice."""
+
+from __future__ import annotations
+
+import pytest
+
+from sign_ml.live import (
+    CommitRule,
+    Practice,
+    Tracker,
+    add_letter,
+    add_space,
+    backspace,
+    clear,
+    commit_letters,
+    commit_step,
+)
+
+
+def frames(spec: str, step_ms: float = 100.0, confidence: float = 0.9) -> list[tuple[str | None, float, float]]:
+    """'AAAA.BB' → one frame per character every step_ms; '.' = no hand."""
+    return [(None if c == "." else c, confidence, i * step_ms) for i, c in enumerate(spec)]
+
+
+RULE = CommitRule(hold_ms=300)
+
+
+def test_a_letter_is_committed_once_after_the_hold():
+    assert commit_letters(frames("AAA"), RULE) == []  # held 200 ms < 300 ms
+    assert commit_letters(frames("AAAA"), RULE) == ["A"]  # held 300 ms
+    assert commit_letters(frames("AAAAAAAAAAAA"), RULE) == ["A"]  # held on: still once
+
+
+def test_the_frame_that_commits_is_the_one_reaching_the_hold():
+    state, committed = Tracker(), []
+    for letter, conf, t in frames("BBBBB"):
+        state, c = commit_step(state, letter, conf, t, RULE)
+        committed.append(c)
+    assert committed == [None, None, None, "B", None]
+
+
+def test_the_hold_is_configurable():
+    seq = frames("AAAAAA")  # 500 ms
+    assert commit_letters(seq, CommitRule(hold_ms=500)) == ["A"]
+    assert commit_letters(seq, CommitRule(hold_ms=600)) == []
+    assert commit_letters(seq, CommitRule(hold_ms=0)) == ["A"]
+
+
+def test_no_hand_means_no_letter_and_breaks_a_hold():
+    assert commit_letters(frames("........"), RULE) == []
+    assert commit_letters(frames("AA.AA.AA"), RULE) == []  # never 300 ms without a break
+
+
+def test_the_same_letter_needs_a_release_or_a_change_in_between():
+    assert commit_letters(frames("AAAA....AAAA"), RULE) == ["A", "A"]  # released: a double letter
+    assert commit_letters(frames("AAAABBBBAAAA"), RULE) == ["A", "B", "A"]
+    assert commit_letters(frames("AAAABAAAA"), RULE) == ["A", "A"]  # one B frame is a change
+
+
+def test_a_flicker_does_not_commit():
+    assert commit_letters(frames("AAAAB.CCCC"), RULE) == ["A", "C"]
+
+
+def test_unsure_frames_are_no_letter():
+    low = frames("AAAAAA", confidence=0.3)
+    assert commit_letters(low, CommitRule(hold_ms=300, min_confidence=0.5)) == []
+    assert commit_letters(low, CommitRule(hold_ms=300, min_confidence=0.2)) == ["A"]
+
+
+def test_uneven_frame_times_count_time_not_frames():
+    seq = [("A", 0.9, 0.0), ("A", 0.9, 50.0), ("A", 0.9, 450.0)]
+    assert commit_letters(seq, RULE) == ["A"]
+    assert commit_letters(seq[:2], RULE) == []
+
+
+def test_rule_validation():
+    with pytest.raises(ValueError):
+        CommitRule(hold_ms=-1)
+    with pytest.raises(ValueError):
+        CommitRule(min_confidence=1.5)
+
+
+def test_word_edits():
+    word = add_letter(add_letter("", "Д"), "А")
+    assert word == "ДА"
+    assert add_space(word) == "ДА " and add_space(add_space(word)) == "ДА " and add_space("") == ""
+    assert backspace("ДА ") == "ДА" and backspace("") == ""
+    assert clear("ДА") == ""
+
+
+def test_practice_confirms_the_target_and_moves_on():
+    p = Practice(("A", "B", "C"), seed=1)
+    first = p.target
+    assert first in ("A", "B", "C")
+    assert p.check(None) is False and p.target == first  # no letter: nothing happens
+    assert p.check(first) is True
+    assert p.target != first and p.successes == {first: 1}
+
+
+def test_a_wrong_letter_is_one_miss_per_prompt_and_skip_counts_once():
+    p = Practice(("A", "B", "C"), seed=2)
+    target = p.target
+    wrong = next(x for x in "ABC" if x != target)
+    assert p.check(wrong) is False and p.check(wrong) is False
+    assert p.misses == {target: 1} and p.target == target
+    p.skip()  # already missed on this prompt: still one
+    assert p.misses == {target: 1} and p.target != target
+
+
+def test_missed_letters_come_back_more_often():
+    p = Practice(tuple("ABCDEF"), seed=3)
+    for _ in range(5):
+        p.target = "B"
+        p.missed_now = False
+        p.skip()
+    for letter in "ACDEF":
+        p.successes[letter] = 3
+    picks = []
+    for _ in range(600):
+        picks.append(p.next_target())
+    share = picks.count("B") / len(picks)
+    assert share > 0.4  # uniform would be 1/6; B weighs 11, the others 1/4 each
+    assert all(a != b for a, b in zip(picks, picks[1:], strict=False))  # never the same twice in a row
+
+
+def test_summary_lists_what_to_practise_first():
+    p = Practice(("A", "B", "C"), seed=0)
+    p.successes = {"A": 3, "C": 1}
+    p.misses = {"B": 2, "C": 1}
+    assert p.summary() == [("B", 0, 2), ("C", 1, 1), ("A", 3, 0)]
+    assert p.to_practise() == ["B", "C"]
+
+
+def test_practice_with_one_letter_and_none():
+    assert Practice(("A",)).next_target() == "A"
+    with pytest.raises(ValueError):
+        Practice(())
