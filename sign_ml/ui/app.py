@@ -390,8 +390,8 @@ class DactylApp:
 
     # ------------------------------------------------------------ layout
     def build(self) -> gr.Blocks:
-        """The Blocks: four tabs (one module each), their events, and the typed `predict` API endpoint."""
-        from sign_ml.ui import tab_dataset, tab_evaluation, tab_model, tab_recognize
+        """The Blocks: five tabs (one module each), their events, and the typed `predict` API endpoint."""
+        from sign_ml.ui import tab_dataset, tab_evaluation, tab_live, tab_model, tab_recognize
 
         t = make_i18n(self.lang)
         with gr.Blocks(title="ukrsl-dactyl", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
@@ -406,6 +406,8 @@ class DactylApp:
                     tab_evaluation.build(self, t, evaluation_tab)
                 with gr.Tab(t("tab_model"), id="model") as model_tab:
                     tab_model.build(self, t, model_tab)
+                with gr.Tab(t("tab_live"), id="live"):
+                    tab_live.build(self, t)
             # the typed endpoint for gradio_client / curl: one image in, {class: probability} out
             with gr.Row(visible=False):
                 api_image = gr.Image(type="filepath", label="image")

@@ -19,8 +19,10 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
     note = gr.Markdown(elem_id="model-note")
     with gr.Row(equal_height=False):
         with gr.Column(elem_id="photo-col"):
+            # mirror=False: Gradio flips the captured frame itself when the preview is a selfie mirror, and
+            # handedness changes letters, so the model must get what the camera sees
             image = gr.Image(sources=["upload", "webcam", "clipboard"], type="filepath", label=t("photo"),
-                             height=360, elem_id="photo")  # fmt: skip
+                             height=360, elem_id="photo", webcam_options=gr.WebcamOptions(mirror=False))  # fmt: skip
             gr.Markdown(t("photo_limit"), elem_id="photo-limit")
             threshold = gr.Slider(0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label=t("threshold"))
             show_cam = gr.Checkbox(False, label=t("gradcam"), visible=app.is_image_model, elem_id="show-cam")

@@ -1,0 +1,262 @@
+"""The Live tab: a streaming webcam, the hand skeleton and letter per frame, held letters spelling a word,
+and a practice mode that asks for letters and confirms them.
+
+Each browser session keeps one `LiveSession` in a `gr.State`: its own VIDEO-mode hand landmarker (made on
+the first frame, closed when Gradio deletes the state at the end of the session), its own timestamps,
+debounce state, word and practice; two sessions never share any of it. The handlers are plain functions
+of (app, session, inputs), callable without a browser. The rules (commit, word edits, practice) are
+`sign_ml.live`; this module only turns frames into letters and letters into text.
+
+Latest frame wins: the webcam component captures no frame while the previous one is still being processed
+(Gradio's streaming webcam skips its capture while the stream waits for an answer), so a slow server gets
+fewer, fresh frames, never a queue. (A stream event keeps Gradio's own trigger mode: "always_last" stops
+the stream after its first frame.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import gradio as gr
+from PIL import Image
+
+from curation.alphabet import is_ukrainian, ukrainian_letter
+from sign_ml import live
+from sign_ml.ui import views
+from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
+
+log = logging.getLogger(__name__)
+
+STREAM_EVERY = 0.15  # s between frames the browser sends (≈ 6-7 frames/s; a busy server gets fewer, never a queue)
+TIME_LIMIT = 600  # s: one stream's longest run; the user presses the camera button again to go on
+DEFAULT_HOLD_MS = 600  # ms a letter must stay unchanged to be committed to the word
+SHOWN_TOP = 3  # letters listed under the current one
+
+
+class LiveSession:
+    """One browser session's live state. `stage` is made on first use and released by `close()`."""
+
+    def __init__(self) -> None:
+        self.stage: Any = None  # curation.hands.HandStage in VIDEO mode, this session's own
+        self.t0 = time.monotonic()
+        self.last_ms = 0  # the last timestamp given to the landmarker (it refuses non-increasing ones)
+        self.tracker = live.Tracker()
+        self.word = ""
+        self.practice: live.Practice | None = None
+        self.frames = 0
+        self.lock = threading.Lock()  # one frame at a time per session, whatever the server's concurrency
+
+    def hand_stage(self) -> Any:
+        if self.stage is None:
+            from curation.hands import HandStage
+
+            self.stage = HandStage(mode="video", max_hands=1)
+        return self.stage
+
+    def next_ms(self) -> int:
+        """A monotonic, strictly increasing timestamp in ms since the session began."""
+        now = int((time.monotonic() - self.t0) * 1000)
+        self.last_ms = max(now, self.last_ms + 1)
+        return self.last_ms
+
+    def close(self) -> None:
+        if self.stage is not None:
+            self.stage.close()
+            self.stage = None
+
+    def __deepcopy__(self, memo: dict) -> LiveSession:  # Gradio copies state values; the landmarker is not copyable
+        return self
+
+
+def close_session(session: LiveSession | None) -> None:
+    """The state's delete callback: the session ended (tab closed or reloaded), release its landmarker."""
+    if session is not None:
+        session.close()
+
+
+# ---------------------------------------------------------------- views (pure)
+def letter_char(class_name: str, class_names: list[str]) -> str:
+    """What a committed letter adds to the word: the Ukrainian letter itself, else the class name."""
+    letter = ukrainian_letter(class_name) if is_ukrainian(class_names) else None
+    return letter.char if letter else class_name
+
+
+def letter_markdown(top: list[tuple[str, float]] | None, class_names: list[str], lang: str, held: float = 0.0,
+                    hold_ms: float = DEFAULT_HOLD_MS) -> str:  # fmt: skip
+    """The current letter with its confidence (motion letters marked), or "no hand"."""
+    if top is None:
+        return f"### {text('no_hand_short', lang)}\n\n{text('live_no_hand', lang)}"
+    uk = is_ukrainian(class_names)
+    name, prob = top[0]
+    lines = [f"## {views.display_label(name, uk)} · {views.pct(prob)}"]
+    if views.is_motion(name, class_names):
+        lines.append(f"_{text('live_static_start', lang)}_")
+    extra = [text("live_holding", lang, p=f"{min(1.0, held / hold_ms):.0%}")] if hold_ms > 0 else []
+    extra += [f"{views.display_label(n, uk)} {views.pct(p)}" for n, p in top[1:SHOWN_TOP]]
+    if extra:
+        lines.append(" · ".join(extra))
+    return "\n\n".join(lines)
+
+
+def practice_markdown(practice: live.Practice | None, class_names: list[str], lang: str, just_ok: str | None = None) -> str:
+    """The prompt (letter, its name and motion flag), the last confirmation, the session's progress."""
+    if practice is None or practice.target is None:
+        return ""
+    uk = is_ukrainian(class_names)
+    target = practice.target
+    lines = []
+    if just_ok:
+        lines.append(f"**✅ {text('practice_ok', lang, letter=views.display_label(just_ok, uk))}**")
+    lines.append(f"### {text('practice_show', lang)}: {views.display_label(target, uk)}")
+    if views.is_motion(target, class_names):
+        lines.append(f"_{text('live_static_start', lang)}_")
+    done = sum(practice.successes.values())
+    missed = sum(practice.misses.values())
+    lines.append(text("practice_progress", lang, ok=done, missed=missed))
+    return "\n\n".join(lines)
+
+
+def summary_markdown(practice: live.Practice | None, class_names: list[str], lang: str) -> str:
+    """Per-letter successes and misses, what to practise first."""
+    rows = practice.summary() if practice is not None else []
+    if not rows:
+        return text("practice_nothing_yet", lang)
+    uk = is_ukrainian(class_names)
+    table = [f"| {text('practice_letter', lang)} | ✅ | ✗ |", "|---|---|---|"]
+    table += [f"| {views.display_label(n, uk)} | {ok} | {missed} |" for n, ok, missed in rows]
+    todo = practice.to_practise()
+    head = (f"**{text('practice_todo', lang)}:** " + ", ".join(views.display_label(n, uk) for n in todo)
+            if todo else f"**{text('practice_all_good', lang)}**")  # fmt: skip
+    return head + "\n\n" + "\n".join(table)
+
+
+# ---------------------------------------------------------------- handlers
+def recognize_frame(app: DactylApp, session: LiveSession, frame: Image.Image) -> tuple[Any, list[tuple[str, float]] | None]:
+    """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None)."""
+    from sign_ml.predict import softmax
+
+    predictor = app.predictor
+    detection = session.hand_stage().detect_video(frame, session.next_ms())
+    if not detection.found:
+        return detection, None
+    probs = softmax(predictor.logits(predictor.model_input(frame, frame, detection)[None]))[0]
+    return detection, predictor.top(probs, top_k=len(predictor.class_names))
+
+
+def live_frame(app: DactylApp, session: LiveSession | None, frame: Any, hold_ms: float = DEFAULT_HOLD_MS,
+               practising: bool = False, request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+    """One streamed frame → (session, frame with skeleton, letter, word, practice prompt, practice summary).
+
+    A committed letter (held `hold_ms` unchanged) is added to the word and, in practice mode, checked
+    against the target letter.
+    """
+    lang = app.lang_of(request)
+    session = session if session is not None else LiveSession()
+    if frame is None:
+        return session, None, "", session.word, gr.update(), gr.update()
+    if app.predictor is None:
+        return session, frame, f"### {text('no_model', lang)}", session.word, gr.update(), gr.update()
+    image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
+    image = image.convert("RGB")
+    names = app.class_names
+    with session.lock:
+        detection, top = recognize_frame(app, session, image)
+        now = float(session.last_ms)
+        letter, confidence = (top[0] if top else (None, 0.0))
+        rule = live.CommitRule(hold_ms=float(hold_ms))
+        session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
+        session.frames += 1
+        just_ok = None
+        if committed is not None:
+            session.word = live.add_letter(session.word, letter_char(committed, names))
+            if practising and session.practice is not None and session.practice.check(committed):
+                just_ok = committed
+    from curation.hands import draw_hand
+
+    shown = draw_hand(image, detection) if detection.found else image
+    answer = letter_markdown(top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms))
+    prompt = practice_markdown(session.practice, names, lang, just_ok) if practising else gr.update()
+    summary = summary_markdown(session.practice, names, lang) if practising and committed else gr.update()
+    return session, shown, answer, session.word, prompt, summary
+
+
+def edit_word(session: LiveSession | None, edit: str) -> tuple[LiveSession, str]:
+    """A word button: "space", "backspace" or "clear" → (session, the new word)."""
+    session = session if session is not None else LiveSession()
+    session.word = live.EDITS[edit](session.word)
+    return session, session.word
+
+
+def start_practice(app: DactylApp, session: LiveSession | None, on: bool,
+                   request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+    """The practice switch → (session, prompt, summary). On: a fresh prompt (the session's counts kept)."""
+    lang = app.lang_of(request)
+    session = session if session is not None else LiveSession()
+    names = app.class_names
+    if on and names and session.practice is None:
+        session.practice = live.Practice(tuple(names), seed=int(time.time_ns() % 2**31))
+    if not on:
+        return session, gr.update(value="", visible=False), summary_markdown(session.practice, names, lang)
+    return (session, gr.update(value=practice_markdown(session.practice, names, lang), visible=True),
+            summary_markdown(session.practice, names, lang))  # fmt: skip
+
+
+def skip_letter(app: DactylApp, session: LiveSession | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+    """"Skip": the target counts as missed, the next one is asked."""
+    lang = app.lang_of(request)
+    session = session if session is not None else LiveSession()
+    if session.practice is not None:
+        session.practice.skip()
+    names = app.class_names
+    return session, practice_markdown(session.practice, names, lang), summary_markdown(session.practice, names, lang)
+
+
+def show_summary(app: DactylApp, session: LiveSession | None, request: gr.Request | None = None) -> str:
+    return summary_markdown(session.practice if session is not None else None, app.class_names, app.lang_of(request))
+
+
+# ---------------------------------------------------------------- layout
+def build(app: DactylApp, t: Any) -> None:
+    """Lay the tab out and wire its events."""
+    session = gr.State(None, delete_callback=close_session)
+    gr.Markdown(t("live_intro"), elem_id="live-intro")
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            camera = gr.Image(sources=["webcam"], streaming=True, type="pil", label=t("live_camera"),
+                              webcam_options=gr.WebcamOptions(mirror=False), height=360, elem_id="live-cam")  # fmt: skip
+            hold = gr.Slider(100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold")
+            practising = gr.Checkbox(False, label=t("live_practice"), elem_id="live-practice")
+        with gr.Column():
+            view = gr.Image(label=t("live_view"), interactive=False, height=360, elem_id="live-view")
+            letter = gr.Markdown(elem_id="live-letter")
+            word = gr.Textbox(label=t("live_word"), interactive=False, elem_id="live-word")
+            with gr.Row():
+                space = gr.Button(t("live_space"), size="sm", elem_id="live-space")
+                back = gr.Button(t("live_backspace"), size="sm", elem_id="live-backspace")
+                clear = gr.Button(t("live_clear"), size="sm", elem_id="live-clear")
+            prompt = gr.Markdown(visible=False, elem_id="live-prompt")
+            skip = gr.Button(t("live_skip"), size="sm", visible=False, elem_id="live-skip")
+            summary = gr.Markdown(elem_id="live-summary")
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+
+    def on_frame(s, frame, hold_ms, practice_on, request: gr.Request):
+        return live_frame(app, s, frame, hold_ms, practice_on, request)
+
+    camera.stream(on_frame, [session, camera, hold, practising], [session, view, letter, word, prompt, summary],
+                  stream_every=STREAM_EVERY, time_limit=TIME_LIMIT, concurrency_limit=2, **private)  # fmt: skip
+    for button, edit in ((space, "space"), (back, "backspace"), (clear, "clear")):
+        button.click(lambda s, e=edit: edit_word(s, e), session, [session, word], **private)
+
+    def on_practice(s, on, request: gr.Request):
+        s, shown, text_ = start_practice(app, s, on, request)
+        return s, shown, gr.update(visible=bool(on)), text_
+
+    practising.input(on_practice, [session, practising], [session, prompt, skip, summary], **private)
+    def on_skip(s, request: gr.Request):
+        return skip_letter(app, s, request)
+
+    skip.click(on_skip, session, [session, prompt, summary], **private)
