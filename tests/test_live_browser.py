@@ -1,0 +1,163 @@
+"""The Live tab in a real headless Chromium fed by a fake camera: a .y4m written here from a shipped demo
+thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored, the skeleton and
+the letter must appear, and holding the sign must commit it to the word; the Ukrainian page shows only
+Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_app_browser import ALLOWED, CHROMIUM, CHROMIUM_ARGS, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium not installed at {CHROMIUM}")]  # fmt: skip
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "models" / "demo"
+THUMBS = DEMO / "eval" / "test" / "thumbs"
+W, H = 640, 480
+GRADIO_WEBCAM_TEXT = {"Click", "to", "Access", "Webcam"}  # hard-coded in Gradio's webcam, not in its i18n tables
+
+
+def write_y4m(path: Path, frames: list[Image.Image], fps: int = 10) -> Path:
+    """A YUV4MPEG2 file: a text header, then per frame `FRAME\\n` and the I420 planes (Y, then Cb, Cr at half
+    size), in studio range (BT.601), which is how Chromium reads it."""
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{W} H{H} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            ycc = np.asarray(frame.convert("YCbCr"), dtype=np.float32)
+            y = (16 + ycc[:, :, 0] * 219 / 255).round().astype(np.uint8)
+            chroma = (128 + (ycc[:, :, 1:] - 128) * 224 / 255).round().astype(np.uint8)
+            f.write(b"FRAME\n" + y.tobytes())
+            for k in (0, 1):
+                f.write(np.asarray(Image.fromarray(chroma[:, :, k]).resize((W // 2, H // 2), Image.Resampling.BILINEAR)).tobytes())
+    return path
+
+
+class Spy:
+    """Records every frame the live handler gives the model (the frame, and what it read)."""
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[Image.Image, list | None]] = []
+        self.lock = threading.Lock()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The app served in this process (so the test can see the frames the model receives), with a camera
+    frame in which the VIDEO stage finds a hand and reads a sure letter: (url, frame, letter, y4m, spy)."""
+    if not (DEMO / "config.json").is_file():
+        pytest.skip("no embedded demo model")
+    from sign_ml.ui import tab_live
+    from sign_ml.ui.app import DactylApp, launch_kwargs
+
+    app = DactylApp(model=str(DEMO), data=None)
+    frame = letter = None
+    for path in sorted(THUMBS.rglob("*.jpg")):
+        photo = Image.open(path).convert("RGB")
+        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
+        candidate = Image.new("RGB", (W, H), (200, 200, 200))
+        candidate.paste(photo, (0, 0))  # on the left: its mirror image is clearly another picture
+        session = tab_live.LiveSession()
+        try:
+            _, top = tab_live.recognize_frame(app, session, candidate)
+        finally:
+            session.close()
+        if top is not None and top[0][1] >= 0.8:
+            frame, letter = candidate, top[0][0]
+            break
+    if frame is None:
+        pytest.skip("no shipped thumbnail with a hand the video stage reads surely")
+    y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
+    spy = Spy()
+    real = tab_live.recognize_frame
+
+    def recording(app_, session, image):
+        detection, top = real(app_, session, image)
+        with spy.lock:
+            spy.frames.append((image.copy(), top))
+        return detection, top
+
+    tab_live.recognize_frame = recording
+    port = free_port()
+    demo = app.build()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    try:
+        yield f"http://127.0.0.1:{port}/", frame, letter, y4m, spy
+    finally:
+        demo.close()
+        tab_live.recognize_frame = real
+
+
+def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
+    """A fresh browser on the Live tab with the fake camera streaming; returns (browser, page)."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
+    url, _, _, y4m, _ = live_app
+    p = playwright.sync_playwright().start()
+    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}"]  # fmt: skip
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    locale = {"en": "en-US", "uk": "uk-UA"}[lang]
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale, permissions=["camera"],
+                                  extra_http_headers={"Accept-Language": f"{locale},{lang};q=0.9"})  # fmt: skip
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#photo", timeout=60_000)
+    tab = page.locator("button[role=tab][data-tab-id=live]")
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+    else:  # a phone: the last tab sits behind "More tabs"
+        page.locator("button[aria-label='More tabs']").click()
+        page.locator(".overflow-dropdown button, .overflow-menu button").last.click()
+    page.locator("#live-cam button", has_text="Access Webcam").click(timeout=60_000)
+    page.locator("#live-cam button[aria-label='capture photo']").click(timeout=60_000)
+    return p, browser, page
+
+
+def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_app):
+    _, frame, letter, _, spy = live_app
+    p, browser, page = open_live(live_app)
+    try:
+        page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
+                               timeout=60_000)  # fmt: skip
+        word = page.locator("#live-word textarea, #live-word input").first
+        page.wait_for_function("() => { const w = document.querySelector('#live-word textarea, #live-word input');"
+                               f" return w && w.value.startsWith('{letter}'); }}", timeout=60_000)  # fmt: skip
+        assert re.fullmatch(f"{letter}+", word.input_value())  # held: the letter, committed (once per hold)
+        assert page.locator("#live-view img").count() == 1  # the frame with the skeleton came back
+        with spy.lock:
+            received = [im for im, top in spy.frames]
+        assert received and all(im.size == (W, H) for im in received)
+        camera = np.asarray(frame, dtype=np.int16)
+        got = np.asarray(received[-1].convert("RGB"), dtype=np.int16)
+        as_is, mirrored = np.abs(got - camera).mean(), np.abs(got - camera[:, ::-1]).mean()
+        assert as_is < 8 < mirrored  # the model got what the camera saw (JPEG noise only), not the selfie mirror
+        page.locator("#live-clear").click()
+        page.wait_for_function("() => { const w = document.querySelector('#live-word textarea, #live-word input');"
+                               f" return w && (w.value === '' || w.value === '{letter}'); }}", timeout=30_000)  # fmt: skip
+    finally:
+        browser.close()
+        p.stop()
+
+
+def test_ukrainian_live_tab_has_no_english_left(live_app):
+    _, _, letter, _, _ = live_app
+    p, browser, page = open_live(live_app, lang="uk", size=(390, 844))
+    try:
+        page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
+                               timeout=60_000)  # fmt: skip
+        page.locator("#live-practice input").check()
+        page.wait_for_selector("#live-prompt h3", timeout=30_000)
+        visible = page.locator("#component-0, .gradio-container").first.inner_text()
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9_./-]*", visible))
+        english = {w for w in words - ALLOWED - GRADIO_WEBCAM_TEXT if len(w) > 1 and not re.fullmatch(r"[A-Z]\d*", w)}
+        assert english == set(), english
+        assert "Покажіть" in page.locator("#live-prompt").inner_text()
+    finally:
+        browser.close()
+        p.stop()
