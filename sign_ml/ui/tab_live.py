@@ -224,22 +224,23 @@ def build(app: DactylApp, t: Any) -> None:
     """Lay the tab out and wire its events."""
     session = gr.State(None, delete_callback=close_session)
     gr.Markdown(t("live_intro"), elem_id="live-intro")
+    with gr.Row():  # the settings first, so on a phone the letter and the word sit right under the camera
+        hold = gr.Slider(100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold")
+        practising = gr.Checkbox(False, label=t("live_practice"), elem_id="live-practice")
     with gr.Row(equal_height=False):
         with gr.Column():
             camera = gr.Image(sources=["webcam"], streaming=True, type="pil", label=t("live_camera"),
                               webcam_options=gr.WebcamOptions(mirror=False), height=360, elem_id="live-cam")  # fmt: skip
-            hold = gr.Slider(100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold")
-            practising = gr.Checkbox(False, label=t("live_practice"), elem_id="live-practice")
-        with gr.Column():
-            view = gr.Image(label=t("live_view"), interactive=False, height=360, elem_id="live-view")
             letter = gr.Markdown(elem_id="live-letter")
+            prompt = gr.Markdown(visible=False, elem_id="live-prompt")
             word = gr.Textbox(label=t("live_word"), interactive=False, elem_id="live-word")
             with gr.Row():
                 space = gr.Button(t("live_space"), size="sm", elem_id="live-space")
                 back = gr.Button(t("live_backspace"), size="sm", elem_id="live-backspace")
                 clear = gr.Button(t("live_clear"), size="sm", elem_id="live-clear")
-            prompt = gr.Markdown(visible=False, elem_id="live-prompt")
             skip = gr.Button(t("live_skip"), size="sm", visible=False, elem_id="live-skip")
+        with gr.Column():
+            view = gr.Image(label=t("live_view"), interactive=False, height=360, elem_id="live-view")
             summary = gr.Markdown(elem_id="live-summary")
     private = {"api_visibility": "private", "show_progress": "hidden"}
 
