@@ -1,12 +1,14 @@
 """The Live tab in a real headless Chromium fed by a fake camera: a .y4m written here from a shipped demo
 thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored, the skeleton and
-the letter must appear, and holding the sign must commit it to the word; the Ukrainian page shows only
+the letter must appear, and holding the sign must commit it to the word; closing the tab must release the
+session's landmarker; the Ukrainian page shows only
 Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,7 @@ class Spy:
 
     def __init__(self) -> None:
         self.frames: list[tuple[Image.Image, list | None]] = []
+        self.sessions: list = []  # every LiveSession that handled a frame
         self.lock = threading.Lock()
 
 
@@ -81,6 +84,8 @@ def live_app(tmp_path_factory):
         detection, top = real(app_, session, image)
         with spy.lock:
             spy.frames.append((image.copy(), top))
+            if all(s is not session for s in spy.sessions):
+                spy.sessions.append(session)
         return detection, top
 
     tab_live.recognize_frame = recording
@@ -143,6 +148,15 @@ def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_a
     finally:
         browser.close()
         p.stop()
+    # the tab is gone: the page's unload event closes the session's landmarker (before the fix: never, in 2 min)
+    with spy.lock:
+        sessions = list(spy.sessions)
+    assert len(sessions) == 1  # one tab, one LiveSession (its own landmarker)
+    for _ in range(240):
+        if all(s.stage is None for s in sessions):
+            break
+        time.sleep(0.5)
+    assert all(s.stage is None for s in sessions), "the session's landmarker was not closed when its tab closed"
 
 
 def test_ukrainian_live_tab_has_no_english_left(live_app):

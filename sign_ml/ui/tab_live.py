@@ -2,7 +2,8 @@
 and a practice mode that asks for letters and confirms them.
 
 Each browser session keeps one `LiveSession` in a `gr.State`: its own VIDEO-mode hand landmarker (made on
-the first frame, closed when Gradio deletes the state at the end of the session), its own timestamps,
+the first frame, closed when the tab closes: the page's unload event, and the state's delete callback
+as a backstop), its own timestamps,
 debounce state, word and practice; two sessions never share any of it. The handlers are plain functions
 of (app, session, inputs), callable without a browser. The rules (commit, word edits, practice) are
 `sign_ml.live`; this module only turns frames into letters and letters into text.
@@ -244,8 +245,20 @@ def build(app: DactylApp, t: Any) -> None:
             summary = gr.Markdown(elem_id="live-summary")
     private = {"api_visibility": "private", "show_progress": "hidden"}
 
+    open_sessions: dict[str, LiveSession] = {}  # session hash → its LiveSession, to close when the tab goes
+
     def on_frame(s, frame, hold_ms, practice_on, request: gr.Request):
-        return live_frame(app, s, frame, hold_ms, practice_on, request)
+        out = live_frame(app, s, frame, hold_ms, practice_on, request)
+        if request is not None and request.session_hash:
+            open_sessions[request.session_hash] = out[0]
+        return out
+
+    def on_unload(request: gr.Request):
+        # Gradio deletes a closed tab's state (and calls delete_callback) only an hour later; the landmarker
+        # holds threads and memory, so it is released as soon as the tab goes
+        close_session(open_sessions.pop(getattr(request, "session_hash", None) or "", None))
+
+    gr.context.Context.root_block.unload(on_unload)
 
     camera.stream(on_frame, [session, camera, hold, practising], [session, view, letter, word, prompt, summary],
                   stream_every=STREAM_EVERY, time_limit=TIME_LIMIT, concurrency_limit=2, **private)  # fmt: skip
