@@ -1,5 +1,6 @@
 """The Live tab in a real headless Chromium fed by a fake camera: a .y4m written here from a shipped demo
-thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored, the skeleton and
+thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored (a Recognize
+snapshot and the Live stream alike), the skeleton and
 the letter must appear, and holding the sign must commit it to the word; closing the tab must release the
 session's landmarker; the Ukrainian page shows only
 Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
@@ -93,16 +94,16 @@ def live_app(tmp_path_factory):
     demo = app.build()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
     try:
-        yield f"http://127.0.0.1:{port}/", frame, letter, y4m, spy
+        yield f"http://127.0.0.1:{port}/", frame, letter, y4m, spy, app
     finally:
         demo.close()
         tab_live.recognize_frame = real
 
 
-def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
-    """A fresh browser on the Live tab with the fake camera streaming; returns (browser, page)."""
+def open_page(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
+    """A fresh Chromium whose camera is the y4m, on the app's page; returns (playwright, browser, page)."""
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
-    url, _, _, y4m, _ = live_app
+    url, _, _, y4m, *_ = live_app
     p = playwright.sync_playwright().start()
     args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-video-capture={y4m}"]  # fmt: skip
@@ -113,6 +114,12 @@ def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#photo", timeout=60_000)
+    return p, browser, page
+
+
+def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
+    """A fresh browser on the Live tab with the fake camera streaming; returns (playwright, browser, page)."""
+    p, browser, page = open_page(live_app, lang, size)
     tab = page.locator("button[role=tab][data-tab-id=live]")
     if tab.count() and tab.first.is_visible():
         tab.first.click()
@@ -125,7 +132,7 @@ def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
 
 
 def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_app):
-    _, frame, letter, _, spy = live_app
+    _, frame, letter, _, spy, _ = live_app
     p, browser, page = open_live(live_app)
     try:
         page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
@@ -159,8 +166,38 @@ def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_a
     assert all(s.stage is None for s in sessions), "the session's landmarker was not closed when its tab closed"
 
 
+def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
+    _, frame, letter, _, _, app = live_app
+    received: list = []
+    real = app.infer
+
+    def recording(value, top_k=None):
+        received.append(value)
+        return real(value, top_k)
+
+    app.infer = recording  # the instance's attribute: what the Recognize events call
+    p, browser, page = open_page(live_app)
+    try:
+        page.locator("#photo button[aria-label='Capture from camera']").click()
+        page.locator("#photo button", has_text="Access Webcam").click(timeout=60_000)
+        page.wait_for_function("() => { const v = document.querySelector('#photo video');"
+                               " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)  # fmt: skip
+        page.locator("#photo button[aria-label='capture photo']").click(timeout=60_000)
+        page.wait_for_selector("#verdict h2, #verdict h3", timeout=60_000)
+        assert page.locator("#verdict").inner_text().startswith(f"{letter} ·")
+    finally:
+        browser.close()
+        p.stop()
+        del app.infer
+    (value,) = received
+    got = np.asarray(Image.open(value["path"]).convert("RGB"), dtype=np.int16)
+    camera = np.asarray(frame, dtype=np.int16)
+    assert got.shape == camera.shape
+    assert np.abs(got - camera).mean() < 8 < np.abs(got - camera[:, ::-1]).mean()  # the camera's view, not the mirror
+
+
 def test_ukrainian_live_tab_has_no_english_left(live_app):
-    _, _, letter, _, _ = live_app
+    _, _, letter, *_ = live_app
     p, browser, page = open_live(live_app, lang="uk", size=(390, 844))
     try:
         page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
