@@ -93,8 +93,10 @@ EDITS = {"space": add_space, "backspace": backspace, "clear": clear}
 class Practice:
     """A practice session: a target letter, per-letter successes and misses, weighted repetition.
 
-    A letter's chance to come next is (1 + 2·misses) / (1 + successes): missed letters return more
-    often, mastered ones less; the same letter is never asked twice in a row (with two or more letters).
+    Every letter is asked once (in random order) before any comes back, so skipping cannot starve letters
+    not yet seen; after that a letter's chance to come next is (1 + 2·misses) / (1 + successes): missed
+    letters return more often, mastered ones less. The same letter is never asked twice in a row (with two
+    or more letters).
     """
 
     letters: tuple[str, ...]
@@ -103,6 +105,7 @@ class Practice:
     successes: dict[str, int] = field(default_factory=dict)
     misses: dict[str, int] = field(default_factory=dict)
     missed_now: bool = False  # the current target already counted one miss
+    asked: set[str] = field(default_factory=set)  # letters that have been a target
     rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +122,13 @@ class Practice:
     def next_target(self) -> str:
         """Pick the next letter (weighted, not the current one) and make it the target."""
         pool = [x for x in self.letters if x != self.target] or list(self.letters)
-        self.target = self.rng.choices(pool, weights=[self.weight(x) for x in pool])[0]
+        seen = self.asked | set(self.successes) | set(self.misses)
+        fresh = [x for x in pool if x not in seen]
+        if fresh:
+            self.target = self.rng.choice(fresh)
+        else:
+            self.target = self.rng.choices(pool, weights=[self.weight(x) for x in pool])[0]
+        self.asked.add(self.target)
         self.missed_now = False
         return self.target
 

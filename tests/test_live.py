@@ -123,6 +123,14 @@ def test_missed_letters_come_back_more_often():
     assert all(a != b for a, b in zip(picks, picks[1:], strict=False))  # never the same twice in a row
 
 
+def test_every_letter_is_asked_once_before_any_comes_back_even_when_skipped():
+    letters = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    p = Practice(letters, seed=4)
+    asked = [p.target] + [p.skip() for _ in range(len(letters) - 1)]
+    assert sorted(asked) == sorted(letters)  # skipping (a miss each time) does not keep new letters away
+    assert p.skip() in letters
+
+
 def test_summary_lists_what_to_practise_first():
     p = Practice(("A", "B", "C"), seed=0)
     p.successes = {"A": 3, "C": 1}
