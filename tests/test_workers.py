@@ -16,7 +16,7 @@ import pandas as pd
 import curation.scan as scan
 
 def slow_chunk(paths, max_side):  # a worker busy decoding when its parent is killed
-    print(f"worker {os.getpid()}", flush=True)
+    os.write(1, f"worker {os.getpid()}\\n".encode())  # one write: two workers' lines never interleave
     time.sleep(120)
     return []
 
