@@ -8,6 +8,7 @@ else ~/.cache/ukrsl-dactyl (made private to the user). Source photos are only re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -112,7 +113,7 @@ def _detect_one(path: str, stage: HandStage, cache: HandCache | None) -> DetectO
         return DetectOutcome(path, error=f"cannot read ({exc.strerror or exc})")
     key = HandCache.key(content, stage.fingerprint) if cache is not None else ""
     if cache is not None and (hit := cache.get(key)) is not None:
-        return DetectOutcome(path, detection=HandDetection.from_dict(hit.to_dict(), source=path), cached=True)
+        return DetectOutcome(path, detection=dataclasses.replace(hit, source=path), cached=True)
     try:
         image = load_rgb(content, max_side=DETECT_MAX_SIDE)  # the same decode as `decode_for_hands`
     except UnreadableImageError as exc:

@@ -147,12 +147,9 @@ class DactylApp:
         k = top_k or len(predictor.class_names)
         source = safety.upload_source(value)
         with safety.bounded_decode(source):
-            if hasattr(predictor, "recognize"):  # the hand stage first; no hand → no letter
-                rec = predictor.recognize(source, top_k=k)
-                return Inference(top=None if rec.no_hand else list(rec.top), image=rec.image,
-                                 detection=rec.detection, crop=getattr(rec, "crop", None))  # fmt: skip
-            probs = predictor.predict_proba(source)[0]
-        return Inference(top=predictor.top(probs, top_k=k))
+            rec = predictor.recognize(source, top_k=k)  # the hand stage first; no hand → no letter
+        return Inference(top=None if rec.no_hand else list(rec.top), image=rec.image, detection=rec.detection,
+                         crop=rec.crop)  # fmt: skip
 
     def display_photo(self, value: Any, inference: Inference) -> Image.Image:
         """The photo to draw on: the predictor's own upright image, else one reduced decode for display."""
