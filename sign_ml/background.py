@@ -1,0 +1,391 @@
+"""`sign-ml train` as a background OS process: start, poll progress, cancel, resume, re-attach after a restart.
+
+A long MobileNetV3 run must survive a closed browser tab and never block the app, so it runs as its own
+process in its own session (a process group the app can signal as one). Everything the app needs to know
+lives in the run directory, so a restarted app re-attaches from files alone:
+
+    RUN/job.json       {id, pid, started, argv, data, out, kind, epochs, cancel_requested}: written at start
+    RUN/job_exit.json  {id, returncode, ended}: written by the child itself just before it exits
+    RUN/train.log      stdout + stderr of every job on this run, appended (tqdm's \\r updates included)
+    RUN/metrics.csv    one row per finished epoch (sign_ml.curves), RUN/checkpoints/last.pt to resume
+
+The child is `python -m sign_ml.background EXIT_FILE JOB_ID train ...`: a thin wrapper around `sign-ml`'s
+own `main` that records the exit status, which the app could not learn otherwise once it has restarted
+(the orphaned child is no longer its own). SIGTERM makes `sign-ml train` finish the current step, save
+checkpoints/last.pt and exit 130, so a cancelled run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from curation.fileio import atomic_write_json, read_json
+from sign_ml.curves import METRICS_FILE, read_metrics
+
+log = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+EXIT_FILE = "job_exit.json"
+LOG_FILE = "train.log"
+LOCK_FILE = ".job.lock"
+LAST_CHECKPOINT = Path("checkpoints") / "last.pt"
+TAIL_BYTES = 16_384  # read this much of the log's end for the last line (tqdm lines are short)
+EXIT_INTERRUPTED = 130  # sign-ml's status for Ctrl-C / SIGTERM (curation.cli.dispatch)
+STATES = ("running", "finished", "failed", "cancelled", "absent")
+
+# tqdm's line: "{desc}: {pct}%|{bar}| {n}/{total} [...": the image trainer's desc is "epoch E/N",
+# the landmark trainer's "landmark model" (one bar over all epochs)
+_EPOCH_BAR = re.compile(r"epoch (\d+)/(\d+):\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+_LANDMARK_BAR = re.compile(r"landmark model:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+# --------------------------------------------------------------------------- pure helpers
+def last_log_line(text: str) -> str:
+    """The last non-empty line of a log, where a carriage return (tqdm's redraw) also ends a line."""
+    for piece in reversed(re.split(r"[\r\n]", _ANSI.sub("", text))):
+        piece = "".join(ch for ch in piece if ch.isprintable()).strip()
+        if piece:
+            return piece
+    return ""
+
+
+def progress_fraction(state: str, epoch: int, epochs: int, line: str) -> float:
+    """0..1 for a progress bar: finished epochs, plus the share of the current epoch its tqdm line shows."""
+    if state == "finished":
+        return 1.0
+    if epochs <= 0:
+        return 0.0
+    done = float(epoch)
+    if m := _EPOCH_BAR.search(line):
+        current, n, total = int(m[1]), int(m[3]), int(m[4])
+        if current == epoch + 1 and total > 0:  # the bar of the epoch after the last finished one
+            done += n / total
+    elif (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:
+        done = max(done, epochs * int(m[1]) / int(m[2]))  # landmark runs write metrics.csv only at the end
+    return min(1.0, max(0.0, done / epochs))
+
+
+def state_from(alive: bool, returncode: int | None, cancel_requested: bool) -> str:
+    """The job's state from what is known: is it alive, how it exited (None: unknown), was it cancelled."""
+    if alive:
+        return "running"
+    if returncode == 0:
+        return "finished"
+    if returncode == EXIT_INTERRUPTED or cancel_requested:  # SIGKILL after a timed-out cancel: no 130
+        return "cancelled"
+    return "failed"
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A background training job as the UI shows it; plain fields, so the UI can word them itself."""
+
+    state: str  # "running" | "finished" | "failed" | "cancelled" | "absent"
+    epoch: int  # epochs finished (rows of RUN/metrics.csv)
+    epochs: int  # planned epochs
+    fraction: float  # 0..1 for a progress bar
+    last_line: str  # the last non-empty line of RUN/train.log
+    returncode: int | None  # the child's exit status (None while running or when unknown)
+    log_path: Path
+    can_resume: bool  # ended without finishing, and RUN/checkpoints/last.pt exists
+
+    def markdown(self) -> str:
+        """A one-paragraph English summary."""
+        head = {
+            "running": "**Training is running**",
+            "finished": "**Training finished**",
+            "failed": "**Training failed**",
+            "cancelled": "**Training was cancelled**",
+            "absent": "**No training job** on this run",
+        }.get(self.state, f"**{self.state}**")
+        parts = [head]
+        if self.state != "absent":
+            planned = f" of {self.epochs}" if self.epochs else ""
+            parts.append(f"epoch {self.epoch}{planned} done ({self.fraction:.0%})")
+        if self.returncode not in (None, 0):
+            parts.append(f"exit status {self.returncode}")
+        text = ": " + ", ".join(parts[1:]) if len(parts) > 1 else ""
+        text = parts[0] + text + "."
+        if self.last_line:
+            line = self.last_line.replace("`", "'")  # a backtick would end the code span early
+            text += f" Last line: `{line}`."
+        if self.can_resume:
+            text += " It can be resumed from its last checkpoint."
+        return text + f" Log: `{self.log_path}`."
+
+
+# --------------------------------------------------------------------------- process identity (I/O)
+def _cmdline(pid: int) -> list[str] | None:
+    """The process's argv from /proc (None: no such process; [] a zombie); None also off Linux."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    except OSError:
+        return None
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def is_job_process(pid: int, run_dir: Path) -> bool:
+    """True when `pid` is alive and is this run's child (not a reused pid or a zombie)."""
+    if pid <= 0:
+        return False
+    if Path("/proc").is_dir():
+        argv = _cmdline(pid)
+        return bool(argv) and "sign_ml.background" in argv and str(run_dir) in argv
+    try:  # no /proc (macOS): the pid alone, which a reused pid can fool
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _run_lock(run_dir: Path) -> Iterator[None]:
+    """One start at a time per run directory, across threads and processes (two browser tabs)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK_FILE, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+class _ParseError(ValueError):
+    pass
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str):  # raise instead of printing usage and exiting the app
+        raise _ParseError(message)
+
+
+def planned_epochs(cli_args: Sequence[str]) -> int:
+    """Epochs `sign-ml CLI_ARGS` (starting with "train") will train to, resolved as the CLI does (0: unknown)."""
+    from sign_ml.cli import train as train_cli
+
+    parser = _QuietParser(add_help=False)
+    train_cli.add_arguments(parser)
+    try:
+        args = parser.parse_args(list(cli_args)[1:])
+        if args.kind == "landmarks":
+            return train_cli.resolve_landmark_config(args).epochs
+        return train_cli.resolve_config(args).epochs  # "auto" may still pick landmarks: train_config.json wins later
+    except (ValueError, OSError, TypeError) as exc:  # the child reports it properly; here only the bar suffers
+        log.debug("planned epochs unknown (%s)", exc)
+        return 0
+
+
+# --------------------------------------------------------------------------- the job
+# Popen objects this app process started, by run directory: attach() finds them again (after a page
+# reload), so exit codes are known and finished children are reaped rather than left as zombies
+_OWNED: dict[Path, subprocess.Popen] = {}
+
+
+class TrainJob:
+    """A `sign-ml train` process running in the background on one run directory."""
+
+    def __init__(self, out: str | Path, job: dict[str, Any], proc: subprocess.Popen | None = None):
+        self.run_dir = Path(out).resolve()
+        self.job = job  # RUN/job.json as read or written
+        self._proc = proc
+
+    @property
+    def pid(self) -> int:
+        return int(self.job["pid"])
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / LOG_FILE
+
+    @classmethod
+    def start(cls, data: str | Path, out: str | Path, *, kind: str = "image", resume: bool = False,
+              extra_args: Sequence[str] = (), python: str | None = None) -> TrainJob:  # fmt: skip
+        """Start `sign-ml train --data DATA --out OUT --kind KIND [--resume] EXTRA_ARGS` in the background.
+
+        python: the interpreter to run it with (default: this one). Refuses (RuntimeError) while another
+        job runs on OUT. The child's output is appended to OUT/train.log.
+        """
+        run_dir = Path(out).resolve()
+        cli_args = ["train", "--data", str(Path(data).resolve()), "--out", str(run_dir), "--kind", kind,
+                    *(["--resume"] if resume else []), *[str(a) for a in extra_args]]  # fmt: skip
+        with _run_lock(run_dir):
+            current = cls.attach(run_dir)
+            if current is not None and current.status().state == "running":
+                raise RuntimeError(f"{run_dir}: a training job is already running (pid {current.pid}); "
+                                   "cancel it or wait for it to end")  # fmt: skip
+            job_id = uuid.uuid4().hex
+            exit_file = run_dir / EXIT_FILE
+            exit_file.unlink(missing_ok=True)  # the previous job's ending must not be read as this one's
+            command = [python or sys.executable, "-m", "sign_ml.background", str(exit_file), job_id, *cli_args]
+            env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}  # live log; a bar line a second
+            started = datetime.now(UTC)
+            with open(run_dir / LOG_FILE, "ab") as log_file:
+                log_file.write(f"\n=== {started.isoformat(timespec='seconds')} sign-ml {' '.join(cli_args)}\n"
+                               .encode())  # fmt: skip
+                log_file.flush()
+                proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                        env=env, start_new_session=True)  # fmt: skip
+            job = {"id": job_id, "pid": proc.pid, "started": started.isoformat(), "started_unix": started.timestamp(),
+                   "argv": ["sign-ml", *cli_args], "command": command, "data": str(Path(data).resolve()),
+                   "out": str(run_dir), "kind": kind, "extra_args": [str(a) for a in extra_args],
+                   "python": python, "epochs": planned_epochs(cli_args), "cancel_requested": False}  # fmt: skip
+            atomic_write_json(run_dir / JOB_FILE, job)
+            _OWNED[run_dir] = proc
+        log.info("started sign-ml train in the background on %s (pid %d)", run_dir, proc.pid)
+        return cls(run_dir, job, proc)
+
+    @classmethod
+    def attach(cls, out: str | Path) -> TrainJob | None:
+        """The job recorded in OUT/job.json (running or ended), e.g. after an app restart; None when there is none."""
+        run_dir = Path(out).resolve()
+        path = run_dir / JOB_FILE
+        if not path.is_file():
+            return None
+        job = read_json(path)
+        if not isinstance(job, dict) or "pid" not in job:
+            raise ValueError(f"{path}: not a job file written by sign_ml.background")
+        proc = _OWNED.get(run_dir)
+        if proc is not None and proc.pid != int(job["pid"]):
+            proc = None  # another app process started the newer job
+        return cls(run_dir, job, proc)
+
+    # ----------------------------------------------------------------- status
+    def _alive(self) -> bool:
+        if self._proc is not None:
+            return self._proc.poll() is None  # also reaps a finished child
+        return is_job_process(self.pid, self.run_dir)
+
+    def _returncode(self) -> int | None:
+        if self._proc is not None and self._proc.returncode is not None:
+            return self._proc.returncode
+        exit_file = self.run_dir / EXIT_FILE
+        if exit_file.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                ended = read_json(exit_file)
+                if ended.get("id") == self.job.get("id"):
+                    return int(ended["returncode"])
+        return None
+
+    def _epochs_done(self) -> int:
+        try:
+            rows = read_metrics(self.run_dir / METRICS_FILE)
+        except (ValueError, OSError) as exc:  # caught mid-write: the next poll reads it
+            log.debug("metrics not readable yet: %s", exc)
+            return 0
+        return int(rows["epoch"].max()) if len(rows) else 0
+
+    def _epochs_planned(self) -> int:
+        """train_config.json once this job's child has written it (the truth), else what start() resolved."""
+        saved = self.run_dir / "train_config.json"
+        with contextlib.suppress(ValueError, OSError, KeyError, TypeError):
+            if saved.stat().st_mtime >= float(self.job.get("started_unix", 0)) - 1:
+                return int(read_json(saved)["epochs"])
+        return int(self.job.get("epochs") or 0)
+
+    def _last_line(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - TAIL_BYTES))
+                return last_log_line(f.read().decode("utf-8", "replace"))
+        except OSError:
+            return ""
+
+    def status(self) -> JobStatus:
+        """Where the job stands, read from the process and the run directory's files."""
+        alive = self._alive()
+        returncode = None if alive else self._returncode()
+        state = state_from(alive, returncode, bool(self.job.get("cancel_requested")))
+        epoch, epochs, line = self._epochs_done(), self._epochs_planned(), self._last_line()
+        can_resume = state in ("cancelled", "failed") and (self.run_dir / LAST_CHECKPOINT).is_file()
+        return JobStatus(state=state, epoch=epoch, epochs=epochs, fraction=progress_fraction(state, epoch, epochs, line),
+                         last_line=line, returncode=returncode, log_path=self.log_path, can_resume=can_resume)  # fmt: skip
+
+    # ----------------------------------------------------------------- control
+    def _signal_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)  # start_new_session: the child leads its own group (decode workers included)
+
+    def _wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the process to end; True when it has."""
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=timeout)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        deadline = time.monotonic() + timeout
+        while is_job_process(self.pid, self.run_dir):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def cancel(self, timeout: float = 30.0) -> JobStatus:
+        """SIGTERM the job (it saves checkpoints/last.pt and exits), SIGKILL after `timeout` s; returns the status."""
+        if not self._alive():
+            return self.status()
+        self.job["cancel_requested"] = True  # a SIGKILLed child leaves no exit file: this says it was us
+        atomic_write_json(self.run_dir / JOB_FILE, self.job)
+        log.info("cancelling the training job on %s (pid %d)", self.run_dir, self.pid)
+        self._signal_group(signal.SIGTERM)
+        if not self._wait(timeout):
+            log.warning("pid %d did not stop in %.0f s after SIGTERM: killing it", self.pid, timeout)
+            self._signal_group(signal.SIGKILL)
+            self._wait(10.0)
+        return self.status()
+
+    def resume(self, extra_args: Sequence[str] | None = None) -> TrainJob:
+        """Start this run again: with --resume from checkpoints/last.pt, or afresh when none was saved yet.
+
+        extra_args: replaces the job's extra arguments (e.g. ["--epochs", "50"] to train longer); None keeps them.
+        """
+        has_checkpoint = (self.run_dir / LAST_CHECKPOINT).is_file()
+        if not has_checkpoint:
+            log.info("%s: no checkpoint yet (stopped before the first one): starting afresh", self.run_dir)
+        args = self.job.get("extra_args", []) if extra_args is None else list(extra_args)
+        return TrainJob.start(self.job["data"], self.run_dir, kind=self.job.get("kind", "image"), resume=has_checkpoint,
+                              extra_args=args, python=self.job.get("python"))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the child process
+def child_main(argv: list[str]) -> int:
+    """`python -m sign_ml.background EXIT_FILE JOB_ID SIGN-ML-ARGS...`: run sign-ml, record its exit status."""
+    exit_file, job_id, cli_args = Path(argv[0]), argv[1], argv[2:]
+    code = 1
+    try:
+        from sign_ml.cli import main
+
+        code = main(cli_args)
+    except SystemExit as exc:  # argparse's own exit on --help
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # SIGTERM before sign-ml's dispatcher took it over
+        code = EXIT_INTERRUPTED
+    finally:
+        atomic_write_json(exit_file, {"id": job_id, "returncode": code,
+                                      "ended": datetime.now(UTC).isoformat()})  # fmt: skip
+    return code
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # until dispatch installs its own: unwind, record
+    raise SystemExit(child_main(sys.argv[1:]))
