@@ -106,22 +106,49 @@ class DetectSummary:
                 f"{new} detected now, {self.n_cached} from the cache, in {self.seconds:.1f} s")  # fmt: skip
 
 
+def _detect_content(
+    content: bytes, source: str, stage: HandStage, cache: HandCache | None
+) -> tuple[HandDetection, bool]:
+    """(detection, from the cache?) for one photo's encoded bytes; raises UnreadableImageError."""
+    key = HandCache.key(content, stage.fingerprint) if cache is not None else ""
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return dataclasses.replace(hit, source=source), True
+    image = load_rgb(content, max_side=DETECT_MAX_SIDE)  # the same decode as `decode_for_hands`
+    detection = stage.detect(image, source=source)
+    if cache is not None:
+        cache.put(key, detection)
+    return detection, False
+
+
 def _detect_one(path: str, stage: HandStage, cache: HandCache | None) -> DetectOutcome:
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
         return DetectOutcome(path, error=f"cannot read ({exc.strerror or exc})")
-    key = HandCache.key(content, stage.fingerprint) if cache is not None else ""
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return DetectOutcome(path, detection=dataclasses.replace(hit, source=path), cached=True)
     try:
-        image = load_rgb(content, max_side=DETECT_MAX_SIDE)  # the same decode as `decode_for_hands`
+        detection, cached = _detect_content(content, path, stage, cache)
     except UnreadableImageError as exc:
         return DetectOutcome(path, error=exc.reason)
-    detection = stage.detect(image, source=path)
-    if cache is not None:
-        cache.put(key, detection)
-    return DetectOutcome(path, detection=detection)
+    return DetectOutcome(path, detection=detection, cached=cached)
+
+
+def detect_bytes(content: bytes, source: str = "", stage: HandStage | None = None,
+                 cache: HandCache | bool | None = True) -> HandDetection:  # fmt: skip
+    """Hands in one encoded photo held in memory (a camera frame), decoded and cached as `detect_files` does.
+
+    So when the same bytes are saved to a file later, `detect_files` finds them in the cache.
+    cache: True = the default cache, a HandCache, or False/None = no cache.
+    Raises UnreadableImageError (naming `source`) when the bytes are not a usable photo.
+    """
+    stage = stage or shared_stage()
+    store = HandCache() if cache is True else (cache if isinstance(cache, HandCache) else None)
+    try:
+        return _detect_content(bytes(content), source, stage, store)[0]
+    except UnreadableImageError as exc:
+        raise UnreadableImageError(source or exc.source, exc.reason) from None
+    finally:
+        if cache is True and store is not None:
+            store.close()
 
 
 def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = None,

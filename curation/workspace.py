@@ -1,0 +1,417 @@
+"""A recording workspace: the folder where the Record tab writes photos, by letter and signer.
+
+Layout (a normal class-folder dataset: `curation.loading.load_table(DIR)` reads it as it is):
+    DIR/<letter>/<signer>_<session>_<n>.jpg   the photos; letter folders are the letters themselves (NFC)
+    DIR/metadata.csv                          file_name, signer, session, letter, time, handedness
+    DIR/workspace.json                        the alphabet being recorded
+    DIR/.sessions/<signer>_<session>          one empty marker per reserved session
+    DIR/.metadata.lock                        held (flock) while a row is appended
+
+Every name that reaches the file system is validated and refused when unsafe, never rewritten; a photo
+is created so it can never replace another file (hard link of a finished temporary file), and
+metadata rows are appended under an exclusive lock, so several browsers (threads or processes) can
+record at once. Existing photos are never modified or deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import fcntl
+import io
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from curation.alphabet import UKRAINIAN_ALPHABET
+from curation.fileio import atomic_write_json, read_json
+from curation.loading import SPLIT_ALIASES
+
+log = logging.getLogger(__name__)
+
+ALPHABETS: dict[str, tuple[str, ...]] = {
+    "ukrainian": tuple(letter.char for letter in UKRAINIAN_ALPHABET),
+    "asl": tuple(chr(c) for c in range(ord("A"), ord("Z") + 1)),
+}
+ALPHABET_KINDS = ("ukrainian", "asl", "custom")
+WORKSPACE_FILE = "workspace.json"
+METADATA_FILE = "metadata.csv"
+METADATA_COLUMNS = ["file_name", "signer", "session", "letter", "time", "handedness"]
+SESSIONS_DIR = ".sessions"
+LOCK_FILE = ".metadata.lock"
+HANDEDNESS = ("", "Left", "Right")  # MediaPipe's labels; "" when not known
+MAX_SIGNER = 32
+MAX_LETTER = 16
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_LETTER_PUNCT = frozenset("-_'’+")  # besides letters, marks and digits: enough for "Ch", "М'", "A+"
+# errors from os.link on file systems without hard links (FAT, some network mounts): fall back to O_EXCL
+_NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+class NameRefused(ValueError):
+    """A signer id, letter or path that is unsafe or not allowed; the message names the field and value."""
+
+    def __init__(self, field: str, value: object, allowed: str):
+        super().__init__(f"{field} {value!r} refused: allowed {allowed}")
+        self.field = field
+        self.value = value
+
+
+def _nfc(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise NameRefused(field, value, "text only")
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def safe_signer(value: str) -> str:
+    """The signer id, NFC and stripped, or NameRefused: 1..32 letters, digits and '-', not starting with '-'."""
+    allowed = (
+        f"1..{MAX_SIGNER} letters, digits and '-' (no spaces, dots, '_' or slashes), not starting with '-'"
+    )
+    name = _nfc(value, "signer")
+    if not 1 <= len(name) <= MAX_SIGNER or name.startswith("-"):
+        raise NameRefused("signer", value, allowed)
+    for i, ch in enumerate(name):
+        cat = unicodedata.category(ch)
+        # combining marks only after a base letter (scripts that NFC cannot compose)
+        if not (cat.startswith("L") or cat == "Nd" or ch == "-" or (cat.startswith("M") and i > 0)):
+            raise NameRefused("signer", value, allowed)
+    return name
+
+
+def safe_letter(value: str) -> str:
+    """The letter (a folder name), NFC and stripped, or NameRefused: 1..16 letters, marks, digits, - _ ' ’ +."""
+    allowed = (f"1..{MAX_LETTER} letters, digits and - _ ' ’ + (no slashes, dots, spaces, colons or control "
+               "characters, not a split name like 'train')")  # fmt: skip
+    name = _nfc(value, "letter")
+    if not 1 <= len(name) <= MAX_LETTER or name.startswith("-") or name == "__MACOSX":
+        raise NameRefused("letter", value, allowed)
+    if name.lower() in SPLIT_ALIASES:  # a folder named "test" could make the loader read a split layout
+        raise NameRefused("letter", value, allowed)
+    for i, ch in enumerate(name):
+        cat = unicodedata.category(ch)
+        if not (cat[0] in "LN" or ch in _LETTER_PUNCT or (cat.startswith("M") and i > 0)):
+            raise NameRefused("letter", value, allowed)
+    return name
+
+
+def parse_custom_alphabet(text: str) -> list[str]:
+    """Letters from comma/whitespace separated text, each through `safe_letter`; duplicates are refused."""
+    if not isinstance(text, str):
+        raise NameRefused("alphabet", text, "text: letters separated by commas or spaces")
+    letters: list[str] = []
+    for part in re.split(r"[,\s]+", text):
+        if not part:
+            continue
+        letter = safe_letter(part)
+        if letter in letters:
+            raise NameRefused("alphabet", text, f"each letter once ({letter!r} is repeated)")
+        letters.append(letter)
+    if not letters:
+        raise NameRefused("alphabet", text, "at least one letter, separated by commas or spaces")
+    return letters
+
+
+@dataclass(frozen=True)
+class Saved:
+    """Where one recorded photo went."""
+
+    path: Path  # absolute
+    relpath: str  # posix, relative to the workspace: metadata.csv's file_name
+    signer: str
+    session: int
+    letter: str
+    n: int  # the photo's number within (letter, signer, session)
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new directory entry durable (a photo that survives a crash keeps its name)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class Workspace:
+    """A recording folder: validated names, never-overwriting photo writes, a locked metadata.csv."""
+
+    def __init__(self, root: str | Path) -> None:
+        path = Path(root).expanduser()
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"{path}: is a file; a workspace must be a folder")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(f"{path}: cannot create the workspace folder ({exc.strerror or exc})") from None
+        self.root = path.resolve()
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"{self.root}: the workspace folder is not writable")
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # --- the alphabet ---
+
+    def alphabet(self) -> tuple[str, list[str]]:
+        """(kind, letters): "ukrainian" (the default, without workspace.json), "asl" or "custom"."""
+        path = self.root / WORKSPACE_FILE
+        if not path.is_file():
+            return "ukrainian", list(ALPHABETS["ukrainian"])
+        data = read_json(path)
+        spec = data.get("alphabet") if isinstance(data, dict) else None
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        if kind not in ALPHABET_KINDS:
+            raise ValueError(
+                f"{path}: alphabet.kind must be one of {', '.join(ALPHABET_KINDS)}, got {kind!r}"
+            )
+        if kind != "custom":
+            return kind, list(ALPHABETS[kind])
+        letters = spec.get("letters")
+        if not isinstance(letters, list) or not letters:
+            raise ValueError(f"{path}: a custom alphabet needs a non-empty list alphabet.letters")
+        try:  # the file may have been edited by hand: its letters become folder names, so check them again
+            checked = [safe_letter(letter) for letter in letters]
+        except NameRefused as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if len(set(checked)) != len(checked):
+            raise ValueError(f"{path}: alphabet.letters repeats a letter")
+        return kind, checked
+
+    def set_alphabet(self, kind: str, letters: list[str] | None = None) -> list[str]:
+        """Choose the alphabet ("ukrainian", "asl" or "custom" with `letters`); returns its letters."""
+        if kind not in ALPHABET_KINDS:
+            raise ValueError(f"alphabet kind {kind!r} unknown: use one of {', '.join(ALPHABET_KINDS)}")
+        if kind == "custom":
+            if not letters:
+                raise NameRefused("alphabet", letters, "a non-empty list of letters for a custom alphabet")
+            chosen = parse_custom_alphabet(",".join(_nfc(x, "letter") for x in letters))
+            if len(chosen) != len(letters):  # "A B" given as one letter would otherwise split silently
+                raise NameRefused("alphabet", letters, "one letter per item (no commas or spaces inside)")
+        else:
+            if letters is not None and list(letters) != list(ALPHABETS[kind]):
+                raise ValueError(f"alphabet {kind!r} has fixed letters; pass letters only with kind 'custom'")
+            chosen = list(ALPHABETS[kind])
+        body = {"alphabet": {"kind": kind, "letters": chosen if kind == "custom" else None}}
+        atomic_write_json(self.root / WORKSPACE_FILE, body)
+        log.info("%s: alphabet set to %s (%d letters)", self.root, kind, len(chosen))
+        return chosen
+
+    # --- sessions ---
+
+    def new_session(self, signer: str) -> int:
+        """Reserve the signer's next session number (1, 2, ...); concurrent callers get different numbers."""
+        signer = safe_signer(signer)
+        marks = self.root / SESSIONS_DIR
+        marks.mkdir(exist_ok=True)
+        used = self._sessions_used(signer)
+        session = max(used, default=0) + 1
+        while True:
+            try:  # O_EXCL: exactly one caller creates each marker, across threads and processes
+                os.close(os.open(marks / f"{signer}_{session}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                session += 1
+                continue
+            log.info("%s: signer %s starts session %d", self.root, signer, session)
+            return session
+
+    def _sessions_used(self, signer: str) -> set[int]:
+        used: set[int] = set()
+        marks = self.root / SESSIONS_DIR
+        if marks.is_dir():
+            for entry in os.scandir(marks):
+                name, _, number = entry.name.rpartition("_")
+                if unicodedata.normalize("NFC", name) == signer and number.isdecimal():
+                    used.add(int(number))
+        meta = self.metadata()  # a workspace copied without its hidden folder still knows its sessions
+        for value in meta.loc[meta["signer"] == signer, "session"]:
+            if str(value).isdecimal():
+                used.add(int(value))
+        return used
+
+    # --- photos ---
+
+    def save_photo(self, jpeg: bytes, *, signer: str, session: int, letter: str, handedness: str = "",
+                   when: datetime | None = None) -> Saved:  # fmt: skip
+        """Write one JPEG as DIR/<letter>/<signer>_<session>_<n>.jpg (n: the next free number) and its row.
+
+        Refuses (NameRefused) an unsafe signer or a letter outside the workspace alphabet; never overwrites.
+        when: the capture time (default now); a naive datetime is read as UTC.
+        """
+        signer = safe_signer(signer)
+        letter = safe_letter(letter)
+        kind, letters = self.alphabet()
+        if letter not in letters:
+            raise NameRefused(
+                "letter", letter, f"a letter of the workspace's {kind} alphabet: {' '.join(letters)}"
+            )
+        if isinstance(session, bool) or not isinstance(session, int) or session < 1:
+            raise ValueError(f"session must be a whole number >= 1, got {session!r}")
+        if handedness not in HANDEDNESS:
+            raise ValueError(f"handedness must be one of {HANDEDNESS}, got {handedness!r}")
+        if not isinstance(jpeg, bytes | bytearray):
+            raise TypeError(f"photo for {signer}/{letter} must be JPEG bytes, got {type(jpeg).__name__}")
+        if (
+            bytes(jpeg[:3]) != _JPEG_MAGIC
+        ):  # the name says .jpg: refuse PNG/WebP frames rather than mislabel them
+            raise ValueError(f"photo for {signer}/{letter} is not JPEG bytes (starts {bytes(jpeg[:8])!r})")
+        when = when or datetime.now(UTC)
+        stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+        folder = self.inside(letter)
+        folder.mkdir(exist_ok=True)
+        folder = self.inside(letter)  # again: a symlinked letter folder pointing elsewhere is refused
+        prefix = f"{signer}_{session}_"
+        path, n = self._create_photo(folder, prefix, bytes(jpeg))
+        relpath = f"{letter}/{path.name}"
+        self._append_row({"file_name": relpath, "signer": signer, "session": str(session), "letter": letter,
+                          "time": stamp.isoformat(timespec="milliseconds"), "handedness": handedness})  # fmt: skip
+        log.debug("%s: saved %s", self.root, relpath)
+        return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
+
+    def _create_photo(self, folder: Path, prefix: str, data: bytes) -> tuple[Path, int]:
+        """Write `data` under the first free `<prefix><n>.jpg`; an existing file is never replaced."""
+        taken = [int(m.group(1)) for e in os.scandir(folder)
+                 if (m := re.fullmatch(re.escape(prefix) + r"(\d+)\.jpg", e.name))]  # fmt: skip
+        n = max(taken, default=0) + 1
+        # hidden name: a loader skips it should a crash leave it behind
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".recording-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, _umask_mode())
+            while True:
+                final = folder / f"{prefix}{n:03d}.jpg"
+                if not final.parent.resolve().is_relative_to(self.root):
+                    raise NameRefused("path", str(final), f"a path inside {self.root}")
+                try:
+                    # fails when the name exists; the complete file appears at once or not at all
+                    os.link(tmp, final)
+                except FileExistsError:
+                    n += 1
+                    continue
+                except OSError as exc:
+                    if exc.errno not in _NO_LINK:
+                        raise
+                    if not self._create_exclusive(final, data):
+                        n += 1
+                        continue
+                _fsync_dir(folder)
+                return final, n
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    @staticmethod
+    def _create_exclusive(final: Path, data: bytes) -> bool:
+        """The fallback without hard links: O_CREAT|O_EXCL (False when the name is taken)."""
+        try:
+            fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return False
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            final.unlink(missing_ok=True)  # our own half-written file, never someone else's
+            raise
+        return True
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on the workspace's metadata (flock: per open file, so threads exclude each other too)."""
+        with open(self.root / LOCK_FILE, "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _append_row(self, row: dict[str, str]) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([row[c] for c in METADATA_COLUMNS])
+        path = self.root / METADATA_FILE
+        with self._locked():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+            with os.fdopen(fd, "ab") as f:
+                text = buffer.getvalue()
+                size = os.fstat(f.fileno()).st_size
+                if size == 0:
+                    text = ",".join(METADATA_COLUMNS) + "\n" + text
+                elif not self._ends_with_newline(path, size):  # a hand-edited file without its last newline
+                    text = "\n" + text
+                f.write(text.encode("utf-8"))  # one write of whole rows, under the lock: never torn
+                f.flush()
+                os.fsync(f.fileno())
+
+    @staticmethod
+    def _ends_with_newline(path: Path, size: int) -> bool:
+        with open(path, "rb") as f:
+            f.seek(size - 1)
+            return f.read(1) == b"\n"
+
+    # --- reading ---
+
+    def metadata(self) -> pd.DataFrame:
+        """The rows of metadata.csv, all columns as text (an empty frame with the columns when none)."""
+        path = self.root / METADATA_FILE
+        if not path.is_file() or path.stat().st_size == 0:
+            return pd.DataFrame({c: pd.Series(dtype=str) for c in METADATA_COLUMNS})
+        try:
+            meta = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a readable CSV ({str(exc).strip().splitlines()[0]})") from None
+        missing = [c for c in METADATA_COLUMNS if c not in meta.columns]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+        return meta
+
+    def signers(self) -> list[str]:
+        """The signers with at least one photo in metadata.csv, sorted."""
+        return sorted(s for s in set(self.metadata()["signer"]) if s)
+
+    def counts(self) -> pd.DataFrame:
+        """Photos per letter (rows, alphabet order, zeros included) and signer (columns, sorted) plus "total".
+
+        Letters recorded but no longer in the alphabet come last, so no photo drops out of the grid.
+        """
+        _, letters = self.alphabet()
+        meta = self.metadata()
+        extra = [x for x in dict.fromkeys(meta["letter"]) if x not in letters]
+        signers = self.signers()
+        grid = pd.crosstab(meta["letter"], meta["signer"]) if len(meta) else pd.DataFrame()
+        grid = grid.reindex(index=letters + extra, columns=signers, fill_value=0).fillna(0).astype(int)
+        grid["total"] = grid.sum(axis=1).astype(int)
+        grid.index.name, grid.columns.name = "letter", None
+        return grid
+
+    def inside(self, relpath: str) -> Path:
+        """DIR/relpath resolved; NameRefused when it is empty, absolute or leads outside the workspace."""
+        allowed = f"a relative path inside the workspace {self.root}"
+        if not isinstance(relpath, str) or not relpath.strip() or "\x00" in relpath or "\\" in relpath:
+            raise NameRefused("path", relpath, allowed)
+        if Path(relpath).is_absolute():
+            raise NameRefused("path", relpath, allowed)
+        path = (self.root / relpath).resolve()
+        if path == self.root or not path.is_relative_to(self.root):
+            raise NameRefused("path", relpath, allowed)
+        return path
