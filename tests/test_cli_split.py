@@ -211,3 +211,64 @@ def test_a_crash_while_writing_leaves_the_previous_split_intact(
     assert run_split(data, out, "--seed", "2") == 2
     assert file_hashes(out) == before  # the old split directory, untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "splits"]  # no temp folder left
+
+
+# --- label decisions (DATA/label_decisions.csv from mislabel review) -------------------------------------
+
+
+def test_split_applies_label_decisions(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    from curation.decisions import DECISIONS_FILE, record_decision
+
+    record_decision(data, "А/А_1.png", "relabel", "Б")
+    record_decision(data, "Б/Б_2.png", "exclude")
+    record_decision(data, "В/В_3.png", "exclude")
+    record_decision(data, "В/В_3.png", "keep")  # undone: В_3 stays
+    with open(data / DECISIONS_FILE, "a", encoding="utf-8") as f:
+        f.write("В/gone.png,exclude,,2026-01-01T00:00:00+00:00\n")  # a photo deleted since the review
+    before = file_hashes(data)
+    out = tmp_path / "splits"
+    assert run_split(data, out, "--no-hands") == 0
+    assert file_hashes(data) == before  # sources (and the decisions) untouched
+
+    manifest, info = read_manifest(out)
+    labels = dict(zip(manifest["relpath"], manifest["label"], strict=True))
+    assert labels["А/А_1.png"] == "Б" and "Б/Б_2.png" not in labels and labels["В/В_3.png"] == "В"
+    assert len(manifest) == 36  # 37 readable photos, one excluded
+    assert info["decisions"] == {"file": str(data.resolve() / DECISIONS_FILE), "relabelled": 1, "excluded": 1,
+                                 "unknown_files": ["В/gone.png"]}  # fmt: skip
+    assert sum(info["counts"][s]["Б"] for s in info["counts"]) == 12  # 12 - 1 excluded + 1 relabelled
+    printed = capsys.readouterr().out
+    line = f"applied 2 label decisions from {data.resolve() / DECISIONS_FILE}: 1 relabelled, 1 excluded"
+    assert line in printed.splitlines()
+    assert any("В/gone.png" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_split_ignore_decisions_and_no_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from curation.decisions import record_decision
+
+    assert run_split(data, tmp_path / "plain", "--no-hands") == 0  # no decisions file: nothing said
+    _, info = read_manifest(tmp_path / "plain")
+    assert info["decisions"] is None and "label decisions" not in capsys.readouterr().out
+    record_decision(data, "Б/Б_2.png", "exclude")
+    assert run_split(data, tmp_path / "ignored", "--no-hands", "--ignore-decisions") == 0
+    manifest, info = read_manifest(tmp_path / "ignored")
+    assert info["decisions"] is None and "Б/Б_2.png" in set(manifest["relpath"]) and len(manifest) == 37
+    assert "label decisions" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("file_name,action,label,time\nА/А_1.png,relabel,Ж,t\n", "А/А_1.png: relabel to 'Ж', which is not a class"),
+     ("file_name,action\nА/А_1.png,exclude\n", "label_decisions.csv: missing column(s) label, time")],
+)  # fmt: skip
+def test_split_bad_decisions_exit_2_naming_the_file(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture, text: str, expected: str
+) -> None:
+    (data / "label_decisions.csv").write_text(text, encoding="utf-8")
+    assert run_split(data, tmp_path / "splits", "--no-hands") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("sign-curate split: error:") and expected in err[-1]
+    assert not (tmp_path / "splits").exists()
+    assert run_split(data, tmp_path / "splits", "--no-hands", "--ignore-decisions") == 0  # the way out

@@ -1,7 +1,8 @@
 """`sign-curate split DATA --out DIR`: reproducible stratified (optionally group-aware) splits.
 
-Loads the photos, decodes each once (unreadable files are left out and listed; the hashes
-keep near-duplicates together), assigns every photo to train/validation/test and writes
+Loads the photos, applies DATA/label_decisions.csv (relabel/exclude from mislabel review, see
+`curation.decisions`; --ignore-decisions skips it), decodes each once (unreadable files are left out
+and listed; the hashes keep near-duplicates together), assigns every photo to train/validation/test and writes
 SPLITS/manifest.csv, splits.json and dataset/. The photos themselves are only read.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -78,6 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--ignore-decisions", action="store_true",
+                        help="don't apply DATA/label_decisions.csv (relabel/exclude decisions from mislabel review)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
         log.info(
             "%s already has splits; they are replaced by a new split of all %d photos", args.data, len(table)
         )
+    decisions = None
+    if loaded.root is not None and not args.ignore_decisions:
+        table, decisions = _apply_label_decisions(table, loaded.root, loaded.class_names)
 
     group_col, group_source = None, None
     if args.group_pattern:
@@ -158,10 +166,36 @@ def run(args: argparse.Namespace) -> int:
         "excluded": excluded,
         "skipped": len(loaded.skipped),
         "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
+        "decisions": decisions,
     }
     out = write_splits(out_table, class_names, args.out, info=info, force=args.force)
     _print_summary(out, counts, class_names, info)
     return 0
+
+
+def _apply_label_decisions(
+    table: pd.DataFrame, root: Path, class_names: list[str]
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """Relabel/exclude photos as ROOT/label_decisions.csv says (None when there is none), before the scan."""
+    from curation.decisions import DECISIONS_FILE, apply_decisions, read_decisions
+
+    path = root / DECISIONS_FILE
+    decisions = read_decisions(root)
+    if decisions.empty:
+        return table, None
+    table, summary = apply_decisions(table, decisions, class_names)
+    if table.empty:
+        raise ValueError(
+            f"{path}: the decisions exclude every photo (use --ignore-decisions to split them all)"
+        )
+    applied = summary["relabelled"] + summary["excluded"]
+    print(f"applied {applied} label decisions from {path}: "
+          f"{summary['relabelled']} relabelled, {summary['excluded']} excluded")  # fmt: skip
+    if summary["unknown_files"]:
+        unknown = summary["unknown_files"]
+        log.warning("%s: %d decision(s) name photos not in the data, ignored: %s%s", path, len(unknown),
+                    ", ".join(unknown[:_SHOW]), " ..." if len(unknown) > _SHOW else "")  # fmt: skip
+    return table, {"file": str(path), **summary}
 
 
 def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str], info: dict) -> None:
