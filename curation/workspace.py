@@ -60,7 +60,11 @@ _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EN
 class NameRefused(ValueError):
     """A signer id, letter or path that is unsafe or not allowed; the message names the field and value."""
 
-    def __init__(self, field: str, value: object, allowed: str):
+    def __init__(self, field: str, value: object = None, allowed: str | None = None):
+        if allowed is None:  # NameRefused("a whole message"), as a plain ValueError is raised
+            super().__init__(field)
+            self.field, self.value = "", value
+            return
         super().__init__(f"{field} {value!r} refused: allowed {allowed}")
         self.field = field
         self.value = value

@@ -70,6 +70,14 @@ def test_safe_signer_refuses_unsafe_names(name: str) -> None:
     assert info.value.field == "signer" and isinstance(info.value, ValueError)
 
 
+def test_name_refused_also_takes_a_plain_message() -> None:
+    exc = NameRefused("not in this workspace's alphabet: Q")
+    assert (
+        str(exc) == "not in this workspace's alphabet: Q" and isinstance(exc, ValueError) and exc.field == ""
+    )
+    assert str(NameRefused("letter", "../x", "letters")) == "letter '../x' refused: allowed letters"
+
+
 def test_safe_signer_is_nfc() -> None:
     nfd = unicodedata.normalize("NFD", "Йосип")
     assert nfd != "Йосип" and safe_signer(nfd) == "Йосип"
