@@ -6,7 +6,8 @@
     confusion_matrix.png  from eval/<split>/
     curves.png            from the run, when present
     metrics.csv           per-epoch history, when present
-    eval/<split>/         metrics.json, confusion_matrix.png, probs.npy, predictions.csv (no absolute paths)
+    eval/<split>/         metrics.json, confusion_matrix.png, probs.npy, predictions.csv (no absolute paths);
+                          loso.json + loso_confusion.png when `sign-ml loso` ran (the card's unseen-signer section)
 
 The token is never read here: huggingface_hub finds it (HF_TOKEN, then the user's login) when the
 request is sent, so it cannot leak into a file or a log line.
@@ -27,6 +28,7 @@ from curation.fileio import read_json
 from curation.hub import bound_hub_timeouts, with_retries
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text, read_meta
 from sign_ml.curves import METRICS_FILE, read_metrics
+from sign_ml.loso import LOSO_CONFUSION_PNG, LOSO_FILE
 from sign_ml.model_card import DEFAULT_LICENSE, CardInputs, render_model_card
 
 if TYPE_CHECKING:
@@ -130,6 +132,16 @@ def build_model_repo(
             atomic_write_text(repo_eval / name, _public_predictions(src))
         else:
             shutil.copyfile(src, repo_eval / name)
+    loso = read_json(eval_dir / LOSO_FILE) if (eval_dir / LOSO_FILE).is_file() else None
+    loso_confusion = None
+    if loso is not None:
+        if list(loso.get("class_names", [])) != list(meta.class_names):
+            raise ValueError(f"{eval_dir / LOSO_FILE}: class_names differ from {run_dir / CONFIG_FILE}; "
+                             f"re-run `sign-ml loso --run {run_dir}`")  # fmt: skip
+        atomic_write_json(repo_eval / LOSO_FILE, scrub_paths(loso))  # its command may name local folders
+        if (eval_dir / LOSO_CONFUSION_PNG).is_file():
+            shutil.copyfile(eval_dir / LOSO_CONFUSION_PNG, repo_eval / LOSO_CONFUSION_PNG)
+            loso_confusion = f"eval/{split}/{LOSO_CONFUSION_PNG}"
     confusion = None
     if (eval_dir / CONFUSION_FILE).is_file():
         shutil.copyfile(eval_dir / CONFUSION_FILE, out_dir / CONFUSION_FILE)
@@ -153,6 +165,9 @@ def build_model_repo(
             confusion_image=confusion,
             curves_image=curves,
             metrics_path=f"eval/{split}/metrics.json",
+            loso=scrub_paths(loso) if loso is not None else None,
+            loso_path=f"eval/{split}/{LOSO_FILE}",
+            loso_confusion_image=loso_confusion,
         )
     )
     atomic_write_text(out_dir / README_FILE, card)

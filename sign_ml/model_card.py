@@ -3,7 +3,7 @@
 `render_model_card(CardInputs(...))` returns the README.md text: YAML metadata the Hub reads
 (library, pipeline, licence, tags, datasets, metrics, a model-index whose dataset names the
 split protocol) and the sections a user needs to judge the model. Every number comes from
-the inputs (config.json, eval/<split>/metrics.json, metrics.csv); nothing is typed in by hand.
+the inputs (config.json, eval/<split>/metrics.json and loso.json, metrics.csv); nothing is typed in by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from huggingface_hub import EvalResult, ModelCardData
 
 from curation.alphabet import describe_class, is_ukrainian, missing_letters, motion_letters, ukrainian_letter
-from curation.dataset_card import ordered_splits, protocol, ratios_text, split_method
+from curation.dataset_card import ordered_splits, protocol, ratios_text, split_method, strip_local_paths
 
 if TYPE_CHECKING:  # a type only: the card never needs torch
     from sign_ml.artifacts import ModelMeta
@@ -46,6 +46,9 @@ class CardInputs:
     curves_image: str | None = "curves.png"
     metrics_path: str = "eval/test/metrics.json"  # where the repo keeps the evaluation file
     extra_tags: tuple[str, ...] = field(default_factory=tuple)
+    loso: Mapping[str, Any] | None = None  # eval/<split>/loso.json (sign_ml.loso), None = no such section
+    loso_path: str = "eval/test/loso.json"  # where the repo keeps it
+    loso_confusion_image: str | None = None  # its confusion matrix inside the repo, None = not shipped
 
 
 # ---------------------------------------------------------------- facts derived from the run
@@ -353,6 +356,45 @@ def _evaluation(inputs: CardInputs) -> list[str]:
     return lines
 
 
+def _unseen_signers(inputs: CardInputs) -> list[str]:
+    """Leave-one-signer-out accuracy (loso.json), or the plain sentence that it is unknown; nothing without it."""
+    loso = inputs.loso
+    if not loso:
+        return []
+    lines = ["## Accuracy on signers it has not seen", ""]
+    signers = list(loso.get("per_signer") or [])
+    command = strip_local_paths(str(loso.get("command") or "sign-ml loso --data SPLITS --run RUN"))
+    if loso.get("status") != "ok":
+        if loso.get("status") == "one_signer" and signers:
+            who = f" (`{signers[0]['signer']}`, {int(signers[0]['photos'])} photos)"
+        else:
+            who = ""
+        what = (f"Only one signer was recorded{who}" if loso.get("status") == "one_signer"
+                else "The photos carry no signer information")  # fmt: skip
+        return lines + [f"{what}, so **accuracy on new signers is unknown**: every number above comes from "
+                        "photos of the signer(s) the model was trained on. Record a second signer and run "
+                        f"`{command}` to measure it.", ""]  # fmt: skip
+    total = sum(int(r["photos"]) for r in signers)
+    lines += [
+        f"Leave-one-signer-out: for each of the {len(signers)} signers, a landmark model with this recipe was "
+        "trained on the other signers' photos (all splits pooled) and tested on that signer's; photos in which no "
+        f"hand was found count as wrong. The full numbers are in [`{inputs.loso_path}`]({inputs.loso_path}).", "",
+        "| metric | value |", "|---|---:|",
+        f"| accuracy over all held-out photos | {fmt(loso['accuracy'])} |",
+        f"| mean of the per-signer accuracies | {fmt(loso['mean_signer_accuracy'])} |",
+        f"| photos with no hand found (counted as wrong) | {int(loso.get('no_hand', 0))} of {total} |", "",
+        "| signer | photos | hands found | correct | accuracy |", "|---|---:|---:|---:|---:|",
+    ]  # fmt: skip
+    for r in signers:
+        signer = str(r["signer"]).replace("|", "\\|")  # a bar would end the cell
+        lines.append(f"| {signer} | {int(r['photos'])} | {int(r['hands'])} | {int(r['correct'])} | "
+                     f"{fmt(r['accuracy']) if r.get('accuracy') is not None else '–'} |")  # fmt: skip
+    lines += ["", f"Produced by `{command}`.", ""]
+    if inputs.loso_confusion_image:
+        lines += [f"![Confusion matrix, leave-one-signer-out]({inputs.loso_confusion_image})", ""]
+    return lines
+
+
 def _limitations(inputs: CardInputs) -> list[str]:
     lines = [
         "## Limitations", "",
@@ -426,6 +468,6 @@ def render_model_card(inputs: CardInputs) -> str:
     """README.md text: YAML metadata, then the sections."""
     body: list[str] = []
     for section in (_title_and_summary, _intended_use, _alphabet, _training_data, _hyperparameters,
-                    _evaluation, _limitations, _how_to_use, _credits):  # fmt: skip
+                    _evaluation, _unseen_signers, _limitations, _how_to_use, _credits):  # fmt: skip
         body += section(inputs)
     return "---\n" + card_metadata(inputs).to_yaml() + "\n---\n\n" + "\n".join(body).rstrip() + "\n"

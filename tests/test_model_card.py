@@ -286,3 +286,35 @@ def test_non_letter_class_set_is_not_called_ukrsl():
     text = render_model_card(_inputs(["fist", "palm", "thumb"]))
     assert "this is not a UkrSL model" in text
     assert ModelCard(text).data.pipeline_tag == "image-classification"
+
+
+# ---------------------------------------------------------------- accuracy on unseen signers (loso.json)
+
+LOSO = {"status": "ok", "class_names": ["A", "B", "C"], "accuracy": 0.7345678, "mean_signer_accuracy": 0.6912345,
+        "no_hand": 2, "command": "sign-ml loso --data /home/someone/splits --run /home/someone/run",
+        "per_signer": [{"signer": "ann", "photos": 30, "hands": 29, "correct": 27, "accuracy": 0.9},
+                       {"signer": "bob", "photos": 19, "hands": 18, "correct": 9, "accuracy": 0.4736842}]}  # fmt: skip
+
+
+def test_card_shows_leave_one_signer_out_numbers():
+    text = render_model_card(_inputs(["A", "B", "C"], loso=LOSO, loso_confusion_image="eval/test/loso_confusion.png"))
+    section = text.split("## Accuracy on signers it has not seen\n", 1)[1].split("\n## ", 1)[0]
+    overall = dict(_table_rows(section, "| metric | value |"))
+    assert overall == {"accuracy over all held-out photos": "0.7346", "mean of the per-signer accuracies": "0.6912",
+                       "photos with no hand found (counted as wrong)": "2 of 49"}  # fmt: skip
+    assert _table_rows(section, "| signer |") == [["ann", "30", "29", "27", "0.9000"],
+                                                  ["bob", "19", "18", "9", "0.4737"]]  # fmt: skip
+    assert "Produced by `sign-ml loso --data splits --run run`." in section  # the user's folders are not published
+    assert "![Confusion matrix, leave-one-signer-out](eval/test/loso_confusion.png)" in section
+    assert text.index("## Evaluation") < text.index("## Accuracy on signers") < text.index("## Limitations")
+
+
+def test_card_with_one_signer_says_accuracy_on_new_signers_is_unknown():
+    one = {"status": "one_signer", "class_names": ["A", "B", "C"], "accuracy": None, "mean_signer_accuracy": None,
+           "per_signer": [{"signer": "ann", "photos": 30, "hands": 29, "correct": None, "accuracy": None}]}  # fmt: skip
+    section = render_model_card(_inputs(["A", "B", "C"], loso=one)).split("## Accuracy on signers it has not seen")[1]
+    section = section.split("\n## ", 1)[0]
+    assert "Only one signer was recorded (`ann`, 30 photos), so **accuracy on new signers is unknown**" in section
+    assert "| signer |" not in section and "0." not in section  # no number pretends to answer it
+    none = render_model_card(_inputs(["A", "B", "C"], loso=one | {"status": "no_signers", "per_signer": []}))
+    assert "The photos carry no signer information, so **accuracy on new signers is unknown**" in none

@@ -1,0 +1,304 @@
+"""Leave-one-signer-out (LOSO) accuracy of the landmark model: the honest number for a signer it has not seen.
+
+    all photos of a split directory (train + validation + test pooled), each with its signer (manifest `group`)
+      → for each signer: train the landmark model on every other signer's hands, predict this signer's photos
+      → per-signer table, pooled accuracy (no hand = wrong), confusion matrix → RUN/eval/<split>/loso.json
+
+Training a landmark model takes seconds, so one fit per signer is cheap. With one signer there is no one to
+hold out: the result says so (status "one_signer") instead of inventing a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sign_ml.config import LandmarkConfig
+
+if TYPE_CHECKING:  # reading and writing loso.json needs no torch
+    import torch
+
+log = logging.getLogger(__name__)
+
+LOSO_FILE = "loso.json"
+LOSO_CONFUSION_PNG = "loso_confusion.png"
+PER_SIGNER_COLUMNS = ["signer", "photos", "hands", "correct", "accuracy"]
+STATUSES = ("ok", "one_signer", "no_signers")
+ONE_SIGNER_SENTENCE = "one signer: accuracy on new signers is unknown"
+NO_SIGNERS_SENTENCE = "no signer information: accuracy on new signers is unknown"
+
+
+@dataclass
+class LosoResult:
+    """Leave-one-signer-out accuracy of the landmark model, per signer and pooled."""
+
+    status: str  # "ok" (≥2 signers) | "one_signer" (accuracy on new signers is unknown) | "no_signers"
+    class_names: list[str]
+    per_signer: pd.DataFrame  # signer, photos, hands, correct, accuracy: one row per signer, in signer order
+    accuracy: float | None  # pooled over all held-out photos (no hand = wrong); None unless status == "ok"
+    mean_signer_accuracy: float | None  # the unweighted mean of the per-signer accuracies
+    confusion: np.ndarray | None  # (K, K) counts, rows true, columns predicted, held-out photos WITH a hand
+    no_hand: int  # held-out photos in which no hand was found (counted wrong)
+    seconds: float
+    class_no_hand: list[int] = field(default_factory=list)  # (K,) no-hand photos per true class (for the plot)
+    config: dict[str, Any] = field(default_factory=dict)  # the LandmarkConfig each fold trained with
+    command: str = ""  # the command that produced it (the model card quotes it)
+
+    @property
+    def sentence(self) -> str:
+        """One line a person reads: the pooled number, or why there is none."""
+        if self.status == "ok":
+            return (f"leave-one-signer-out accuracy {self.accuracy:.4f} over {len(self.per_signer)} signers "
+                    f"(mean over signers {self.mean_signer_accuracy:.4f})")  # fmt: skip
+        return ONE_SIGNER_SENTENCE if self.status == "one_signer" else NO_SIGNERS_SENTENCE
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [{"signer": str(r["signer"]), "photos": int(r["photos"]), "hands": int(r["hands"]),
+                 "correct": None if pd.isna(r["correct"]) else int(r["correct"]),
+                 "accuracy": None if pd.isna(r["accuracy"]) else float(r["accuracy"])}
+                for r in self.per_signer.to_dict("records")]  # fmt: skip
+        return {
+            "status": self.status,
+            "class_names": list(self.class_names),
+            "per_signer": rows,
+            "accuracy": self.accuracy,
+            "mean_signer_accuracy": self.mean_signer_accuracy,
+            "confusion": None if self.confusion is None else self.confusion.astype(int).tolist(),
+            "no_hand": int(self.no_hand),
+            "class_no_hand": [int(v) for v in self.class_no_hand],
+            "seconds": round(float(self.seconds), 2),
+            "config": dict(self.config),
+            "command": self.command,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LosoResult:
+        if not isinstance(d, dict) or d.get("status") not in STATUSES:
+            raise ValueError(f"not a leave-one-signer-out result (status must be one of {STATUSES})")
+        per_signer = pd.DataFrame(d.get("per_signer") or [], columns=PER_SIGNER_COLUMNS)
+        per_signer["signer"] = per_signer["signer"].astype(str)
+        per_signer["accuracy"] = per_signer["accuracy"].astype(float)
+        confusion = d.get("confusion")
+        return cls(status=d["status"], class_names=[str(c) for c in d["class_names"]], per_signer=per_signer,
+                   accuracy=_float_or_none(d.get("accuracy")),
+                   mean_signer_accuracy=_float_or_none(d.get("mean_signer_accuracy")),
+                   confusion=None if confusion is None else np.asarray(confusion, dtype=np.int64),
+                   no_hand=int(d.get("no_hand", 0)), seconds=float(d.get("seconds", 0.0)),
+                   class_no_hand=[int(v) for v in d.get("class_no_hand") or []], config=dict(d.get("config") or {}),
+                   command=str(d.get("command", "")))  # fmt: skip
+
+    def interpretation(self):
+        """The held-out predictions as an `Interpretation` rebuilt from the counts (for the confusion plot);
+        None without a confusion matrix."""
+        from sign_ml.evaluate import Interpretation
+
+        if self.confusion is None or self.confusion.sum() + sum(self.class_no_hand) == 0:
+            return None
+        k = len(self.class_names)
+        t, p = np.nonzero(self.confusion)
+        counts = self.confusion[t, p]
+        y_true = np.repeat(t, counts)
+        probs = np.eye(k, dtype=np.float32)[np.repeat(p, counts)]
+        no_hand = np.asarray(self.class_no_hand or [0] * k, dtype=np.int64)
+        y_true = np.concatenate([y_true, np.repeat(np.arange(k), no_hand)])
+        probs = np.concatenate([probs, np.zeros((int(no_hand.sum()), k), dtype=np.float32)])  # no hand: all zero
+        return Interpretation(self.class_names, y_true, probs, [""] * len(y_true), split="leave-one-signer-out")
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def predict_points(model: torch.nn.Module, points: np.ndarray) -> np.ndarray:
+    """(M, 21, 3) pixel-space hands → (M, K) float64 probabilities of a landmark model (eval mode)."""
+    import torch
+
+    from sign_ml.landmark_train import set_features
+
+    if len(points) == 0:
+        return np.zeros((0, model.net[-1].out_features))
+    model.eval()
+    with torch.inference_mode():
+        logits = model(torch.from_numpy(set_features(points)))
+    return torch.softmax(logits.double(), 1).numpy()
+
+
+def _hand_set(points: np.ndarray, labels: np.ndarray, found: np.ndarray):
+    from sign_ml.landmark_train import HandSet
+
+    return HandSet(points, labels[found], found, labels, 0)
+
+
+def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarray, signers: Sequence[str],
+                         num_classes: int, class_names: list[str], cfg: LandmarkConfig | None = None,
+                         progress: bool = False) -> LosoResult:  # fmt: skip
+    """One landmark-model fit per signer on everyone else's hands, tested on that signer's photos (pure).
+
+    points: (M, 21, 3) pixel-space hands of the photos where one was found, in photo order;
+    labels, found, signers: (N,) over all photos (a photo without a signer, "" or None, is left out, logged).
+    cfg: the recipe of each fit (default: LandmarkConfig()); no validation split, so the last epoch is kept.
+    """
+    from tqdm.auto import tqdm
+
+    from sign_ml.landmark_train import fit_landmark_model
+
+    t0 = time.perf_counter()
+    cfg = cfg or LandmarkConfig()
+    if cfg.keep != "last":  # nothing to validate on: every other signer trains
+        cfg = cfg.replace(keep="last")
+    labels = np.asarray(labels, dtype=np.int64)
+    found = np.asarray(found, dtype=bool)
+    points = np.asarray(points, dtype=np.float64)
+    signer = np.asarray(["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s).strip()
+                         for s in signers], dtype=object)  # fmt: skip
+    n = len(labels)
+    if len(found) != n or len(signer) != n:
+        raise ValueError(f"labels, found and signers must have one value per photo: {n}, {len(found)}, {len(signer)}")
+    if len(points) != int(found.sum()):
+        raise ValueError(f"points must hold one hand per found photo: {len(points)} hands, {int(found.sum())} found")
+    if len(class_names) != num_classes:
+        raise ValueError(f"{len(class_names)} class names for {num_classes} classes")
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be class indices in 0..{num_classes - 1}")
+    # row of each photo in `points` (-1 where no hand)
+    hand_row = np.full(n, -1, dtype=np.int64)
+    hand_row[found] = np.arange(int(found.sum()))
+    known = signer != ""
+    if (~known).any() and known.any():
+        log.warning("%d of %d photos have no signer and are left out of leave-one-signer-out", int((~known).sum()), n)
+    names = sorted(set(signer[known].tolist()))
+    cfg_dict = cfg.to_dict()
+
+    def counts(s: str) -> dict[str, Any]:
+        mine = known & (signer == s)
+        return {"signer": s, "photos": int(mine.sum()), "hands": int((mine & found).sum())}
+
+    if len(names) < 2:
+        status = "no_signers" if not names else "one_signer"
+        per_signer = pd.DataFrame([counts(s) | {"correct": np.nan, "accuracy": np.nan} for s in names],
+                                  columns=PER_SIGNER_COLUMNS)  # fmt: skip
+        log.info("leave-one-signer-out: %s", ONE_SIGNER_SENTENCE if names else NO_SIGNERS_SENTENCE)
+        return LosoResult(status, list(class_names), per_signer, None, None, None,
+                          int((known & ~found).sum()), time.perf_counter() - t0, config=cfg_dict)  # fmt: skip
+
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    class_no_hand = np.zeros(num_classes, dtype=np.int64)
+    rows = []
+    for s in tqdm(names, desc="leave one signer out", unit="signer", disable=not progress):
+        test = known & (signer == s)
+        train = known & ~test
+        row = counts(s)
+        test_hands = test & found
+        class_no_hand += np.bincount(labels[test & ~found], minlength=num_classes)
+        train_rows = hand_row[train & found]
+        if len(train_rows) == 0:  # nothing to learn from: every photo of this signer counts as wrong
+            log.warning("no hand found in any photo of the signers other than %r: its photos count as wrong", s)
+            rows.append(row | {"correct": 0, "accuracy": 0.0})
+            continue
+        fit = fit_landmark_model(cfg, _hand_set(points[train_rows], labels, train & found), None, num_classes)
+        pred = predict_points(fit.model, points[hand_row[test_hands]]).argmax(1)
+        truth = labels[test_hands]
+        np.add.at(confusion, (truth, pred), 1)
+        correct = int((pred == truth).sum())
+        rows.append(row | {"correct": correct, "accuracy": correct / row["photos"] if row["photos"] else np.nan})
+        log.info("signer %s: %d of %d photos right (%d with a hand); fit %.1f s", s, correct, row["photos"],
+                 row["hands"], fit.seconds)  # fmt: skip
+    per_signer = pd.DataFrame(rows, columns=PER_SIGNER_COLUMNS)
+    total = int(per_signer["photos"].sum())
+    accuracy = float(per_signer["correct"].sum() / total) if total else None
+    mean_acc = float(per_signer["accuracy"].mean())
+    return LosoResult("ok", list(class_names), per_signer, accuracy, mean_acc, confusion,
+                      int(class_no_hand.sum()), time.perf_counter() - t0, class_no_hand=class_no_hand.tolist(),
+                      config=cfg_dict)  # fmt: skip
+
+
+# ---------------------------------------------------------------- I/O
+
+
+def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg: LandmarkConfig | None = None,
+                       progress: bool = True) -> LosoResult:  # fmt: skip
+    """LOSO over every photo of a split directory (all three splits pooled); signers from a manifest column.
+
+    Hands come from the manifest's `hand` column when the split ran the hand stage, else the landmark cache
+    (MediaPipe once per photo). group_column: the manifest column holding the signer ("group" when the split
+    was made with `--group-column signer`); empty values mean no signer information.
+    """
+    from curation.manifest import MANIFEST_FILE, SPLIT_NAMES, read_manifest
+    from sign_ml.data import SplitItems, read_split_dir
+    from sign_ml.landmark_train import detections_for, hand_set
+
+    splits_dir = Path(splits_dir)
+    cfg = cfg or LandmarkConfig()
+    data = read_split_dir(splits_dir)
+    table, _ = read_manifest(splits_dir)
+    if group_column not in table.columns:
+        raise ValueError(f"{splits_dir / MANIFEST_FILE}: no column {group_column!r} "
+                         f"(columns: {', '.join(map(str, table.columns))})")  # fmt: skip
+    points, labels, found, signers = [], [], [], []
+    for name in SPLIT_NAMES:
+        items: SplitItems = data.splits[name]
+        if not len(items):
+            continue
+        rows = table[table["split"] == name]
+        detections, _ = detections_for(items, splits_dir, progress=progress)
+        hands = hand_set(items, detections, cfg.handedness)
+        points.append(hands.points)
+        labels.append(hands.all_labels)
+        found.append(hands.found)
+        signers += rows[group_column].fillna("").astype(str).tolist()
+    if not labels:
+        raise ValueError(f"{splits_dir}: no photos in the manifest")
+    return leave_one_signer_out(np.concatenate(points), np.concatenate(labels), np.concatenate(found), signers,
+                                len(data.class_names), data.class_names, cfg, progress=progress)  # fmt: skip
+
+
+def run_eval_dir(run_dir: str | Path) -> Path:
+    """RUN/eval/<split>/ that the app (`sign_ml.ui.data.find_eval_dir`) and `sign-ml push` read: eval/test/ when
+    it is evaluated or nothing is yet, else the evaluated split found first (the same order as find_eval_dir)."""
+    from sign_ml.evaluate import EVAL_DIR, METRICS_FILE
+
+    root = Path(run_dir) / EVAL_DIR
+    if (root / "test" / METRICS_FILE).is_file():
+        return root / "test"
+    if (root / METRICS_FILE).is_file():
+        return root
+    found = sorted(p.parent for p in root.glob(f"*/{METRICS_FILE}"))
+    return found[0] if found else root / "test"
+
+
+def save_loso(result: LosoResult, eval_dir: str | Path) -> Path:
+    """Write eval_dir/loso.json (atomically) and loso_confusion.png beside it; returns the JSON's path."""
+    from curation.fileio import atomic_write_bytes, atomic_write_json
+    from sign_ml.evaluate import figure_png
+
+    eval_dir = Path(eval_dir)
+    eval_dir.mkdir(parents=True, exist_ok=True)
+    path = atomic_write_json(eval_dir / LOSO_FILE, result.to_dict())
+    interp = result.interpretation()
+    png = eval_dir / LOSO_CONFUSION_PNG
+    if interp is None:
+        png.unlink(missing_ok=True)  # a plot from an earlier result would contradict the JSON
+    else:
+        atomic_write_bytes(png, figure_png(interp.plot_confusion_matrix(normalize=True)))
+    log.info("wrote %s", path)
+    return path
+
+
+def load_loso(eval_dir: str | Path | None) -> LosoResult | None:
+    """eval_dir/loso.json as a LosoResult; None when there is none (a broken file raises ValueError naming it)."""
+    from curation.fileio import read_json
+
+    if eval_dir is None or not (Path(eval_dir) / LOSO_FILE).is_file():
+        return None
+    path = Path(eval_dir) / LOSO_FILE
+    try:
+        return LosoResult.from_dict(read_json(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
