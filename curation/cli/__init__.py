@@ -1,4 +1,4 @@
-"""`sign-curate`: check a photo set, write reproducible splits, push them to the Hub."""
+"""`sign-curate`: check a photo set, write reproducible splits, push them to the Hub, list likely mislabels."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ COMMANDS = {
     "check": ("curation.cli.check", "check a photo set: balance, unreadable files, duplicates, leakage"),
     "split": ("curation.cli.split", "write reproducible stratified (optionally group-aware) splits"),
     "push": ("curation.cli.push", "push curated splits to the Hugging Face Hub with a dataset card"),
+    # lives in sign_ml (it trains the landmark model); the dispatcher imports a module by this name only when
+    # `issues` runs, so importing the curation package never imports sign_ml
+    "issues": ("sign_ml.cli.issues", "rank photos that look mislabelled (k-fold landmark model + cleanlab)"),
 }
 
 
