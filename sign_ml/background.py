@@ -69,6 +69,8 @@ def progress_fraction(state: str, epoch: int, epochs: int, line: str) -> float:
     """0..1 for a progress bar: finished epochs, plus the share of the current epoch its tqdm line shows."""
     if state == "finished":
         return 1.0
+    if (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:  # one bar over all epochs; metrics.csv comes at the end
+        return min(1.0, int(m[1]) / int(m[2]))
     if epochs <= 0:
         return 0.0
     done = float(epoch)
@@ -76,8 +78,6 @@ def progress_fraction(state: str, epoch: int, epochs: int, line: str) -> float:
         current, n, total = int(m[1]), int(m[3]), int(m[4])
         if current == epoch + 1 and total > 0:  # the bar of the epoch after the last finished one
             done += n / total
-    elif (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:
-        done = max(done, epochs * int(m[1]) / int(m[2]))  # landmark runs write metrics.csv only at the end
     return min(1.0, max(0.0, done / epochs))
 
 
@@ -365,6 +365,16 @@ class TrainJob:
         args = self.job.get("extra_args", []) if extra_args is None else list(extra_args)
         return TrainJob.start(self.job["data"], self.run_dir, kind=self.job.get("kind", "image"), resume=has_checkpoint,
                               extra_args=args, python=self.job.get("python"))  # fmt: skip
+
+
+def job_status(out: str | Path) -> JobStatus:
+    """The status of the job recorded on run directory OUT, or state "absent" when none was ever started there."""
+    job = TrainJob.attach(out)
+    if job is not None:
+        return job.status()
+    log_path = Path(out).resolve() / LOG_FILE
+    return JobStatus(state="absent", epoch=0, epochs=0, fraction=0.0, last_line="", returncode=None,
+                     log_path=log_path, can_resume=False)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the child process

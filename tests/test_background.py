@@ -20,6 +20,7 @@ import sign_ml.background as background
 from sign_ml.background import (
     JobStatus,
     TrainJob,
+    job_status,
     last_log_line,
     planned_epochs,
     progress_fraction,
@@ -84,6 +85,7 @@ def test_progress_fraction_adds_the_current_epochs_share():
     assert progress_fraction("running", 9, 4, "") == 1.0  # clamped
     landmark = "landmark model:  30%|███       | 90/300 [00:01<00:02, 80epoch/s]"
     assert progress_fraction("running", 0, 300, landmark) == pytest.approx(0.3)
+    assert progress_fraction("running", 0, 100, landmark) == pytest.approx(0.3)  # --kind auto guessed the CNN's 100
 
 
 @pytest.mark.parametrize(("alive", "code", "cancelled", "state"), [
@@ -142,7 +144,8 @@ def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
     assert cancelled.state == "cancelled" and cancelled.returncode == 130 and cancelled.can_resume
     assert (run / "checkpoints" / "last.pt").is_file()
     assert "--resume" in cancelled.last_line  # the CLI's own "continue with: ... --resume"
-    assert job.status().state == "cancelled"  # the original object agrees (and reaps its child)
+    # the original object agrees once the kernel lets it reap its child (/proc empties a moment before that)
+    assert wait_for(job, lambda s: s.state != "running", "reaped child").state == "cancelled"
     done = cancelled.epoch
     assert done >= 1
 
@@ -171,6 +174,9 @@ def test_bad_data_path_fails_with_the_cli_error(tmp_path):
     assert "Traceback" not in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
     assert TrainJob.attach(tmp_path / "run").status().state == "failed"
     assert TrainJob.attach(tmp_path / "elsewhere") is None
+    absent = job_status(tmp_path / "elsewhere")
+    assert (absent.state, absent.epoch, absent.returncode, absent.can_resume) == ("absent", 0, None, False)
+    assert job_status(tmp_path / "run") == TrainJob.attach(tmp_path / "run").status()
     retry = job.resume()  # nothing saved yet: starts afresh rather than failing on a missing checkpoint
     assert "--resume" not in retry.job["argv"]
     assert wait_for(retry, lambda s: s.state != "running", "end").state == "failed"

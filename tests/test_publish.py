@@ -4,6 +4,7 @@ through push_splits/push_run to stand-in APIs, and the token is never shown, log
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -129,6 +130,9 @@ def test_preview_lists_exactly_the_dry_run_files(splits_dir, run_dir, tmp_path, 
     card = ModelCard((out / "model" / "README.md").read_text(encoding="utf-8"))
     assert card.data.license == "cc-by-4.0" and "user/photos" in str(card.data.to_dict().get("datasets"))
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no build folders left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (out / "dataset").stat().st_mode & 0o777 == 0o777 & ~mask  # a plain folder's mode, not mkdtemp's 0700
 
     text = result.markdown()
     n_data = sum(1 for r, _ in listed if r == "dataset")
