@@ -69,7 +69,8 @@ def progress_fraction(state: str, epoch: int, epochs: int, line: str) -> float:
     """0..1 for a progress bar: finished epochs, plus the share of the current epoch its tqdm line shows."""
     if state == "finished":
         return 1.0
-    if (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:  # one bar over all epochs; metrics.csv comes at the end
+    # the landmark trainer draws one bar over all epochs and writes metrics.csv only at the end
+    if (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:
         return min(1.0, int(m[1]) / int(m[2]))
     if epochs <= 0:
         return 0.0
@@ -189,8 +190,10 @@ def planned_epochs(cli_args: Sequence[str]) -> int:
         args = parser.parse_args(list(cli_args)[1:])
         if args.kind == "landmarks":
             return train_cli.resolve_landmark_config(args).epochs
-        return train_cli.resolve_config(args).epochs  # "auto" may still pick landmarks: train_config.json wins later
-    except (ValueError, OSError, TypeError) as exc:  # the child reports it properly; here only the bar suffers
+        # "auto" may still pick landmarks: the run's train_config.json corrects this once written
+        return train_cli.resolve_config(args).epochs
+    except (ValueError, OSError, TypeError) as exc:
+        # the child reports the problem itself; here only the progress bar suffers
         log.debug("planned epochs unknown (%s)", exc)
         return 0
 
@@ -236,8 +239,16 @@ class TrainJob:
             job_id = uuid.uuid4().hex
             exit_file = run_dir / EXIT_FILE
             exit_file.unlink(missing_ok=True)  # the previous job's ending must not be read as this one's
-            command = [python or sys.executable, "-m", "sign_ml.background", str(exit_file), job_id, *cli_args]
-            env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}  # live log; a bar line a second
+            command = [
+                python or sys.executable,
+                "-m",
+                "sign_ml.background",
+                str(exit_file),
+                job_id,
+                *cli_args,
+            ]
+            # a live log: unbuffered output, and one progress-bar line a second rather than ten
+            env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}
             started = datetime.now(UTC)
             with open(run_dir / LOG_FILE, "ab") as log_file:
                 log_file.write(f"\n=== {started.isoformat(timespec='seconds')} sign-ml {' '.join(cli_args)}\n"
@@ -323,7 +334,8 @@ class TrainJob:
     # ----------------------------------------------------------------- control
     def _signal_group(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, sig)  # start_new_session: the child leads its own group (decode workers included)
+            # start_new_session: the child leads its own group (photo-decoding workers included)
+            os.killpg(self.pid, sig)
 
     def _wait(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the process to end; True when it has."""
@@ -397,5 +409,6 @@ def child_main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # until dispatch installs its own: unwind, record
+    # until sign-ml's dispatcher installs its own handler: SIGTERM unwinds, so the exit status is recorded
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     raise SystemExit(child_main(sys.argv[1:]))

@@ -43,13 +43,20 @@ class Preview:
 
     def totals(self) -> pd.DataFrame:
         """Per repo kind: number of files and bytes."""
-        return self.files.groupby("repo", sort=True).agg(files=("path", "size"), bytes=("bytes", "sum")).reset_index()
+        return (
+            self.files.groupby("repo", sort=True)
+            .agg(files=("path", "size"), bytes=("bytes", "sum"))
+            .reset_index()
+        )
 
     def markdown(self) -> str:
         """Totals per repo (files, MB) and where the dry-run folders are, for the UI."""
         lines = ["**Dry run: nothing was uploaded.** Publishing would upload:", ""]
         totals = {row.repo: row for row in self.totals().itertuples()}
-        for kind, repo, folder in ((DATASET, self.dataset_repo, self.dataset_dir), (MODEL, self.model_repo, self.model_dir)):
+        for kind, repo, folder in (
+            (DATASET, self.dataset_repo, self.dataset_dir),
+            (MODEL, self.model_repo, self.model_dir),
+        ):
             if folder is None:
                 continue
             row = totals.get(kind)
@@ -64,7 +71,9 @@ def _check_parts(splits_dir: Any, dataset_repo: str | None, run_dir: Any, model_
     """Each part needs both its folder and its repo id; at least one part; repo ids are USER/NAME."""
     for what, folder, repo in ((DATASET, splits_dir, dataset_repo), (MODEL, run_dir, model_repo)):
         if (folder is None) != (repo is None):
-            raise ValueError(f"the {what} needs both its folder and its repository id (USER/NAME), or neither")
+            raise ValueError(
+                f"the {what} needs both its folder and its repository id (USER/NAME), or neither"
+            )
         if repo is not None:
             check_repo_id(repo)
     if splits_dir is None and run_dir is None:
@@ -149,8 +158,12 @@ def publish(*, splits_dir: str | Path | None, run_dir: str | Path | None, datase
     urls: dict[str, str] = {}
     if splits_dir is not None:
         log.info("publishing the dataset %s to %s", splits_dir, dataset_repo)
-        urls[DATASET] = str(push_splits(splits_dir, dataset_repo, private=private, api=api, push=push, **options))
+        urls[DATASET] = str(
+            push_splits(splits_dir, dataset_repo, private=private, api=api, push=push, **options)
+        )
     if run_dir is not None:
         log.info("publishing the model %s to %s", run_dir, model_repo)
-        urls[MODEL] = str(push_run(run_dir, model_repo, private=private, dataset_id=dataset_repo, api=api, **options))
+        urls[MODEL] = str(
+            push_run(run_dir, model_repo, private=private, dataset_id=dataset_repo, api=api, **options)
+        )
     return urls

@@ -42,7 +42,9 @@ def one_thread_children(monkeypatch):
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory) -> Path:
-    return make_split_dir(tmp_path_factory.mktemp("data"), counts={"train": 6, "validation": 2, "test": 1}, size=32)
+    return make_split_dir(
+        tmp_path_factory.mktemp("data"), counts={"train": 6, "validation": 2, "test": 1}, size=32
+    )
 
 
 def wait_for(job: TrainJob, done, what: str) -> JobStatus:
@@ -85,7 +87,8 @@ def test_progress_fraction_adds_the_current_epochs_share():
     assert progress_fraction("running", 9, 4, "") == 1.0  # clamped
     landmark = "landmark model:  30%|███       | 90/300 [00:01<00:02, 80epoch/s]"
     assert progress_fraction("running", 0, 300, landmark) == pytest.approx(0.3)
-    assert progress_fraction("running", 0, 100, landmark) == pytest.approx(0.3)  # --kind auto guessed the CNN's 100
+    # --kind auto guessed the CNN's 100 epochs; the landmark bar still counts
+    assert progress_fraction("running", 0, 100, landmark) == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize(("alive", "code", "cancelled", "state"), [
@@ -114,7 +117,9 @@ def test_planned_epochs_resolves_like_the_cli(tmp_path):
 
 
 def test_markdown_is_one_plain_paragraph(tmp_path):
-    status = JobStatus("cancelled", 2, 10, 0.2, "continue with: `sign-ml train`", 130, tmp_path / "train.log", True)
+    status = JobStatus(
+        "cancelled", 2, 10, 0.2, "continue with: `sign-ml train`", 130, tmp_path / "train.log", True
+    )
     text = status.markdown()
     assert "\n" not in text and "cancelled" in text and "epoch 2 of 10" in text and "20%" in text
     assert "resumed" in text and str(tmp_path / "train.log") in text and "`sign-ml train`" not in text
@@ -134,7 +139,9 @@ def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
 
     status = wait_for(job, lambda s: s.epoch >= 1, "finished epoch")
     assert status.state == "running" and status.epochs == 10000 and 0 < status.fraction < 0.01
-    assert status.returncode is None and not status.can_resume and status.log_path == run.resolve() / "train.log"
+    assert (
+        status.returncode is None and not status.can_resume and status.log_path == run.resolve() / "train.log"
+    )
 
     # the app restarts: a new TrainJob from job.json sees the same job and can cancel it
     restart_app(monkeypatch)
@@ -160,7 +167,11 @@ def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
     restart_app(monkeypatch)  # after another restart the files alone tell the same story
     again = TrainJob.attach(run).status()
     assert (again.state, again.epoch, again.epochs, again.returncode, again.last_line) == (
-        "finished", done + 1, done + 1, 0, finished.last_line
+        "finished",
+        done + 1,
+        done + 1,
+        0,
+        finished.last_line,
     )
     log_text = (run / "train.log").read_text(encoding="utf-8")
     assert log_text.count("=== ") == 2 and "SIGTERM: finishing this step" in log_text  # both jobs, appended
@@ -170,7 +181,10 @@ def test_bad_data_path_fails_with_the_cli_error(tmp_path):
     job = TrainJob.start(tmp_path / "no-such-splits", tmp_path / "run", extra_args=TINY_ARGS)
     status = wait_for(job, lambda s: s.state != "running", "end")
     assert status.state == "failed" and status.returncode == 2 and not status.can_resume
-    assert status.last_line.startswith("sign-ml train: error: ") and "split directory not found" in status.last_line
+    assert (
+        status.last_line.startswith("sign-ml train: error: ")
+        and "split directory not found" in status.last_line
+    )
     assert "Traceback" not in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
     assert TrainJob.attach(tmp_path / "run").status().state == "failed"
     assert TrainJob.attach(tmp_path / "elsewhere") is None

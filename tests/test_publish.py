@@ -132,17 +132,23 @@ def test_preview_lists_exactly_the_dry_run_files(splits_dir, run_dir, tmp_path, 
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no build folders left behind
     mask = os.umask(0)
     os.umask(mask)
-    assert (out / "dataset").stat().st_mode & 0o777 == 0o777 & ~mask  # a plain folder's mode, not mkdtemp's 0700
+    # a plain folder's mode, not mkdtemp's 0700
+    assert (out / "dataset").stat().st_mode & 0o777 == 0o777 & ~mask
 
     text = result.markdown()
     n_data = sum(1 for r, _ in listed if r == "dataset")
     mb = sum(n for (r, _), n in listed.items() if r == "model") / 1e6
-    assert f"dataset `user/photos`: {n_data} files" in text and f"model `user/model`: {len(listed) - n_data} files, {mb:.2f} MB" in text
+    assert (
+        f"dataset `user/photos`: {n_data} files" in text
+        and f"model `user/model`: {len(listed) - n_data} files, {mb:.2f} MB" in text
+    )
     assert "nothing was uploaded" in text
 
 
 def test_preview_of_one_part_only(run_dir, tmp_path, no_login):
-    result = preview(tmp_path / "out", splits_dir=None, run_dir=run_dir, dataset_repo=None, model_repo="user/m")
+    result = preview(
+        tmp_path / "out", splits_dir=None, run_dir=run_dir, dataset_repo=None, model_repo="user/m"
+    )
     assert result.dataset_dir is None and set(result.files["repo"]) == {"model"}
     assert not (tmp_path / "out" / "dataset").exists() and "dataset" not in result.markdown()
 
@@ -153,7 +159,9 @@ def test_preview_of_one_part_only(run_dir, tmp_path, no_login):
     ({"model_repo": None}, "both its folder and its repository id"),
     ({"run_dir": None, "model_repo": None}, "nothing to publish"),
 ])  # fmt: skip
-def test_bad_repo_ids_and_missing_parts_are_refused_before_writing(kwargs, message, run_dir, tmp_path, no_login):
+def test_bad_repo_ids_and_missing_parts_are_refused_before_writing(
+    kwargs, message, run_dir, tmp_path, no_login
+):
     args = {"splits_dir": None, "run_dir": run_dir, "dataset_repo": None, "model_repo": "user/m"} | kwargs
     with pytest.raises(ValueError, match=message):
         preview(tmp_path / "out", **args)
@@ -173,7 +181,9 @@ def test_token_state_says_where_not_what(no_login, monkeypatch):
 def test_token_is_never_shown_logged_or_written(splits_dir, run_dir, tmp_path, env_token, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "preview"
-    result = preview(out, splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model")
+    result = preview(
+        out, splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model"
+    )
     state = token_state()
     api = RecordingApi()
     urls = publish(splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model",
@@ -212,7 +222,8 @@ def test_publish_uploads_both_to_the_right_repos(splits_dir, run_dir, tmp_path, 
         ("create_repo", "user/photos", "dataset"), ("upload_file", "user/photos", "dataset"),
         ("create_repo", "user/model", "model"), ("upload_folder", "user/model", "model"),
     ]  # fmt: skip
-    assert all(c.get("private") is True for name, c in api.calls if name == "create_repo")  # private by default
+    # private by default
+    assert all(c.get("private") is True for name, c in api.calls if name == "create_repo")
     assert pushed == [(["test", "train", "validation"], "user/photos", {"private": True, "token": None})]
     # the preview showed exactly what went: the model folder file for file, the dataset card word for word
     model_files = planned.files[planned.files["repo"] == "model"]
