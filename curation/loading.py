@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 SPLIT_ALIASES = {"train": "train", "training": "train", "validation": "validation", "val": "validation",
                  "valid": "validation", "dev": "validation", "test": "test", "testing": "test"}  # fmt: skip
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
+# files a recording workspace keeps beside its class folders (curation.workspace, curation.decisions): not photos
+SIDECAR_FILES = (*METADATA_FILES, "workspace.json", "label_decisions.csv")
 
 # Reasons in LoadedData.skipped: each starts with one of these phrases (the report maps them to flags).
 SKIP_HIDDEN = "hidden file or folder"
@@ -139,6 +141,11 @@ def _load_split_dir(splits_dir: Path) -> LoadedData:
 # --- folders -------------------------------------------------------------------------------------------
 
 
+# a recording workspace's own hidden entries (curation.workspace, curation.decisions, sign_ml.studio): expected,
+# so not reported as skipped files
+WORKSPACE_INTERNALS = frozenset({".dactyl", ".sessions", ".metadata.lock", ".label_decisions.lock"})
+
+
 def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"  # __MACOSX: resource forks left by macOS zip
 
@@ -147,11 +154,13 @@ def _load_folder(root: Path, group_column: str | None) -> LoadedData:
     skipped: list[tuple[str, str]] = []
     dirs: list[os.DirEntry] = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name in WORKSPACE_INTERNALS:
+            continue
         if _hidden(entry.name):
             skipped.append((entry.path, SKIP_HIDDEN))
         elif entry.is_dir():
             dirs.append(entry)
-        elif entry.name not in METADATA_FILES:
+        elif entry.name not in SIDECAR_FILES:
             skipped.append((entry.path, SKIP_OUTSIDE))
     # An existing split layout: every top folder is a split name (a class called "test" alone is not enough).
     split_layout = bool(dirs) and all(normalize_class_name(d.name).lower() in SPLIT_ALIASES for d in dirs)
@@ -240,8 +249,11 @@ def _walk_class(class_dir: Path, root: Path, label: str, split: str | None, rows
     return found
 
 
-def _attach_metadata(table: pd.DataFrame, root: Path, column: str) -> pd.DataFrame:
-    """Copy `column` from ROOT/metadata.csv|jsonl (`file_name` relative to ROOT) into `group`."""
+def metadata_column(root: str | Path, column: str) -> dict[str, str]:
+    """{relpath: value} of `column` in ROOT/metadata.csv|jsonl (`file_name` relative to ROOT).
+
+    Raises FileNotFoundError without a metadata file, ValueError without the column."""
+    root = Path(root)
     files = [root / name for name in METADATA_FILES if (root / name).is_file()]
     if not files:
         raise FileNotFoundError(
@@ -257,14 +269,19 @@ def _attach_metadata(table: pd.DataFrame, root: Path, column: str) -> pd.DataFra
             raise ValueError(
                 f"{files[0]}: no column '{needed}' (columns: {', '.join(map(str, meta.columns))})"
             )
-    groups = dict(
+    return dict(
         zip(meta["file_name"].map(lambda p: Path(str(p)).as_posix()), meta[column].astype(str), strict=True)
     )
+
+
+def _attach_metadata(table: pd.DataFrame, root: Path, column: str) -> pd.DataFrame:
+    """Copy `column` from ROOT/metadata.csv|jsonl (`file_name` relative to ROOT) into `group`."""
+    groups = metadata_column(root, column)
     table = table.copy()
     table["group"] = table["relpath"].map(groups).fillna("")
     missing = int((table["group"] == "").sum())
     if missing:
-        log.warning("%d photos have no '%s' in %s", missing, column, files[0])
+        log.warning("%d photos have no '%s' in %s's metadata", missing, column, root)
     return table
 
 

@@ -43,12 +43,20 @@ def is_split_dir(path: Path) -> bool:
     return (path / MANIFEST_FILE).is_file() and (path / SPLITS_FILE).is_file()
 
 
+def _hidden_below(path: Path, root: Path) -> bool:
+    """True when `path` lies in a hidden folder directly under `root` (ROOT/.name/...)."""
+    return path.relative_to(root).parts[0].startswith(".")
+
+
 def refuse_inside_data(out_dir: str | Path, data_root: str | Path, outside_too: bool = False) -> None:
-    """ValueError when `out_dir` is the data folder or inside it (a later load would take its files for photos).
+    """ValueError when `out_dir` is the data folder or inside it (a later load would take its files for photos),
+    unless it lies in a hidden folder of the data, which every load skips.
 
     outside_too: also refuse a folder that contains the data (one that will be replaced as a whole).
     """
     out, root = Path(out_dir).expanduser().resolve(), Path(data_root).resolve()
+    if root in out.parents and _hidden_below(out, root):
+        return  # the loader skips hidden folders (a workspace keeps its splits and runs in DATA/.dactyl)
     if out == root or root in out.parents or (outside_too and out in root.parents):
         raise ValueError(
             f"--out {out} overlaps the data folder {root}: choose a folder outside it "

@@ -167,3 +167,27 @@ def test_split_directory_loads_from_its_manifest(tmp_path: Path) -> None:
     assert list(loaded.table.columns) == ["path", "relpath", "label", "split", "group"]
     assert loaded.table["split"].tolist() == ["train", "test", "train"]
     assert loaded.class_names == ["А", "Б"] and loaded.root == root
+
+
+def test_a_recording_workspace_loads_without_its_own_files_reported(tmp_path):
+    """workspace.json, label_decisions.csv, metadata.csv and the workspace's hidden folders are expected beside
+    the class folders; a stray file there is still reported."""
+    root = make_class_folder(tmp_path / "ws", {"А": 2, "Б": 2})
+    for name in ("workspace.json", "label_decisions.csv", "metadata.csv"):
+        (root / name).write_text("file_name\n", encoding="utf-8")
+    for hidden in (".dactyl/splits", ".sessions"):
+        (root / hidden).mkdir(parents=True)
+    (root / ".metadata.lock").write_bytes(b"")
+    (root / "notes.txt").write_text("x", encoding="utf-8")
+    loaded = load_table(root)
+    assert sorted(loaded.table["label"]) == ["А", "А", "Б", "Б"]
+    assert [(Path(p).name, reason) for p, reason in loaded.skipped] == [("notes.txt", SKIP_OUTSIDE)]
+
+
+def test_outputs_may_go_into_a_hidden_folder_of_the_data_but_not_beside_the_photos(tmp_path):
+    from curation.split_io import refuse_inside_data
+
+    refuse_inside_data(tmp_path / ".dactyl" / "splits", tmp_path)  # every load skips hidden folders
+    for inside in (tmp_path, tmp_path / "splits", tmp_path / "А" / ".x"):
+        with pytest.raises(ValueError, match="overlaps the data folder"):
+            refuse_inside_data(inside, tmp_path)
