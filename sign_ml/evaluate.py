@@ -270,7 +270,7 @@ class Interpretation:
             ax.set_ylabel("True letter")
             kind = "normalized" if normalize else "counts"
             ax.set_title(
-                f"Confusion matrix ({self.split}, n={self.n}, {kind}) — accuracy {self.accuracy:.2%}"
+                f"Confusion matrix ({self.split}, n={self.n}, {kind})\naccuracy {self.accuracy:.2%}"  # 2 lines: fits 3 classes
             )
             if k <= 40:
                 threshold = (1.0 if normalize else cm.max()) / 2

@@ -222,11 +222,12 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
     atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
     atomic_write_text(out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False))
     save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
-    log.info("landmark model: kept epoch %d (validation accuracy %.4f); %.1f s (%.1f s training)", fit.best_epoch,
-             fit.best_score, time.perf_counter() - t_start, fit.seconds)  # fmt: skip
+    log.info("landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)", fit.best_epoch,
+             f"{fit.best_score:.4f}" if val.n else "n/a, no validation photos", time.perf_counter() - t_start,
+             fit.seconds)  # fmt: skip
     return {
         "run_dir": str(out_dir),
-        "best_val_accuracy": fit.best_score,
+        "best_val_accuracy": fit.best_score if val.n else None,  # without validation the score is minus train loss
         "best_epoch": fit.best_epoch,
         "epochs_trained": len(fit.rows),
         "train_seconds": round(fit.seconds, 2),

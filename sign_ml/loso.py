@@ -255,8 +255,29 @@ def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg:
         signers += rows[group_column].fillna("").astype(str).tolist()
     if not labels:
         raise ValueError(f"{splits_dir}: no photos in the manifest")
+    if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
+        signers = signers_from_metadata(table, data.info, splits_dir) or signers
     return leave_one_signer_out(np.concatenate(points), np.concatenate(labels), np.concatenate(found), signers,
                                 len(data.class_names), data.class_names, cfg, progress=progress)  # fmt: skip
+
+
+def signers_from_metadata(table: pd.DataFrame, info: dict[str, Any], splits_dir: Path,
+                          column: str = "signer") -> list[str] | None:  # fmt: skip
+    """The `signer` of each manifest row (split order, as loso_for_split_dir walks them) from the data folder's
+    metadata.csv (a recording workspace writes one), or None when there is none."""
+    from curation.loading import metadata_column
+    from curation.manifest import SPLIT_NAMES
+
+    root = info.get("data_root")
+    if not root:
+        return None
+    root = Path(root) if Path(root).is_absolute() else splits_dir / root
+    try:
+        names = metadata_column(root, column)
+    except (FileNotFoundError, ValueError, OSError):
+        return None
+    rows = pd.concat([table[table["split"] == name] for name in SPLIT_NAMES])
+    return [names.get(str(r), "") for r in rows["relpath"]]
 
 
 def run_eval_dir(run_dir: str | Path) -> Path:

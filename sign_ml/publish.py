@@ -110,6 +110,15 @@ def _build_into(target: Path, build: Callable[[Path], Any]) -> Path:
     return target
 
 
+def evaluated_split(run_dir: str | Path) -> str:
+    """The split the card reports: test when the run was evaluated on it, else the one it was evaluated on
+    (a small recording's split may have no test signer)."""
+    from sign_ml.loso import run_eval_dir
+
+    where = run_eval_dir(run_dir)
+    return where.name if where.name != "eval" else "test"
+
+
 def preview(out_dir: str | Path, *, splits_dir: str | Path | None, run_dir: str | Path | None,
             dataset_repo: str | None, model_repo: str | None, license: str | None = None,
             credits: str | None = None) -> Preview:  # fmt: skip
@@ -128,7 +137,8 @@ def preview(out_dir: str | Path, *, splits_dir: str | Path | None, run_dir: str 
         frames.append(list_files(dataset_dir, DATASET))
     if run_dir is not None:
         model_dir = _build_into(out_dir / MODEL, lambda folder: push_run(
-            run_dir, model_repo, dry_run_dir=folder, dataset_id=dataset_repo, **options))  # fmt: skip
+            run_dir, model_repo, dry_run_dir=folder, dataset_id=dataset_repo, split=evaluated_split(run_dir),
+            **options))  # fmt: skip
         frames.append(list_files(model_dir, MODEL))
     files = pd.concat(frames, ignore_index=True).sort_values(["repo", "path"], ignore_index=True)
     log.info("publish preview in %s: %d files", out_dir, len(files))
@@ -164,6 +174,7 @@ def publish(*, splits_dir: str | Path | None, run_dir: str | Path | None, datase
     if run_dir is not None:
         log.info("publishing the model %s to %s", run_dir, model_repo)
         urls[MODEL] = str(
-            push_run(run_dir, model_repo, private=private, dataset_id=dataset_repo, api=api, **options)
+            push_run(run_dir, model_repo, private=private, dataset_id=dataset_repo, split=evaluated_split(run_dir),
+                     api=api, **options)  # fmt: skip
         )
     return urls

@@ -2,7 +2,7 @@
 
 Each hand is scored by a landmark model trained on the other folds (k-fold), and cleanlab's confident
 learning picks the photos whose given letter disagrees with it. Label decisions (label_decisions.csv in
-the data folder) are applied first unless --no-decisions. Registered under `sign-curate` (it is a curation
+the data folder) are applied first unless --ignore-decisions. Registered under `sign-curate` (it is a curation
 step) but lives here, in sign_ml, because it trains the landmark model.
 """
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", help="write the full ranking to this CSV file")
     parser.add_argument("--config", help="YAML or JSON file of LandmarkConfig fields for the fold models "
                                          "(default: the landmark defaults)")  # fmt: skip
-    parser.add_argument("--no-decisions", dest="decisions", action="store_false",
+    parser.add_argument("--ignore-decisions", dest="decisions", action="store_false",
                         help="ignore label_decisions.csv (check the photos as labelled on disk)")  # fmt: skip
 
 

@@ -118,8 +118,10 @@ def run_landmarks(args: argparse.Namespace) -> int:
     where = Path(result["run_dir"]).resolve()
     print(f"run: {where}")
     which = "the last epoch" if cfg.keep == "last" else "the best validation epoch"
+    val = result["best_val_accuracy"]
     print(f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
-          f"(validation accuracy {result['best_val_accuracy']:.4f}; {result['train_seconds']:.1f} s); "
+          f"(validation accuracy {'n/a, no validation photos' if val is None else f'{val:.4f}'}; "
+          f"{result['train_seconds']:.1f} s); "
           f"no hand found in {result['no_hand']} photo(s), left out of training")  # fmt: skip
     return 0
 

@@ -84,17 +84,55 @@ class DactylApp:
     """
 
     def __init__(self, model: str | None = None, data: str | None = None, lang: str | None = None,
-                 backend: str = "auto"):  # fmt: skip
+                 backend: str = "auto", workspace: str | None = None):  # fmt: skip
         self.lang = lang
+        self.backend = backend
+        # workspace: the one folder the app may write to (the Record tab); None = the app writes nothing
+        self.workspace = None
+        if workspace:
+            from curation.workspace import Workspace
+            from sign_ml.studio import latest_run
+
+            self.workspace = Workspace(workspace)
+            model = model or (str(run) if (run := latest_run(self.workspace.root)) else None)
+            data = data or str(self.workspace.root)
         model_ref = model or data_io.default_model_ref()
-        self.model = data_io.load_model(model_ref, backend=backend)
         self.data = data_io.open_data(data or data_io.default_data_ref(model_ref))
+        self._example_copies: list[tuple[str, str]] | None = None
+        self.use_model(model_ref)
+
+    def use_model(self, model_ref: str | None) -> None:
+        """Serve another model (the Record tab's newly trained run): predictor, evaluation, confusion."""
+        self.model = data_io.load_model(model_ref, backend=self.backend)
         self.interp, self.metrics = data_io.load_evaluation(self.model.eval_dir)
         self.confusion = views.confusion_frame(self.metrics) if self.metrics else None
         names = self.predictor.class_names if self.predictor is not None else []
         # letter names only when the whole class set is Ukrainian: ASL "B" is not Б
         self.ukrainian = is_ukrainian(names) if names else False
-        self._example_copies: list[tuple[str, str]] | None = None
+
+    def unseen_signers(self) -> tuple[Any, Path | None]:
+        """(LosoResult or None, its folder): the leave-one-signer-out result the model card also reports."""
+        from sign_ml.loso import load_loso, run_eval_dir
+
+        where = self.model.eval_dir
+        if where is None and self.model.ref and Path(self.model.ref).is_dir():
+            where = run_eval_dir(self.model.ref)  # evaluated on no split (too few photos), measured on signers
+        try:
+            return load_loso(where), where
+        except ValueError as exc:  # a damaged file: say so in the log, show the tab without it
+            log.warning("%s", exc)
+            return None, where
+
+    def refresh_data(self) -> None:
+        """Re-read the workspace when it is the data: photos recorded since the last look are counted."""
+        if self.workspace is not None and self.data.path == self.workspace.root:
+            self.data = data_io.open_data(str(self.workspace.root))
+
+    @property
+    def writes_decisions(self) -> bool:
+        """Label decisions may be written only into a workspace the app was given, and only for its own data."""
+        return (self.workspace is not None and self.data.path is not None
+                and self.data.kind == "folder" and self.data.path == self.workspace.root)  # fmt: skip
 
     # ------------------------------------------------------------ helpers
     @property
@@ -405,6 +443,11 @@ class DactylApp:
                     tab_model.build(self, t, model_tab)
                 with gr.Tab(t("tab_live"), id="live"):
                     tab_live.build(self, t)
+                if self.workspace is not None:  # only with a writable workspace: otherwise the app writes nothing
+                    from sign_ml.ui import tab_record
+
+                    with gr.Tab(t("tab_record"), id="record"):
+                        tab_record.build(self, t)
             # the typed endpoint for gradio_client / curl: one image in, {class: probability} out
             with gr.Row(visible=False):
                 api_image = gr.Image(type="filepath", label="image")
@@ -418,9 +461,10 @@ class DactylApp:
         return demo
 
 
-def build_demo(model: str | None = None, data: str | None = None, lang: str | None = None) -> gr.Blocks:
+def build_demo(model: str | None = None, data: str | None = None, lang: str | None = None,
+               workspace: str | None = None) -> gr.Blocks:  # fmt: skip
     """The app's Blocks for a model (run dir or Hub id) and data (split dir, folder or report dir)."""
-    return DactylApp(model=model, data=data, lang=lang).build()
+    return DactylApp(model=model, data=data, lang=lang, workspace=workspace).build()
 
 
 __all__ = ["DactylApp", "Inference", "build_demo", "launch_kwargs", "MAX_FILE_SIZE"]

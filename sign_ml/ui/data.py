@@ -236,6 +236,12 @@ def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
     scanned = scan_table(
         loaded.table, progress=True
     )  # tqdm: the app's gr.Progress(track_tqdm=True) follows it
+    from curation.manifest import HAND_COLUMNS
+
+    if not set(HAND_COLUMNS) <= set(scanned.columns):  # the hands check reads them; a split may carry them already
+        from curation.hand_cache import add_hand_columns
+
+        scanned, _ = add_hand_columns(scanned, progress=True)
     results = run_checks(scanned, class_names=loaded.class_names, empty_classes=loaded.empty_classes)
     paths = write_report(results, loaded, out_dir, scanned=scanned)
     report = _read_json(Path(paths.get("json", out_dir / REPORT_JSON)))

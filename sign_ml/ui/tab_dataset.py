@@ -68,11 +68,15 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
     def on_open(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
         # a raw folder is checked once, on first open: its photos are decoded once, then cached
         lang = app.lang_of(request)
+        app.refresh_data()
         return render(app.dataset_outputs(run_checks=app.data.kind == "folder", lang=lang), lang)
 
     def on_click(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
         lang = app.lang_of(request)
         return render(app.dataset_outputs(run_checks=True, lang=lang), lang)
 
+    from sign_ml.ui import tab_mislabels
+
+    tab_mislabels.build(app, t)
     tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[balance])
     run_button.click(on_click, None, outputs, api_visibility="private", show_progress_on=[balance])

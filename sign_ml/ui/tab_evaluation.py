@@ -14,7 +14,30 @@ from sign_ml.ui.i18n import text
 from sign_ml.ui.thumbnails import thumbnail_credit
 
 
+def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
+    """Leave-one-signer-out accuracy of the served model (sign-ml loso), the same file the model card reads."""
+    with gr.Group(visible=False) as group:
+        gr.Markdown(t("loso_head"))
+        summary = gr.Markdown(elem_id="eval-loso")
+        table = gr.Dataframe(label=t("loso_table"), interactive=False, max_height=300, elem_id="eval-loso-table")
+        image = gr.Image(label=t("loso_confusion"), interactive=False, height=420, elem_id="eval-loso-cm")
+
+    def on_open(request: gr.Request) -> list[Any]:
+        from sign_ml.loso import LOSO_CONFUSION_PNG
+
+        lang = app.lang_of(request)
+        loso, where = app.unseen_signers()
+        if loso is None:
+            return [gr.update(visible=False), "", None, None]
+        png = where / LOSO_CONFUSION_PNG
+        return [gr.update(visible=True), views.loso_markdown(loso, lang), views.loso_table(loso, lang),
+                gr.update(value=str(png) if png.is_file() else None, visible=png.is_file())]  # fmt: skip
+
+    tab.select(on_open, None, [group, summary, table, image], api_visibility="private", show_progress="hidden")
+
+
 def build(app: DactylApp, t: Any, tab: Any) -> None:
+    build_unseen_signers(app, t, tab)
     if app.metrics is None or app.confusion is None:
         gr.Markdown(t("no_eval"))
         return
@@ -45,6 +68,9 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
 
     def on_open(request: gr.Request) -> list[Any]:
         lang = app.lang_of(request)
+        if app.metrics is None or app.confusion is None:  # the Record tab switched to a model evaluated on no split
+            return [text("no_eval", lang), None, "", [], None, gr.update(value=None), None,
+                    *[gr.update(value=None) for _ in curves], ""]  # fmt: skip
         mistakes = app.top_losses(lang)
         values = [views.eval_summary(app.metrics, lang), views.confusion_heatmap(app.confusion, lang),
                   text("cell_hint", lang), [], views.most_confused_frame(app.metrics, lang),

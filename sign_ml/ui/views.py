@@ -552,3 +552,23 @@ def curves_long(history: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     long["kind"] = ["loss" if s.endswith("loss") else "accuracy" for s in long["series"]]
     long["series"] = [text(f"series_{s}", lang) for s in long["series"]]
     return long.dropna(subset=["value"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- signers the model has not seen
+def loso_markdown(loso: Any, lang: str) -> str:
+    """The honest number: accuracy on signers the model has not seen, or plainly that it is unknown."""
+    if loso is None:
+        return text("loso_none", lang)
+    if loso.status != "ok":
+        return f"### {text('loso_unknown', lang)}"
+    return "### " + text("loso_result", lang, acc=pct(loso.accuracy), mean=pct(loso.mean_signer_accuracy),
+                          n=len(loso.per_signer))  # fmt: skip
+
+
+def loso_table(loso: Any, lang: str) -> pd.DataFrame | None:
+    if loso is None or loso.per_signer is None or loso.per_signer.empty:
+        return None
+    table = loso.per_signer.copy()
+    if "accuracy" in table.columns:
+        table["accuracy"] = table["accuracy"].map(lambda a: pct(a) if a == a else "—")
+    return table.rename(columns={c: text(f"loso_col_{c}", lang) for c in table.columns})

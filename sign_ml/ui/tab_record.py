@@ -1,0 +1,500 @@
+"""The Record tab: several signers record the alphabet in the browser, then curate, train, measure on
+signers the model has not seen, and publish, all from one page. Present only when the app was started with
+a writable workspace (`python app.py --workspace DIR`, or DACTYL_WORKSPACE on a Space).
+
+Capture is a stream, as on the Live tab: each frame goes through the hand stage and the guided-capture
+state machine (`curation.capture`: countdown, then a burst of frames per letter); a frame with exactly one
+hand during a burst is written by `curation.workspace.Workspace` (atomic, never overwriting, inside DIR).
+Each browser session keeps its own `RecordSession` in a `gr.State`, so two browsers recording at once have
+their own signer, session number and capture, and share only the workspace's files.
+The steps after recording are `sign_ml.studio` (the CLIs' own code) and `sign_ml.background`/`publish`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from PIL import Image
+
+from curation.alphabet import describe_class, is_ukrainian, ukrainian_letter
+from curation.capture import Capture, CapturePlan, CaptureStatus
+from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
+from sign_ml import studio
+from sign_ml.ui import views
+from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
+
+log = logging.getLogger(__name__)
+
+STREAM_EVERY = 0.2  # s between frames the browser sends while recording
+TIME_LIMIT = 900  # s: one stream's longest run (a whole alphabet with pauses fits)
+JPEG_QUALITY = 92  # the saved photo: high enough that the hand stage reads it as it read the frame
+GRID_REFRESH_S = 4  # s: the letter × signer grid also shows what other browsers recorded
+JOB_REFRESH_S = 3  # s: the background training's progress
+ALPHABET_KINDS = ("ukrainian", "asl", "custom")
+
+
+@dataclass
+class RecordSession:
+    """One browser session's recording: who signs, which session, where in the alphabet."""
+
+    signer: str | None = None
+    session: int | None = None
+    capture: Capture | None = None
+    saved: int = 0
+    last_saved: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __deepcopy__(self, memo: dict) -> RecordSession:  # Gradio copies state values; a lock is not copyable
+        return self
+
+
+# ---------------------------------------------------------------- views (pure)
+def letters_markdown(letters: list[str], lang: str) -> str:
+    """The alphabet being recorded: each letter with its name and a mark on motion letters."""
+    if not letters:
+        return ""
+    uk = is_ukrainian(letters)
+    items = []
+    for name in letters:
+        letter = ukrainian_letter(name) if uk else None
+        shown = f"**{letter.char}** ({letter.name})" if letter else f"**{name}**"
+        items.append(shown + (" ↻" if views.is_motion(name, letters) else ""))
+    return (f"{text('rec_letters', lang, n=len(letters))}: " + " · ".join(items)
+            + (f"\n\n_↻ {text('rec_motion_note', lang)}_" if any("↻" in i for i in items) else ""))  # fmt: skip
+
+
+def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, letters: list[str]) -> str:
+    """What to do now: the letter to sign and the countdown, or the burst's progress, or "done"."""
+    if status is None:
+        return text("rec_idle", lang)
+    if status.phase == "done":
+        lines = [f"### ✅ {text('rec_done', lang, n=rs.saved)}"]
+        if status.short:
+            lines.append(text("rec_short", lang, letters=", ".join(status.short)))
+        return "\n\n".join(lines)
+    shown = describe_class(status.letter, letters) if status.letter else ""
+    head = f"## {shown}"
+    where = text("rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session)
+    if status.phase == "countdown":
+        body = f"### {text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
+    else:
+        body = f"### ● {text('rec_capturing', lang, k=status.kept, n=status.burst)}"
+    return "\n\n".join([head, body, where] + ([f"_{rs.last_saved}_"] if rs.last_saved else []))
+
+
+def grid_frame(counts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The letter × signer grid with its header in the page's language."""
+    table = counts.rename_axis("letter").reset_index()  # the letters are the index: make them the first column
+    return table.rename(columns={"letter": text("col_class", lang), "total": text("rec_total", lang)})
+
+
+_hand_cache: Any = None
+_hand_cache_lock = threading.Lock()
+
+
+def hand_cache() -> Any:
+    """One landmark cache for every recording session (thread-safe), not an open and close per frame."""
+    global _hand_cache
+    with _hand_cache_lock:
+        if _hand_cache is None:
+            from curation.hand_cache import HandCache
+
+            _hand_cache = HandCache()
+        return _hand_cache
+
+
+# ---------------------------------------------------------------- handlers (plain functions)
+def workspace_of(app: DactylApp) -> Workspace:
+    if app.workspace is None:  # never reached from the page: without a workspace the tab is not built
+        raise gr.Error("this app was started without --workspace: recording is off", print_exception=False)
+    return app.workspace
+
+
+def chosen_letters(ws: Workspace, only: str | None) -> list[str]:
+    """The letters a session records: the workspace alphabet, or the subset typed in `only` (in alphabet order)."""
+    _, letters = ws.alphabet()
+    if not only or not only.strip():
+        return letters
+    wanted = parse_custom_alphabet(only)
+    unknown = [x for x in wanted if x not in letters]
+    if unknown:
+        raise NameRefused(f"not in this workspace's alphabet: {', '.join(unknown)}")
+    return [x for x in letters if x in set(wanted)]
+
+
+def start_session(app: DactylApp, rs: RecordSession | None, signer: str, only: str, countdown: float, burst: int,
+                  lang: str = "en") -> tuple[RecordSession, str]:  # fmt: skip
+    """"Start": check the signer id, reserve the next session number, walk through the letters from the first."""
+    ws = workspace_of(app)
+    rs = rs if rs is not None else RecordSession()
+    try:
+        name = safe_signer(signer or "")
+        letters = chosen_letters(ws, only)
+    except NameRefused as exc:
+        return rs, f"### ⚠ {exc}"
+    plan = CapturePlan(letters=tuple(letters), countdown_s=float(countdown), burst=int(burst))
+    with rs.lock:
+        rs.signer, rs.session = name, ws.new_session(name)
+        rs.capture, rs.saved, rs.last_saved = Capture(plan, time.monotonic()), 0, ""
+        status = rs.capture.status(time.monotonic())
+    return rs, status_markdown(status, rs, lang, letters)
+
+
+def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str = "en") -> tuple[Any, ...]:
+    """One streamed frame → (session, the frame with its skeleton, status, grid or no change).
+
+    Outside a burst the frame is only shown; in a burst it is encoded once as JPEG and those very bytes
+    go through the hand stage (and its cache, so the later split reads the same landmarks without
+    detecting again) and, with exactly one hand, to the workspace.
+    """
+    from curation.hand_cache import detect_bytes
+    from curation.hands import draw_hand
+
+    ws = workspace_of(app)
+    rs = rs if rs is not None else RecordSession()
+    if frame is None:
+        return rs, None, gr.update(), gr.update()
+    image = (frame if isinstance(frame, Image.Image) else Image.fromarray(frame)).convert("RGB")
+    letters = list(rs.capture.plan.letters) if rs.capture is not None else ws.alphabet()[1]
+    with rs.lock:
+        capture = rs.capture
+        if capture is None:
+            return rs, image, text("rec_idle", lang), gr.update()
+        now = time.monotonic()
+        status = capture.status(now)
+        if status.phase != "burst":
+            return rs, image, status_markdown(status, rs, lang, letters), gr.update()
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        jpeg = buffer.getvalue()
+        detection = detect_bytes(jpeg, source=f"{rs.signer} session {rs.session}", cache=hand_cache())
+        one_hand = detection.found and len(detection.hands) == 1
+        grid = gr.update()
+        if capture.offer(now, one_hand):
+            saved = ws.save_photo(jpeg, signer=rs.signer, session=rs.session, letter=status.letter,
+                                  handedness=detection.hand.handedness)  # fmt: skip
+            rs.saved += 1
+            rs.last_saved = text("rec_saved", lang, path=saved.relpath)
+            grid = grid_frame(ws.counts(), lang)
+        status = capture.status(now)
+    shown = draw_hand(image, detection) if detection.found else image
+    if not one_hand:
+        note = text("rec_two_hands", lang) if detection.found else text("rec_no_hand", lang)
+        return rs, shown, status_markdown(status, rs, lang, letters) + f"\n\n**{note}**", grid
+    return rs, shown, status_markdown(status, rs, lang, letters), grid
+
+
+def control(app: DactylApp, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[RecordSession, str]:
+    """Skip the letter, redo it, or stop the session (its saved photos stay)."""
+    rs = rs if rs is not None else RecordSession()
+    with rs.lock:
+        if rs.capture is None:
+            return rs, text("rec_idle", lang)
+        now = time.monotonic()
+        letters = list(rs.capture.plan.letters)
+        if action == "stop":
+            rs.capture = None
+            return rs, text("rec_stopped", lang, n=rs.saved)
+        getattr(rs.capture, action)(now)  # "skip" | "redo"
+        return rs, status_markdown(rs.capture.status(now), rs, lang, letters)
+
+
+def set_alphabet(app: DactylApp, kind: str, custom: str, lang: str = "en") -> tuple[str, Any]:
+    """The alphabet radio / custom list → (the letters shown, the grid)."""
+    ws = workspace_of(app)
+    try:
+        letters = ws.set_alphabet(kind, parse_custom_alphabet(custom) if kind == "custom" else None)
+    except NameRefused as exc:
+        return f"### ⚠ {exc}", gr.update()
+    return letters_markdown(letters, lang), grid_frame(ws.counts(), lang)
+
+
+def steps_markdown(steps: list[studio.Step], lang: str) -> str:
+    """Each command the pipeline ran, with what it printed (failures first in the reader's eye)."""
+    parts = []
+    for step in steps:
+        mark = "✅" if step.ok else "⚠"
+        parts.append(f"{mark} `{step.command}`\n\n```\n{step.output or text('rec_no_output', lang)}\n```")
+    return "\n\n".join(parts)
+
+
+def loso_image(run_dir: Path | None) -> str | None:
+    from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
+
+    png = run_eval_dir(run_dir) / LOSO_CONFUSION_PNG if run_dir is not None else None
+    return str(png) if png is not None and png.is_file() else None
+
+
+def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
+    """"Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
+    ws = workspace_of(app)
+    n_signers = len(ws.signers())
+    if n_signers == 0:
+        return text("rec_nothing", lang), "", None, None
+    outcome = studio.train_landmarks(ws.root, n_signers)
+    log_md = steps_markdown(outcome.steps, lang)
+    if not outcome.ok:
+        return f"### ⚠ {text('train_failed', lang)}", log_md, None, None
+    app.use_model(str(outcome.run_dir))
+    head = [f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
+            views.loso_markdown(outcome.loso, lang), text("train_serving", lang)]  # fmt: skip
+    table = views.loso_table(outcome.loso, lang)
+    return ("\n\n".join(head), log_md, gr.update(value=table, visible=table is not None),
+            gr.update(value=loso_image(outcome.run_dir), visible=loso_image(outcome.run_dir) is not None))  # fmt: skip
+
+
+# ---------------------------------------------------------------- background MobileNetV3
+def job_markdown(status: Any, lang: str) -> str:
+    if status is None:
+        return text("job_none", lang)
+    line = text(f"job_{status.state}", lang, e=status.epoch, n=status.epochs)
+    bar = f"`{'█' * round(20 * status.fraction)}{'░' * (20 - round(20 * status.fraction))}` {views.pct(status.fraction)}"
+    last = f"\n\n```\n{status.last_line}\n```" if status.last_line else ""
+    return f"**{line}** {bar}{last}"
+
+
+class Jobs:
+    """The workspace's one background MobileNetV3 run (re-attached after an app restart)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.job: Any = None
+        self.lock = threading.Lock()
+        self._attach_latest()
+
+    def _attach_latest(self) -> None:
+        from sign_ml.background import TrainJob
+
+        runs = sorted((studio.outputs_dir(self.root) / "runs").glob("mobilenet-*/job.json"))
+        if runs:
+            self.job = TrainJob.attach(runs[-1].parent)
+
+    def start(self) -> Any:
+        from sign_ml.background import TrainJob
+
+        with self.lock:
+            if self.job is not None and self.job.status().state == "running":
+                return self.job.status()
+            splits = studio.outputs_dir(self.root) / "splits"
+            if not (splits / "manifest.csv").is_file():
+                raise FileNotFoundError("no split yet: press Train first (it writes the split)")
+            self.job = TrainJob.start(splits, studio.new_run_dir(self.root, "mobilenet"), kind="image",
+                                      extra_args=["--hand-crop"])  # fmt: skip
+            return self.job.status()
+
+    def cancel(self) -> Any:
+        with self.lock:
+            return self.job.cancel() if self.job is not None else None
+
+    def resume(self) -> Any:
+        with self.lock:
+            if self.job is None:
+                return None
+            if self.job.status().can_resume:
+                self.job = self.job.resume()
+            return self.job.status()
+
+    def status(self) -> Any:
+        return self.job.status() if self.job is not None else None
+
+
+# ---------------------------------------------------------------- publish
+def served_run(app: DactylApp) -> Path | None:
+    """The run the app serves when it is one of this workspace's (what Publish uploads), else the newest one."""
+    ws = workspace_of(app)
+    ref = Path(app.model.ref) if app.model.ref else None
+    if ref is not None and ref.is_dir() and ref.resolve().is_relative_to(studio.outputs_dir(ws.root).resolve()):
+        return ref.resolve()
+    return studio.latest_run(ws.root)
+
+
+def publish_preview(app: DactylApp, dataset_repo: str, model_repo: str, license: str, lang: str = "en") -> tuple[str, Any]:
+    """Dry run: write exactly what would be uploaded to .dactyl/publish-preview and list it."""
+    from sign_ml.publish import preview
+
+    ws = workspace_of(app)
+    splits = studio.outputs_dir(ws.root) / "splits"
+    run = served_run(app)
+    try:
+        result = preview(studio.outputs_dir(ws.root) / "publish-preview",
+                         splits_dir=splits if (splits / "manifest.csv").is_file() and dataset_repo else None,
+                         run_dir=run if model_repo else None, dataset_repo=dataset_repo or None,
+                         model_repo=model_repo or None, license=license or None)  # fmt: skip
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
+        return f"### ⚠ {exc}", gr.update(value=None, visible=False)
+    return result.markdown(), gr.update(value=result.files, visible=not result.files.empty)
+
+
+def publish_now(app: DactylApp, dataset_repo: str, model_repo: str, license: str, private: bool,
+                lang: str = "en") -> str:  # fmt: skip
+    """The real upload; the token comes from HF_TOKEN or `hf auth login` and is never shown."""
+    from sign_ml.publish import publish, token_state
+
+    ws = workspace_of(app)
+    if token_state() == "none":
+        return f"### ⚠ {text('pub_no_token', lang)}"
+    splits = studio.outputs_dir(ws.root) / "splits"
+    try:
+        urls = publish(splits_dir=splits if dataset_repo else None, run_dir=served_run(app) if model_repo else None,
+                       dataset_repo=dataset_repo or None, model_repo=model_repo or None, private=private,
+                       license=license or None)  # fmt: skip
+    except Exception as exc:  # the upload's own one-line reason (never the token: publish never holds it)
+        return f"### ⚠ {exc}"
+    return "\n\n".join(f"✅ {kind}: {url}" for kind, url in urls.items())
+
+
+def token_markdown(lang: str) -> str:
+    from sign_ml.publish import token_state
+
+    return text(f"pub_token_{token_state()}", lang)
+
+
+# ---------------------------------------------------------------- layout
+def build(app: DactylApp, t: Any) -> None:
+    """Lay the tab out and wire its events."""
+    ws = workspace_of(app)
+    jobs = Jobs(ws.root)
+    kind, letters = ws.alphabet()
+    state = gr.State(None)
+    private = {"api_visibility": "private"}
+    quiet = {"api_visibility": "private", "show_progress": "hidden"}
+    gr.Markdown(t("rec_intro"), elem_id="rec-intro")
+    with gr.Accordion(t("rec_setup"), open=True):
+        with gr.Row():
+            alphabet = gr.Radio([(t(f"alphabet_{k}"), k) for k in ALPHABET_KINDS], value=kind, label=t("rec_alphabet"),
+                                elem_id="rec-alphabet")  # fmt: skip
+            custom = gr.Textbox(label=t("rec_custom"), value=" ".join(letters) if kind == "custom" else "",
+                                visible=kind == "custom", elem_id="rec-custom")  # fmt: skip
+        letters_md = gr.Markdown(elem_id="rec-letters")
+        with gr.Row():
+            signer = gr.Textbox(label=t("rec_signer"), placeholder="olena", max_length=32, elem_id="rec-signer")
+            only = gr.Textbox(label=t("rec_only"), placeholder="А Б В", elem_id="rec-only")
+        with gr.Row():
+            countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
+            burst = gr.Slider(1, 30, value=5, step=1, label=t("rec_burst"), elem_id="rec-burst")
+        start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            camera = gr.Image(sources=["webcam"], streaming=True, type="pil", label=t("live_camera"), height=360,
+                              webcam_options=gr.WebcamOptions(mirror=False), elem_id="rec-cam")  # fmt: skip
+            with gr.Row():
+                skip = gr.Button(t("rec_skip"), size="sm", elem_id="rec-skip")
+                redo = gr.Button(t("rec_redo"), size="sm", elem_id="rec-redo")
+                stop = gr.Button(t("rec_stop"), size="sm", variant="stop", elem_id="rec-stop")
+        with gr.Column():
+            status = gr.Markdown(elem_id="rec-status")
+            view = gr.Image(label=t("live_view"), interactive=False, height=300, elem_id="rec-view")
+    grid = gr.Dataframe(label=t("rec_grid"), interactive=False, max_height=420, elem_id="rec-grid")
+    timer = gr.Timer(GRID_REFRESH_S)
+
+    gr.Markdown(t("rec_train_head"))
+    with gr.Row():
+        check_btn = gr.Button(t("rec_check"), elem_id="rec-check")
+        train_btn = gr.Button(t("rec_train"), variant="primary", elem_id="rec-train")
+    train_md = gr.Markdown(elem_id="rec-train-result")
+    loso_df = gr.Dataframe(label=t("loso_table"), interactive=False, visible=False, elem_id="rec-loso")
+    loso_png = gr.Image(label=t("loso_confusion"), interactive=False, visible=False, height=420, elem_id="rec-loso-cm")
+    with gr.Accordion(t("rec_log"), open=False):
+        log_md = gr.Markdown(elem_id="rec-log")
+
+    gr.Markdown(t("job_head"))
+    with gr.Row():
+        job_start = gr.Button(t("job_start"), elem_id="job-start")
+        job_cancel = gr.Button(t("job_cancel"), variant="stop", elem_id="job-cancel")
+        job_resume = gr.Button(t("job_resume"), elem_id="job-resume")
+    job_md = gr.Markdown(elem_id="job-status")
+    job_timer = gr.Timer(JOB_REFRESH_S)
+
+    gr.Markdown(t("pub_head"))
+    token_md = gr.Markdown(elem_id="pub-token")
+    with gr.Row():
+        dataset_repo = gr.Textbox(label=t("pub_dataset"), placeholder="user/ukrsl-letters", elem_id="pub-dataset")
+        model_repo = gr.Textbox(label=t("pub_model"), placeholder="user/ukrsl-landmarks", elem_id="pub-model")
+        license_box = gr.Textbox(label=t("pub_license"), placeholder="cc-by-4.0", elem_id="pub-license")
+    private_box = gr.Checkbox(True, label=t("pub_private"), elem_id="pub-private")
+    with gr.Row():
+        preview_btn = gr.Button(t("pub_preview"), elem_id="pub-preview")
+        publish_btn = gr.Button(t("pub_publish"), variant="primary", elem_id="pub-publish")
+    pub_md = gr.Markdown(elem_id="pub-result")
+    pub_files = gr.Dataframe(label=t("pub_files"), interactive=False, visible=False, max_height=360, elem_id="pub-files")
+
+    # ---- events: each reads the page's language from its request
+    def on_load(request: gr.Request):
+        lang = app.lang_of(request)
+        _, now_letters = ws.alphabet()
+        return letters_markdown(now_letters, lang), grid_frame(ws.counts(), lang), text("rec_idle", lang), token_markdown(lang)
+
+    gr.context.Context.root_block.load(on_load, None, [letters_md, grid, status, token_md], **quiet)
+
+    def on_alphabet(k, c, request: gr.Request):
+        shown, table = set_alphabet(app, k, c, app.lang_of(request))
+        return gr.update(visible=k == "custom"), shown, table
+
+    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
+    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
+
+    def on_start(s, who, subset, cd, n, request: gr.Request):
+        return start_session(app, s, who, subset, cd, n, app.lang_of(request))
+
+    start.click(on_start, [state, signer, only, countdown, burst], [state, status], **quiet)
+
+    def on_frame(s, frame, request: gr.Request):
+        return record_frame(app, s, frame, app.lang_of(request))
+
+    camera.stream(on_frame, [state, camera], [state, view, status, grid], stream_every=STREAM_EVERY,
+                  time_limit=TIME_LIMIT, concurrency_limit=4, **quiet)  # fmt: skip
+    def controller(action: str):
+        def on_control(s, request: gr.Request):
+            return control(app, s, action, app.lang_of(request))
+
+        return on_control
+
+    for button, action in ((skip, "skip"), (redo, "redo"), (stop, "stop")):
+        button.click(controller(action), state, [state, status], **quiet)
+
+    def on_tick(request: gr.Request):
+        return grid_frame(ws.counts(), app.lang_of(request))
+
+    timer.tick(on_tick, None, grid, **quiet)
+
+    def on_check(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
+        return steps_markdown([studio.check(ws.root)], app.lang_of(request))
+
+    check_btn.click(on_check, None, log_md, **private)
+
+    def on_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
+        return train_now(app, app.lang_of(request))
+
+    train_btn.click(on_train, None, [train_md, log_md, loso_df, loso_png], concurrency_limit=1,
+                    show_progress_on=[train_md], **private)  # fmt: skip
+
+    def job_action(action: str):
+        def on_job(request: gr.Request):
+            try:
+                return job_markdown(getattr(jobs, action)(), app.lang_of(request))
+            except (FileNotFoundError, RuntimeError, ValueError) as exc:
+                return f"⚠ {exc}"
+
+        return on_job
+
+    for button, action in ((job_start, "start"), (job_cancel, "cancel"), (job_resume, "resume"), (job_timer, "status")):
+        (button.tick if button is job_timer else button.click)(job_action(action), None, job_md, **quiet)
+
+    def on_preview(d, m, lic, request: gr.Request):
+        return publish_preview(app, d, m, lic, app.lang_of(request))
+
+    preview_btn.click(on_preview, [dataset_repo, model_repo, license_box], [pub_md, pub_files], **private)
+
+    def on_publish(d, m, lic, p, request: gr.Request):
+        return publish_now(app, d, m, lic, p, app.lang_of(request))
+
+    publish_btn.click(on_publish, [dataset_repo, model_repo, license_box, private_box], pub_md, **private)

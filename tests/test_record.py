@@ -1,0 +1,230 @@
+"""The Record tab's handlers called as the stream and the buttons call them, with the real hand stage on the
+shared sample's photos: guided capture keeps only one-hand frames, two signers record, Train splits by
+signer, trains, and reports leave-one-signer-out accuracy that the Evaluation tab repeats; one signer is
+told that accuracy on new signers is unknown; names that try to leave the workspace are refused; the
+mislabel review writes decisions beside the photos that the next split applies; and without --workspace
+there is no Record tab and nothing that writes."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sign_ml.ui import tab_record
+from sign_ml.ui.app import DactylApp
+
+LETTERS = ("A", "B", "C")
+
+
+class FakeClock:
+    """time.monotonic for the capture: each frame the test sends is `step` seconds after the last."""
+
+    def __init__(self, step: float = 0.3) -> None:
+        self.now, self.step = 1000.0, step
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += self.step
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(tab_record.time, "monotonic", fake.monotonic)
+    return fake
+
+
+@pytest.fixture
+def workspace_app(tmp_path) -> DactylApp:
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet("custom", list(LETTERS))
+    return app
+
+
+def record(app: DactylApp, clock: FakeClock, sample: Path, signer: str, first_photo: int, blank_every: int = 0) -> str:
+    """One guided session: the 'camera' shows the letter asked for (a sample photo), or, every `blank_every`
+    frames, a grey frame without a hand; returns the final status text."""
+    rs, status = tab_record.start_session(app, None, signer, "", 0.5, 3)
+    assert "letter 1 of 3" in status, status
+    frames = 0
+    while (now := rs.capture.status(clock.monotonic())).phase != "done":
+        frames += 1
+        if blank_every and frames % blank_every == 0:
+            frame = Image.new("RGB", (320, 240), (128, 128, 128))
+        else:
+            frame = Image.open(sample / now.letter / f"{now.letter}{first_photo + frames % 8}.jpg")
+        rs, shown, status, _ = tab_record.record_frame(app, rs, frame)
+        clock.tick()
+        assert frames < 200, "the capture never finished"
+    return status
+
+
+def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(workspace_app, clock, asl_sample):
+    app = workspace_app
+    status = record(app, clock, asl_sample, "ann", 0, blank_every=4)
+    assert "Session finished: 9 photos saved" in status
+    record(app, clock, asl_sample, "bo", 12)
+    root = app.workspace.root
+    meta = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
+    assert sorted(meta["file_name"]) == sorted(str(p.relative_to(root)) for p in root.glob("*/*.jpg"))
+    assert meta.groupby(["signer", "letter"]).size().to_dict() == {(s, x): 3 for s in ("ann", "bo") for x in LETTERS}
+    assert set(meta["handedness"]) <= {"Left", "Right"} and "" not in set(meta["handedness"])
+    grid = tab_record.grid_frame(app.workspace.counts(), "en")
+    assert grid.to_dict("records") == [{"letter": x, "ann": 3, "bo": 3, "total": 6} for x in LETTERS]
+
+    summary, log_md, table, image = tab_record.train_now(app)
+    assert "⚠" not in summary, log_md
+    (line,) = re.findall(r"\d+% on signers it has not seen \(leave-one-signer-out over 2 signers", summary)
+    per_signer = table["value"]
+    assert list(per_signer["signer"]) == ["ann", "bo"] and list(per_signer["photos"]) == [9, 9]
+    assert "sign-curate split" in log_md and "--group-column signer" in log_md and "sign-ml loso" in log_md
+    assert image["visible"] and Path(image["value"]).is_file()
+    # the app now serves the new model, and the Evaluation tab reads the very same result
+    assert app.class_names == list(LETTERS)
+    loso, _ = app.unseen_signers()
+    assert loso.status == "ok" and f"{loso.accuracy:.0%}" in line
+    assert not (root / ".dactyl").resolve().is_relative_to(root / "A")
+    assert not list(root.glob("*/*.png")) and not (root / "splits").exists()  # nothing written among the photos
+
+
+def test_one_signer_is_told_accuracy_on_new_signers_is_unknown(workspace_app, clock, asl_sample):
+    app = workspace_app
+    record(app, clock, asl_sample, "ann", 0)
+    summary, *_ = tab_record.train_now(app)
+    assert "accuracy on new signers is unknown" in summary
+    loso, _ = app.unseen_signers()
+    assert loso.status == "one_signer" and loso.accuracy is None
+
+
+def test_only_one_hand_frames_are_kept(workspace_app, clock, asl_sample):
+    app = workspace_app
+    rs, _ = tab_record.start_session(app, None, "ann", "A", 0, 2)
+    two = Image.new("RGB", (1200, 600), (255, 255, 255))
+    hand = Image.open(asl_sample / "A" / "A0.jpg").convert("RGB")
+    two.paste(hand.resize((600, 600)), (0, 0))
+    two.paste(hand.resize((600, 600)).transpose(Image.Transpose.FLIP_LEFT_RIGHT), (600, 0))
+    for frame in (Image.new("RGB", (320, 240), (90, 90, 90)), two):
+        clock.tick()
+        rs, _, status, _ = tab_record.record_frame(app, rs, frame)
+        assert "not kept" in status
+    assert app.workspace.metadata().empty and not list(app.workspace.root.glob("A/*.jpg"))
+    clock.tick()
+    rs, _, status, _ = tab_record.record_frame(app, rs, hand)
+    assert len(list(app.workspace.root.glob("A/*.jpg"))) == 1
+
+
+@pytest.mark.parametrize("signer", ["../evil", "a/b", "..", "a\\b", "x\x00y", "", "/etc"])
+def test_a_signer_id_that_leaves_the_workspace_is_refused_and_nothing_is_written(tmp_path, signer):
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    before = snapshot(tmp_path)
+    rs, status = tab_record.start_session(app, None, signer, "", 0, 1)
+    assert status.startswith("### ⚠") and rs.capture is None
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("letters", ["../x", "A ..", "/etc", ".hidden", "A/B"])
+def test_letter_names_that_leave_the_workspace_are_refused(tmp_path, letters):
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    before = snapshot(tmp_path)
+    shown, _ = tab_record.set_alphabet(app, "custom", letters)
+    assert shown.startswith("### ⚠")
+    assert snapshot(tmp_path) == before
+    rs, status = tab_record.start_session(app, None, "ann", letters, 0, 1)  # as "only these letters" too
+    assert status.startswith("### ⚠") and rs.capture is None
+
+
+def test_mislabel_review_writes_a_decision_that_the_next_split_applies(tmp_path, asl_sample):
+    from curation.decisions import read_decisions
+    from sign_ml import studio
+    from sign_ml.ui import tab_mislabels
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    ws = app.workspace
+    ws.set_alphabet("custom", list(LETTERS))
+    for letter in LETTERS:
+        for i in range(10):
+            ws.save_photo((asl_sample / letter / f"{letter}{i}.jpg").read_bytes(), signer="ann", session=1, letter=letter)
+    planted = ws.save_photo((asl_sample / "C" / "C20.jpg").read_bytes(), signer="ann", session=1, letter="A")
+    app.refresh_data()
+    summary, gallery, rows = tab_mislabels.find(app)
+    assert rows and rows[0]["relpath"] == planted.relpath and rows[0]["suggested"] == "C", summary
+    assert gallery[0][1].startswith("#1 A")
+    index, picked, choice, actions = tab_mislabels.pick(app, rows, 0)
+    assert index == 0 and choice["value"] == "C" and actions["visible"]
+    original = planted.path.read_bytes()
+    done, _ = tab_mislabels.decide(app, rows, 0, "relabel", "C")
+    assert "relabelled as C" in done
+    decisions = read_decisions(ws.root)
+    assert decisions[["file_name", "action", "label"]].values.tolist() == [[planted.relpath, "relabel", "C"]]
+    assert planted.path.read_bytes() == original  # the photo itself is never touched
+    step, splits = studio.split(ws.root, n_signers=1)
+    assert step.ok, step.output
+    manifest = pd.read_csv(splits / "manifest.csv", dtype=str, keep_default_na=False)
+    assert manifest.loc[manifest["relpath"] == planted.relpath, "label"].tolist() == ["C"]
+
+
+def test_without_a_workspace_there_is_no_record_tab_and_nothing_writes(tmp_path, monkeypatch):
+    from sign_ml.ui import tab_mislabels
+
+    monkeypatch.delenv("DACTYL_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = DactylApp()
+    assert app.workspace is None and not app.writes_decisions
+    demo = app.build()
+    tabs = {b.id for b in demo.blocks.values() if isinstance(b, gr.Tab)}
+    assert "record" not in tabs and {"recognize", "dataset", "evaluation", "live"} <= tabs
+    handlers = {getattr(fn.fn, "__module__", "") + "." + getattr(fn.fn, "__qualname__", "") for fn in demo.fns.values()}
+    assert not [h for h in handlers if "tab_record" in h]
+    assert not [h for h in handlers if "on_decide" in h]  # no button that writes a label decision
+    with pytest.raises(gr.Error):
+        tab_mislabels.decide(app, [{"relpath": "A/x.jpg"}], 0, "exclude", None)
+    with pytest.raises(gr.Error):
+        tab_record.workspace_of(app)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_app_flag_and_environment_turn_the_workspace_on(tmp_path, monkeypatch):
+    import app as app_module
+
+    assert app_module.parse_args(["--workspace", str(tmp_path)]).workspace == str(tmp_path)
+    monkeypatch.setenv("DACTYL_WORKSPACE", str(tmp_path / "ws"))
+    assert app_module.parse_args([]).workspace == str(tmp_path / "ws")
+    monkeypatch.setenv("DACTYL_WORKSPACE", "")
+    assert app_module.parse_args([]).workspace is None
+
+
+@pytest.mark.parametrize("n_signers", [2, 3, 4, 6, 12])
+def test_the_split_plan_holds_whole_signers_out_for_validation_and_test(n_signers):
+    from curation.splitting import assign_splits, parse_ratios
+    from sign_ml.studio import split_plan
+
+    ratios, extra = split_plan(n_signers)
+    assert extra[extra.index("--group-column") + 1] == "signer"
+    table = pd.DataFrame([{"relpath": f"{x}/s{s}_{i}.jpg", "label": x, "signer": f"s{s}"}
+                          for s in range(n_signers) for x in LETTERS for i in range(5)])  # fmt: skip
+    split = assign_splits(table, ratios=parse_ratios(ratios), group_col="signer", small_classes="train")
+    per_split = table.assign(split=split).groupby("split")["signer"].nunique().to_dict()
+    assert table.assign(split=split).groupby("signer")["split"].nunique().max() == 1  # no signer in two splits
+    assert per_split.get("validation", 0) >= 1  # a signer the model never saw checks it
+    if n_signers >= 3:
+        assert per_split.get("test", 0) >= 1
+    assert per_split["train"] >= n_signers - 2 - (n_signers >= 10) * (n_signers // 5)
+
+
+def test_a_single_signer_split_is_stratified_not_grouped():
+    from sign_ml.studio import split_plan
+
+    ratios, extra = split_plan(1)
+    assert ratios == "85,10,5" and "--group-column" not in extra
