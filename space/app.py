@@ -1,7 +1,8 @@
 """Hugging Face Space entry: the ukrsl-dactyl app serving one model from the Hub.
 
 `sign-ml space` writes the model id into DEFAULT_MODEL; the Space variable DACTYL_MODEL overrides it
-(a Hub id "user/name", or a folder beside this file such as the vendored "model").
+(a Hub id "user/name", or a folder beside this file such as the vendored "model"). The Record tab is off on
+a Space unless its owner sets the variable DACTYL_WORKSPACE to a writable folder (persistent storage: /data).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def model_source() -> str:
     return str(local) if local.is_dir() else name
 
 
-demo = build_demo(model=model_source())
+demo = build_demo(model=model_source(), workspace=os.environ.get("DACTYL_WORKSPACE") or None)
 
 if __name__ == "__main__":
     # host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, which Spaces sets

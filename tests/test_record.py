@@ -228,3 +228,33 @@ def test_a_single_signer_split_is_stratified_not_grouped():
 
     ratios, extra = split_plan(1)
     assert ratios == "85,10,5" and "--group-column" not in extra
+
+
+def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(tmp_path, asl_sample):
+    import time
+
+    from sign_ml import studio
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    ws = app.workspace
+    ws.set_alphabet("custom", list(LETTERS))
+    jobs = tab_record.Jobs(ws.root)
+    with pytest.raises(FileNotFoundError, match="no split yet"):
+        jobs.start(1)
+    for signer, first in (("ann", 0), ("bo", 12)):
+        for letter in LETTERS:
+            for i in range(3):
+                ws.save_photo((asl_sample / letter / f"{letter}{first + i}.jpg").read_bytes(), signer=signer, session=1,
+                              letter=letter)  # fmt: skip
+    assert studio.split(ws.root, n_signers=2)[0].ok
+    status = jobs.start(1)
+    assert status.state == "running" and status.epochs == 1
+    for _ in range(300):
+        if (status := jobs.status()).state != "running":
+            break
+        time.sleep(0.5)
+    assert status.state == "finished", status.last_line
+    run = status.log_path.parent
+    assert run.parent == ws.root / ".dactyl" / "runs" and (run / "model.safetensors").is_file()
+    assert "--hand-crop" in (run / "job.json").read_text(encoding="utf-8")
+    assert tab_record.Jobs(ws.root).status().state == "finished"  # re-attached after a restart

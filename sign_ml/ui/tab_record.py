@@ -40,6 +40,7 @@ JPEG_QUALITY = 92  # the saved photo: high enough that the hand stage reads it a
 GRID_REFRESH_S = 4  # s: the letter × signer grid also shows what other browsers recorded
 JOB_REFRESH_S = 3  # s: the background training's progress
 ALPHABET_KINDS = ("ukrainian", "asl", "custom")
+THESIS_EPOCHS = 100  # the background MobileNetV3's default, as in the thesis
 
 
 @dataclass
@@ -278,7 +279,7 @@ class Jobs:
         if runs:
             self.job = TrainJob.attach(runs[-1].parent)
 
-    def start(self) -> Any:
+    def start(self, epochs: int = THESIS_EPOCHS) -> Any:
         from sign_ml.background import TrainJob
 
         with self.lock:
@@ -288,7 +289,7 @@ class Jobs:
             if not (splits / "manifest.csv").is_file():
                 raise FileNotFoundError("no split yet: press Train first (it writes the split)")
             self.job = TrainJob.start(splits, studio.new_run_dir(self.root, "mobilenet"), kind="image",
-                                      extra_args=["--hand-crop"])  # fmt: skip
+                                      extra_args=["--hand-crop", "--epochs", str(int(epochs))])  # fmt: skip
             return self.job.status()
 
     def cancel(self) -> Any:
@@ -408,6 +409,8 @@ def build(app: DactylApp, t: Any) -> None:
 
     gr.Markdown(t("job_head"))
     with gr.Row():
+        job_epochs = gr.Number(THESIS_EPOCHS, precision=0, minimum=1, maximum=1000, label=t("job_epochs"),
+                               elem_id="job-epochs")  # fmt: skip
         job_start = gr.Button(t("job_start"), elem_id="job-start")
         job_cancel = gr.Button(t("job_cancel"), variant="stop", elem_id="job-cancel")
         job_resume = gr.Button(t("job_resume"), elem_id="job-resume")
@@ -478,16 +481,17 @@ def build(app: DactylApp, t: Any) -> None:
                     show_progress_on=[train_md], **private)  # fmt: skip
 
     def job_action(action: str):
-        def on_job(request: gr.Request):
+        def on_job(epochs, request: gr.Request):
             try:
-                return job_markdown(getattr(jobs, action)(), app.lang_of(request))
+                status = jobs.start(int(epochs or THESIS_EPOCHS)) if action == "start" else getattr(jobs, action)()
             except (FileNotFoundError, RuntimeError, ValueError) as exc:
                 return f"⚠ {exc}"
+            return job_markdown(status, app.lang_of(request))
 
         return on_job
 
     for button, action in ((job_start, "start"), (job_cancel, "cancel"), (job_resume, "resume"), (job_timer, "status")):
-        (button.tick if button is job_timer else button.click)(job_action(action), None, job_md, **quiet)
+        (button.tick if button is job_timer else button.click)(job_action(action), job_epochs, job_md, **quiet)
 
     def on_preview(d, m, lic, request: gr.Request):
         return publish_preview(app, d, m, lic, app.lang_of(request))
