@@ -34,12 +34,17 @@ DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept eve
 CSS = """
 #verdict h2 { font-size: 2.6rem; margin: 0.2rem 0; }
 #heatmap img { max-height: 860px; object-fit: contain; cursor: crosshair; }
-#cell-gallery .caption-label, #top-losses .caption-label, #dup-gallery .caption-label { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; font-size: 0.75rem; line-height: 1.2; }
+#cell-gallery .caption-label, #top-losses .caption-label, #dup-gallery .caption-label, #mislabels .caption-label {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; font-size: 0.75rem;
+  line-height: 1.2; }
+/* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
+#top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
+#cell-gallery .grid-container { --grid-cols: 3 !important; }
 @media (max-width: 768px) {
   #result-col { order: -1; }
   #examples .grid-container { --grid-cols: 5 !important; }
-  #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container { --grid-cols: 2 !important; }
+  #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container,
+  #mislabels .grid-container { --grid-cols: 2 !important; }
 }
 """
 
