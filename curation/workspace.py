@@ -20,6 +20,7 @@ import csv
 import errno
 import fcntl
 import io
+import json
 import logging
 import os
 import re
@@ -29,7 +30,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from curation.alphabet import UKRAINIAN_ALPHABET
@@ -45,7 +48,9 @@ ALPHABETS: dict[str, tuple[str, ...]] = {
 ALPHABET_KINDS = ("ukrainian", "asl", "custom")
 WORKSPACE_FILE = "workspace.json"
 METADATA_FILE = "metadata.csv"
-METADATA_COLUMNS = ["file_name", "signer", "session", "letter", "time", "handedness"]
+# landmarks: the kept frame's 21 hand landmarks as JSON [[x, y, z], ...] (x, y fractions of the photo's width and
+# height, as MediaPipe gives them), so the recording keeps them even without the landmark cache
+METADATA_COLUMNS = ["file_name", "signer", "session", "letter", "time", "handedness", "landmarks"]
 SESSIONS_DIR = ".sessions"
 LOCK_FILE = ".metadata.lock"
 HANDEDNESS = ("", "Left", "Right")  # MediaPipe's labels; "" when not known
@@ -153,6 +158,16 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _landmarks_json(landmarks: Any) -> str:
+    """(21, 3) landmarks → compact JSON (5 decimals: far below a pixel); "" for None; ValueError for another shape."""
+    if landmarks is None:
+        return ""
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.shape != (21, 3) or not np.isfinite(points).all():
+        raise ValueError(f"landmarks must be 21 finite (x, y, z) points, got shape {points.shape}")
+    return json.dumps(np.round(points, 5).tolist(), separators=(",", ":"))
+
+
 class Workspace:
     """A recording folder: validated names, never-overwriting photo writes, a locked metadata.csv."""
 
@@ -252,11 +267,12 @@ class Workspace:
     # --- photos ---
 
     def save_photo(self, jpeg: bytes, *, signer: str, session: int, letter: str, handedness: str = "",
-                   when: datetime | None = None) -> Saved:  # fmt: skip
+                   when: datetime | None = None, landmarks: Any = None) -> Saved:  # fmt: skip
         """Write one JPEG as DIR/<letter>/<signer>_<session>_<n>.jpg (n: the next free number) and its row.
 
         Refuses (NameRefused) an unsafe signer or a letter outside the workspace alphabet; never overwrites.
         when: the capture time (default now); a naive datetime is read as UTC.
+        landmarks: the hand's (21, 3) landmarks as found in this very JPEG, or None.
         """
         signer = safe_signer(signer)
         letter = safe_letter(letter)
@@ -275,6 +291,7 @@ class Workspace:
             bytes(jpeg[:3]) != _JPEG_MAGIC
         ):  # the name says .jpg: refuse PNG/WebP frames rather than mislabel them
             raise ValueError(f"photo for {signer}/{letter} is not JPEG bytes (starts {bytes(jpeg[:8])!r})")
+        points = _landmarks_json(landmarks)
         when = when or datetime.now(UTC)
         stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
@@ -285,7 +302,8 @@ class Workspace:
         path, n = self._create_photo(folder, prefix, bytes(jpeg))
         relpath = f"{letter}/{path.name}"
         self._append_row({"file_name": relpath, "signer": signer, "session": str(session), "letter": letter,
-                          "time": stamp.isoformat(timespec="milliseconds"), "handedness": handedness})  # fmt: skip
+                          "time": stamp.isoformat(timespec="milliseconds"), "handedness": handedness,
+                          "landmarks": points})  # fmt: skip
         log.debug("%s: saved %s", self.root, relpath)
         return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
 

@@ -7,11 +7,13 @@ there is no Record tab and nothing that writes."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -81,6 +83,13 @@ def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(worksp
     assert sorted(meta["file_name"]) == sorted(str(p.relative_to(root)) for p in root.glob("*/*.jpg"))
     assert meta.groupby(["signer", "letter"]).size().to_dict() == {(s, x): 3 for s in ("ann", "bo") for x in LETTERS}
     assert set(meta["handedness"]) <= {"Left", "Right"} and "" not in set(meta["handedness"])
+    from curation.hand_cache import detect_files
+
+    # each kept photo carries the landmarks that were found in it (the cache gives the same ones back)
+    outcomes, _ = detect_files([root / f for f in meta["file_name"]])
+    for row, outcome in zip(meta.itertuples(), outcomes, strict=True):
+        assert outcome.cached and outcome.detection.found
+        assert np.allclose(json.loads(row.landmarks), outcome.detection.hand.landmarks, atol=1e-5)
     grid = tab_record.grid_frame(app.workspace.counts(), "en")
     assert grid.to_dict("records") == [{"letter": x, "ann": 3, "bo": 3, "total": 6} for x in LETTERS]
 

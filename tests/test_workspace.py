@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import multiprocessing
 import os
 import threading
@@ -181,7 +182,13 @@ def test_save_photo_writes_file_and_row(tmp_path: Path) -> None:
     assert list(meta.columns) == METADATA_COLUMNS
     assert meta.to_dict("records") == [{"file_name": "А/olena_1_001.jpg", "signer": "olena", "session": "1",
                                         "letter": "А", "time": "2026-11-22T19:00:05.123+00:00",
-                                        "handedness": "Right"}]  # fmt: skip
+                                        "handedness": "Right", "landmarks": ""}]  # fmt: skip
+    points = np.linspace(0, 1, 63).reshape(21, 3)
+    with_hand = ws.save_photo(jpeg(3), signer="olena", session=1, letter="Б", landmarks=points)
+    row = ws.metadata().set_index("file_name").loc[with_hand.relpath]
+    assert np.allclose(json.loads(row["landmarks"]), points, atol=1e-5)
+    with pytest.raises(ValueError, match="21 finite"):
+        ws.save_photo(jpeg(4), signer="olena", session=1, letter="Б", landmarks=points[:20])
     second = ws.save_photo(jpeg(2), signer="olena", session=1, letter="А")
     assert second.relpath == "А/olena_1_002.jpg"
     assert datetime.fromisoformat(ws.metadata()["time"][1]).tzinfo == UTC

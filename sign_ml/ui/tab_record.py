@@ -182,7 +182,7 @@ def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str
         grid = gr.update()
         if capture.offer(now, one_hand):
             saved = ws.save_photo(jpeg, signer=rs.signer, session=rs.session, letter=status.letter,
-                                  handedness=detection.hand.handedness)  # fmt: skip
+                                  handedness=detection.hand.handedness, landmarks=detection.hand.landmarks)  # fmt: skip
             rs.saved += 1
             rs.last_saved = text("rec_saved", lang, path=saved.relpath)
             grid = grid_frame(ws.counts(), lang)
