@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
 import logging
 import os
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from curation.alphabet import normalize_class_name
-from curation.fileio import atomic_write_text
+from curation.fileio import atomic_write_text, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +64,9 @@ def read_decisions(root: str | Path) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
+def _locked(root: Path) -> contextlib.AbstractContextManager[None]:
     """Exclusive lock on the decisions of ROOT (two browser tabs deciding at once lose nothing)."""
-    with open(root / LOCK_FILE, "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return file_lock(root / LOCK_FILE)
 
 
 def _checked_relpath(root: Path, relpath: str) -> str:

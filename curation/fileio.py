@@ -7,10 +7,12 @@ or a full disk never leaves half a file and readers (the app, a resumed run) nev
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,19 @@ def atomic_write_with(path: str | Path, write: Callable[[str], Any]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """An exclusive lock held on the lock file `path` (created if missing), across threads and processes.
+
+    flock locks an open file description, so two threads of one process exclude each other too."""
+    with open(path, "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
-import fcntl
 import io
 import json
 import logging
@@ -26,7 +25,6 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from curation.alphabet import UKRAINIAN_ALPHABET
-from curation.fileio import atomic_write_json, read_json
+from curation.fileio import atomic_write_json, file_lock, read_json
 from curation.loading import SPLIT_ALIASES
 
 log = logging.getLogger(__name__)
@@ -358,15 +356,9 @@ class Workspace:
             raise
         return True
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """An exclusive lock on the workspace's metadata (flock: per open file, so threads exclude each other too)."""
-        with open(self.root / LOCK_FILE, "a+b") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        """An exclusive lock on the workspace's metadata (threads and processes)."""
+        return file_lock(self.root / LOCK_FILE)
 
     def _append_row(self, row: dict[str, str]) -> None:
         buffer = io.StringIO()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import logging
 import os
 import re
@@ -28,13 +27,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from curation.fileio import atomic_write_json, read_json
+from curation.fileio import atomic_write_json, file_lock, read_json
 from sign_ml.curves import METRICS_FILE, read_metrics
 
 log = logging.getLogger(__name__)
@@ -159,16 +158,10 @@ def is_job_process(pid: int, run_dir: Path) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def _run_lock(run_dir: Path) -> Iterator[None]:
+def _run_lock(run_dir: Path) -> contextlib.AbstractContextManager[None]:
     """One start at a time per run directory, across threads and processes (two browser tabs)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / LOCK_FILE, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return file_lock(run_dir / LOCK_FILE)
 
 
 class _ParseError(ValueError):
