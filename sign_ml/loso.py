@@ -241,7 +241,7 @@ def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg:
     if group_column not in table.columns:
         raise ValueError(f"{splits_dir / MANIFEST_FILE}: no column {group_column!r} "
                          f"(columns: {', '.join(map(str, table.columns))})")  # fmt: skip
-    points, labels, found, signers = [], [], [], []
+    points, labels, found, signers, relpaths = [], [], [], [], []
     for name in SPLIT_NAMES:
         items: SplitItems = data.splits[name]
         if not len(items):
@@ -253,20 +253,20 @@ def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg:
         labels.append(hands.all_labels)
         found.append(hands.found)
         signers += rows[group_column].fillna("").astype(str).tolist()
+        relpaths += rows["relpath"].astype(str).tolist()
     if not labels:
         raise ValueError(f"{splits_dir}: no photos in the manifest")
     if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
-        signers = signers_from_metadata(table, data.info, splits_dir) or signers
+        signers = signers_from_metadata(relpaths, data.info, splits_dir) or signers
     return leave_one_signer_out(np.concatenate(points), np.concatenate(labels), np.concatenate(found), signers,
                                 len(data.class_names), data.class_names, cfg, progress=progress)  # fmt: skip
 
 
-def signers_from_metadata(table: pd.DataFrame, info: dict[str, Any], splits_dir: Path,
+def signers_from_metadata(relpaths: Sequence[str], info: dict[str, Any], splits_dir: Path,
                           column: str = "signer") -> list[str] | None:  # fmt: skip
-    """The `signer` of each manifest row (split order, as loso_for_split_dir walks them) from the data folder's
-    metadata.csv (a recording workspace writes one), or None when there is none."""
+    """The `signer` of each photo in `relpaths` from the data folder's metadata.csv (a recording workspace
+    writes one), or None when there is none."""
     from curation.loading import metadata_column
-    from curation.manifest import SPLIT_NAMES
 
     root = info.get("data_root")
     if not root:
@@ -276,8 +276,7 @@ def signers_from_metadata(table: pd.DataFrame, info: dict[str, Any], splits_dir:
         names = metadata_column(root, column)
     except (FileNotFoundError, ValueError, OSError):
         return None
-    rows = pd.concat([table[table["split"] == name] for name in SPLIT_NAMES])
-    return [names.get(str(r), "") for r in rows["relpath"]]
+    return [names.get(r, "") for r in relpaths]
 
 
 def run_eval_dir(run_dir: str | Path) -> Path:

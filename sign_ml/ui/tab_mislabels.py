@@ -73,14 +73,10 @@ def pick(app: DactylApp, rows: list[dict[str, Any]] | None, index: int, lang: st
     if not rows or not 0 <= index < len(rows) or not app.writes_decisions:
         return None, "", gr.update(), gr.update(visible=False)
     row = rows[index]
-    letters = [c for c, n in zip(*_present(app), strict=True) if n > 0]
+    totals = app.workspace.counts()["total"]
+    letters = [str(letter) for letter, n in totals.items() if n > 0]  # letters with photos: a relabel target
     shown = text("ml_picked", lang, path=row["relpath"], given=row["given"], suggested=row["suggested"])
     return index, shown, gr.update(choices=letters, value=str(row["suggested"])), gr.update(visible=True)
-
-
-def _present(app: DactylApp) -> tuple[list[str], list[int]]:
-    counts = app.workspace.counts()
-    return [str(x) for x in counts.index], [int(x) for x in counts["total"]]
 
 
 def decide(app: DactylApp, rows: list[dict[str, Any]] | None, index: int | None, action: str, label: str | None,

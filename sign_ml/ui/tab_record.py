@@ -165,11 +165,11 @@ def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str
     if frame is None:
         return rs, None, gr.update(), gr.update()
     image = (frame if isinstance(frame, Image.Image) else Image.fromarray(frame)).convert("RGB")
-    letters = list(rs.capture.plan.letters) if rs.capture is not None else ws.alphabet()[1]
     with rs.lock:
         capture = rs.capture
         if capture is None:
             return rs, image, text("rec_idle", lang), gr.update()
+        letters = list(capture.plan.letters)
         now = time.monotonic()
         status = capture.status(now)
         if status.phase != "burst":
@@ -249,8 +249,9 @@ def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[s
     head = [f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
             views.loso_markdown(outcome.loso, lang), text("train_serving", lang)]  # fmt: skip
     table = views.loso_table(outcome.loso, lang)
+    image = loso_image(outcome.run_dir)
     return ("\n\n".join(head), log_md, gr.update(value=table, visible=table is not None),
-            gr.update(value=loso_image(outcome.run_dir), visible=loso_image(outcome.run_dir) is not None))  # fmt: skip
+            gr.update(value=image, visible=image is not None))  # fmt: skip
 
 
 # ---------------------------------------------------------------- background MobileNetV3
