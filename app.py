@@ -21,18 +21,34 @@ from sign_ml.ui.app import DactylApp, launch_kwargs
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=os.environ.get("DACTYL_MODEL"),
-                        help="run/model directory or Hub id (default: $DACTYL_MODEL, else models/demo/)")  # fmt: skip
-    parser.add_argument("--data", default=os.environ.get("DACTYL_DATA"),
-                        help="split directory, photo folder, or folder with report.json (default: $DACTYL_DATA)")  # fmt: skip
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="interface to serve on; 0.0.0.0 for the network (default 127.0.0.1)")  # fmt: skip
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("DACTYL_MODEL"),
+        help="run/model directory or Hub id (default: $DACTYL_MODEL, else models/demo/)",
+    )
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("DACTYL_DATA"),
+        help="split directory, photo folder, or folder with report.json (default: $DACTYL_DATA)",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="interface to serve on; 0.0.0.0 for the network (default 127.0.0.1)",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    parser.add_argument("--lang", choices=["en", "uk"], default=os.environ.get("DACTYL_LANG") or None,
-                        help="force the UI language (default: the browser's)")  # fmt: skip
-    parser.add_argument("--workspace", default=os.environ.get("DACTYL_WORKSPACE") or None,
-                        help="writable folder for recording a dataset (the Record tab); off when not given "
-                        "(default: $DACTYL_WORKSPACE)")  # fmt: skip
+    parser.add_argument(
+        "--lang",
+        choices=["en", "uk"],
+        default=os.environ.get("DACTYL_LANG") or None,
+        help="force the UI language (default: the browser's)",
+    )
+    parser.add_argument(
+        "--workspace",
+        default=os.environ.get("DACTYL_WORKSPACE") or None,
+        help="writable folder for recording a dataset (the Record tab); off when not given "
+        "(default: $DACTYL_WORKSPACE)",
+    )
     return parser.parse_args(argv)
 
 
@@ -44,5 +60,6 @@ predict = dactyl.predict  # the typed API function (also served as /predict): ph
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    demo.queue(default_concurrency_limit=2).launch(server_name=ARGS.host, server_port=ARGS.port,
-                                                   **launch_kwargs(ARGS.lang))  # fmt: skip
+    demo.queue(default_concurrency_limit=2).launch(
+        server_name=ARGS.host, server_port=ARGS.port, **launch_kwargs(ARGS.lang)
+    )

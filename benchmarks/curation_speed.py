@@ -73,8 +73,15 @@ def measure(data: Path, workers: int, max_side: int, limit: int | None = None) -
     t3 = time.perf_counter()
     cpu = _cpu_seconds() - cpu0
     failed = [r.name for r in results if r.summary.startswith("check failed")]
-    return {"n": len(table), "load": t1 - t0, "scan": t2 - t1, "checks": t3 - t2, "cpu": cpu,
-            "workers": scanned.attrs["scan"]["workers"], "failed": failed}  # fmt: skip
+    return {
+        "n": len(table),
+        "load": t1 - t0,
+        "scan": t2 - t1,
+        "checks": t3 - t2,
+        "cpu": cpu,
+        "workers": scanned.attrs["scan"]["workers"],
+        "failed": failed,
+    }
 
 
 def report(name: str, m: dict) -> None:

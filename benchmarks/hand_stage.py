@@ -63,8 +63,10 @@ def main() -> None:
                 path = Path(tmp) / f"{side}_{k}.jpg"
                 image = load_rgb(f)
                 if side != max(image.size):
-                    image = image.resize((side * image.width // max(image.size), side * image.height // max(image.size)),
-                                         Image.Resampling.BICUBIC)  # fmt: skip
+                    image = image.resize(
+                        (side * image.width // max(image.size), side * image.height // max(image.size)),
+                        Image.Resampling.BICUBIC,
+                    )
                 image.save(path, quality=90)
                 photos.append(str(path))
             lm.recognize(photos[0])  # warm-up: graphs built, threads started
@@ -82,7 +84,9 @@ def main() -> None:
             t_cnn_bare = timed(lambda p: cnn.logits(cnn.load_uint8(p)[None]), photos)
             t_cnn = timed(cnn.recognize, photos)
             retried = sum(detections[p].retried for p in photos)
-            print(f"\n{side} px: hands found in {len(found)} of {len(photos)}; {retried} found only on a retry")
+            print(
+                f"\n{side} px: hands found in {len(found)} of {len(photos)}; {retried} found only on a retry"
+            )
             print(line("hand stage (decode + MediaPipe)", t_hand))
             print(line("landmark model alone (features + MLP)", t_mlp))
             print(line("landmark model end to end (recognize)", t_lm))

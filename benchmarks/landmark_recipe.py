@@ -78,7 +78,9 @@ def main() -> None:
     block = np.digitize(ids, [10, 20])
 
     split = read_split_dir(args.splits)
-    split_det = {n: [o.detection for o in detect_files(split.splits[n].paths)[0]] for n in ("train", "validation")}
+    split_det = {
+        n: [o.detection for o in detect_files(split.splits[n].paths)[0]] for n in ("train", "validation")
+    }
 
     print(f"{'variant':16} {'split':>7} {'hands':>7} {'sessions':>9}")
     for name, change in VARIANTS.items():
@@ -88,18 +90,40 @@ def main() -> None:
         if args.epochs:
             cfg = cfg.replace(epochs=args.epochs)
         k = len(classes)
-        s_split = score(cfg, split.splits["train"], split_det["train"], split.splits["validation"],
-                        split_det["validation"], k)  # fmt: skip
+        s_split = score(
+            cfg,
+            split.splits["train"],
+            split_det["train"],
+            split.splits["validation"],
+            split_det["validation"],
+            k,
+        )
         s_hands = []
         for a in (True, False):  # train on right, test on left; then back
             tr, te = found & (handed == a), found & (handed != a)
-            s_hands.append(score(cfg, subset(items, tr, "tr"), [d for d, m in zip(det, tr, strict=True) if m],
-                                 subset(items, te, "te"), [d for d, m in zip(det, te, strict=True) if m], k))  # fmt: skip
+            s_hands.append(
+                score(
+                    cfg,
+                    subset(items, tr, "tr"),
+                    [d for d, m in zip(det, tr, strict=True) if m],
+                    subset(items, te, "te"),
+                    [d for d, m in zip(det, te, strict=True) if m],
+                    k,
+                )
+            )
         s_sessions = []
         for b in range(3):
             tr, te = block != b, block == b
-            s_sessions.append(score(cfg, subset(items, tr, "tr"), [d for d, m in zip(det, tr, strict=True) if m],
-                                    subset(items, te, "te"), [d for d, m in zip(det, te, strict=True) if m], k))  # fmt: skip
+            s_sessions.append(
+                score(
+                    cfg,
+                    subset(items, tr, "tr"),
+                    [d for d, m in zip(det, tr, strict=True) if m],
+                    subset(items, te, "te"),
+                    [d for d, m in zip(det, te, strict=True) if m],
+                    k,
+                )
+            )
         print(f"{name:16} {s_split:7.3f} {np.mean(s_hands):7.3f} {np.mean(s_sessions):9.3f}", flush=True)
 
 

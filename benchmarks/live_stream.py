@@ -67,15 +67,19 @@ def run_session(app, frames: list[Image.Image], fps: float, seconds: float, star
 def report(name: str, results: list[dict], seconds: float) -> None:
     for k, r in enumerate(results):
         lat = np.array(r["latencies"][3:] or r["latencies"])  # the first frames build the landmarker: warm-up
-        print(f"{name} session {k + 1}: p50 {np.percentile(lat, 50):.1f} ms  p95 {np.percentile(lat, 95):.1f} ms  "
-              f"processed {r['processed']}/{r['made']} frames ({r['processed'] / seconds:.1f} frames/s)  "
-              f"dropped {r['dropped']}  word {r['word']!r}")  # fmt: skip
+        print(
+            f"{name} session {k + 1}: p50 {np.percentile(lat, 50):.1f} ms  p95 {np.percentile(lat, 95):.1f} ms  "
+            f"processed {r['processed']}/{r['made']} frames ({r['processed'] / seconds:.1f} frames/s)  "
+            f"dropped {r['dropped']}  word {r['word']!r}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, required=True, help="a folder of class folders of photos")
-    parser.add_argument("--model", default=None, help="run/model directory (default: the embedded demo model)")
+    parser.add_argument(
+        "--model", default=None, help="run/model directory (default: the embedded demo model)"
+    )
     parser.add_argument("--fps", type=float, default=15.0, help="the simulated camera's frames per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each run replays the camera")
     parser.add_argument("--letters", type=int, default=6, help="how many letters the sequence spells")
@@ -86,12 +90,17 @@ def main(argv: list[str] | None = None) -> int:
 
     app = DactylApp(model=args.model, data=None)
     frames = camera_frames(args.photos, args.letters, args.hold)
-    print(f"model {app.model.ref} ({getattr(app.predictor, 'kind', 'image')}, {app.predictor.backend}); "
-          f"camera {W}x{H} at {args.fps:g} fps, {len(frames)} frames looped for {args.seconds:g} s")  # fmt: skip
+    print(
+        f"model {app.model.ref} ({getattr(app.predictor, 'kind', 'image')}, {app.predictor.backend}); "
+        f"camera {W}x{H} at {args.fps:g} fps, {len(frames)} frames looped for {args.seconds:g} s"
+    )
     for n in (1, 2):
         results = [{} for _ in range(n)]
         start = time.perf_counter()
-        threads = [threading.Thread(target=run_session, args=(app, frames, args.fps, args.seconds, start, r)) for r in results]
+        threads = [
+            threading.Thread(target=run_session, args=(app, frames, args.fps, args.seconds, start, r))
+            for r in results
+        ]
         for t in threads:
             t.start()
         for t in threads:

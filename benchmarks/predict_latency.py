@@ -87,8 +87,10 @@ def in_process(model: str, photos: list[Path]) -> None:
     if predictor is None:
         raise SystemExit(f"no model: {app.model.error}")
     prep = predictor.preprocessing
-    print(f"model {model}: {len(predictor.class_names)} classes, {prep.size} px, backend {predictor.backend}"
-          + (f" ({predictor.fallback_reason})" if predictor.fallback_reason else ""))  # fmt: skip
+    print(
+        f"model {model}: {len(predictor.class_names)} classes, {prep.size} px, backend {predictor.backend}"
+        + (f" ({predictor.fallback_reason})" if predictor.fallback_reason else "")
+    )
     session = make_session(predictor.onnx_path) if predictor.backend == "onnx" else None
     calm = None  # the same session without spin-waiting threads: kinder to a CPU shared with other work
     if session is not None:
@@ -125,8 +127,10 @@ def in_process(model: str, photos: list[Path]) -> None:
         print(f"  (forward, ORT spinning off: {percentiles(calm_ms)})")
     parts = statistics.median(prep_ms) + statistics.median(fwd_ms)
     ratio = statistics.median(app_ms) / parts
-    print(f"  app p50 / (decode+prep p50 + forward p50) = {statistics.median(app_ms):.2f} / {parts:.2f} = {ratio:.2f}× "
-          f"(target ≤ 1.2×; p50 target ≤ 8 ms at 224 px)")  # fmt: skip
+    print(
+        f"  app p50 / (decode+prep p50 + forward p50) = {statistics.median(app_ms):.2f} / {parts:.2f} = {ratio:.2f}× "
+        f"(target ≤ 1.2×; p50 target ≤ 8 ms at 224 px)"
+    )
 
 
 def free_port() -> int:
@@ -143,8 +147,13 @@ def served(model: str, photos: list[Path], clients: int, requests: int) -> None:
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "DACTYL_DATA": ""}
     log = Path(tempfile.gettempdir()) / f"predict_latency_app_{port}.log"
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--model", model, "--port", str(port)],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py"), "--model", model, "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300

@@ -58,11 +58,13 @@ class ThesisFolder(Dataset):
 
     def __init__(self, items: SplitItems, size: int):
         self.items = items
-        self.transform = transforms.Compose([
-            transforms.Resize((size, size)),
-            transforms.ToTensor(),
-            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ])  # fmt: skip
+        self.transform = transforms.Compose(
+            [
+                transforms.Resize((size, size)),
+                transforms.ToTensor(),
+                transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -174,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-workers", type=int, default=2, help="decode processes for the cache")
     args = parser.parse_args(argv)
 
-    cfg = TrainConfig(image_size=args.size, batch_size=args.batch_size, width_mult=args.width_mult,
-                      num_workers=args.num_workers)  # fmt: skip
+    cfg = TrainConfig(
+        image_size=args.size,
+        batch_size=args.batch_size,
+        width_mult=args.width_mult,
+        num_workers=args.num_workers,
+    )
     device = resolve_device(args.device)
     rt = Runtime(device, resolve_precision("auto", device))
     if device.type == "cuda":
@@ -187,14 +193,18 @@ def main(argv: list[str] | None = None) -> int:
         if device.type == "cuda"
         else f"cpu ({torch.get_num_threads()} threads)"
     )
-    print(f"data {args.data}: {len(items)} photos, {k} classes; size {args.size}, batch {args.batch_size}, "
-          f"width {args.width_mult}; device {name}; precision (b, c) {rt.amp_dtype or 'fp32'}")  # fmt: skip
+    print(
+        f"data {args.data}: {len(items)} photos, {k} classes; size {args.size}, batch {args.batch_size}, "
+        f"width {args.width_mult}; device {name}; precision (b, c) {rt.amp_dtype or 'fp32'}"
+    )
 
     t0 = time.perf_counter()
     cache = TensorCache.build(items, args.size, None, "memory", args.num_workers, progress=False)
     build_s = time.perf_counter() - t0
-    print(f"cache build (once per run, not in (b)): {build_s:.1f} s, {len(cache) / build_s:.0f} img/s, "
-          f"{cache.nbytes() / 1e6:.0f} MB")  # fmt: skip
+    print(
+        f"cache build (once per run, not in (b)): {build_s:.1f} s, {len(cache) / build_s:.0f} img/s, "
+        f"{cache.nbytes() / 1e6:.0f} MB"
+    )
     if device.type == "cuda":
         cache = cache.to(device)
 
@@ -203,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         results["a"].append(bench_thesis(items, k, cfg, device, args.steps, args.warmup))
         results["b"].append(bench_project(cache, k, cfg, rt, args.steps, args.warmup))
         results["c"].append(bench_bare(k, cfg, rt, args.steps, args.warmup))
-        print(f"round {r + 1}: a {results['a'][-1]:.1f}  b {results['b'][-1]:.1f}  c {results['c'][-1]:.1f} img/s",
-              flush=True)  # fmt: skip
+        print(
+            f"round {r + 1}: a {results['a'][-1]:.1f}  b {results['b'][-1]:.1f}  c {results['c'][-1]:.1f} img/s",
+            flush=True,
+        )
     med = {v: statistics.median(xs) for v, xs in results.items()}
     print(f"(a) thesis-style loop   {med['a']:10.1f} img/s")
     print(f"(b) project pipeline    {med['b']:10.1f} img/s")

@@ -41,8 +41,10 @@ def main() -> None:
             for i, photo in enumerate(sorted((args.sample / letter).glob("*.jpg"))):
                 ws.save_photo(photo.read_bytes(), signer=f"p{i % args.signers}", session=1, letter=letter)
                 n += 1
-        print(f"saved {n} photos of {len(letters)} letters for {args.signers} pseudo-signers in "
-              f"{time.perf_counter() - t0:.1f} s (atomic writes + metadata.csv)")  # fmt: skip
+        print(
+            f"saved {n} photos of {len(letters)} letters for {args.signers} pseudo-signers in "
+            f"{time.perf_counter() - t0:.1f} s (atomic writes + metadata.csv)"
+        )
         for name, step in (("check", lambda: studio.check(ws.root)),):
             t0 = time.perf_counter()
             result = step()
@@ -50,15 +52,21 @@ def main() -> None:
         t0 = time.perf_counter()
         outcome = studio.train_landmarks(ws.root, len(ws.signers()))
         codes = ", ".join(f"{s.command.split()[0]} {s.command.split()[1]} → {s.code}" for s in outcome.steps)
-        print(f"train (split + landmark model + evaluate + leave-one-signer-out): {time.perf_counter() - t0:.1f} s; {codes}")
+        print(
+            f"train (split + landmark model + evaluate + leave-one-signer-out): {time.perf_counter() - t0:.1f} s; {codes}"
+        )
         if outcome.loso is not None:
-            print(f"  leave-one-signer-out over {len(outcome.loso.per_signer)} pseudo-signers took "
-                  f"{outcome.loso.seconds:.1f} s (its accuracy {outcome.loso.accuracy:.3f} is NOT a new-signer figure: "
-                  "one real signer)")  # fmt: skip
+            print(
+                f"  leave-one-signer-out over {len(outcome.loso.per_signer)} pseudo-signers took "
+                f"{outcome.loso.seconds:.1f} s (its accuracy {outcome.loso.accuracy:.3f} is NOT a new-signer figure: "
+                "one real signer)"
+            )
         t0 = time.perf_counter()
         found = find_mislabels(ws.root, progress=False)
-        print(f"mislabel check: {found.n_checked} photos, {found.folds} folds, {found.n_suspected} suspected, "
-              f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+        print(
+            f"mislabel check: {found.n_checked} photos, {found.folds} folds, {found.n_suspected} suspected, "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -80,7 +80,9 @@ def missing_letters(class_names: list[str]) -> list[str]:
 
 def is_asl(class_names: list[str]) -> bool:
     """True when the class set is ASL's single Latin capital letters (the shared sample's A..Z)."""
-    return bool(class_names) and all(len(n) == 1 and "A" <= n <= "Z" for n in map(normalize_class_name, class_names))
+    return bool(class_names) and all(
+        len(n) == 1 and "A" <= n <= "Z" for n in map(normalize_class_name, class_names)
+    )
 
 
 def is_motion_letter(class_name: str, class_names: list[str]) -> bool:

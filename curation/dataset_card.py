@@ -92,8 +92,12 @@ def size_category(n: int) -> str:
     return "n>1M"
 
 
-def card_metadata(repo_id: str, info: Mapping[str, Any], counts: Mapping[str, Mapping[str, int]],
-                  license: str = DEFAULT_DATA_LICENSE) -> DatasetCardData:  # fmt: skip
+def card_metadata(
+    repo_id: str,
+    info: Mapping[str, Any],
+    counts: Mapping[str, Mapping[str, int]],
+    license: str = DEFAULT_DATA_LICENSE,
+) -> DatasetCardData:
     """The YAML header; `configs` matches push_to_hub's layout (data/<split>-*.parquet)."""
     names = list(info.get("class_names") or sorted({c for per in counts.values() for c in per}))
     total = sum(sum(per.values()) for per in counts.values())
@@ -109,7 +113,7 @@ def card_metadata(repo_id: str, info: Mapping[str, Any], counts: Mapping[str, Ma
                 "config_name": "default",
                 "data_files": [{"split": s, "path": f"data/{s}-*"} for s in ordered_splits(counts)],
             }
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -133,11 +137,15 @@ def render_dataset_card(
     totals = {s: sum(counts[s].values()) for s in splits}
     lines = [f"# {repo_id.split('/')[-1]}", ""]
     if is_ukrainian(names):
-        lines += [f"Photos of {len(names)} letters of the Ukrainian Sign Language manual alphabet (дактилеми), "
-                  "one hand per photo, labelled by letter."]  # fmt: skip
+        lines += [
+            f"Photos of {len(names)} letters of the Ukrainian Sign Language manual alphabet (дактилеми), "
+            "one hand per photo, labelled by letter."
+        ]
     else:
-        lines += [f"Photos of {len(names)} hand-sign classes ({', '.join(names[:30])}), labelled by class. "
-                  "These are not the Ukrainian alphabet."]  # fmt: skip
+        lines += [
+            f"Photos of {len(names)} hand-sign classes ({', '.join(names[:30])}), labelled by class. "
+            "These are not the Ukrainian alphabet."
+        ]
     lines += [
         "",
         f"{sum(totals.values())} photos: " + ", ".join(f"{totals[s]} {s}" for s in splits) + ".",
@@ -165,8 +173,12 @@ def render_dataset_card(
         "",
     ]
 
-    lines += ["## Photos per class", "", "| class | " + " | ".join(splits) + " | total |",
-              "|---|" + "---:|" * (len(splits) + 1)]  # fmt: skip
+    lines += [
+        "## Photos per class",
+        "",
+        "| class | " + " | ".join(splits) + " | total |",
+        "|---|" + "---:|" * (len(splits) + 1),
+    ]
     ukrsl = is_ukrainian(names)  # describe_class also reads transliterations ("B" → Б): Ukrainian sets only
     for name in names:
         row = [counts[s].get(name, 0) for s in splits]
@@ -181,13 +193,16 @@ def render_dataset_card(
     if columns:
         lines += ["## Fields", ""] + [f"- `{c}`: {t}" for c, t in columns.items()] + [""]
     lines += [
-        "## Use", "",
+        "## Use",
+        "",
         "```python",
         "from datasets import load_dataset",
         f'ds = load_dataset("{repo_id}")',
-        "```", "",
-        "## Source and credits", "",
-    ]  # fmt: skip
+        "```",
+        "",
+        "## Source and credits",
+        "",
+    ]
     source = find_value(info, "source", "data_source")
     if source:
         lines.append(f"- Source: {strip_local_paths(str(source))}.")

@@ -106,8 +106,12 @@ def record_decision(root: str | Path, relpath: str, action: str, label: str | No
         table = read_decisions(root)
         table = table[table["file_name"] != relpath]
         if action != UNDO:
-            row = {"file_name": relpath, "action": action, "label": new_label,
-                   "time": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+            row = {
+                "file_name": relpath,
+                "action": action,
+                "label": new_label,
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
             table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
         buffer = io.StringIO()
         table.to_csv(buffer, index=False, columns=COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")

@@ -66,8 +66,10 @@ class HandCache:
 
     def put(self, key: str, detection: HandDetection) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO hands (key, result) VALUES (?, ?)",
-                             (key, json.dumps(detection.to_dict())))  # fmt: skip
+            self._db.execute(
+                "INSERT OR REPLACE INTO hands (key, result) VALUES (?, ?)",
+                (key, json.dumps(detection.to_dict())),
+            )
 
     def __len__(self) -> int:
         with self._lock:
@@ -102,8 +104,10 @@ class DetectSummary:
 
     def line(self) -> str:
         new = self.n_read - self.n_cached
-        return (f"hands found in {self.n_found} of {self.n_read} readable photos ({self.detection_rate:.1%}); "
-                f"{new} detected now, {self.n_cached} from the cache, in {self.seconds:.1f} s")  # fmt: skip
+        return (
+            f"hands found in {self.n_found} of {self.n_read} readable photos ({self.detection_rate:.1%}); "
+            f"{new} detected now, {self.n_cached} from the cache, in {self.seconds:.1f} s"
+        )
 
 
 def _detect_content(
@@ -132,8 +136,9 @@ def _detect_one(path: str, stage: HandStage, cache: HandCache | None) -> DetectO
     return DetectOutcome(path, detection=detection, cached=cached)
 
 
-def detect_bytes(content: bytes, source: str = "", stage: HandStage | None = None,
-                 cache: HandCache | bool | None = True) -> HandDetection:  # fmt: skip
+def detect_bytes(
+    content: bytes, source: str = "", stage: HandStage | None = None, cache: HandCache | bool | None = True
+) -> HandDetection:
     """Hands in one encoded photo held in memory (a camera frame), decoded and cached as `detect_files` does.
 
     So when the same bytes are saved to a file later, `detect_files` finds them in the cache.
@@ -151,9 +156,14 @@ def detect_bytes(content: bytes, source: str = "", stage: HandStage | None = Non
             store.close()
 
 
-def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = None,
-                 cache: HandCache | bool | None = True, progress: bool = False, workers: int | None = None,
-                 desc: str = "hands") -> tuple[list[DetectOutcome], DetectSummary]:  # fmt: skip
+def detect_files(
+    paths: Sequence[str | os.PathLike],
+    stage: HandStage | None = None,
+    cache: HandCache | bool | None = True,
+    progress: bool = False,
+    workers: int | None = None,
+    desc: str = "hands",
+) -> tuple[list[DetectOutcome], DetectSummary]:
     """Run the hand stage over files, in order; unreadable files get their error, the rest a detection.
 
     cache: True = the default cache, a HandCache, or False/None = no cache.
@@ -169,8 +179,10 @@ def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = N
     outcomes: list[DetectOutcome] = []
     workers = max(1, workers or os.cpu_count() or 1)
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(names), desc=desc, unit="img",
-                                                                   disable=not progress) as bar:  # fmt: skip
+        with (
+            ThreadPoolExecutor(max_workers=workers) as pool,
+            tqdm(total=len(names), desc=desc, unit="img", disable=not progress) as bar,
+        ):
             for outcome in pool.map(lambda p: _detect_one(p, stage, store), names):
                 outcomes.append(outcome)
                 bar.update(1)
@@ -178,8 +190,13 @@ def detect_files(paths: Sequence[str | os.PathLike], stage: HandStage | None = N
         if owned and store is not None:
             store.close()
     read = [o for o in outcomes if o.detection is not None]
-    summary = DetectSummary(n_files=len(names), n_read=len(read), n_found=sum(o.detection.found for o in read),
-                            n_cached=sum(o.cached for o in read), seconds=time.perf_counter() - start)  # fmt: skip
+    summary = DetectSummary(
+        n_files=len(names),
+        n_read=len(read),
+        n_found=sum(o.detection.found for o in read),
+        n_cached=sum(o.cached for o in read),
+        seconds=time.perf_counter() - start,
+    )
     log.debug("%s", summary.line())
     return outcomes, summary
 
@@ -212,6 +229,11 @@ def add_hand_columns(table, progress: bool = False, workers: int | None = None):
     table = table.copy()
     for name, values in hand_columns(outcomes).items():
         table[name] = values
-    table.attrs["hands"] = {"detection_rate": summary.detection_rate, "seconds": round(summary.seconds, 2),
-                            "n_found": summary.n_found, "n_read": summary.n_read, "line": summary.line()}  # fmt: skip
+    table.attrs["hands"] = {
+        "detection_rate": summary.detection_rate,
+        "seconds": round(summary.seconds, 2),
+        "n_found": summary.n_found,
+        "n_read": summary.n_read,
+        "line": summary.line(),
+    }
     return table, summary

@@ -41,13 +41,28 @@ N_LANDMARKS = 21
 WRIST = 0
 # the 21-point skeleton, finger by finger, then across the palm (MediaPipe's hand topology)
 HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 2), (2, 3), (3, 4),  # thumb
-    (0, 5), (5, 6), (6, 7), (7, 8),  # index
-    (9, 10), (10, 11), (11, 12),  # middle
-    (13, 14), (14, 15), (15, 16),  # ring
-    (0, 17), (17, 18), (18, 19), (19, 20),  # little
-    (5, 9), (9, 13), (13, 17),  # palm
-)  # fmt: skip
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),  # thumb
+    (0, 5),
+    (5, 6),
+    (6, 7),
+    (7, 8),  # index
+    (9, 10),
+    (10, 11),
+    (11, 12),  # middle
+    (13, 14),
+    (14, 15),
+    (15, 16),  # ring
+    (0, 17),
+    (17, 18),
+    (18, 19),
+    (19, 20),  # little
+    (5, 9),
+    (9, 13),
+    (13, 17),  # palm
+)
 FINGERTIPS = (4, 8, 12, 16, 20)
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logs every graph start at INFO otherwise
@@ -66,25 +81,35 @@ class Hand:
     def box_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The box in pixels of a width×height version of the photo, clipped to it."""
         x0, y0, x1, y1 = self.box
-        return (max(0, int(np.floor(x0 * width))), max(0, int(np.floor(y0 * height))),
-                min(width, int(np.ceil(x1 * width))), min(height, int(np.ceil(y1 * height))))  # fmt: skip
+        return (
+            max(0, int(np.floor(x0 * width))),
+            max(0, int(np.floor(y0 * height))),
+            min(width, int(np.ceil(x1 * width))),
+            min(height, int(np.ceil(y1 * height))),
+        )
 
     def area(self) -> float:
         x0, y0, x1, y1 = self.box
         return max(0.0, x1 - x0) * max(0.0, y1 - y0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"landmarks": np.round(self.landmarks.astype(np.float64), 5).tolist(),
-                "world": np.round(self.world.astype(np.float64), 5).tolist(),
-                "handedness": self.handedness, "handedness_score": round(float(self.handedness_score), 6),
-                "box": [round(float(v), 6) for v in self.box]}  # fmt: skip
+        return {
+            "landmarks": np.round(self.landmarks.astype(np.float64), 5).tolist(),
+            "world": np.round(self.world.astype(np.float64), 5).tolist(),
+            "handedness": self.handedness,
+            "handedness_score": round(float(self.handedness_score), 6),
+            "box": [round(float(v), 6) for v in self.box],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Hand:
-        return cls(landmarks=np.asarray(d["landmarks"], dtype=np.float32).reshape(N_LANDMARKS, 3),
-                   world=np.asarray(d["world"], dtype=np.float32).reshape(N_LANDMARKS, 3),
-                   handedness=str(d["handedness"]), handedness_score=float(d["handedness_score"]),
-                   box=tuple(float(v) for v in d["box"]))  # fmt: skip
+        return cls(
+            landmarks=np.asarray(d["landmarks"], dtype=np.float32).reshape(N_LANDMARKS, 3),
+            world=np.asarray(d["world"], dtype=np.float32).reshape(N_LANDMARKS, 3),
+            handedness=str(d["handedness"]),
+            handedness_score=float(d["handedness_score"]),
+            box=tuple(float(v) for v in d["box"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,13 +132,22 @@ class HandDetection:
         return self.hands[0] if self.hands else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"width": self.width, "height": self.height, "retried": self.retried,
-                "hands": [h.to_dict() for h in self.hands]}  # fmt: skip
+        return {
+            "width": self.width,
+            "height": self.height,
+            "retried": self.retried,
+            "hands": [h.to_dict() for h in self.hands],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "") -> HandDetection:
-        return cls(width=int(d["width"]), height=int(d["height"]), retried=bool(d.get("retried", False)),
-                   hands=tuple(Hand.from_dict(h) for h in d["hands"]), source=source)  # fmt: skip
+        return cls(
+            width=int(d["width"]),
+            height=int(d["height"]),
+            retried=bool(d.get("retried", False)),
+            hands=tuple(Hand.from_dict(h) for h in d["hands"]),
+            source=source,
+        )
 
 
 class NoHandModelError(RuntimeError):
@@ -130,8 +164,9 @@ def model_path(path: str | os.PathLike | None = None) -> Path:
 
 def _hands_from_result(result, width: int, height: int) -> list[Hand]:
     hands = []
-    for marks, world, handed in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness,
-                                    strict=True):  # fmt: skip
+    for marks, world, handed in zip(
+        result.hand_landmarks, result.hand_world_landmarks, result.handedness, strict=True
+    ):
         pts = np.array([[p.x, p.y, p.z] for p in marks], dtype=np.float32)
         wpts = np.array([[p.x, p.y, p.z] for p in world], dtype=np.float32)
         box = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
@@ -140,7 +175,9 @@ def _hands_from_result(result, width: int, height: int) -> list[Hand]:
     return sorted(hands, key=lambda h: -h.area())
 
 
-def _unpad(hands: list[Hand], pad_x: int, pad_y: int, width: int, height: int, mirrored: bool = False) -> list[Hand]:
+def _unpad(
+    hands: list[Hand], pad_x: int, pad_y: int, width: int, height: int, mirrored: bool = False
+) -> list[Hand]:
     """Map hands found in the padded (and perhaps mirrored) image back to the original's coordinates."""
     pw, ph = width + 2 * pad_x, height + 2 * pad_y
     out = []
@@ -176,16 +213,26 @@ class HandStage:
     Thread-safe: in image mode each thread gets its own landmarker; video mode is one stream, one lock.
     """
 
-    def __init__(self, model: str | os.PathLike | None = None, mode: str = "image", max_hands: int = 2,
-                 min_detection_confidence: float = MIN_CONFIDENCE, min_presence_confidence: float = MIN_CONFIDENCE,
-                 min_tracking_confidence: float = 0.5, retry_padded: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        mode: str = "image",
+        max_hands: int = 2,
+        min_detection_confidence: float = MIN_CONFIDENCE,
+        min_presence_confidence: float = MIN_CONFIDENCE,
+        min_tracking_confidence: float = 0.5,
+        retry_padded: bool = True,
+    ):
         if mode not in ("image", "video"):
             raise ValueError(f"mode must be 'image' or 'video', got {mode!r}")
         self.model = model_path(model)
         self.mode = mode
-        self.options = {"max_hands": int(max_hands), "min_detection_confidence": float(min_detection_confidence),
-                        "min_presence_confidence": float(min_presence_confidence),
-                        "min_tracking_confidence": float(min_tracking_confidence)}  # fmt: skip
+        self.options = {
+            "max_hands": int(max_hands),
+            "min_detection_confidence": float(min_detection_confidence),
+            "min_presence_confidence": float(min_presence_confidence),
+            "min_tracking_confidence": float(min_tracking_confidence),
+        }
         self.retry_padded = retry_padded and mode == "image"
         self._local = threading.local()
         self._all: list[Any] = []
@@ -210,12 +257,13 @@ class HandStage:
 
             running = vision.RunningMode.IMAGE if self.mode == "image" else vision.RunningMode.VIDEO
             options = vision.HandLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(self.model)), running_mode=running,
+                base_options=BaseOptions(model_asset_path=str(self.model)),
+                running_mode=running,
                 num_hands=self.options["max_hands"],
                 min_hand_detection_confidence=self.options["min_detection_confidence"],
                 min_hand_presence_confidence=self.options["min_presence_confidence"],
                 min_tracking_confidence=self.options["min_tracking_confidence"],
-            )  # fmt: skip
+            )
             try:
                 marker = vision.HandLandmarker.create_from_options(options)
             except Exception as exc:  # a file that is not a task bundle fails deep inside MediaPipe
@@ -229,7 +277,9 @@ class HandStage:
     def _mp_image(image: Image.Image):
         import mediapipe as mp
 
-        return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(np.asarray(image.convert("RGB"))))
+        return mp.Image(
+            image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(np.asarray(image.convert("RGB")))
+        )
 
     @staticmethod
     def _reduce(image: Image.Image) -> Image.Image:
@@ -263,9 +313,13 @@ class HandStage:
         width, height = image.size
         with self._lock:
             if timestamp_ms <= self._last_ts:
-                raise ValueError(f"timestamp {timestamp_ms} ms is not after the last one ({self._last_ts} ms)")
+                raise ValueError(
+                    f"timestamp {timestamp_ms} ms is not after the last one ({self._last_ts} ms)"
+                )
             self._last_ts = int(timestamp_ms)
-            result = self._landmarker().detect_for_video(self._mp_image(self._reduce(image)), int(timestamp_ms))
+            result = self._landmarker().detect_for_video(
+                self._mp_image(self._reduce(image)), int(timestamp_ms)
+            )
         return HandDetection(width, height, tuple(_hands_from_result(result, width, height)))
 
     def close(self) -> None:

@@ -78,8 +78,14 @@ def with_retries(step: str, call: Callable[[], Any]) -> Any:
                     f"{step}: the Hub did not answer after {HUB_ATTEMPTS} tries ({type(exc).__name__}; "
                     f"{HUB_TIMEOUT_S:g} s allowed per request, DACTYL_HUB_TIMEOUT to change)"
                 ) from exc
-            log.warning("%s: %s; trying again in %g s (%d/%d)", step, type(exc).__name__, wait, attempt + 1,
-                        HUB_ATTEMPTS)  # fmt: skip
+            log.warning(
+                "%s: %s; trying again in %g s (%d/%d)",
+                step,
+                type(exc).__name__,
+                wait,
+                attempt + 1,
+                HUB_ATTEMPTS,
+            )
             time.sleep(wait)
             wait *= 2
     raise AssertionError("unreachable")  # pragma: no cover
@@ -134,17 +140,26 @@ def public_columns(dataset: DatasetDict) -> DatasetDict:
 def describe_columns(dataset: DatasetDict) -> dict[str, str]:
     """{column: feature type} for the card's Fields section."""
     first = next(iter(dataset.values()))
-    return {name: type(feature).__name__ if not isinstance(feature, dict) else "dict"
-            for name, feature in first.features.items()}  # fmt: skip
+    return {
+        name: type(feature).__name__ if not isinstance(feature, dict) else "dict"
+        for name, feature in first.features.items()
+    }
 
 
-def dataset_card_text(splits_dir: str | Path, repo_id: str, *, license: str = DEFAULT_DATA_LICENSE,
-                      credits: str | None = None) -> tuple[DatasetDict, str]:  # fmt: skip
+def dataset_card_text(
+    splits_dir: str | Path, repo_id: str, *, license: str = DEFAULT_DATA_LICENSE, credits: str | None = None
+) -> tuple[DatasetDict, str]:
     """(the DatasetDict, its README.md text)."""
     dataset, info = load_splits(splits_dir)
     dataset = public_columns(dataset)
-    card = render_dataset_card(repo_id, info, class_counts(dataset), license=license, credits=credits,
-                               columns=describe_columns(dataset))  # fmt: skip
+    card = render_dataset_card(
+        repo_id,
+        info,
+        class_counts(dataset),
+        license=license,
+        credits=credits,
+        columns=describe_columns(dataset),
+    )
     return dataset, card
 
 
@@ -203,18 +218,31 @@ def push_splits(
             )
         api = HfApi()
     bound_hub_timeouts()
-    with_retries(f"creating {repo_id}", lambda: api.create_repo(
-        repo_id, repo_type="dataset", private=True if private else None, exist_ok=True, token=token
-    ))  # fmt: skip
+    with_retries(
+        f"creating {repo_id}",
+        lambda: api.create_repo(
+            repo_id, repo_type="dataset", private=True if private else None, exist_ok=True, token=token
+        ),
+    )
     # the card goes first: push_to_hub then merges dataset_info/configs into it and keeps our text
     with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-card-") as tmp:
         path = Path(tmp) / README_FILE
         path.write_text(card, encoding="utf-8")
-        with_retries(f"uploading the card to {repo_id}", lambda: api.upload_file(
-            path_or_fileobj=str(path), path_in_repo=README_FILE, repo_id=repo_id, repo_type="dataset",
-            commit_message="Add dataset card", token=token))  # fmt: skip
-    with_retries(f"uploading the dataset to {repo_id}",
-                 lambda: (push or _default_push)(dataset, repo_id, private=private, token=token))  # fmt: skip
+        with_retries(
+            f"uploading the card to {repo_id}",
+            lambda: api.upload_file(
+                path_or_fileobj=str(path),
+                path_in_repo=README_FILE,
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message="Add dataset card",
+                token=token,
+            ),
+        )
+    with_retries(
+        f"uploading the dataset to {repo_id}",
+        lambda: (push or _default_push)(dataset, repo_id, private=private, token=token),
+    )
     url = f"https://huggingface.co/datasets/{repo_id}"
     log.info("pushed %s to %s", splits_dir, url)
     return url

@@ -20,9 +20,23 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", 
 MIN_SIDE = 32  # smaller than this cannot show a hand at any useful resolution
 MAX_PIXELS = 64_000_000  # refuse to decode more (decompression-bomb guard); JPEGs decode reduced instead
 _ORIENTATION_TAG = 0x0112
-_UNUSUAL_MODES = {"CMYK": "cmyk", "I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I": "32-bit int",
-                  "F": "float", "P": "palette", "PA": "palette", "RGBA": "alpha", "LA": "alpha",
-                  "1": "1-bit", "L": "grayscale", "YCbCr": "ycbcr", "LAB": "lab", "HSV": "hsv"}  # fmt: skip
+_UNUSUAL_MODES = {
+    "CMYK": "cmyk",
+    "I;16": "16-bit",
+    "I;16B": "16-bit",
+    "I;16L": "16-bit",
+    "I": "32-bit int",
+    "F": "float",
+    "P": "palette",
+    "PA": "palette",
+    "RGBA": "alpha",
+    "LA": "alpha",
+    "1": "1-bit",
+    "L": "grayscale",
+    "YCbCr": "ycbcr",
+    "LAB": "lab",
+    "HSV": "hsv",
+}
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 
@@ -91,7 +105,9 @@ def _decode(source: ImageSource, max_side: int | None, probe: ImageProbe) -> Ima
                 img.draft("RGB", (max_side, max_side))  # DCT-domain downscale: decode 2-8x fewer pixels
                 w, h = img.size
             if w * h > MAX_PIXELS:
-                raise UnreadableImageError(name, f"too large to decode safely ({w}×{h} px > {MAX_PIXELS:,} px)")
+                raise UnreadableImageError(
+                    name, f"too large to decode safely ({w}×{h} px > {MAX_PIXELS:,} px)"
+                )
             # after the size guard: PNG's getexif() decodes the whole image to find a trailing eXIf chunk
             orientation = img.getexif().get(_ORIENTATION_TAG, 1)
             probe.exif_rotated = orientation not in (1, None)

@@ -36,8 +36,16 @@ from curation.manifest import MANIFEST_FILE, SPLITS_FILE, read_manifest
 log = logging.getLogger(__name__)
 
 # Split folder (or DatasetDict key) names understood as the three splits of `curation.manifest`.
-SPLIT_ALIASES = {"train": "train", "training": "train", "validation": "validation", "val": "validation",
-                 "valid": "validation", "dev": "validation", "test": "test", "testing": "test"}  # fmt: skip
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 # files a recording workspace keeps beside its class folders (curation.workspace, curation.decisions): not photos
 SIDECAR_FILES = (*METADATA_FILES, "workspace.json", "label_decisions.csv")
@@ -51,8 +59,15 @@ SKIP_UNREADABLE = "unreadable folder"
 NOTE_NFD = "folder name is NFD-normalised (macOS)"
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_MAGIC = [(b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
-          (b"BM", "bmp"), (b"II*\x00", "tif"), (b"MM\x00*", "tif")]  # fmt: skip
+_MAGIC = [
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+]
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """The on-disk format of a curated split directory, read by training, evaluation and the app.
 
-    SPLITS/manifest.csv   one row per photo: path (absolute), relpath (to the data root),
-                          label, split ("train" | "validation" | "test"), group, cluster
-    SPLITS/splits.json    class_names (ordered), data_root, ratios, seed, method, counts, ...
-    SPLITS/dataset/       the same as a `datasets.DatasetDict` (save_to_disk)
+SPLITS/manifest.csv   one row per photo: path (absolute), relpath (to the data root),
+                      label, split ("train" | "validation" | "test"), group, cluster
+SPLITS/splits.json    class_names (ordered), data_root, ratios, seed, method, counts, ...
+SPLITS/dataset/       the same as a `datasets.DatasetDict` (save_to_disk)
 """
 
 from __future__ import annotations
@@ -33,11 +33,16 @@ def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
             f"{splits_dir}: not a split directory (needs {MANIFEST_FILE} and {SPLITS_FILE}); "
             "make one with `sign-curate split DATA --out DIR`"
         )
-    table = pd.read_csv(manifest_path, dtype={"label": str, "group": str, "cluster": str, "handedness": str,
-                                              "hand": str}, keep_default_na=False)  # fmt: skip
+    table = pd.read_csv(
+        manifest_path,
+        dtype={"label": str, "group": str, "cluster": str, "handedness": str, "hand": str},
+        keep_default_na=False,
+    )
     info = read_json(info_path)
     if not isinstance(info, dict) or not isinstance(info.get("class_names"), list):
-        raise ValueError(f"{info_path}: no class_names list; not a splits.json written by `sign-curate split`")
+        raise ValueError(
+            f"{info_path}: no class_names list; not a splits.json written by `sign-curate split`"
+        )
     missing = [c for c in ("path", "label", "split") if c not in table.columns]
     if missing:
         raise ValueError(f"{manifest_path}: missing column(s) {missing}")

@@ -48,13 +48,22 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 REPORT_JSON, REPORT_MD, BALANCE_PNG = "report.json", "report.md", "class_balance.png"
-CHECK_MODULES = ("curation.checks.balance", "curation.checks.integrity", "curation.checks.duplicates",
-                 "curation.checks.leakage", "curation.checks.hands")  # fmt: skip
+CHECK_MODULES = (
+    "curation.checks.balance",
+    "curation.checks.integrity",
+    "curation.checks.duplicates",
+    "curation.checks.leakage",
+    "curation.checks.hands",
+)
 CHECK_ORDER = ("loading", "balance", "integrity", "hands", "duplicates", "leakage")
 MD_MAX_ROWS = 100  # per check in report.md; report.json has them all
-_LOADING_FLAGS = [(SKIP_HIDDEN, "hidden", 0.0), (SKIP_NOT_IMAGE, "not-image", 0.2),
-                  (SKIP_OUTSIDE, "outside-class-folder", 0.3), (SKIP_EMPTY, "empty-folder", 0.5),
-                   (SKIP_UNREADABLE, "unreadable-folder", 0.8)]  # fmt: skip
+_LOADING_FLAGS = [
+    (SKIP_HIDDEN, "hidden", 0.0),
+    (SKIP_NOT_IMAGE, "not-image", 0.2),
+    (SKIP_OUTSIDE, "outside-class-folder", 0.3),
+    (SKIP_EMPTY, "empty-folder", 0.5),
+    (SKIP_UNREADABLE, "unreadable-folder", 0.8),
+]
 
 
 def import_checks() -> None:
@@ -325,4 +334,3 @@ def plot_balance(classes: list[dict[str, Any]], path: str | Path, threshold: flo
         fig.tight_layout()
         atomic_write_with(path, lambda tmp: fig.savefig(tmp, format="png"))
     return Path(path)
-

@@ -63,8 +63,17 @@ def scan_one(path: str, max_side: int = 256) -> Row:
             hashes.update(fingerprint(probe.image))
         except Exception as exc:  # a hashing bug must not cost the whole scan
             log.warning("%s: fingerprint failed (%s: %s)", path, type(exc).__name__, exc)
-    return (probe.error or "", probe.width, probe.height, probe.mode, probe.format, probe.n_frames,
-            ";".join(probe.flags), hashes["pixel_hash"], hashes["phash"])  # fmt: skip
+    return (
+        probe.error or "",
+        probe.width,
+        probe.height,
+        probe.mode,
+        probe.format,
+        probe.n_frames,
+        ";".join(probe.flags),
+        hashes["pixel_hash"],
+        hashes["phash"],
+    )
 
 
 def _scan_chunk(paths: list[str], max_side: int) -> list[Row]:
@@ -118,8 +127,12 @@ def scan_table(
     scanned = pd.DataFrame(rows, columns=SCAN_COLUMNS, index=table.index)
     for col in SCAN_COLUMNS:
         out[col] = scanned[col]
-    out.attrs["scan"] = {"seconds": round(seconds, 3), "workers": workers, "max_side": max_side,
-                         "photos_per_s": round(n / seconds, 1) if seconds > 0 else None}  # fmt: skip
+    out.attrs["scan"] = {
+        "seconds": round(seconds, 3),
+        "workers": workers,
+        "max_side": max_side,
+        "photos_per_s": round(n / seconds, 1) if seconds > 0 else None,
+    }
     n_bad = int((out["error"] != "").sum()) if n else 0
     log.info("scanned %d photos in %.1f s with %d worker(s); %d unreadable", n, seconds, workers, n_bad)
     return out
@@ -129,8 +142,9 @@ def _scan_pool(chunks: list[list[str]], workers: int, max_side: int, rows: list[
     """Scan chunks in a process pool, in order; returns how many chunks were done (all, unless it broke)."""
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                 initializer=die_with_parent) as pool:  # fmt: skip
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=_pool_context(), initializer=die_with_parent
+        ) as pool:
             for part in pool.map(_scan_chunk, chunks, [max_side] * len(chunks)):
                 rows.extend(part)
                 bar.update(len(part))

@@ -97,8 +97,10 @@ def safe_signer(value: str) -> str:
 
 def safe_letter(value: str) -> str:
     """The letter (a folder name), NFC and stripped, or NameRefused: 1..16 letters, marks, digits, - _ ' ’ +."""
-    allowed = (f"1..{MAX_LETTER} letters, digits and - _ ' ’ + (no slashes, dots, spaces, colons or control "
-               "characters, not a split name like 'train')")  # fmt: skip
+    allowed = (
+        f"1..{MAX_LETTER} letters, digits and - _ ' ’ + (no slashes, dots, spaces, colons or control "
+        "characters, not a split name like 'train')"
+    )
     name = _nfc(value, "letter")
     if not 1 <= len(name) <= MAX_LETTER or name.startswith("-") or name == "__MACOSX":
         raise NameRefused("letter", value, allowed)
@@ -264,8 +266,17 @@ class Workspace:
 
     # --- photos ---
 
-    def save_photo(self, jpeg: bytes, *, signer: str, session: int, letter: str, handedness: str = "",
-                   when: datetime | None = None, landmarks: Any = None) -> Saved:  # fmt: skip
+    def save_photo(
+        self,
+        jpeg: bytes,
+        *,
+        signer: str,
+        session: int,
+        letter: str,
+        handedness: str = "",
+        when: datetime | None = None,
+        landmarks: Any = None,
+    ) -> Saved:
         """Write one JPEG as DIR/<letter>/<signer>_<session>_<n>.jpg (n: the next free number) and its row.
 
         Refuses (NameRefused) an unsafe signer or a letter outside the workspace alphabet; never overwrites.
@@ -299,16 +310,27 @@ class Workspace:
         prefix = f"{signer}_{session}_"
         path, n = self._create_photo(folder, prefix, bytes(jpeg))
         relpath = f"{letter}/{path.name}"
-        self._append_row({"file_name": relpath, "signer": signer, "session": str(session), "letter": letter,
-                          "time": stamp.isoformat(timespec="milliseconds"), "handedness": handedness,
-                          "landmarks": points})  # fmt: skip
+        self._append_row(
+            {
+                "file_name": relpath,
+                "signer": signer,
+                "session": str(session),
+                "letter": letter,
+                "time": stamp.isoformat(timespec="milliseconds"),
+                "handedness": handedness,
+                "landmarks": points,
+            }
+        )
         log.debug("%s: saved %s", self.root, relpath)
         return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
 
     def _create_photo(self, folder: Path, prefix: str, data: bytes) -> tuple[Path, int]:
         """Write `data` under the first free `<prefix><n>.jpg`; an existing file is never replaced."""
-        taken = [int(m.group(1)) for e in os.scandir(folder)
-                 if (m := re.fullmatch(re.escape(prefix) + r"(\d+)\.jpg", e.name))]  # fmt: skip
+        taken = [
+            int(m.group(1))
+            for e in os.scandir(folder)
+            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)\.jpg", e.name))
+        ]
         n = max(taken, default=0) + 1
         # hidden name: a loader skips it should a crash leave it behind
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".recording-", suffix=".part")

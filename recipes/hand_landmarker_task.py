@@ -39,8 +39,23 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "curation" / "assets" / "han
 
 
 def download_wheel(dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
-           "--implementation", "cp", "--platform", "manylinux_2_28_x86_64", "-d", str(dest), WHEEL]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.11",
+        "--implementation",
+        "cp",
+        "--platform",
+        "manylinux_2_28_x86_64",
+        "-d",
+        str(dest),
+        WHEEL,
+    ]
     subprocess.run(cmd, check=True)
     return next(dest.glob("mediapipe-0.10.21-*.whl"))
 
@@ -71,7 +86,9 @@ def build_task(wheel: Path, out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wheel", type=Path, help="a downloaded mediapipe-0.10.21 wheel (default: pip download)")
+    parser.add_argument(
+        "--wheel", type=Path, help="a downloaded mediapipe-0.10.21 wheel (default: pip download)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,8 +44,26 @@ from sign_ml.train import load_checkpoint  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SIGNALS = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)
-TRAIN_ARGS = ["--kind", "image", "--epochs", "3", "--batch-size", "8", "--image-size", "32", "--width-mult", "0.25",
-              "--num-workers", "2", "--lr", "0.001", "--seed", "1", "--device", "cpu"]  # fmt: skip
+TRAIN_ARGS = [
+    "--kind",
+    "image",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "8",
+    "--image-size",
+    "32",
+    "--width-mult",
+    "0.25",
+    "--num-workers",
+    "2",
+    "--lr",
+    "0.001",
+    "--seed",
+    "1",
+    "--device",
+    "cpu",
+]
 SPLIT_ARGS = ["--ratios", "70,15,15", "--workers", "2", "--no-progress"]
 
 
@@ -123,15 +141,22 @@ class Chaos:
         self.duration: dict[str, float] = {}  # each command's uninterrupted run time: signals land within it
         reference = work / "reference-split"
         started = time.monotonic()
-        assert run([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(reference), *SPLIT_ARGS],
-                   self.env).returncode == 0  # fmt: skip
+        assert (
+            run(
+                [str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(reference), *SPLIT_ARGS],
+                self.env,
+            ).returncode
+            == 0
+        )
         self.duration["split"] = time.monotonic() - started
         self.manifest = (reference / "manifest.csv").read_bytes()
         self.splits = reference
         ref_run = work / "reference-run"
         started = time.monotonic()
-        done = run([str(BIN / "sign-ml"), "train", "--data", str(reference), "--out", str(ref_run), *TRAIN_ARGS],
-                   self.env)  # fmt: skip
+        done = run(
+            [str(BIN / "sign-ml"), "train", "--data", str(reference), "--out", str(ref_run), *TRAIN_ARGS],
+            self.env,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         self.duration["train"] = time.monotonic() - started
         self.metrics = pd.read_csv(ref_run / "metrics.csv")
@@ -145,8 +170,12 @@ class Chaos:
     # --- one trial per command: returns "ok" | "leftover" | a description of what is inconsistent ---------
     def split(self, i: int, sig: signal.Signals, delay: float) -> tuple[str, set[int], int]:
         out = self.work / f"split-{i}"
-        code, orphans, self.sent_at = kill_at_random([str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(out),
-                                        *SPLIT_ARGS], delay, sig, self.env)  # fmt: skip
+        code, orphans, self.sent_at = kill_at_random(
+            [str(BIN / "sign-curate"), "split", str(self.photos), "--out", str(out), *SPLIT_ARGS],
+            delay,
+            sig,
+            self.env,
+        )
         if out.exists():
             names = {p.name for p in out.iterdir()}
             if not {"manifest.csv", "splits.json", "dataset"} <= names:
@@ -200,10 +229,16 @@ class Chaos:
             hub.server.handle_error = lambda request, address: (
                 None
             )  # a client killed mid-request: expected here
-            env = {**self.env, "TMPDIR": str(tmp), "HF_ENDPOINT": hub.url, "HF_TOKEN": SENTINEL,
-                   "HF_HUB_DISABLE_XET": "1"}  # fmt: skip
-            code, orphans, self.sent_at = kill_at_random([str(BIN / "sign-ml"), "push", str(self.push_run), "--repo", "user/chaos"],
-                                           delay, sig, env)  # fmt: skip
+            env = {
+                **self.env,
+                "TMPDIR": str(tmp),
+                "HF_ENDPOINT": hub.url,
+                "HF_TOKEN": SENTINEL,
+                "HF_HUB_DISABLE_XET": "1",
+            }
+            code, orphans, self.sent_at = kill_at_random(
+                [str(BIN / "sign-ml"), "push", str(self.push_run), "--repo", "user/chaos"], delay, sig, env
+            )
             commits = list(hub.commits)
         if tree_hash(self.push_run) != self.push_hash:
             return "the run directory changed", orphans, code
@@ -253,8 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.n} trials in {time.monotonic() - started:.0f} s (seed {args.seed})")
     for command in ("split", "train", "push"):
         c = {k[1]: v for k, v in counts.items() if k[0] == command}
-        print(f"  {command:<5} signalled while running {c.get('signalled while running', 0):>3}   ok {c.get('ok', 0):>3}   "
-              f"leftover after SIGKILL {c.get('leftover', 0):>3}   inconsistent {c.get('INCONSISTENT', 0):>3}")  # fmt: skip
+        print(
+            f"  {command:<5} signalled while running {c.get('signalled while running', 0):>3}   ok {c.get('ok', 0):>3}   "
+            f"leftover after SIGKILL {c.get('leftover', 0):>3}   inconsistent {c.get('INCONSISTENT', 0):>3}"
+        )
     for line in problems:
         print(f"  INCONSISTENT: {line}")
     if not args.work:

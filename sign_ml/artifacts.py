@@ -167,4 +167,3 @@ def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") ->
             f"{weights}: weights do not fit the model {CONFIG_FILE} describes ({first_line(exc)})"
         ) from None
     return model.to(device).eval(), meta
-

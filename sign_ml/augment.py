@@ -35,8 +35,12 @@ class AugmentParams:
 
     @classmethod
     def from_config(cls, cfg) -> AugmentParams:  # cfg: TrainConfig (not imported: keeps this module pure)
-        return cls(crop_scale_min=cfg.crop_scale_min, rotation_deg=cfg.rotation_deg,
-                   color_jitter=cfg.color_jitter, hflip=cfg.hflip)  # fmt: skip
+        return cls(
+            crop_scale_min=cfg.crop_scale_min,
+            rotation_deg=cfg.rotation_deg,
+            color_jitter=cfg.color_jitter,
+            hflip=cfg.hflip,
+        )
 
 
 def affine_matrices(batch: int, params: AugmentParams, generator: torch.Generator) -> torch.Tensor:
@@ -55,10 +59,13 @@ def affine_matrices(batch: int, params: AugmentParams, generator: torch.Generato
         flip = torch.where(torch.rand(batch, generator=generator) < 0.5, -1.0, 1.0).double()
     cos, sin = torch.cos(angle), torch.sin(angle)
     # input = centre + R(angle) · diag(w·flip, h) · output   (square images, so no aspect correction)
-    theta = torch.stack([
-        torch.stack([cos * w * flip, -sin * h, cx], dim=1),
-        torch.stack([sin * w * flip, cos * h, cy], dim=1),
-    ], dim=1)  # fmt: skip
+    theta = torch.stack(
+        [
+            torch.stack([cos * w * flip, -sin * h, cx], dim=1),
+            torch.stack([sin * w * flip, cos * h, cy], dim=1),
+        ],
+        dim=1,
+    )
     return theta.float()  # (B, 2, 3)
 
 

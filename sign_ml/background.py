@@ -214,21 +214,40 @@ class TrainJob:
         return self.run_dir / LOG_FILE
 
     @classmethod
-    def start(cls, data: str | Path, out: str | Path, *, kind: str = "image", resume: bool = False,
-              extra_args: Sequence[str] = (), python: str | None = None) -> TrainJob:  # fmt: skip
+    def start(
+        cls,
+        data: str | Path,
+        out: str | Path,
+        *,
+        kind: str = "image",
+        resume: bool = False,
+        extra_args: Sequence[str] = (),
+        python: str | None = None,
+    ) -> TrainJob:
         """Start `sign-ml train --data DATA --out OUT --kind KIND [--resume] EXTRA_ARGS` in the background.
 
         python: the interpreter to run it with (default: this one). Refuses (RuntimeError) while another
         job runs on OUT. The child's output is appended to OUT/train.log.
         """
         run_dir = Path(out).resolve()
-        cli_args = ["train", "--data", str(Path(data).resolve()), "--out", str(run_dir), "--kind", kind,
-                    *(["--resume"] if resume else []), *[str(a) for a in extra_args]]  # fmt: skip
+        cli_args = [
+            "train",
+            "--data",
+            str(Path(data).resolve()),
+            "--out",
+            str(run_dir),
+            "--kind",
+            kind,
+            *(["--resume"] if resume else []),
+            *[str(a) for a in extra_args],
+        ]
         with _run_lock(run_dir):
             current = cls.attach(run_dir)
             if current is not None and current.status().state == "running":
-                raise RuntimeError(f"{run_dir}: a training job is already running (pid {current.pid}); "
-                                   "cancel it or wait for it to end")  # fmt: skip
+                raise RuntimeError(
+                    f"{run_dir}: a training job is already running (pid {current.pid}); "
+                    "cancel it or wait for it to end"
+                )
             job_id = uuid.uuid4().hex
             exit_file = run_dir / EXIT_FILE
             exit_file.unlink(missing_ok=True)  # the previous job's ending must not be read as this one's
@@ -244,15 +263,33 @@ class TrainJob:
             env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}
             started = datetime.now(UTC)
             with open(run_dir / LOG_FILE, "ab") as log_file:
-                log_file.write(f"\n=== {started.isoformat(timespec='seconds')} sign-ml {' '.join(cli_args)}\n"
-                               .encode())  # fmt: skip
+                log_file.write(
+                    f"\n=== {started.isoformat(timespec='seconds')} sign-ml {' '.join(cli_args)}\n".encode()
+                )
                 log_file.flush()
-                proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                        env=env, start_new_session=True)  # fmt: skip
-            job = {"id": job_id, "pid": proc.pid, "started": started.isoformat(), "started_unix": started.timestamp(),
-                   "argv": ["sign-ml", *cli_args], "command": command, "data": str(Path(data).resolve()),
-                   "out": str(run_dir), "kind": kind, "extra_args": [str(a) for a in extra_args],
-                   "python": python, "epochs": planned_epochs(cli_args), "cancel_requested": False}  # fmt: skip
+                proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
+            job = {
+                "id": job_id,
+                "pid": proc.pid,
+                "started": started.isoformat(),
+                "started_unix": started.timestamp(),
+                "argv": ["sign-ml", *cli_args],
+                "command": command,
+                "data": str(Path(data).resolve()),
+                "out": str(run_dir),
+                "kind": kind,
+                "extra_args": [str(a) for a in extra_args],
+                "python": python,
+                "epochs": planned_epochs(cli_args),
+                "cancel_requested": False,
+            }
             atomic_write_json(run_dir / JOB_FILE, job)
             _OWNED[run_dir] = proc
         log.info("started sign-ml train in the background on %s (pid %d)", run_dir, proc.pid)
@@ -321,8 +358,16 @@ class TrainJob:
         state = state_from(alive, returncode, bool(self.job.get("cancel_requested")))
         epoch, epochs, line = self._epochs_done(), self._epochs_planned(), self._last_line()
         can_resume = state in ("cancelled", "failed") and (self.run_dir / LAST_CHECKPOINT).is_file()
-        return JobStatus(state=state, epoch=epoch, epochs=epochs, fraction=progress_fraction(state, epoch, epochs, line),
-                         last_line=line, returncode=returncode, log_path=self.log_path, can_resume=can_resume)  # fmt: skip
+        return JobStatus(
+            state=state,
+            epoch=epoch,
+            epochs=epochs,
+            fraction=progress_fraction(state, epoch, epochs, line),
+            last_line=line,
+            returncode=returncode,
+            log_path=self.log_path,
+            can_resume=can_resume,
+        )
 
     # ----------------------------------------------------------------- control
     def _signal_group(self, sig: signal.Signals) -> None:
@@ -368,8 +413,14 @@ class TrainJob:
         if not has_checkpoint:
             log.info("%s: no checkpoint yet (stopped before the first one): starting afresh", self.run_dir)
         args = self.job.get("extra_args", []) if extra_args is None else list(extra_args)
-        return TrainJob.start(self.job["data"], self.run_dir, kind=self.job.get("kind", "image"), resume=has_checkpoint,
-                              extra_args=args, python=self.job.get("python"))  # fmt: skip
+        return TrainJob.start(
+            self.job["data"],
+            self.run_dir,
+            kind=self.job.get("kind", "image"),
+            resume=has_checkpoint,
+            extra_args=args,
+            python=self.job.get("python"),
+        )
 
 
 def job_status(out: str | Path) -> JobStatus:
@@ -378,8 +429,16 @@ def job_status(out: str | Path) -> JobStatus:
     if job is not None:
         return job.status()
     log_path = Path(out).resolve() / LOG_FILE
-    return JobStatus(state="absent", epoch=0, epochs=0, fraction=0.0, last_line="", returncode=None,
-                     log_path=log_path, can_resume=False)  # fmt: skip
+    return JobStatus(
+        state="absent",
+        epoch=0,
+        epochs=0,
+        fraction=0.0,
+        last_line="",
+        returncode=None,
+        log_path=log_path,
+        can_resume=False,
+    )
 
 
 # --------------------------------------------------------------------------- the child process
@@ -396,8 +455,9 @@ def child_main(argv: list[str]) -> int:
     except KeyboardInterrupt:  # SIGTERM before sign-ml's dispatcher took it over
         code = EXIT_INTERRUPTED
     finally:
-        atomic_write_json(exit_file, {"id": job_id, "returncode": code,
-                                      "ended": datetime.now(UTC).isoformat()})  # fmt: skip
+        atomic_write_json(
+            exit_file, {"id": job_id, "returncode": code, "ended": datetime.now(UTC).isoformat()}
+        )
     return code
 
 

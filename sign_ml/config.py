@@ -251,8 +251,9 @@ class LandmarkConfig(ConfigBase):
     dropout: float = 0.3  # after each hidden layer
     # --- optimisation ---
     epochs: int = 300
-    keep: str = "last"  # "last": the annealed last epoch (chosen without the validation split, which often shows
+    # "last": the annealed last epoch (chosen without the validation split, which often shows
     # only the training signers) | "best_val": the epoch with the best validation accuracy
+    keep: str = "last"
     batch_size: int = 64
     lr: float = 3e-3  # AdamW
     weight_decay: float = 1e-3

@@ -53,7 +53,9 @@ def truncate_metrics(path: str | Path, last_epoch: int) -> None:
     if path.is_file():
         kept = read_metrics(path)
         kept = kept[kept["epoch"] <= last_epoch]
-        atomic_write_text(path, kept.reindex(columns=METRICS_COLUMNS).to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(
+            path, kept.reindex(columns=METRICS_COLUMNS).to_csv(index=False, lineterminator="\n")
+        )
 
 
 def plot_curves(metrics: pd.DataFrame, title: str | None = None) -> Figure:

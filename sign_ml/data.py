@@ -90,8 +90,9 @@ def items_hash(items: SplitItems, size: int) -> str:
     return h.hexdigest()[:16]
 
 
-def _decode_chunk(paths: Sequence[str], size: int, hands: Sequence[str] | None = None,
-                  margin: float = 0.25) -> list[np.ndarray | str]:  # fmt: skip
+def _decode_chunk(
+    paths: Sequence[str], size: int, hands: Sequence[str] | None = None, margin: float = 0.25
+) -> list[np.ndarray | str]:
     """Worker: each photo as HWC uint8, or the reason it is unusable.
 
     hands: the photos' detections as JSON (the split's `hand` column): decode each photo's hand crop instead.
@@ -210,24 +211,40 @@ class TensorCache:
             bar.update(len(chunk))
 
         if num_workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(max_workers=num_workers, mp_context=_pool_context(),
-                                     initializer=die_with_parent) as pool:  # fmt: skip
-                futures = [pool.submit(_decode_chunk, [items.paths[i] for i in c], size,
-                                       None if hands is None else [hands[i] for i in c], hand_margin)
-                           for c in chunks]  # fmt: skip
+            with ProcessPoolExecutor(
+                max_workers=num_workers, mp_context=_pool_context(), initializer=die_with_parent
+            ) as pool:
+                futures = [
+                    pool.submit(
+                        _decode_chunk,
+                        [items.paths[i] for i in c],
+                        size,
+                        None if hands is None else [hands[i] for i in c],
+                        hand_margin,
+                    )
+                    for c in chunks
+                ]
                 for chunk, future in zip(chunks, futures, strict=True):
                     store(chunk, future.result())
         else:
             for chunk in chunks:
-                store(chunk, _decode_chunk([items.paths[i] for i in chunk], size,
-                                           None if hands is None else [hands[i] for i in chunk], hand_margin))  # fmt: skip
+                store(
+                    chunk,
+                    _decode_chunk(
+                        [items.paths[i] for i in chunk],
+                        size,
+                        None if hands is None else [hands[i] for i in chunk],
+                        hand_margin,
+                    ),
+                )
         bar.close()
         if dropped:
             log.warning("%s: %d of %d photos unreadable and dropped", items.name, len(dropped), n)
         keep = np.flatnonzero(ok)
         if npy is not None and len(keep) < n:  # compact: the .npy holds only readable photos
-            compact = np.lib.format.open_memmap(npy.with_suffix(".npy.tmp2"), mode="w+", dtype=np.uint8,
-                                                shape=(len(keep), 3, size, size))  # fmt: skip
+            compact = np.lib.format.open_memmap(
+                npy.with_suffix(".npy.tmp2"), mode="w+", dtype=np.uint8, shape=(len(keep), 3, size, size)
+            )
             for start in range(0, len(keep), 256):
                 compact[start : start + 256] = pixels[keep[start : start + 256]]
             compact.flush()
@@ -243,9 +260,17 @@ class TensorCache:
             pixels.flush()
             del pixels
             tmp.replace(npy)  # the .npy appears only once complete
-            atomic_write_json(npy.with_suffix(".json"), {
-                "version": CACHE_VERSION, "split": items.name, "size": size, "labels": labels.tolist(),
-                "paths": paths, "dropped": [list(d) for d in dropped]})  # fmt: skip
+            atomic_write_json(
+                npy.with_suffix(".json"),
+                {
+                    "version": CACHE_VERSION,
+                    "split": items.name,
+                    "size": size,
+                    "labels": labels.tolist(),
+                    "paths": paths,
+                    "dropped": [list(d) for d in dropped],
+                },
+            )
             found = cls.load(cache_dir, key, mode)
             assert found is not None
             return found
@@ -269,8 +294,14 @@ class TensorCache:
         if pixels.shape[0] != len(labels):
             return None
         dropped = [(p, r) for p, r in meta.get("dropped", [])]
-        return cls(torch.from_numpy(pixels), torch.from_numpy(labels), list(meta["paths"]), int(meta["size"]),
-                   dropped, npy)  # fmt: skip
+        return cls(
+            torch.from_numpy(pixels),
+            torch.from_numpy(labels),
+            list(meta["paths"]),
+            int(meta["size"]),
+            dropped,
+            npy,
+        )
 
     def to(self, device: torch.device | str) -> TensorCache:
         """The cache moved to `device` (e.g. the whole uint8 cache on the GPU: batches need no copies)."""

@@ -37,8 +37,15 @@ class Interpretation:
     wrong, predicted as NO_HAND_LABEL); paths: N photo paths; relpaths: paths relative to the data root.
     """
 
-    def __init__(self, class_names: list[str], y_true: np.ndarray, probs: np.ndarray, paths: list[str],
-                 relpaths: list[str] | None = None, split: str = "test"):  # fmt: skip
+    def __init__(
+        self,
+        class_names: list[str],
+        y_true: np.ndarray,
+        probs: np.ndarray,
+        paths: list[str],
+        relpaths: list[str] | None = None,
+        split: str = "test",
+    ):
         self.class_names = [str(c) for c in class_names]
         # float32, as saved: a saved-and-loaded interpretation answers identically
         self.probs = np.asarray(probs, dtype=np.float32)
@@ -113,8 +120,16 @@ class Interpretation:
         precision, recall, f1, support = precision_recall_fscore_support(
             self.y_true, self.y_pred, labels=labels, zero_division=0
         )
-        return pd.DataFrame({"class": self.class_names, "precision": precision, "recall": recall, "f1": f1,
-                             "support": support.astype(int), "no_hand": self.no_hand_counts()})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "class": self.class_names,
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "support": support.astype(int),
+                "no_hand": self.no_hand_counts(),
+            }
+        )
 
     @property
     def macro_f1(self) -> float:
@@ -127,8 +142,11 @@ class Interpretation:
     def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
         """(actual, predicted, count) for off-diagonal cells with count ≥ min_count; largest first, then by names."""
         cm = self.confusion_matrix()
-        pairs = [(self.class_names[t], self.class_names[p], int(cm[t, p]))
-                 for t, p in zip(*np.nonzero(cm), strict=True) if t != p and cm[t, p] >= min_count]  # fmt: skip
+        pairs = [
+            (self.class_names[t], self.class_names[p], int(cm[t, p]))
+            for t, p in zip(*np.nonzero(cm), strict=True)
+            if t != p and cm[t, p] >= min_count
+        ]
         return sorted(pairs, key=lambda x: (-x[2], x[0], x[1]))
 
     def ece(self, n_bins: int = 15) -> float:
@@ -147,16 +165,20 @@ class Interpretation:
         rows = np.arange(self.n)
         names = np.asarray([*self.class_names, NO_HAND_LABEL], dtype=object)  # index -1 = no hand
         y_pred = self.y_pred
-        return pd.DataFrame({
-            "path": self.paths,
-            "relpath": self.relpaths,
-            "true": names[self.y_true],
-            "pred": names[y_pred],
-            "prob_pred": np.where(y_pred >= 0, self.probs[rows, np.maximum(y_pred, 0)], 0.0).astype(np.float64),
-            "prob_true": self.probs[rows, self.y_true].astype(np.float64),
-            "loss": self.losses,
-            "correct": y_pred == self.y_true,
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "path": self.paths,
+                "relpath": self.relpaths,
+                "true": names[self.y_true],
+                "pred": names[y_pred],
+                "prob_pred": np.where(y_pred >= 0, self.probs[rows, np.maximum(y_pred, 0)], 0.0).astype(
+                    np.float64
+                ),
+                "prob_true": self.probs[rows, self.y_true].astype(np.float64),
+                "loss": self.losses,
+                "correct": y_pred == self.y_true,
+            }
+        )
 
     def top_losses(self, k: int = 9) -> pd.DataFrame:
         """The k samples with the largest loss (right or wrong), largest first."""
@@ -197,7 +219,7 @@ class Interpretation:
                     "f1": float(r["f1"]),
                     "support": int(r["support"]),
                     "no_hand": int(r["no_hand"]),
-                }  # fmt: skip
+                }
                 for r in per_class.to_dict("records")
             ],
             "confusion_matrix": self.confusion_matrix().tolist(),
@@ -227,8 +249,11 @@ class Interpretation:
         if missing:
             raise FileNotFoundError(f"{eval_dir}: not an evaluation folder (missing {', '.join(missing)})")
         info = read_json(eval_dir / METRICS_FILE)  # errors name the file
-        table = pd.read_csv(eval_dir / PREDICTIONS_FILE, dtype={"path": str, "relpath": str, "true": str, "pred": str},
-                            keep_default_na=False)  # fmt: skip
+        table = pd.read_csv(
+            eval_dir / PREDICTIONS_FILE,
+            dtype={"path": str, "relpath": str, "true": str, "pred": str},
+            keep_default_na=False,
+        )
         probs = np.load(eval_dir / PROBS_FILE, allow_pickle=False)
         class_names = list(info["class_names"])
         index = {c: i for i, c in enumerate(class_names)}
@@ -240,12 +265,19 @@ class Interpretation:
         if len(table) != len(probs):
             raise ValueError(f"{eval_dir}: {len(table)} predictions but {len(probs)} probability rows")
         y_true = np.array([index[c] for c in table["true"]], dtype=np.int64)
-        return cls(class_names, y_true, probs, table["path"].tolist(), table["relpath"].tolist(),
-                   split=info.get("split", "test"))  # fmt: skip
+        return cls(
+            class_names,
+            y_true,
+            probs,
+            table["path"].tolist(),
+            table["relpath"].tolist(),
+            split=info.get("split", "test"),
+        )
 
     # --- plotting (separate from computing) ---
-    def plot_confusion_matrix(self, normalize: bool = True, figsize: tuple[float, float] | None = None,
-                              cmap: str = "Blues"):  # fmt: skip
+    def plot_confusion_matrix(
+        self, normalize: bool = True, figsize: tuple[float, float] | None = None, cmap: str = "Blues"
+    ):
         """A heatmap like the thesis figure: class names on both axes, values in cells when K ≤ 40."""
         import matplotlib
         from matplotlib.figure import Figure  # no pyplot: no global state, safe in the app's threads
@@ -280,8 +312,15 @@ class Interpretation:
                         if value == 0 and t != p:
                             continue  # blank zero cells: the off-diagonal mistakes stand out
                         text = f"{value:.2f}" if normalize else str(int(value))
-                        ax.text(p, t, text, ha="center", va="center", fontsize=cell_font,
-                                color="white" if value > threshold else "black")  # fmt: skip
+                        ax.text(
+                            p,
+                            t,
+                            text,
+                            ha="center",
+                            va="center",
+                            fontsize=cell_font,
+                            color="white" if value > threshold else "black",
+                        )
         return fig
 
     def __repr__(self) -> str:
@@ -303,8 +342,14 @@ def update_run_metrics(run_dir: str | Path, values: dict[str, Any]) -> None:
     atomic_write_json(path, config)
 
 
-def evaluate_run(run_dir: str | Path, splits_dir: str | Path, split: str = "test", batch_size: int = 64,
-                 device: str = "cpu", backend: str = "torch") -> Interpretation:  # fmt: skip
+def evaluate_run(
+    run_dir: str | Path,
+    splits_dir: str | Path,
+    split: str = "test",
+    batch_size: int = 64,
+    device: str = "cpu",
+    backend: str = "torch",
+) -> Interpretation:
     """Predict every photo of `split` in a split directory with the run's model; write RUN/eval/<split>/.
 
     Unreadable photos are logged, listed in eval/<split>/unreadable.csv and left out. Also records
@@ -353,10 +398,23 @@ def evaluate_run(run_dir: str | Path, splits_dir: str | Path, split: str = "test
 
     index = {c: i for i, c in enumerate(class_names)}
     y_true = np.array([index[c] for c in rows["label"]], dtype=np.int64)[ok]
-    interp = Interpretation(class_names, y_true, probs[ok], [p for p, k in zip(paths, ok, strict=True) if k],
-                            [r for r, k in zip(relpaths, ok, strict=True) if k], split=split)  # fmt: skip
+    interp = Interpretation(
+        class_names,
+        y_true,
+        probs[ok],
+        [p for p, k in zip(paths, ok, strict=True) if k],
+        [r for r, k in zip(relpaths, ok, strict=True) if k],
+        split=split,
+    )
     interp.save(eval_dir)
-    update_run_metrics(run_dir, {f"{split}_accuracy": interp.accuracy, f"{split}_macro_f1": interp.macro_f1,
-                                 f"{split}_ece": interp.ece(), f"{split}_n": interp.n})  # fmt: skip
+    update_run_metrics(
+        run_dir,
+        {
+            f"{split}_accuracy": interp.accuracy,
+            f"{split}_macro_f1": interp.macro_f1,
+            f"{split}_ece": interp.ece(),
+            f"{split}_n": interp.n,
+        },
+    )
     log.info("%s: %s accuracy %.4f on %d photos", run_dir, split, interp.accuracy, interp.n)
     return interp

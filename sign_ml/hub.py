@@ -50,8 +50,6 @@ class NotLoggedInError(RuntimeError):
     """No Hugging Face token in HF_TOKEN or the user's login."""
 
 
-
-
 def read_history(path: str | Path) -> list[dict[str, Any]]:
     """metrics.csv rows as dicts of numbers (empty list when the file is absent)."""
     return read_metrics(path).to_dict("records")
@@ -136,8 +134,10 @@ def build_model_repo(
     loso_confusion = None
     if loso is not None:
         if list(loso.get("class_names", [])) != list(meta.class_names):
-            raise ValueError(f"{eval_dir / LOSO_FILE}: class_names differ from {run_dir / CONFIG_FILE}; "
-                             f"re-run `sign-ml loso --run {run_dir}`")  # fmt: skip
+            raise ValueError(
+                f"{eval_dir / LOSO_FILE}: class_names differ from {run_dir / CONFIG_FILE}; "
+                f"re-run `sign-ml loso --run {run_dir}`"
+            )
         atomic_write_json(repo_eval / LOSO_FILE, scrub_paths(loso))  # its command may name local folders
         if (eval_dir / LOSO_CONFUSION_PNG).is_file():
             shutil.copyfile(eval_dir / LOSO_CONFUSION_PNG, repo_eval / LOSO_CONFUSION_PNG)
@@ -217,13 +217,16 @@ def upload_repo_folder(
     bound_hub_timeouts()
     url = with_retries(f"creating {repo_id}", lambda: api.create_repo(repo_id, **create_kwargs))
     log.info("repository %s ready", url)
-    info = with_retries(f"uploading to {repo_id}", lambda: api.upload_folder(
-        repo_id=repo_id,
-        folder_path=str(folder),
-        repo_type=repo_type,
-        commit_message=commit_message,
-        ignore_patterns=IGNORE_PATTERNS,  # never hidden files (temporary writes, .env)
-    ))  # fmt: skip
+    info = with_retries(
+        f"uploading to {repo_id}",
+        lambda: api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type=repo_type,
+            commit_message=commit_message,
+            ignore_patterns=IGNORE_PATTERNS,  # never hidden files (temporary writes, .env)
+        ),
+    )
     commit_url = str(getattr(info, "commit_url", info))
     log.info("uploaded %s in one commit: %s", folder, commit_url)
     return commit_url
@@ -256,9 +259,13 @@ def push_run(
     with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-push-") as tmp:
         folder = build_model_repo(run_dir, Path(tmp) / "repo", **options)
         return upload_repo_folder(
-            folder, repo_id, repo_type="model", private=private, api=api,
+            folder,
+            repo_id,
+            repo_type="model",
+            private=private,
+            api=api,
             commit_message=f"Upload {Path(run_dir).name} ({split} accuracy in README.md)",
-        )  # fmt: skip
+        )
 
 
 def check_repo_id(repo_id: str) -> None:

@@ -23,16 +23,23 @@ class LandmarkMLP(nn.Module):
     and a right hand making the same shape get exactly the same answer.
     """
 
-    def __init__(self, n_features: int, num_classes: int, hidden: tuple[int, ...] = (256, 128),
-                 dropout: float = 0.3, symmetric: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        n_features: int,
+        num_classes: int,
+        hidden: tuple[int, ...] = (256, 128),
+        dropout: float = 0.3,
+        symmetric: bool = True,
+    ):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"need at least 2 classes, got {num_classes}")
         self.symmetric = symmetric
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("std", torch.ones(n_features))
-        self.register_buffer("signs", torch.from_numpy(mirror_signs()) if n_features == N_FEATURES
-                             else torch.ones(n_features))  # fmt: skip
+        self.register_buffer(
+            "signs", torch.from_numpy(mirror_signs()) if n_features == N_FEATURES else torch.ones(n_features)
+        )
         layers: list[nn.Module] = []
         width = n_features
         for h in hidden:
@@ -58,8 +65,13 @@ def landmark_spec(hidden: tuple[int, ...], dropout: float, handedness: str) -> d
     """What config.json's `landmarks` section records: enough to rebuild the model and its features."""
     if handedness not in HANDEDNESS_MODES:
         raise ValueError(f"handedness must be one of {HANDEDNESS_MODES}, got {handedness!r}")
-    return {"feature_version": FEATURE_VERSION, "n_features": N_FEATURES, "hidden": [int(h) for h in hidden],
-            "dropout": float(dropout), "handedness": handedness}  # fmt: skip
+    return {
+        "feature_version": FEATURE_VERSION,
+        "n_features": N_FEATURES,
+        "hidden": [int(h) for h in hidden],
+        "dropout": float(dropout),
+        "handedness": handedness,
+    }
 
 
 def build_landmark_model(spec: dict[str, Any], num_classes: int) -> LandmarkMLP:
@@ -67,5 +79,10 @@ def build_landmark_model(spec: dict[str, Any], num_classes: int) -> LandmarkMLP:
     version = int(spec.get("feature_version", 0))
     if version != FEATURE_VERSION:
         raise ValueError(f"model uses landmark features v{version}; this version computes v{FEATURE_VERSION}")
-    return LandmarkMLP(int(spec["n_features"]), num_classes, tuple(int(h) for h in spec["hidden"]),
-                       float(spec["dropout"]), symmetric=spec.get("handedness") == "symmetric")  # fmt: skip
+    return LandmarkMLP(
+        int(spec["n_features"]),
+        num_classes,
+        tuple(int(h) for h in spec["hidden"]),
+        float(spec["dropout"]),
+        symmetric=spec.get("handedness") == "symmetric",
+    )

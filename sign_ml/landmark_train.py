@@ -51,15 +51,20 @@ class HandSet:
         return len(self.found)
 
 
-def detections_for(items: SplitItems, splits_dir: Path, progress: bool = True) -> tuple[list[HandDetection | None], int]:
+def detections_for(
+    items: SplitItems, splits_dir: Path, progress: bool = True
+) -> tuple[list[HandDetection | None], int]:
     """Each photo's detection (None where unreadable; see `split_hands`) and the unreadable count."""
-    detections = [detection_from_column(v, p) for v, p in zip(split_hands(items, splits_dir, progress), items.paths,
-                                                              strict=True)]  # fmt: skip
+    detections = [
+        detection_from_column(v, p)
+        for v, p in zip(split_hands(items, splits_dir, progress), items.paths, strict=True)
+    ]
     return detections, sum(d is None for d in detections)
 
 
-def hand_set(items: SplitItems, detections: list[HandDetection | None], handedness: str,
-             unreadable: int = 0) -> HandSet:  # fmt: skip
+def hand_set(
+    items: SplitItems, detections: list[HandDetection | None], handedness: str, unreadable: int = 0
+) -> HandSet:
     found = np.array([d is not None and d.found for d in detections], dtype=bool)
     pts, labels = [], []
     for d, label in zip(detections, items.labels.tolist(), strict=True):
@@ -104,8 +109,9 @@ class FitResult:
     interrupted: bool
 
 
-def fit_landmark_model(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int,
-                       progress: bool = False) -> FitResult:  # fmt: skip
+def fit_landmark_model(
+    cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool = False
+) -> FitResult:
     """Train the MLP on `train`'s hands; keep the epoch with the best accuracy on `val` (pure: no files)."""
     if len(train.labels) == 0:
         raise ValueError("no training hands")
@@ -118,16 +124,21 @@ def fit_landmark_model(cfg: LandmarkConfig, train: HandSet, val: HandSet | None,
         torch.set_num_threads(threads)
 
 
-def _fit(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool) -> FitResult:
-    model = LandmarkMLP(N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric")
+def _fit(
+    cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool
+) -> FitResult:
+    model = LandmarkMLP(
+        N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric"
+    )
     base = set_features(train.points)
     if cfg.handedness == "symmetric":  # standardize over both mirror images, so neither is favoured
         base = np.concatenate([base, base * model.signs.numpy()])
     model.set_standardization(torch.from_numpy(base.mean(0)), torch.from_numpy(base.std(0)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, -(-len(train.labels) // cfg.batch_size))
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, epochs=cfg.epochs,
-                                                    steps_per_epoch=steps_per_epoch, pct_start=0.1)  # fmt: skip
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, pct_start=0.1
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     eval_criterion = nn.CrossEntropyLoss()
     rows: list[dict[str, Any]] = []
@@ -159,15 +170,29 @@ def _fit(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: 
                 scheduler.step()
                 loss_sum += float(loss.detach()) * len(idx)
                 correct += float((logits.detach().argmax(1) == y_all[idx]).sum())
-            val_loss, val_acc = split_accuracy(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
+            val_loss, val_acc = (
+                split_accuracy(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
+            )
             seconds = time.perf_counter() - t0
-            rows.append({"epoch": epoch, "train_loss": loss_sum / len(order), "train_acc": correct / len(order),
-                         "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
-                         "seconds": round(seconds, 4), "img_per_s": round(len(order) / seconds, 1)})  # fmt: skip
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": loss_sum / len(order),
+                    "train_acc": correct / len(order),
+                    "val_loss": val_loss,
+                    "val_acc": val_acc,
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "seconds": round(seconds, 4),
+                    "img_per_s": round(len(order) / seconds, 1),
+                }
+            )
             score = val_acc if val_acc == val_acc else -rows[-1]["train_loss"]  # no validation: train loss
             if score > best["score"] or cfg.keep == "last":
-                best = {"score": score, "epoch": epoch,
-                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}  # fmt: skip
+                best = {
+                    "score": score,
+                    "epoch": epoch,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                }
             bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
     except KeyboardInterrupt:  # keep what was learnt so far: the best epoch is still returned
         interrupted = True
@@ -178,11 +203,14 @@ def _fit(cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: 
         raise KeyboardInterrupt("interrupted before the first epoch finished")
     model.load_state_dict(best["state"])
     model.eval()
-    return FitResult(model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted)
+    return FitResult(
+        model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted
+    )
 
 
-def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | Path,
-                    progress: bool = True) -> dict[str, Any]:  # fmt: skip
+def train_landmarks(
+    cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | Path, progress: bool = True
+) -> dict[str, Any]:
     """Train the landmark model on a split directory into `out_dir`; return a summary dict."""
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
@@ -207,27 +235,48 @@ def train_landmarks(cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | 
     no_hand = {name: int((~s.found).sum() - s.unreadable) for name, s in sets.items()}
     data_summary = split_info | {
         "splits_dir": str(splits_dir.resolve()),
-        "photos_used": {name: int(len(s.labels)) for name, s in sets.items()} | {"test": len(data.splits["test"])},
+        "photos_used": {name: int(len(s.labels)) for name, s in sets.items()}
+        | {"test": len(data.splits["test"])},
         "no_hand": no_hand,
         "dropped": {name: s.unreadable for name, s in sets.items()},
-    }  # fmt: skip
+    }
     meta = ModelMeta(
-        class_names=data.class_names, preprocessing=Preprocessing(), kind="landmarks", landmarks=spec,
-        arch="landmark_mlp", width_mult=1.0, dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
-        metrics={"best_val_accuracy": fit.best_score if val.n else None, "best_epoch": fit.best_epoch,
-                 "epochs_trained": len(fit.rows), "train_seconds": round(fit.seconds, 2), "device": "cpu",
-                 "kept": cfg.keep},
-    )  # fmt: skip
+        class_names=data.class_names,
+        preprocessing=Preprocessing(),
+        kind="landmarks",
+        landmarks=spec,
+        arch="landmark_mlp",
+        width_mult=1.0,
+        dropout=cfg.dropout,
+        train_config=cfg.to_dict(),
+        data=data_summary,
+        metrics={
+            "best_val_accuracy": fit.best_score if val.n else None,
+            "best_epoch": fit.best_epoch,
+            "epochs_trained": len(fit.rows),
+            "train_seconds": round(fit.seconds, 2),
+            "device": "cpu",
+            "kept": cfg.keep,
+        },
+    )
     save_model_dir(out_dir, fit.model, meta)
     atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
-    atomic_write_text(out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False))
+    atomic_write_text(
+        out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False)
+    )
     save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
-    log.info("landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)", fit.best_epoch,
-             f"{fit.best_score:.4f}" if val.n else "n/a, no validation photos", time.perf_counter() - t_start,
-             fit.seconds)  # fmt: skip
+    log.info(
+        "landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
+        fit.best_epoch,
+        f"{fit.best_score:.4f}" if val.n else "n/a, no validation photos",
+        time.perf_counter() - t_start,
+        fit.seconds,
+    )
     return {
         "run_dir": str(out_dir),
-        "best_val_accuracy": fit.best_score if val.n else None,  # without validation the score is minus train loss
+        "best_val_accuracy": fit.best_score
+        if val.n
+        else None,  # without validation the score is minus train loss
         "best_epoch": fit.best_epoch,
         "epochs_trained": len(fit.rows),
         "train_seconds": round(fit.seconds, 2),

@@ -24,7 +24,13 @@ WRIST = 0
 KNUCKLES = (5, 9, 13, 17)  # index, middle, ring and little finger MCP joints
 MIDDLE_KNUCKLE = 9
 # consecutive bones of each finger: the bend at a joint is the angle between the bones meeting there
-FINGER_CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
+FINGER_CHAINS = (
+    (0, 1, 2, 3, 4),
+    (0, 5, 6, 7, 8),
+    (0, 9, 10, 11, 12),
+    (0, 13, 14, 15, 16),
+    (0, 17, 18, 19, 20),
+)
 _PAIRS = np.array([(i, j) for i in range(N_LANDMARKS) for j in range(i + 1, N_LANDMARKS)])  # (210, 2)
 _JOINTS = np.array([(c[k - 1], c[k], c[k + 1]) for c in FINGER_CHAINS for k in range(1, 4)])  # (15, 3)
 N_FEATURES = N_LANDMARKS * 3 + len(_PAIRS) + len(_JOINTS) + 2  # 63 + 210 + 15 + 2 = 290
@@ -90,8 +96,13 @@ def mirror_points(points: np.ndarray) -> np.ndarray:
     return out
 
 
-def hand_features(landmarks: np.ndarray, width: int | np.ndarray, height: int | np.ndarray,
-                  left: bool | np.ndarray = False, mirror_left: bool = False) -> np.ndarray:  # fmt: skip
+def hand_features(
+    landmarks: np.ndarray,
+    width: int | np.ndarray,
+    height: int | np.ndarray,
+    left: bool | np.ndarray = False,
+    mirror_left: bool = False,
+) -> np.ndarray:
     """Normalized landmarks (..., 21, 3) of photos width×height → features (..., N_FEATURES).
 
     left: MediaPipe called the hand a left hand; mirror_left: mirror those into right hands first.
@@ -116,8 +127,14 @@ def _rotation(axis: int, theta: np.ndarray) -> np.ndarray:
     return r
 
 
-def augment_points(points: np.ndarray, rng: np.random.Generator, rotation_deg: float = 15.0,
-                   tilt_deg: float = 20.0, scale_jitter: float = 0.1, noise: float = 0.02) -> np.ndarray:  # fmt: skip
+def augment_points(
+    points: np.ndarray,
+    rng: np.random.Generator,
+    rotation_deg: float = 15.0,
+    tilt_deg: float = 20.0,
+    scale_jitter: float = 0.1,
+    noise: float = 0.02,
+) -> np.ndarray:
     """Random views of (N, 21, 3) pixel-space hands: turned in the image plane, tilted towards or away
     from the camera, stretched along x or y, and jittered (noise in units of hand size)."""
     p = np.asarray(points, dtype=np.float64)

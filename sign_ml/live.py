@@ -40,8 +40,9 @@ class Tracker:
         return max(0.0, now_ms - self.since_ms) if self.candidate is not None else 0.0
 
 
-def commit_step(state: Tracker, letter: str | None, confidence: float, now_ms: float,
-                rule: CommitRule = CommitRule()) -> tuple[Tracker, str | None]:  # fmt: skip
+def commit_step(
+    state: Tracker, letter: str | None, confidence: float, now_ms: float, rule: CommitRule = CommitRule()
+) -> tuple[Tracker, str | None]:
     """One frame: (new state, the letter committed by this frame or None).
 
     letter: the frame's top-1 letter, None when no hand was found. confidence: its probability.
@@ -57,7 +58,9 @@ def commit_step(state: Tracker, letter: str | None, confidence: float, now_ms: f
     return state, None
 
 
-def commit_letters(frames: list[tuple[str | None, float, float]], rule: CommitRule = CommitRule()) -> list[str]:
+def commit_letters(
+    frames: list[tuple[str | None, float, float]], rule: CommitRule = CommitRule()
+) -> list[str]:
     """The letters a whole sequence of (letter, confidence, time ms) frames commits, in order."""
     state, out = Tracker(), []
     for letter, confidence, now_ms in frames:

@@ -47,7 +47,9 @@ class LosoResult:
     confusion: np.ndarray | None  # (K, K) counts, rows true, columns predicted, held-out photos WITH a hand
     no_hand: int  # held-out photos in which no hand was found (counted wrong)
     seconds: float
-    class_no_hand: list[int] = field(default_factory=list)  # (K,) no-hand photos per true class (for the plot)
+    class_no_hand: list[int] = field(
+        default_factory=list
+    )  # (K,) no-hand photos per true class (for the plot)
     config: dict[str, Any] = field(default_factory=dict)  # the LandmarkConfig each fold trained with
     command: str = ""  # the command that produced it (the model card quotes it)
 
@@ -55,15 +57,23 @@ class LosoResult:
     def sentence(self) -> str:
         """One line a person reads: the pooled number, or why there is none."""
         if self.status == "ok":
-            return (f"leave-one-signer-out accuracy {self.accuracy:.4f} over {len(self.per_signer)} signers "
-                    f"(mean over signers {self.mean_signer_accuracy:.4f})")  # fmt: skip
+            return (
+                f"leave-one-signer-out accuracy {self.accuracy:.4f} over {len(self.per_signer)} signers "
+                f"(mean over signers {self.mean_signer_accuracy:.4f})"
+            )
         return ONE_SIGNER_SENTENCE if self.status == "one_signer" else NO_SIGNERS_SENTENCE
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [{"signer": str(r["signer"]), "photos": int(r["photos"]), "hands": int(r["hands"]),
-                 "correct": None if pd.isna(r["correct"]) else int(r["correct"]),
-                 "accuracy": None if pd.isna(r["accuracy"]) else float(r["accuracy"])}
-                for r in self.per_signer.to_dict("records")]  # fmt: skip
+        rows = [
+            {
+                "signer": str(r["signer"]),
+                "photos": int(r["photos"]),
+                "hands": int(r["hands"]),
+                "correct": None if pd.isna(r["correct"]) else int(r["correct"]),
+                "accuracy": None if pd.isna(r["accuracy"]) else float(r["accuracy"]),
+            }
+            for r in self.per_signer.to_dict("records")
+        ]
         return {
             "status": self.status,
             "class_names": list(self.class_names),
@@ -86,13 +96,19 @@ class LosoResult:
         per_signer["signer"] = per_signer["signer"].astype(str)
         per_signer["accuracy"] = per_signer["accuracy"].astype(float)
         confusion = d.get("confusion")
-        return cls(status=d["status"], class_names=[str(c) for c in d["class_names"]], per_signer=per_signer,
-                   accuracy=_float_or_none(d.get("accuracy")),
-                   mean_signer_accuracy=_float_or_none(d.get("mean_signer_accuracy")),
-                   confusion=None if confusion is None else np.asarray(confusion, dtype=np.int64),
-                   no_hand=int(d.get("no_hand", 0)), seconds=float(d.get("seconds", 0.0)),
-                   class_no_hand=[int(v) for v in d.get("class_no_hand") or []], config=dict(d.get("config") or {}),
-                   command=str(d.get("command", "")))  # fmt: skip
+        return cls(
+            status=d["status"],
+            class_names=[str(c) for c in d["class_names"]],
+            per_signer=per_signer,
+            accuracy=_float_or_none(d.get("accuracy")),
+            mean_signer_accuracy=_float_or_none(d.get("mean_signer_accuracy")),
+            confusion=None if confusion is None else np.asarray(confusion, dtype=np.int64),
+            no_hand=int(d.get("no_hand", 0)),
+            seconds=float(d.get("seconds", 0.0)),
+            class_no_hand=[int(v) for v in d.get("class_no_hand") or []],
+            config=dict(d.get("config") or {}),
+            command=str(d.get("command", "")),
+        )
 
     def interpretation(self):
         """The held-out predictions as an `Interpretation` rebuilt from the counts (for the confusion plot);
@@ -108,8 +124,12 @@ class LosoResult:
         probs = np.eye(k, dtype=np.float32)[np.repeat(p, counts)]
         no_hand = np.asarray(self.class_no_hand or [0] * k, dtype=np.int64)
         y_true = np.concatenate([y_true, np.repeat(np.arange(k), no_hand)])
-        probs = np.concatenate([probs, np.zeros((int(no_hand.sum()), k), dtype=np.float32)])  # no hand: all zero
-        return Interpretation(self.class_names, y_true, probs, [""] * len(y_true), split="leave-one-signer-out")
+        probs = np.concatenate(
+            [probs, np.zeros((int(no_hand.sum()), k), dtype=np.float32)]
+        )  # no hand: all zero
+        return Interpretation(
+            self.class_names, y_true, probs, [""] * len(y_true), split="leave-one-signer-out"
+        )
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -136,9 +156,16 @@ def _hand_set(points: np.ndarray, labels: np.ndarray, found: np.ndarray):
     return HandSet(points, labels[found], found, labels, 0)
 
 
-def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarray, signers: Sequence[str],
-                         num_classes: int, class_names: list[str], cfg: LandmarkConfig | None = None,
-                         progress: bool = False) -> LosoResult:  # fmt: skip
+def leave_one_signer_out(
+    points: np.ndarray,
+    labels: np.ndarray,
+    found: np.ndarray,
+    signers: Sequence[str],
+    num_classes: int,
+    class_names: list[str],
+    cfg: LandmarkConfig | None = None,
+    progress: bool = False,
+) -> LosoResult:
     """One landmark-model fit per signer on everyone else's hands, tested on that signer's photos (pure).
 
     points: (M, 21, 3) pixel-space hands of the photos where one was found, in photo order;
@@ -156,13 +183,19 @@ def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarr
     labels = np.asarray(labels, dtype=np.int64)
     found = np.asarray(found, dtype=bool)
     points = np.asarray(points, dtype=np.float64)
-    signer = np.asarray(["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s).strip()
-                         for s in signers], dtype=object)  # fmt: skip
+    signer = np.asarray(
+        ["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s).strip() for s in signers],
+        dtype=object,
+    )
     n = len(labels)
     if len(found) != n or len(signer) != n:
-        raise ValueError(f"labels, found and signers must have one value per photo: {n}, {len(found)}, {len(signer)}")
+        raise ValueError(
+            f"labels, found and signers must have one value per photo: {n}, {len(found)}, {len(signer)}"
+        )
     if len(points) != int(found.sum()):
-        raise ValueError(f"points must hold one hand per found photo: {len(points)} hands, {int(found.sum())} found")
+        raise ValueError(
+            f"points must hold one hand per found photo: {len(points)} hands, {int(found.sum())} found"
+        )
     if len(class_names) != num_classes:
         raise ValueError(f"{len(class_names)} class names for {num_classes} classes")
     if n and (labels.min() < 0 or labels.max() >= num_classes):
@@ -172,7 +205,9 @@ def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarr
     hand_row[found] = np.arange(int(found.sum()))
     known = signer != ""
     if (~known).any() and known.any():
-        log.warning("%d of %d photos have no signer and are left out of leave-one-signer-out", int((~known).sum()), n)
+        log.warning(
+            "%d of %d photos have no signer and are left out of leave-one-signer-out", int((~known).sum()), n
+        )
     names = sorted(set(signer[known].tolist()))
     cfg_dict = cfg.to_dict()
 
@@ -182,11 +217,21 @@ def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarr
 
     if len(names) < 2:
         status = "no_signers" if not names else "one_signer"
-        per_signer = pd.DataFrame([counts(s) | {"correct": np.nan, "accuracy": np.nan} for s in names],
-                                  columns=PER_SIGNER_COLUMNS)  # fmt: skip
+        per_signer = pd.DataFrame(
+            [counts(s) | {"correct": np.nan, "accuracy": np.nan} for s in names], columns=PER_SIGNER_COLUMNS
+        )
         log.info("leave-one-signer-out: %s", ONE_SIGNER_SENTENCE if names else NO_SIGNERS_SENTENCE)
-        return LosoResult(status, list(class_names), per_signer, None, None, None,
-                          int((known & ~found).sum()), time.perf_counter() - t0, config=cfg_dict)  # fmt: skip
+        return LosoResult(
+            status,
+            list(class_names),
+            per_signer,
+            None,
+            None,
+            None,
+            int((known & ~found).sum()),
+            time.perf_counter() - t0,
+            config=cfg_dict,
+        )
 
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     class_no_hand = np.zeros(num_classes, dtype=np.int64)
@@ -199,7 +244,9 @@ def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarr
         class_no_hand += np.bincount(labels[test & ~found], minlength=num_classes)
         train_rows = hand_row[train & found]
         if len(train_rows) == 0:  # nothing to learn from: every photo of this signer counts as wrong
-            log.warning("no hand found in any photo of the signers other than %r: its photos count as wrong", s)
+            log.warning(
+                "no hand found in any photo of the signers other than %r: its photos count as wrong", s
+            )
             rows.append(row | {"correct": 0, "accuracy": 0.0})
             continue
         fit = fit_landmark_model(cfg, _hand_set(points[train_rows], labels, train & found), None, num_classes)
@@ -207,23 +254,44 @@ def leave_one_signer_out(points: np.ndarray, labels: np.ndarray, found: np.ndarr
         truth = labels[test_hands]
         np.add.at(confusion, (truth, pred), 1)
         correct = int((pred == truth).sum())
-        rows.append(row | {"correct": correct, "accuracy": correct / row["photos"] if row["photos"] else np.nan})
-        log.info("signer %s: %d of %d photos right (%d with a hand); fit %.1f s", s, correct, row["photos"],
-                 row["hands"], fit.seconds)  # fmt: skip
+        rows.append(
+            row | {"correct": correct, "accuracy": correct / row["photos"] if row["photos"] else np.nan}
+        )
+        log.info(
+            "signer %s: %d of %d photos right (%d with a hand); fit %.1f s",
+            s,
+            correct,
+            row["photos"],
+            row["hands"],
+            fit.seconds,
+        )
     per_signer = pd.DataFrame(rows, columns=PER_SIGNER_COLUMNS)
     total = int(per_signer["photos"].sum())
     accuracy = float(per_signer["correct"].sum() / total) if total else None
     mean_acc = float(per_signer["accuracy"].mean())
-    return LosoResult("ok", list(class_names), per_signer, accuracy, mean_acc, confusion,
-                      int(class_no_hand.sum()), time.perf_counter() - t0, class_no_hand=class_no_hand.tolist(),
-                      config=cfg_dict)  # fmt: skip
+    return LosoResult(
+        "ok",
+        list(class_names),
+        per_signer,
+        accuracy,
+        mean_acc,
+        confusion,
+        int(class_no_hand.sum()),
+        time.perf_counter() - t0,
+        class_no_hand=class_no_hand.tolist(),
+        config=cfg_dict,
+    )
 
 
 # ---------------------------------------------------------------- I/O
 
 
-def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg: LandmarkConfig | None = None,
-                       progress: bool = True) -> LosoResult:  # fmt: skip
+def loso_for_split_dir(
+    splits_dir: str | Path,
+    group_column: str = "group",
+    cfg: LandmarkConfig | None = None,
+    progress: bool = True,
+) -> LosoResult:
     """LOSO over every photo of a split directory (all three splits pooled); signers from a manifest column.
 
     Hands come from the manifest's `hand` column when the split ran the hand stage, else the landmark cache
@@ -239,8 +307,10 @@ def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg:
     data = read_split_dir(splits_dir)
     table, _ = read_manifest(splits_dir)
     if group_column not in table.columns:
-        raise ValueError(f"{splits_dir / MANIFEST_FILE}: no column {group_column!r} "
-                         f"(columns: {', '.join(map(str, table.columns))})")  # fmt: skip
+        raise ValueError(
+            f"{splits_dir / MANIFEST_FILE}: no column {group_column!r} "
+            f"(columns: {', '.join(map(str, table.columns))})"
+        )
     points, labels, found, signers, relpaths = [], [], [], [], []
     for name in SPLIT_NAMES:
         items: SplitItems = data.splits[name]
@@ -258,12 +328,21 @@ def loso_for_split_dir(splits_dir: str | Path, group_column: str = "group", cfg:
         raise ValueError(f"{splits_dir}: no photos in the manifest")
     if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
         signers = signers_from_metadata(relpaths, data.info, splits_dir) or signers
-    return leave_one_signer_out(np.concatenate(points), np.concatenate(labels), np.concatenate(found), signers,
-                                len(data.class_names), data.class_names, cfg, progress=progress)  # fmt: skip
+    return leave_one_signer_out(
+        np.concatenate(points),
+        np.concatenate(labels),
+        np.concatenate(found),
+        signers,
+        len(data.class_names),
+        data.class_names,
+        cfg,
+        progress=progress,
+    )
 
 
-def signers_from_metadata(relpaths: Sequence[str], info: dict[str, Any], splits_dir: Path,
-                          column: str = "signer") -> list[str] | None:  # fmt: skip
+def signers_from_metadata(
+    relpaths: Sequence[str], info: dict[str, Any], splits_dir: Path, column: str = "signer"
+) -> list[str] | None:
     """The `signer` of each photo in `relpaths` from the data folder's metadata.csv (a recording workspace
     writes one), or None when there is none."""
     from curation.loading import metadata_column

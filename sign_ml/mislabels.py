@@ -32,8 +32,15 @@ def fold_count(labels: np.ndarray, folds: int) -> int:
     return max(2, min(int(folds), smallest))
 
 
-def out_of_sample_probs(points: np.ndarray, labels: np.ndarray, num_classes: int, cfg: LandmarkConfig | None = None,
-                        folds: int = 5, seed: int = 0, progress: bool = False) -> np.ndarray:  # fmt: skip
+def out_of_sample_probs(
+    points: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    cfg: LandmarkConfig | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    progress: bool = False,
+) -> np.ndarray:
     """(M, K) probabilities of every hand from a landmark model trained on the other folds only (pure).
 
     points: (M, 21, 3) pixel-space hands; labels: (M,) class indices. Folds are stratified (sklearn
@@ -59,15 +66,21 @@ def out_of_sample_probs(points: np.ndarray, labels: np.ndarray, num_classes: int
     counts = np.bincount(labels, minlength=num_classes)
     single = np.flatnonzero(counts == 1)
     if len(single):
-        raise ValueError(f"class index(es) {single.tolist()} have a single hand: "
-                         "no fold can learn them while scoring them")  # fmt: skip
+        raise ValueError(
+            f"class index(es) {single.tolist()} have a single hand: no fold can learn them while scoring them"
+        )
     if len(np.unique(labels)) < 2:
         raise ValueError("need hands of at least 2 classes to look for mislabels")
     k = fold_count(labels, folds)
     probs = np.full((len(labels), num_classes), np.nan)
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    bar = tqdm(splitter.split(points, labels), total=k, desc="k-fold landmark models", unit="fold",
-               disable=not progress)  # fmt: skip
+    bar = tqdm(
+        splitter.split(points, labels),
+        total=k,
+        desc="k-fold landmark models",
+        unit="fold",
+        disable=not progress,
+    )
     for train, test in bar:
         train_set = HandSet(points[train], labels[train], np.ones(len(train), bool), labels[train], 0)
         fit = fit_landmark_model(cfg, train_set, None, num_classes)
@@ -112,31 +125,45 @@ class MislabelResult:
 
     def line(self) -> str:
         """The one-line summary the CLI prints."""
-        text = (f"{self.n_checked} photos checked, {self.n_suspected} suspected, {self.folds} folds, "
-                f"{self.seconds:.1f} s; {self.n_no_hand} without a hand (not checked)")  # fmt: skip
+        text = (
+            f"{self.n_checked} photos checked, {self.n_suspected} suspected, {self.folds} folds, "
+            f"{self.seconds:.1f} s; {self.n_no_hand} without a hand (not checked)"
+        )
         if self.n_too_few:
             text += f"; {self.n_too_few} in classes with a single hand (not checked)"
         if self.excluded_by_decisions or self.relabelled_by_decisions:
-            text += (f"; decisions: {self.excluded_by_decisions} excluded, "
-                     f"{self.relabelled_by_decisions} relabelled")  # fmt: skip
+            text += (
+                f"; decisions: {self.excluded_by_decisions} excluded, "
+                f"{self.relabelled_by_decisions} relabelled"
+            )
         return text
 
 
-def candidates_table(relpaths: list[str], paths: list[str], labels: np.ndarray, probs: np.ndarray,
-                     ranked: np.ndarray, quality: np.ndarray, class_names: list[str]) -> pd.DataFrame:  # fmt: skip
+def candidates_table(
+    relpaths: list[str],
+    paths: list[str],
+    labels: np.ndarray,
+    probs: np.ndarray,
+    ranked: np.ndarray,
+    quality: np.ndarray,
+    class_names: list[str],
+) -> pd.DataFrame:
     """The ranked table of candidates (pure)."""
     names = np.asarray(class_names, dtype=object)
     suggested = probs[ranked].argmax(1) if len(ranked) else np.zeros(0, dtype=np.int64)
-    return pd.DataFrame({
-        "rank": np.arange(1, len(ranked) + 1),
-        "relpath": [relpaths[i] for i in ranked],
-        "path": [paths[i] for i in ranked],
-        "given": names[labels[ranked]],
-        "suggested": names[suggested],
-        "given_prob": probs[ranked, labels[ranked]],
-        "suggested_prob": probs[ranked, suggested],
-        "quality": quality[ranked],
-    }, columns=TABLE_COLUMNS)  # fmt: skip
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(ranked) + 1),
+            "relpath": [relpaths[i] for i in ranked],
+            "path": [paths[i] for i in ranked],
+            "given": names[labels[ranked]],
+            "suggested": names[suggested],
+            "given_prob": probs[ranked, labels[ranked]],
+            "suggested_prob": probs[ranked, suggested],
+            "quality": quality[ranked],
+        },
+        columns=TABLE_COLUMNS,
+    )
 
 
 def _decided(table: pd.DataFrame, root: Path | None, class_names: list[str]) -> tuple[pd.DataFrame, int, int]:
@@ -150,13 +177,21 @@ def _decided(table: pd.DataFrame, root: Path | None, class_names: list[str]) -> 
         return table, 0, 0
     table, summary = apply_decisions(table, decisions, class_names)
     if summary["unknown_files"]:
-        log.warning("%d decision(s) name photos that are not in the data, e.g. %s", len(summary["unknown_files"]),
-                    summary["unknown_files"][0])  # fmt: skip
+        log.warning(
+            "%d decision(s) name photos that are not in the data, e.g. %s",
+            len(summary["unknown_files"]),
+            summary["unknown_files"][0],
+        )
     return table, int(summary["excluded"]), int(summary["relabelled"])
 
 
-def find_mislabels(data: str | Path, folds: int = 5, cfg: LandmarkConfig | None = None, progress: bool = True,
-                   apply_label_decisions: bool = True) -> MislabelResult:  # fmt: skip
+def find_mislabels(
+    data: str | Path,
+    folds: int = 5,
+    cfg: LandmarkConfig | None = None,
+    progress: bool = True,
+    apply_label_decisions: bool = True,
+) -> MislabelResult:
     """Mislabel candidates of a folder of class folders (e.g. the recording workspace) or a split directory.
 
     Label decisions (label_decisions.csv in the data root) are applied first: an excluded photo is not listed,
@@ -195,16 +230,33 @@ def find_mislabels(data: str | Path, folds: int = 5, cfg: LandmarkConfig | None 
         log.warning("not checked: class(es) with a single hand: %s", ", ".join(lonely))
     points, hand_labels, rows = hands.points[scorable], hand_labels[scorable], rows[scorable]
     if len(np.unique(hand_labels)) < 2:
-        raise ValueError(f"{data}: need hands of at least 2 classes with 2 or more photos each to look for mislabels "
-                         f"({len(hand_labels)} usable hands)")  # fmt: skip
+        raise ValueError(
+            f"{data}: need hands of at least 2 classes with 2 or more photos each to look for mislabels "
+            f"({len(hand_labels)} usable hands)"
+        )
     k = fold_count(hand_labels, folds)
-    probs = out_of_sample_probs(points, hand_labels, len(class_names), cfg, folds=k, seed=cfg.seed,
-                                progress=progress)  # fmt: skip
+    probs = out_of_sample_probs(
+        points, hand_labels, len(class_names), cfg, folds=k, seed=cfg.seed, progress=progress
+    )
     ranked, quality = rank_label_issues(hand_labels, probs)
-    out = candidates_table([relpaths[i] for i in rows], [paths[i] for i in rows], hand_labels, probs, ranked,
-                           quality, class_names)  # fmt: skip
-    result = MislabelResult(out, n_checked=len(hand_labels), n_no_hand=int((~hands.found).sum()), folds=k,
-                            seconds=time.perf_counter() - t0, excluded_by_decisions=excluded,
-                            relabelled_by_decisions=relabelled, n_too_few=int((~scorable).sum()))  # fmt: skip
+    out = candidates_table(
+        [relpaths[i] for i in rows],
+        [paths[i] for i in rows],
+        hand_labels,
+        probs,
+        ranked,
+        quality,
+        class_names,
+    )
+    result = MislabelResult(
+        out,
+        n_checked=len(hand_labels),
+        n_no_hand=int((~hands.found).sum()),
+        folds=k,
+        seconds=time.perf_counter() - t0,
+        excluded_by_decisions=excluded,
+        relabelled_by_decisions=relabelled,
+        n_too_few=int((~scorable).sum()),
+    )
     log.info("%s", result.line())
     return result

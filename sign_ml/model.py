@@ -24,7 +24,9 @@ def set_bn_momentum(model: nn.Module, momentum: float) -> nn.Module:
     return model
 
 
-def build_model(num_classes: int, width_mult: float = 1.0, dropout: float = 0.2, weights: str = "none") -> nn.Module:
+def build_model(
+    num_classes: int, width_mult: float = 1.0, dropout: float = 0.2, weights: str = "none"
+) -> nn.Module:
     """MobileNetV3-Large for `num_classes` classes.
 
     weights: "none" trains from scratch (the thesis); "imagenet" starts from torchvision's

@@ -93,9 +93,16 @@ def eval_results(inputs: CardInputs) -> list[EvalResult]:
         dataset_type=inputs.dataset_id or "imagefolder",
         dataset_name=dataset_name,
         dataset_split=split,
-        dataset_args={k: v for k, v in (("split_method", split_method(data)), ("ratios", ratios_text(data)),
-                                         ("seed", data.get("seed"))) if v not in (None, "")},
-    )  # fmt: skip
+        dataset_args={
+            k: v
+            for k, v in (
+                ("split_method", split_method(data)),
+                ("ratios", ratios_text(data)),
+                ("seed", data.get("seed")),
+            )
+            if v not in (None, "")
+        },
+    )
     results = [
         EvalResult(
             metric_type="accuracy",
@@ -112,7 +119,7 @@ def eval_results(inputs: CardInputs) -> list[EvalResult]:
                 metric_value=float(ev["macro_f1"]),
                 metric_args={"average": "macro"},
                 **common,
-            )  # fmt: skip
+            )
         )
     return results
 
@@ -120,8 +127,12 @@ def eval_results(inputs: CardInputs) -> list[EvalResult]:
 def card_metadata(inputs: CardInputs) -> ModelCardData:
     """The YAML header as huggingface_hub's ModelCardData."""
     kind = class_set_kind(inputs.meta.class_names)
-    tags = (list(BASE_TAGS) + KIND_TAGS.get(inputs.meta.kind, []) + (["ukrainian-sign-language"] if kind == "ukrsl"
-            else []) + list(inputs.extra_tags))  # fmt: skip
+    tags = (
+        list(BASE_TAGS)
+        + KIND_TAGS.get(inputs.meta.kind, [])
+        + (["ukrainian-sign-language"] if kind == "ukrsl" else [])
+        + list(inputs.extra_tags)
+    )
     return ModelCardData(
         model_name=inputs.repo_id.split("/")[-1],
         library_name=LIBRARY_NAME,
@@ -155,21 +166,26 @@ def _title_and_summary(inputs: CardInputs) -> list[str]:
         what = f"Recognizes which of {k} letters of the Ukrainian manual alphabet a single photo of a hand shows."
     elif kind == "latin":
         title = f"# {inputs.repo_id}: ASL fingerspelling demo model ({k} Latin letters)"
-        what = (f"An **ASL demo model, not a UkrSL model**: its {k} classes are Latin letters, so it cannot read "
-                "Ukrainian fingerspelling. It exists to exercise the ukrsl-dactyl pipeline end to end.")  # fmt: skip
+        what = (
+            f"An **ASL demo model, not a UkrSL model**: its {k} classes are Latin letters, so it cannot read "
+            "Ukrainian fingerspelling. It exists to exercise the ukrsl-dactyl pipeline end to end."
+        )
     else:
         title = f"# {inputs.repo_id}: hand-sign photo classifier ({k} classes)"
         what = f"Classifies a photo into {k} classes. The classes are not the Ukrainian alphabet: **this is not a UkrSL model**."
     return [
-        title, "",
-        what, "",
+        title,
+        "",
+        what,
+        "",
         f"- Architecture: {arch}.",
         "- Every photo goes through MediaPipe's hand landmarker first; where it finds no hand the answer is "
-        "\"no hand found\", never a letter.",
+        '"no hand found", never a letter.',
         f"- {split.capitalize()} accuracy **{fmt(ev['accuracy'])}**, macro F1 **{fmt(ev['macro_f1'])}** "
         f"on {int(ev['n'])} photos ({protocol(meta.data)}).",
-        "- Trained and published with the `ukrsl-dactyl` package (`sign-ml train`, `sign-ml push`).", "",
-    ]  # fmt: skip
+        "- Trained and published with the `ukrsl-dactyl` package (`sign-ml train`, `sign-ml push`).",
+        "",
+    ]
 
 
 def architecture(meta: ModelMeta) -> str:
@@ -177,24 +193,34 @@ def architecture(meta: ModelMeta) -> str:
     if meta.kind == "landmarks":
         spec = meta.landmarks
         hidden = "-".join(str(h) for h in spec.get("hidden", []))
-        sym = (", mirror-symmetric by construction (a left and a right hand making the same shape get the same "
-               "answer)" if spec.get("handedness") == "symmetric" else "")  # fmt: skip
-        return (f"a multilayer perceptron (hidden layers {hidden}) on {spec.get('n_features')} features of the 21 "
-                f"hand landmarks that MediaPipe's hand landmarker finds (positions, distances and joint bends after "
-                f"removing position, size and in-plane turn, plus the turn itself){sym}")  # fmt: skip
+        sym = (
+            ", mirror-symmetric by construction (a left and a right hand making the same shape get the same "
+            "answer)"
+            if spec.get("handedness") == "symmetric"
+            else ""
+        )
+        return (
+            f"a multilayer perceptron (hidden layers {hidden}) on {spec.get('n_features')} features of the 21 "
+            f"hand landmarks that MediaPipe's hand landmarker finds (positions, distances and joint bends after "
+            f"removing position, size and in-plane turn, plus the turn itself){sym}"
+        )
     crop = " of the hand crop" if meta.train_config.get("hand_crop") else ""
-    return (f"MobileNetV3-Large (torchvision, width ×{meta.width_mult:g}), {meta.preprocessing.size}×"
-            f"{meta.preprocessing.size} RGB input{crop}")  # fmt: skip
+    return (
+        f"MobileNetV3-Large (torchvision, width ×{meta.width_mult:g}), {meta.preprocessing.size}×"
+        f"{meta.preprocessing.size} RGB input{crop}"
+    )
 
 
 def _intended_use(inputs: CardInputs) -> list[str]:
     return [
-        "## Intended use", "",
+        "## Intended use",
+        "",
         "- Recognizing a **single fingerspelled letter** in a photo of one hand, e.g. for practice apps "
         "and teaching aids, with a human in the loop.",
         "- Not for reading continuous signing, whole signs, or words; not for decisions about people; not a "
-        "substitute for an interpreter.", "",
-    ]  # fmt: skip
+        "substitute for an interpreter.",
+        "",
+    ]
 
 
 def _alphabet(inputs: CardInputs) -> list[str]:
@@ -209,18 +235,24 @@ def _alphabet(inputs: CardInputs) -> list[str]:
         lines += ["These are not Ukrainian letters, so no UkrSL motion-letter information applies.", ""]
         asl_motion = motion_letters(names)
         if asl_motion:
-            lines += [f"**Motion letters** ({', '.join(asl_motion)}): signed with a movement; a photo shows only the "
-                      "static start, so predictions of them are marked \"static start only\" and are not claimed "
-                      "as recognized.", ""]  # fmt: skip
+            lines += [
+                f"**Motion letters** ({', '.join(asl_motion)}): signed with a movement; a photo shows only the "
+                'static start, so predictions of them are marked "static start only" and are not claimed '
+                "as recognized.",
+                "",
+            ]
         return lines
     motion = [n for n in names if ukrainian_letter(n).motion]
     lines += [f"{len(names)} classes, in model output order: " + " ".join(names) + ".", ""]
     if motion:
         lines += [
-            "**Motion letters** (" + ", ".join(describe_class(n).split(" —")[0] for n in motion) + "): these are "
+            "**Motion letters** ("
+            + ", ".join(describe_class(n).split(" —")[0] for n in motion)
+            + "): these are "
             "signed with a movement; a photo shows only the static start, so the model sees the start handshape "
-            "and may confuse them with the static letter they start from.", "",
-        ]  # fmt: skip
+            "and may confuse them with the static letter they start from.",
+            "",
+        ]
     missing = missing_letters(names)
     if missing:
         lines += [f"Letters of the alphabet **not covered** by this model: {' '.join(missing)}.", ""]
@@ -237,20 +269,30 @@ def _training_data(inputs: CardInputs) -> list[str]:
     lines += [f"- Split: {protocol(data)}."]
     if split_method(data) == "group-aware" and _has_groups(data):
         group = data.get("group_source") or data.get("group_by") or "signer/session group"
-        lines += [f"  No group ({group}) appears in more than one split, so test photos come from unseen groups."]
+        lines += [
+            f"  No group ({group}) appears in more than one split, so test photos come from unseen groups."
+        ]
     elif split_method(data) == "group-aware":
-        lines += ["  Near-duplicate photos were kept within one split, but no signer or session groups were given: "
-                  "the same signers appear in training and test, so test accuracy overstates accuracy on new "
-                  "signers."]  # fmt: skip
+        lines += [
+            "  Near-duplicate photos were kept within one split, but no signer or session groups were given: "
+            "the same signers appear in training and test, so test accuracy overstates accuracy on new "
+            "signers."
+        ]
     elif split_method(data) == "random":
-        lines += ["  Photos were split at random (stratified by class): the same signers and sessions can appear "
-                  "in training and test, so test accuracy overstates accuracy on new signers."]  # fmt: skip
+        lines += [
+            "  Photos were split at random (stratified by class): the same signers and sessions can appear "
+            "in training and test, so test accuracy overstates accuracy on new signers."
+        ]
     lines += [_duplicates_line(data), ""]
     counts = split_class_counts(data)
     if counts:
         splits = ordered_splits(counts)
-        lines += ["Photos per class and split:", "", "| class | " + " | ".join(splits) + " |",
-                  "|---|" + "---:|" * len(splits)]  # fmt: skip
+        lines += [
+            "Photos per class and split:",
+            "",
+            "| class | " + " | ".join(splits) + " |",
+            "|---|" + "---:|" * len(splits),
+        ]
         for name in names:
             lines.append(f"| {name} | " + " | ".join(str(counts[s].get(name, 0)) for s in splits) + " |")
         lines.append("| **total** | " + " | ".join(str(sum(counts[s].values())) for s in splits) + " |")
@@ -269,7 +311,9 @@ def _duplicates_line(data: Mapping[str, Any]) -> str:
     dup = data.get("duplicates")
     threshold = data.get("near_duplicate_threshold", data.get("phash_threshold"))
     if dup is None and data.get("near_duplicate_clusters") is not None:
-        dup = {"near_duplicate_clusters": data["near_duplicate_clusters"]}  # as `sign-curate split` records it
+        dup = {
+            "near_duplicate_clusters": data["near_duplicate_clusters"]
+        }  # as `sign-curate split` records it
     if dup is None:
         return "- Duplicates: not recorded in the run's data info."
     if isinstance(dup, Mapping):
@@ -293,25 +337,33 @@ def _hyperparameters(inputs: CardInputs) -> list[str]:
     else:
         lines += ["The training configuration was not recorded in config.json.", ""]
     if inputs.meta.kind == "landmarks":
-        lines += ["Input (the same at training time, evaluation and in the app): the largest hand's 21 landmarks "
-                  "from MediaPipe's hand landmarker, turned into features by `sign_ml.landmarks` (feature version "
-                  f"{inputs.meta.landmarks.get('feature_version')}). Training augments the landmarks (in-plane "
-                  "turns, tilts towards and away from the camera, stretching and jitter).", ""]  # fmt: skip
+        lines += [
+            "Input (the same at training time, evaluation and in the app): the largest hand's 21 landmarks "
+            "from MediaPipe's hand landmarker, turned into features by `sign_ml.landmarks` (feature version "
+            f"{inputs.meta.landmarks.get('feature_version')}). Training augments the landmarks (in-plane "
+            "turns, tilts towards and away from the camera, stretching and jitter).",
+            "",
+        ]
     else:
         what = "the hand crop" if cfg.get("hand_crop") else "whole photo"
         lines += [
             f"Preprocessing (the same at training time, evaluation and in the app): {what} resized "
             f"({prep.resize}) to {prep.size}×{prep.size}, scaled to 0..1, normalized with mean {list(prep.mean)} "
-            f"and std {list(prep.std)}.", "",
-        ]  # fmt: skip
+            f"and std {list(prep.std)}.",
+            "",
+        ]
     history = list(inputs.history)
     if history:
         best = max(history, key=lambda r: float(r.get("val_acc", float("-inf"))))
-        lines += [f"Trained for {len(history)} epochs; best validation accuracy {fmt(best['val_acc'])} "
-                  f"at epoch {int(best['epoch'])}."]  # fmt: skip
+        lines += [
+            f"Trained for {len(history)} epochs; best validation accuracy {fmt(best['val_acc'])} "
+            f"at epoch {int(best['epoch'])}."
+        ]
         if inputs.meta.metrics.get("kept") == "last":
-            lines[-1] += (f" The weights published are the last epoch's (validation accuracy "
-                          f"{fmt(history[-1]['val_acc'])}), chosen without looking at the validation split.")  # fmt: skip
+            lines[-1] += (
+                f" The weights published are the last epoch's (validation accuracy "
+                f"{fmt(history[-1]['val_acc'])}), chosen without looking at the validation split."
+            )
         if inputs.curves_image:
             lines += ["", f"![Training curves]({inputs.curves_image})"]
         lines.append("")
@@ -322,17 +374,22 @@ def _evaluation(inputs: CardInputs) -> list[str]:
     ev = inputs.evaluation
     split = ev.get("split", "test")
     lines = [
-        "## Evaluation", "",
+        "## Evaluation",
+        "",
         f"On the **{split}** split ({int(ev['n'])} photos; {protocol(inputs.meta.data)}); "
-        f"the full numbers are in [`{inputs.metrics_path}`]({inputs.metrics_path}).", "",
-        "| metric | value |", "|---|---:|",
+        f"the full numbers are in [`{inputs.metrics_path}`]({inputs.metrics_path}).",
+        "",
+        "| metric | value |",
+        "|---|---:|",
         f"| accuracy | {fmt(ev['accuracy'])} |",
         f"| macro F1 | {fmt(ev['macro_f1'])} |",
-    ]  # fmt: skip
+    ]
     if ev.get("ece") is not None:
         lines.append(f"| expected calibration error | {fmt(ev['ece'])} |")
     if ev.get("no_hand") is not None:
-        lines.append(f"| photos with no hand found (counted as wrong) | {int(ev['no_hand'])} of {int(ev['n'])} |")
+        lines.append(
+            f"| photos with no hand found (counted as wrong) | {int(ev['no_hand'])} of {int(ev['n'])} |"
+        )
     lines += [
         "",
         "Per class:",
@@ -344,13 +401,19 @@ def _evaluation(inputs: CardInputs) -> list[str]:
     for row in ev.get("per_class", []):
         # describe_class also reads transliterations ("B" → Б): only for a Ukrainian class set
         label = describe_class(row["class"]) if ukrsl else row["class"]
-        lines.append(f"| {label} | {fmt(row['precision'])} | {fmt(row['recall'])} | "
-                     f"{fmt(row['f1'])} | {int(row['support'])} |")  # fmt: skip
+        lines.append(
+            f"| {label} | {fmt(row['precision'])} | {fmt(row['recall'])} | "
+            f"{fmt(row['f1'])} | {int(row['support'])} |"
+        )
     lines.append("")
     confused = [c for c in ev.get("most_confused", []) if int(c[2]) > 0][:5]
     if confused:
-        lines += ["Most confused (actual → predicted: count): "
-                  + "; ".join(f"{a} → {p}: {int(n)}" for a, p, n in confused) + ".", ""]  # fmt: skip
+        lines += [
+            "Most confused (actual → predicted: count): "
+            + "; ".join(f"{a} → {p}: {int(n)}" for a, p, n in confused)
+            + ".",
+            "",
+        ]
     if inputs.confusion_image:
         lines += [f"![Confusion matrix on the {split} split]({inputs.confusion_image})", ""]
     return lines
@@ -369,26 +432,38 @@ def _unseen_signers(inputs: CardInputs) -> list[str]:
             who = f" (`{signers[0]['signer']}`, {int(signers[0]['photos'])} photos)"
         else:
             who = ""
-        what = (f"Only one signer was recorded{who}" if loso.get("status") == "one_signer"
-                else "The photos carry no signer information")  # fmt: skip
-        return lines + [f"{what}, so **accuracy on new signers is unknown**: every number above comes from "
-                        "photos of the signer(s) the model was trained on. Record a second signer and run "
-                        f"`{command}` to measure it.", ""]  # fmt: skip
+        what = (
+            f"Only one signer was recorded{who}"
+            if loso.get("status") == "one_signer"
+            else "The photos carry no signer information"
+        )
+        return lines + [
+            f"{what}, so **accuracy on new signers is unknown**: every number above comes from "
+            "photos of the signer(s) the model was trained on. Record a second signer and run "
+            f"`{command}` to measure it.",
+            "",
+        ]
     total = sum(int(r["photos"]) for r in signers)
     lines += [
         f"Leave-one-signer-out: for each of the {len(signers)} signers, a landmark model with this recipe was "
         "trained on the other signers' photos (all splits pooled) and tested on that signer's; photos in which no "
-        f"hand was found count as wrong. The full numbers are in [`{inputs.loso_path}`]({inputs.loso_path}).", "",
-        "| metric | value |", "|---|---:|",
+        f"hand was found count as wrong. The full numbers are in [`{inputs.loso_path}`]({inputs.loso_path}).",
+        "",
+        "| metric | value |",
+        "|---|---:|",
         f"| accuracy over all held-out photos | {fmt(loso['accuracy'])} |",
         f"| mean of the per-signer accuracies | {fmt(loso['mean_signer_accuracy'])} |",
-        f"| photos with no hand found (counted as wrong) | {int(loso.get('no_hand', 0))} of {total} |", "",
-        "| signer | photos | hands found | correct | accuracy |", "|---|---:|---:|---:|---:|",
-    ]  # fmt: skip
+        f"| photos with no hand found (counted as wrong) | {int(loso.get('no_hand', 0))} of {total} |",
+        "",
+        "| signer | photos | hands found | correct | accuracy |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for r in signers:
         signer = str(r["signer"]).replace("|", "\\|")  # a bar would end the cell
-        lines.append(f"| {signer} | {int(r['photos'])} | {int(r['hands'])} | {int(r['correct'])} | "
-                     f"{fmt(r['accuracy']) if r.get('accuracy') is not None else '–'} |")  # fmt: skip
+        lines.append(
+            f"| {signer} | {int(r['photos'])} | {int(r['hands'])} | {int(r['correct'])} | "
+            f"{fmt(r['accuracy']) if r.get('accuracy') is not None else '–'} |"
+        )
     lines += ["", f"Produced by `{command}`.", ""]
     if inputs.loso_confusion_image:
         lines += [f"![Confusion matrix, leave-one-signer-out]({inputs.loso_confusion_image})", ""]
@@ -397,8 +472,10 @@ def _unseen_signers(inputs: CardInputs) -> list[str]:
 
 def _limitations(inputs: CardInputs) -> list[str]:
     lines = [
-        "## Limitations", "",
-        "- **Signer independence**: " + (
+        "## Limitations",
+        "",
+        "- **Signer independence**: "
+        + (
             "test photos come from groups unseen in training, but the number of signers is small; expect lower "
             "accuracy on new people, hands and cameras."
             if split_method(inputs.meta.data) == "group-aware" and _has_groups(inputs.meta.data)
@@ -410,38 +487,53 @@ def _limitations(inputs: CardInputs) -> list[str]:
         "the frame are harder; crop to the hand when possible.",
         "- **One photo, one letter**: motion letters are judged by their starting handshape only.",
         "- **No hand, no letter**: where MediaPipe finds no hand (very dark or blurred photos, hands cut off "
-        "by the border) the answer is \"no hand found\"; such test photos count as wrong above.",
+        'by the border) the answer is "no hand found"; such test photos count as wrong above.',
         "",
-    ]  # fmt: skip
+    ]
     return lines
 
 
 def _mirroring(meta: ModelMeta) -> str:
     if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "symmetric":
-        return ("the model is mirror-symmetric by construction, so a left hand and a right hand read the same; for "
-                "an alphabet where a mirrored handshape is another letter this would be wrong.")  # fmt: skip
+        return (
+            "the model is mirror-symmetric by construction, so a left hand and a right hand read the same; for "
+            "an alphabet where a mirrored handshape is another letter this would be wrong."
+        )
     if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "mirror_left":
-        return ("hands that MediaPipe calls left are mirrored into right hands first; where it misjudges the hand, "
-                "the shape is read mirrored.")  # fmt: skip
+        return (
+            "hands that MediaPipe calls left are mirrored into right hands first; where it misjudges the hand, "
+            "the shape is read mirrored."
+        )
     if meta.train_config.get("hflip"):
-        return ("trained with random horizontal flips, so either hand is accepted; for an alphabet where a mirrored "
-                "handshape is another letter this would be wrong.")  # fmt: skip
-    return ("trained without horizontal flips; a left-handed signer or a mirrored selfie camera shows the other "
-            "hand, which can read as a different letter or fail.")  # fmt: skip
+        return (
+            "trained with random horizontal flips, so either hand is accepted; for an alphabet where a mirrored "
+            "handshape is another letter this would be wrong."
+        )
+    return (
+        "trained without horizontal flips; a left-handed signer or a mirrored selfie camera shows the other "
+        "hand, which can read as a different letter or fail."
+    )
 
 
 def _how_to_use(inputs: CardInputs) -> list[str]:
     return [
-        "## How to use", "",
-        "With the `ukrsl-dactyl` package installed:", "",
+        "## How to use",
+        "",
+        "With the `ukrsl-dactyl` package installed:",
+        "",
         "```python",
         "from sign_ml.predict import Predictor",
         f'Predictor.from_pretrained("{inputs.repo_id}").predict("photo.jpg")',
-        "```", "",
+        "```",
+        "",
         "`config.json` holds the class names (in output order), the model kind and its input; `model.safetensors` "
-        + ("the weights of the landmark MLP (`sign_ml.landmark_model`)." if inputs.meta.kind == "landmarks"
-           else "the weights of torchvision's `mobilenet_v3_large`."), "",
-    ]  # fmt: skip
+        + (
+            "the weights of the landmark MLP (`sign_ml.landmark_model`)."
+            if inputs.meta.kind == "landmarks"
+            else "the weights of torchvision's `mobilenet_v3_large`."
+        ),
+        "",
+    ]
 
 
 def _credits(inputs: CardInputs) -> list[str]:
@@ -458,8 +550,10 @@ def _credits(inputs: CardInputs) -> list[str]:
     if lic:
         lines.append(f"- Data licence: {lic}.")
     if not (text or authors or lic):
-        lines.append("The training data's authors and licence were not recorded with this run "
-                     "(pass them with `sign-ml push --credits`).")  # fmt: skip
+        lines.append(
+            "The training data's authors and licence were not recorded with this run "
+            "(pass them with `sign-ml push --credits`)."
+        )
     lines += ["", f"The model weights are released under the `{inputs.license}` licence.", ""]
     return lines
 
@@ -467,7 +561,17 @@ def _credits(inputs: CardInputs) -> list[str]:
 def render_model_card(inputs: CardInputs) -> str:
     """README.md text: YAML metadata, then the sections."""
     body: list[str] = []
-    for section in (_title_and_summary, _intended_use, _alphabet, _training_data, _hyperparameters,
-                    _evaluation, _unseen_signers, _limitations, _how_to_use, _credits):  # fmt: skip
+    for section in (
+        _title_and_summary,
+        _intended_use,
+        _alphabet,
+        _training_data,
+        _hyperparameters,
+        _evaluation,
+        _unseen_signers,
+        _limitations,
+        _how_to_use,
+        _credits,
+    ):
         body += section(inputs)
     return "---\n" + card_metadata(inputs).to_yaml() + "\n---\n\n" + "\n".join(body).rstrip() + "\n"

@@ -81,7 +81,9 @@ def find_onnx(model_dir: str | Path) -> Path | None:
         except Exception as exc:  # a truncated or foreign file: ignore it, a fresh export replaces it
             log.warning("ignoring unreadable %s (%s)", path, exc)
             continue
-        if recorded == sha and names != class_names:  # config.json edited since: its outputs mean other letters
+        if (
+            recorded == sha and names != class_names
+        ):  # config.json edited since: its outputs mean other letters
             log.info("%s was exported for other class names; re-exporting", path)
             continue
         if recorded == sha:
@@ -134,8 +136,12 @@ def input_shape(meta) -> tuple[int, ...]:
 def _export_bytes(model: nn.Module, shape: tuple[int, ...]) -> bytes:
     """Serialize `model` (fp32, eval) to ONNX with a dynamic batch axis; shape: one sample's input."""
     example = torch.zeros(2, *shape)
-    common = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET,
-                  dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})  # fmt: skip
+    common = dict(
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        opset_version=OPSET,
+        dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+    )
     try:
         # the TorchScript exporter: ~2 s and reliable for MobileNetV3; deprecated, hence the filter
         buffer = io.BytesIO()
@@ -149,18 +155,28 @@ def _export_bytes(model: nn.Module, shape: tuple[int, ...]) -> bytes:
         )
     chatty = [logging.getLogger(name) for name in ("onnx_ir", "onnxscript", "torch.onnx")]
     levels = [logger.level for logger in chatty]
-    with (tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()) as said,
-          warnings.catch_warnings()):  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.redirect_stdout(io.StringIO()) as said,
+        warnings.catch_warnings(),
+    ):
         # the dynamo exporter prints progress to stdout, which must stay clean for `predict --json`
         for logger in chatty:
             logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
         try:
             out = Path(tmp) / ONNX_FILE
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (example,), str(out), dynamo=True, external_data=False,
-                              input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                              opset_version=max(OPSET, 18),  # the dynamo exporter's lowest native opset
-                              dynamic_shapes=({0: torch.export.Dim.DYNAMIC},))  # fmt: skip
+            torch.onnx.export(
+                model,
+                (example,),
+                str(out),
+                dynamo=True,
+                external_data=False,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                opset_version=max(OPSET, 18),  # the dynamo exporter's lowest native opset
+                dynamic_shapes=({0: torch.export.Dim.DYNAMIC},),
+            )
             return out.read_bytes()
         finally:
             for logger, level in zip(chatty, levels, strict=True):
@@ -183,8 +199,11 @@ def export_onnx(model_dir: str | Path, model: nn.Module | None = None) -> Path:
     model = model.float().cpu().eval()  # Grad-CAM and export both want the fp32 CPU graph
 
     proto = onnx.load_from_string(_export_bytes(model, input_shape(meta)))
-    props = {WEIGHTS_SHA_KEY: sha, CLASS_NAMES_KEY: json.dumps(meta.class_names, ensure_ascii=False),
-             "ukrsl_dactyl.preprocessing": json.dumps(meta.preprocessing.to_dict())}  # fmt: skip
+    props = {
+        WEIGHTS_SHA_KEY: sha,
+        CLASS_NAMES_KEY: json.dumps(meta.class_names, ensure_ascii=False),
+        "ukrsl_dactyl.preprocessing": json.dumps(meta.preprocessing.to_dict()),
+    }
     del proto.metadata_props[:]
     for key, value in props.items():
         proto.metadata_props.add(key=key, value=value)
@@ -210,8 +229,15 @@ def make_session(onnx_path: str | Path):
     return ort.InferenceSession(str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def verify_onnx(model_dir: str | Path, onnx_path: str | Path, atol: float = 1e-4, rtol: float = 1e-4,
-                model: nn.Module | None = None, session=None, seed: int = 0) -> float:  # fmt: skip
+def verify_onnx(
+    model_dir: str | Path,
+    onnx_path: str | Path,
+    atol: float = 1e-4,
+    rtol: float = 1e-4,
+    model: nn.Module | None = None,
+    session=None,
+    seed: int = 0,
+) -> float:
     """Compare ONNX Runtime's logits with torch's on random inputs (batches of 1 and 3); return the max |diff|.
 
     Raises OnnxMismatchError when |ort - torch| > atol + rtol·|torch| anywhere.

@@ -92,8 +92,16 @@ class Predictor:
     fallback_reason (why "auto" ended on torch, else None), model_dir.
     """
 
-    def __init__(self, model_dir: str | Path, meta: ModelMeta, backend: str, session=None, model=None,
-                 device: str = "cpu", fallback_reason: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        model_dir: str | Path,
+        meta: ModelMeta,
+        backend: str,
+        session=None,
+        model=None,
+        device: str = "cpu",
+        fallback_reason: str | None = None,
+    ):
         self.model_dir = Path(model_dir)
         self.meta = meta
         self.kind = meta.kind
@@ -113,8 +121,9 @@ class Predictor:
 
     # --- loading ---
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, backend: str = "auto", device: str = "cpu",
-                        revision: str | None = None) -> Predictor:  # fmt: skip
+    def from_pretrained(
+        cls, name_or_path: str | Path, backend: str = "auto", device: str = "cpu", revision: str | None = None
+    ) -> Predictor:
         """Load from a run/model directory or a Hub id.
 
         backend: "auto" = ONNX Runtime on CPU, falling back to torch (reason in `fallback_reason`);
@@ -136,8 +145,14 @@ class Predictor:
                 ) from exc
             reason = f"ONNX backend unavailable ({type(exc).__name__}: {exc})"
             log.warning("%s: %s; using torch", model_dir, reason)
-            return cls(model_dir, meta, "torch", model=_load_torch(model_dir, device), device=device,
-                       fallback_reason=reason)  # fmt: skip
+            return cls(
+                model_dir,
+                meta,
+                "torch",
+                model=_load_torch(model_dir, device),
+                device=device,
+                fallback_reason=reason,
+            )
         return predictor
 
     @classmethod
@@ -184,7 +199,9 @@ class Predictor:
             return self.logits_uint8(batch)
         x = np.ascontiguousarray(batch, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != int(self.meta.landmarks["n_features"]):
-            raise ValueError(f"expected float32 (B, {self.meta.landmarks['n_features']}) features, got {x.shape}")
+            raise ValueError(
+                f"expected float32 (B, {self.meta.landmarks['n_features']}) features, got {x.shape}"
+            )
         if self.backend == "onnx":
             from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME
 
@@ -194,14 +211,20 @@ class Predictor:
         with torch.inference_mode():
             return self.torch_model()(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
 
-    def model_input(self, source: ImageSource, image: Image.Image | None, detection: HandDetection) -> np.ndarray:
+    def model_input(
+        self, source: ImageSource, image: Image.Image | None, detection: HandDetection
+    ) -> np.ndarray:
         """One photo's model input, from its (non-empty) detection and, for a crop model, its decode."""
         hand = detection.hand
         if self.kind == "landmarks":
             spec = self.meta.landmarks
-            return hand_features(hand.landmarks, detection.width, detection.height,
-                                 left=hand.handedness == "Left",
-                                 mirror_left=spec.get("handedness") == "mirror_left")  # fmt: skip
+            return hand_features(
+                hand.landmarks,
+                detection.width,
+                detection.height,
+                left=hand.handedness == "Left",
+                mirror_left=spec.get("handedness") == "mirror_left",
+            )
         if self.hand_crop:
             return hand_crop_uint8(image, detection, self.preprocessing.size, self.hand_crop_margin)
         return self.load_uint8(image if isinstance(source, Image.Image) else source)
@@ -216,8 +239,15 @@ class Predictor:
         probs = softmax(self.logits(self.model_input(source, image, detection)[None]))[0]
         top = self.top(probs, top_k)
         crop = crop_hand(image, detection.hand, margin=self.hand_crop_margin)
-        return Recognition(str(name), image, detection, top, probs, crop,
-                           motion=is_motion_letter(top[0][0], self.class_names))  # fmt: skip
+        return Recognition(
+            str(name),
+            image,
+            detection,
+            top,
+            probs,
+            crop,
+            motion=is_motion_letter(top[0][0], self.class_names),
+        )
 
     def logits_uint8(self, batch: np.ndarray) -> np.ndarray:
         """Model logits (B, K) float32 for a uint8 batch (B, S, S, 3) as made by `presets.to_uint8_array`."""
@@ -282,8 +312,9 @@ class Predictor:
         order = np.argsort(-probs, kind="stable")[:top_k]
         return [(self.class_names[i], float(probs[i])) for i in order]
 
-    def proba_files(self, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False,
-                    desc: str = "predict") -> tuple[np.ndarray, list[str | None]]:  # fmt: skip
+    def proba_files(
+        self, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False, desc: str = "predict"
+    ) -> tuple[np.ndarray, list[str | None]]:
         """Probabilities (N, K) for files, NaN rows where unreadable, all-zero rows where no hand was found,
         and per-file errors (None = read)."""
         probs = np.full((len(paths), len(self.class_names)), np.nan, dtype=np.float32)
@@ -295,8 +326,9 @@ class Predictor:
                     probs[i] = p
         return probs, errors
 
-    def iter_predict_files(self, paths: Sequence[str | Path], top_k: int = 5, batch_size: int = 32,
-                           progress: bool = False) -> Iterator[PredictionResult]:  # fmt: skip
+    def iter_predict_files(
+        self, paths: Sequence[str | Path], top_k: int = 5, batch_size: int = 32, progress: bool = False
+    ) -> Iterator[PredictionResult]:
         """PredictionResults in input order, a batch at a time (so a CLI can print while it works)."""
         for indices, batch_probs, batch_errors in self._iter_batches(paths, batch_size, progress, "predict"):
             for i, p, e in zip(indices, batch_probs, batch_errors, strict=True):
@@ -322,12 +354,15 @@ class Predictor:
         workers = min(8, os.cpu_count() or 1)
         cache = HandCache()
         try:
-            with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(paths), desc=desc, unit="img",
-                                                                       disable=not progress) as bar:  # fmt: skip
+            with (
+                ThreadPoolExecutor(max_workers=workers) as pool,
+                tqdm(total=len(paths), desc=desc, unit="img", disable=not progress) as bar,
+            ):
                 for start in range(0, len(paths), batch_size):
                     indices = list(range(start, min(start + batch_size, len(paths))))
-                    outcomes, _ = detect_files([paths[i] for i in indices], self.hands, cache=cache,
-                                               workers=workers)  # fmt: skip
+                    outcomes, _ = detect_files(
+                        [paths[i] for i in indices], self.hands, cache=cache, workers=workers
+                    )
                     # PIL decodes without holding the GIL, so threads overlap decoding
                     inputs = list(pool.map(self._try_input, [paths[i] for i in indices], outcomes))
                     rows: list[np.ndarray | None] = [None] * len(indices)

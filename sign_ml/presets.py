@@ -37,8 +37,12 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        return cls(size=int(data["size"]), mean=tuple(data["mean"]), std=tuple(data["std"]),
-                   resize=data.get("resize", "squash"))  # fmt: skip
+        return cls(
+            size=int(data["size"]),
+            mean=tuple(data["mean"]),
+            std=tuple(data["std"]),
+            resize=data.get("resize", "squash"),
+        )
 
 
 def resize_rgb(image: Image.Image, size: int) -> Image.Image:
@@ -51,7 +55,11 @@ def resize_rgb(image: Image.Image, size: int) -> Image.Image:
 def to_uint8_array(source: ImageSource, size: int) -> np.ndarray:
     """Decode and resize one photo: uint8 array (size, size, 3), HWC. Raises UnreadableImageError."""
     # decode JPEGs at ≥ 2×size: the DCT draft is cheap and the final resize still antialiases
-    image = load_rgb(source, max_side=None) if isinstance(source, Image.Image) else load_rgb(source, max_side=2 * size)
+    image = (
+        load_rgb(source, max_side=None)
+        if isinstance(source, Image.Image)
+        else load_rgb(source, max_side=2 * size)
+    )
     return np.array(resize_rgb(image, size), dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
 
 

@@ -87,8 +87,11 @@ def _options(license: str | None, credits: str | None) -> dict[str, Any]:
 
 def list_files(folder: Path, repo: str) -> pd.DataFrame:
     """Every file under `folder`: repo, path relative to it (posix), bytes; sorted by path."""
-    rows = [{"repo": repo, "path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size}
-            for p in folder.rglob("*") if p.is_file()]  # fmt: skip
+    rows = [
+        {"repo": repo, "path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size}
+        for p in folder.rglob("*")
+        if p.is_file()
+    ]
     return pd.DataFrame(rows, columns=FILE_COLUMNS).sort_values("path", ignore_index=True)
 
 
@@ -119,9 +122,16 @@ def evaluated_split(run_dir: str | Path) -> str:
     return where.name if where.name != "eval" else "test"
 
 
-def preview(out_dir: str | Path, *, splits_dir: str | Path | None, run_dir: str | Path | None,
-            dataset_repo: str | None, model_repo: str | None, license: str | None = None,
-            credits: str | None = None) -> Preview:  # fmt: skip
+def preview(
+    out_dir: str | Path,
+    *,
+    splits_dir: str | Path | None,
+    run_dir: str | Path | None,
+    dataset_repo: str | None,
+    model_repo: str | None,
+    license: str | None = None,
+    credits: str | None = None,
+) -> Preview:
     """Dry run: write OUT/dataset (push_splits) and OUT/model (push_run) as they would be uploaded, list them.
 
     Either part may be None (its folder and repo id both). OUT/dataset and OUT/model are replaced.
@@ -132,13 +142,23 @@ def preview(out_dir: str | Path, *, splits_dir: str | Path | None, run_dir: str 
     dataset_dir = model_dir = None
     frames = []
     if splits_dir is not None:
-        dataset_dir = _build_into(out_dir / DATASET, lambda folder: push_splits(
-            splits_dir, dataset_repo, dry_run_dir=folder, **options))  # fmt: skip
+        dataset_dir = _build_into(
+            out_dir / DATASET,
+            lambda folder: push_splits(splits_dir, dataset_repo, dry_run_dir=folder, **options),
+        )
         frames.append(list_files(dataset_dir, DATASET))
     if run_dir is not None:
-        model_dir = _build_into(out_dir / MODEL, lambda folder: push_run(
-            run_dir, model_repo, dry_run_dir=folder, dataset_id=dataset_repo, split=evaluated_split(run_dir),
-            **options))  # fmt: skip
+        model_dir = _build_into(
+            out_dir / MODEL,
+            lambda folder: push_run(
+                run_dir,
+                model_repo,
+                dry_run_dir=folder,
+                dataset_id=dataset_repo,
+                split=evaluated_split(run_dir),
+                **options,
+            ),
+        )
         frames.append(list_files(model_dir, MODEL))
     files = pd.concat(frames, ignore_index=True).sort_values(["repo", "path"], ignore_index=True)
     log.info("publish preview in %s: %d files", out_dir, len(files))
@@ -154,9 +174,18 @@ def token_state() -> str:
     return "login" if get_token() else "none"
 
 
-def publish(*, splits_dir: str | Path | None, run_dir: str | Path | None, dataset_repo: str | None,
-            model_repo: str | None, private: bool = True, license: str | None = None, credits: str | None = None,
-            api: HfApi | None = None, push: Callable[..., Any] | None = None) -> dict[str, str]:  # fmt: skip
+def publish(
+    *,
+    splits_dir: str | Path | None,
+    run_dir: str | Path | None,
+    dataset_repo: str | None,
+    model_repo: str | None,
+    private: bool = True,
+    license: str | None = None,
+    credits: str | None = None,
+    api: HfApi | None = None,
+    push: Callable[..., Any] | None = None,
+) -> dict[str, str]:
     """Upload the dataset, then the model (its card links the dataset); returns {"dataset": url, "model": url}.
 
     Raises sign_ml.hub.NotLoggedInError before anything is built or sent when no token can be found.
@@ -174,7 +203,14 @@ def publish(*, splits_dir: str | Path | None, run_dir: str | Path | None, datase
     if run_dir is not None:
         log.info("publishing the model %s to %s", run_dir, model_repo)
         urls[MODEL] = str(
-            push_run(run_dir, model_repo, private=private, dataset_id=dataset_repo, split=evaluated_split(run_dir),
-                     api=api, **options)  # fmt: skip
+            push_run(
+                run_dir,
+                model_repo,
+                private=private,
+                dataset_id=dataset_repo,
+                split=evaluated_split(run_dir),
+                api=api,
+                **options,
+            )
         )
     return urls

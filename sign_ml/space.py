@@ -83,7 +83,9 @@ def render_space_app(template: str, model: str) -> str:
 
 def _copy_package(src: Path, dst: Path) -> None:
     shutil.copytree(
-        src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.egg-info", ".*", "space_template")
+        src,
+        dst,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.egg-info", ".*", "space_template"),
     )
 
 
@@ -161,6 +163,11 @@ def push_space(
     with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-space-") as tmp:
         folder = assemble_space(model, Path(tmp) / "space", space_repo=space_repo, license=license)
         return upload_repo_folder(
-            folder, space_repo, repo_type="space", space_sdk="gradio", private=private, api=api,
+            folder,
+            space_repo,
+            repo_type="space",
+            space_sdk="gradio",
+            private=private,
+            api=api,
             commit_message=f"Deploy the ukrsl-dactyl app for {model if not Path(model).is_dir() else 'a local model'}",
-        )  # fmt: skip
+        )

@@ -154,14 +154,20 @@ def train_landmarks(root: Path, n_signers: int, seed: int = 0) -> TrainOutcome:
     result.splits_dir = splits_dir
     run_dir = new_run_dir(root, "landmarks")
     argv = ["--data", str(splits_dir), "--out", str(run_dir), "--kind", "landmarks"]
-    result.steps.append(run_command(lambda a: sign_ml(["train", *a]), argv, "sign-ml train " + " ".join(argv)))
+    result.steps.append(
+        run_command(lambda a: sign_ml(["train", *a]), argv, "sign-ml train " + " ".join(argv))
+    )
     if not result.steps[-1].ok:
         return result
     result.run_dir = run_dir
     which = evaluated_split(splits_dir)
-    if which is not None:  # too few photos for a validation or test split: the leave-one-signer-out number remains
+    if (
+        which is not None
+    ):  # too few photos for a validation or test split: the leave-one-signer-out number remains
         argv = [str(run_dir), "--data", str(splits_dir), "--split", which]
-        result.steps.append(run_command(lambda a: sign_ml(["evaluate", *a]), argv, "sign-ml evaluate " + " ".join(argv)))
+        result.steps.append(
+            run_command(lambda a: sign_ml(["evaluate", *a]), argv, "sign-ml evaluate " + " ".join(argv))
+        )
     argv = ["--data", str(splits_dir), "--run", str(run_dir)]
     result.steps.append(run_command(lambda a: sign_ml(["loso", *a]), argv, "sign-ml loso " + " ".join(argv)))
     from sign_ml.loso import load_loso, run_eval_dir

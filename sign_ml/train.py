@@ -72,8 +72,9 @@ CHECKPOINT_KEYS = (
     "class_names",
 )
 # config fields that may differ on --resume: they change how long or where training runs, not what it computes
-RESUMABLE_CHANGES = frozenset({"epochs", "early_stopping", "num_workers", "device", "precision", "compile", "cache",
-                               "out_dir", "extra"})  # fmt: skip
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "early_stopping", "num_workers", "device", "precision", "compile", "cache", "out_dir", "extra"}
+)
 SYNC_EVERY = 20  # steps between host syncs (progress bar, stop requests); the GPU runs ahead in between
 GPU_CACHE_FRACTION = 0.5  # keep the uint8 cache on the GPU when it takes at most this share of free memory
 
@@ -153,8 +154,14 @@ def setup_runtime(cfg: TrainConfig) -> Runtime:
 # --------------------------------------------------------------------------- factories
 def make_optimizer(params, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     """Adam with the thesis hyper-parameters; the fused CUDA kernel when on a GPU."""
-    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, weight_decay=cfg.weight_decay,
-                            fused=device.type == "cuda")  # fmt: skip
+    return torch.optim.Adam(
+        params,
+        lr=cfg.lr,
+        betas=tuple(cfg.betas),
+        eps=cfg.eps,
+        weight_decay=cfg.weight_decay,
+        fused=device.type == "cuda",
+    )
 
 
 def make_scheduler(
@@ -166,8 +173,9 @@ def make_scheduler(
     if cfg.lr_schedule == "onecycle":
         pct = warm / total if warm > 0 else 0.3
         # cycle_momentum off: keep the configured Adam betas
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total, pct_start=pct,
-                                                   cycle_momentum=False)  # fmt: skip
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=cfg.lr, total_steps=total, pct_start=pct, cycle_momentum=False
+        )
 
     def factor(step: int) -> float:
         if step < warm:
@@ -193,7 +201,7 @@ def rng_state() -> dict[str, Any]:
             "pos": int(np_pos),
             "has_gauss": int(np_has_gauss),
             "cached_gaussian": float(np_gauss),
-        },  # fmt: skip
+        },
         "python": {
             "version": int(py_version),
             "state": torch.tensor(py_state, dtype=torch.int64),
@@ -232,8 +240,10 @@ class StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        log.warning("%s: finishing this step and saving checkpoints/last.pt (Ctrl-C again to abort)",
-                    signal.Signals(signum).name)  # fmt: skip
+        log.warning(
+            "%s: finishing this step and saving checkpoints/last.pt (Ctrl-C again to abort)",
+            signal.Signals(signum).name,
+        )
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():  # signals can only be caught there
@@ -261,8 +271,14 @@ def _autocast(rt: Runtime) -> contextlib.AbstractContextManager:
     return torch.autocast(device_type=rt.device.type, dtype=rt.amp_dtype)
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module, x: torch.Tensor,
-               labels: torch.Tensor, rt: Runtime) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    rt: Runtime,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimisation step; (loss, number correct) as device tensors (no host sync)."""
     with _autocast(rt):
         logits = model(x)
@@ -300,8 +316,15 @@ def train_one_epoch(
     correct = torch.zeros((), dtype=torch.int64, device=rt.device)
     seen, done, interrupted = 0, start_step, False
     t0 = time.perf_counter()
-    bar = tqdm(total=len(batches), initial=start_step, desc=desc, unit="step", disable=not rt.is_main, leave=False,
-               dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=len(batches),
+        initial=start_step,
+        desc=desc,
+        unit="step",
+        disable=not rt.is_main,
+        leave=False,
+        dynamic_ncols=True,
+    )
     for step, (images, labels) in enumerate(iterate(cache, batches[start_step:], rt.device), start_step):
         # augmentation seeded by (seed, epoch, step, rank): a resumed epoch sees exactly the same batches
         g = torch.Generator().manual_seed(derive_seed(seed, epoch, step, rt.rank, "augment"))
@@ -315,8 +338,12 @@ def train_one_epoch(
         bar.update(1)
         if (step + 1) % SYNC_EVERY == 0 or step == len(batches) - 1:
             elapsed = time.perf_counter() - t0
-            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.3f}",
-                            img_s=f"{seen * rt.world_size / elapsed:.0f}", refresh=False)  # fmt: skip
+            bar.set_postfix(
+                loss=f"{loss_sum.item() / seen:.4f}",
+                acc=f"{correct.item() / seen:.3f}",
+                img_s=f"{seen * rt.world_size / elapsed:.0f}",
+                refresh=False,
+            )
             stop_now = stop()
             if rt.distributed:  # every rank must leave the loop at the same step
                 stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
@@ -328,13 +355,26 @@ def train_one_epoch(
     bar.close()
     seconds = time.perf_counter() - t0
     sums = _all_reduce([loss_sum, correct, seen], rt)
-    return {"loss_sum": sums[0], "correct": sums[1], "seen": sums[2], "steps_done": done,
-            "interrupted": interrupted, "seconds": seconds}  # fmt: skip
+    return {
+        "loss_sum": sums[0],
+        "correct": sums[1],
+        "seen": sums[2],
+        "steps_done": done,
+        "interrupted": interrupted,
+        "seconds": seconds,
+    }
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, cache: TensorCache, prep: Preprocessing, criterion: nn.Module, batch_size: int,
-             rt: Runtime, channels_last: bool = True) -> dict[str, float]:  # fmt: skip
+def evaluate(
+    model: nn.Module,
+    cache: TensorCache,
+    prep: Preprocessing,
+    criterion: nn.Module,
+    batch_size: int,
+    rt: Runtime,
+    channels_last: bool = True,
+) -> dict[str, float]:
     """{loss, acc, n} on a cache with the evaluation transform, summed over all ranks."""
     was_training = model.training
     model.eval()
@@ -401,8 +441,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     data = path.read_bytes()
     accepted = _digests(path)
     if accepted and hashlib.sha256(data).hexdigest() not in accepted:
-        raise CheckpointError(f"{path}: damaged (its sha256 does not match {_digest_file(path).name}); "
-                              "restore it or train into a new --out")  # fmt: skip
+        raise CheckpointError(
+            f"{path}: damaged (its sha256 does not match {_digest_file(path).name}); "
+            "restore it or train into a new --out"
+        )
     if not accepted:
         log.warning("%s has no %s: its integrity cannot be checked", path, _digest_file(path).name)
     try:
@@ -448,8 +490,10 @@ class CheckpointSaver:
     def save_last(self, payload: dict[str, Any]) -> None:
         rngs = _gather_rng(self.rt)
         if self.rt.is_main:
-            save_checkpoint({"format": CHECKPOINT_FORMAT, **payload, "rng": rngs, "world_size": self.rt.world_size},
-                            self.last)  # fmt: skip
+            save_checkpoint(
+                {"format": CHECKPOINT_FORMAT, **payload, "rng": rngs, "world_size": self.rt.world_size},
+                self.last,
+            )
 
     def end_epoch(self, row: dict[str, Any], net: nn.Module | None, meta: ModelMeta) -> None:
         """Append the epoch's metrics, redraw the curves, and save the model when it is the best so far."""
@@ -511,16 +555,27 @@ def _load_caches(data: SplitData, cfg: TrainConfig, out_dir: Path, rt: Runtime) 
         hands = split_hands(data.splits[name], data.splits_dir) if cfg.hand_crop else None
         if rt.is_main:  # rank 0 decodes; the others load its file after the barrier
             caches[name] = TensorCache.build(
-                data.splits[name], cfg.image_size, cache_dir, cfg.cache, cfg.num_workers,
-                hands=hands, hand_margin=cfg.hand_crop_margin,
-            )  # fmt: skip
+                data.splits[name],
+                cfg.image_size,
+                cache_dir,
+                cfg.cache,
+                cfg.num_workers,
+                hands=hands,
+                hand_margin=cfg.hand_crop_margin,
+            )
         if rt.distributed:
             dist.barrier()
         if not rt.is_main:
             caches[name] = TensorCache.build(
-                data.splits[name], cfg.image_size, cache_dir, cfg.cache, 1, progress=False,
-                hands=hands, hand_margin=cfg.hand_crop_margin,
-            )  # fmt: skip
+                data.splits[name],
+                cfg.image_size,
+                cache_dir,
+                cfg.cache,
+                1,
+                progress=False,
+                hands=hands,
+                hand_margin=cfg.hand_crop_margin,
+            )
         if len(caches[name]) == 0:
             raise ValueError(f"{data.splits_dir}: no readable photos in split {name!r}")
     if rt.device.type == "cuda":
@@ -539,8 +594,10 @@ def _checked_checkpoint(cfg: TrainConfig, data: SplitData, ckpt_path: Path, out_
     ckpt = load_checkpoint(ckpt_path)
     problems = resume_problems(ckpt["config"], cfg, list(ckpt["class_names"]), data.class_names)
     if problems:
-        raise ValueError(f"cannot resume {out_dir} exactly: {'; '.join(problems)}; "
-                         "resume with the run's settings or train into a new --out")  # fmt: skip
+        raise ValueError(
+            f"cannot resume {out_dir} exactly: {'; '.join(problems)}; "
+            "resume with the run's settings or train into a new --out"
+        )
     return ckpt
 
 
@@ -561,9 +618,16 @@ def _build_model(cfg: TrainConfig, num_classes: int, rt: Runtime) -> tuple[nn.Mo
     return net, model
 
 
-def _restore(ckpt: dict[str, Any], net: nn.Module, optimizer: torch.optim.Optimizer,
-             scheduler: torch.optim.lr_scheduler.LRScheduler, cfg: TrainConfig, steps_per_epoch: int, rt: Runtime,
-             ckpt_path: Path) -> dict[str, Any]:  # fmt: skip
+def _restore(
+    ckpt: dict[str, Any],
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    cfg: TrainConfig,
+    steps_per_epoch: int,
+    rt: Runtime,
+    ckpt_path: Path,
+) -> dict[str, Any]:
     """Load model, optimizer, schedule and RNG states from a checked checkpoint; returns the loop state."""
     try:
         net.load_state_dict(ckpt["model"])
@@ -586,8 +650,15 @@ def _restore(ckpt: dict[str, Any], net: nn.Module, optimizer: torch.optim.Optimi
     return {k: ckpt[k] for k in LOOP_STATE if k in ckpt}
 
 
-LOOP_STATE = ("epoch", "step_in_epoch", "partial", "best_val_acc", "best_epoch", "epochs_without_improvement",
-              "train_seconds")  # fmt: skip
+LOOP_STATE = (
+    "epoch",
+    "step_in_epoch",
+    "partial",
+    "best_val_acc",
+    "best_epoch",
+    "epochs_without_improvement",
+    "train_seconds",
+)
 _NO_PARTIAL = {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
 
 
@@ -603,8 +674,14 @@ def _data_summary(data: SplitData, caches: dict[str, TensorCache], splits_dir: P
     }
 
 
-def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, should_stop: Callable[[], bool] | None,
-           rt: Runtime) -> dict[str, Any]:  # fmt: skip
+def _train(
+    cfg: TrainConfig,
+    splits_dir: Path,
+    out_dir: Path,
+    resume: bool,
+    should_stop: Callable[[], bool] | None,
+    rt: Runtime,
+) -> dict[str, Any]:
     saver = CheckpointSaver(out_dir, rt)
     if resume and not saver.last.is_file():
         raise FileNotFoundError(f"{saver.last}: nothing to resume")
@@ -630,8 +707,12 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     net, model = _build_model(cfg, len(data.class_names), rt)
     rank_batch = max(1, cfg.batch_size // rt.world_size)
     if rank_batch * rt.world_size != cfg.batch_size and rt.is_main:
-        log.warning("batch_size %d is not divisible by %d ranks: global batch %d", cfg.batch_size, rt.world_size,
-                    rank_batch * rt.world_size)  # fmt: skip
+        log.warning(
+            "batch_size %d is not divisible by %d ranks: global batch %d",
+            cfg.batch_size,
+            rt.world_size,
+            rank_batch * rt.world_size,
+        )
     steps_per_epoch = len(
         epoch_batches(len(train_cache), rank_batch, cfg.seed, 1, True, rt.rank, rt.world_size)
     )
@@ -639,8 +720,15 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     scheduler = make_scheduler(optimizer, cfg, steps_per_epoch)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
 
-    state: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "partial": None, "best_val_acc": -1.0, "best_epoch": 0,
-                             "epochs_without_improvement": 0, "train_seconds": 0.0}  # fmt: skip
+    state: dict[str, Any] = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "partial": None,
+        "best_val_acc": -1.0,
+        "best_epoch": 0,
+        "epochs_without_improvement": 0,
+        "train_seconds": 0.0,
+    }
     if ckpt is not None:
         state.update(_restore(ckpt, net, optimizer, scheduler, cfg, steps_per_epoch, rt, saver.last))
         if rt.is_main:
@@ -652,26 +740,54 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
     data_summary = _data_summary(data, caches, splits_dir)
     photos_used = data_summary["photos_used"]
     if rt.is_main:
-        log.info("training %s: %d classes, %s photos, %d steps/epoch, device %s, %s", cfg.arch,
-                 len(data.class_names), photos_used, steps_per_epoch, rt.device, rt.amp_dtype or "fp32")  # fmt: skip
+        log.info(
+            "training %s: %d classes, %s photos, %d steps/epoch, device %s, %s",
+            cfg.arch,
+            len(data.class_names),
+            photos_used,
+            steps_per_epoch,
+            rt.device,
+            rt.amp_dtype or "fp32",
+        )
 
     def save_last(epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
-        saver.save_last({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                         "scheduler": scheduler.state_dict(), "epoch": epoch, "step_in_epoch": step_in_epoch,
-                         "partial": partial, "best_val_acc": state["best_val_acc"], "best_epoch": state["best_epoch"],
-                         "epochs_without_improvement": state["epochs_without_improvement"],
-                         "train_seconds": state["train_seconds"], "config": cfg.to_dict(),
-                         "class_names": data.class_names})  # fmt: skip
+        saver.save_last(
+            {
+                "model": net.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+                "step_in_epoch": step_in_epoch,
+                "partial": partial,
+                "best_val_acc": state["best_val_acc"],
+                "best_epoch": state["best_epoch"],
+                "epochs_without_improvement": state["epochs_without_improvement"],
+                "train_seconds": state["train_seconds"],
+                "config": cfg.to_dict(),
+                "class_names": data.class_names,
+            }
+        )
 
     def metrics(epochs_trained: int) -> dict[str, Any]:
-        return {"best_val_accuracy": state["best_val_acc"], "best_epoch": state["best_epoch"],
-                "epochs_trained": epochs_trained, "train_seconds": round(state["train_seconds"], 2),
-                "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device)}  # fmt: skip
+        return {
+            "best_val_accuracy": state["best_val_acc"],
+            "best_epoch": state["best_epoch"],
+            "epochs_trained": epochs_trained,
+            "train_seconds": round(state["train_seconds"], 2),
+            "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device),
+        }
 
     def meta(epochs_trained: int) -> ModelMeta:
-        return ModelMeta(class_names=data.class_names, preprocessing=prep, arch=cfg.arch, width_mult=cfg.width_mult,
-                         dropout=cfg.dropout, train_config=cfg.to_dict(), data=data_summary,
-                         metrics=metrics(epochs_trained))  # fmt: skip
+        return ModelMeta(
+            class_names=data.class_names,
+            preprocessing=prep,
+            arch=cfg.arch,
+            width_mult=cfg.width_mult,
+            dropout=cfg.dropout,
+            train_config=cfg.to_dict(),
+            data=data_summary,
+            metrics=metrics(epochs_trained),
+        )
 
     interrupted = stopped_early = False
     model.train()
@@ -684,24 +800,49 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
             start_step = state["step_in_epoch"] if resuming_mid_epoch else 0
             partial = (state["partial"] if resuming_mid_epoch else None) or _NO_PARTIAL
             t0 = time.perf_counter()
-            m = train_one_epoch(model, optimizer, scheduler, criterion, train_cache, batches, prep=prep, aug=aug,
-                                seed=cfg.seed, epoch=epoch, rt=rt, stop=stop, start_step=start_step,
-                                channels_last=cfg.channels_last, desc=f"epoch {epoch}/{cfg.epochs}")  # fmt: skip
+            m = train_one_epoch(
+                model,
+                optimizer,
+                scheduler,
+                criterion,
+                train_cache,
+                batches,
+                prep=prep,
+                aug=aug,
+                seed=cfg.seed,
+                epoch=epoch,
+                rt=rt,
+                stop=stop,
+                start_step=start_step,
+                channels_last=cfg.channels_last,
+                desc=f"epoch {epoch}/{cfg.epochs}",
+            )
             total = {k: partial[k] + m[k] for k in ("loss_sum", "correct", "seen")}
             if m["interrupted"]:
                 interrupted = True
                 state["train_seconds"] += m["seconds"]
                 save_last(epoch - 1, m["steps_done"], total | {"seconds": partial["seconds"] + m["seconds"]})
                 if rt.is_main:
-                    log.warning("interrupted in epoch %d at step %d/%d; saved %s", epoch, m["steps_done"],
-                                len(batches), saver.last)  # fmt: skip
+                    log.warning(
+                        "interrupted in epoch %d at step %d/%d; saved %s",
+                        epoch,
+                        m["steps_done"],
+                        len(batches),
+                        saver.last,
+                    )
                 break
             val = evaluate(net, val_cache, prep, criterion, 2 * rank_batch, rt, cfg.channels_last)
             state["train_seconds"] += time.perf_counter() - t0
-            row = {"epoch": epoch, "train_loss": total["loss_sum"] / total["seen"],
-                   "train_acc": total["correct"] / total["seen"], "val_loss": val["loss"], "val_acc": val["acc"],
-                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(partial["seconds"] + time.perf_counter() - t0, 3),
-                   "img_per_s": round(m["seen"] / m["seconds"], 2)}  # fmt: skip
+            row = {
+                "epoch": epoch,
+                "train_loss": total["loss_sum"] / total["seen"],
+                "train_acc": total["correct"] / total["seen"],
+                "val_loss": val["loss"],
+                "val_acc": val["acc"],
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": round(partial["seconds"] + time.perf_counter() - t0, 3),
+                "img_per_s": round(m["seen"] / m["seconds"], 2),
+            }
             improved = val["acc"] > state["best_val_acc"]
             if improved:
                 state.update(best_val_acc=val["acc"], best_epoch=epoch, epochs_without_improvement=0)
@@ -709,9 +850,17 @@ def _train(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, shou
                 state["epochs_without_improvement"] += 1
             saver.end_epoch(row, net if improved else None, meta(epoch))
             if rt.is_main:
-                log.info("epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f%s | %.0f img/s",
-                         epoch, cfg.epochs, row["train_loss"], row["train_acc"], val["loss"], val["acc"],
-                         " (best)" if improved else "", row["img_per_s"])  # fmt: skip
+                log.info(
+                    "epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f%s | %.0f img/s",
+                    epoch,
+                    cfg.epochs,
+                    row["train_loss"],
+                    row["train_acc"],
+                    val["loss"],
+                    val["acc"],
+                    " (best)" if improved else "",
+                    row["img_per_s"],
+                )
             state["epoch"], state["step_in_epoch"], state["partial"] = epoch, 0, None
             save_last(epoch, 0, None)
             if cfg.early_stopping and state["epochs_without_improvement"] >= cfg.early_stopping:

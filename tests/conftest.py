@@ -16,11 +16,15 @@ ASL_SAMPLE = SHARED_DATA / "asl-letters-sample"
 def asl_sample() -> Path:
     """../shared/data/asl-letters-sample, or skip: a user's clone does not have it."""
     if not ASL_SAMPLE.is_dir():
-        pytest.skip(f"shared sample photos not found at {ASL_SAMPLE} (only present in the project's workplace)")
+        pytest.skip(
+            f"shared sample photos not found at {ASL_SAMPLE} (only present in the project's workplace)"
+        )
     return ASL_SAMPLE
 
 
-def make_photo(path: Path, seed: int, size: tuple[int, int] = (48, 48), mode: str = "RGB", fmt: str | None = None) -> Path:
+def make_photo(
+    path: Path, seed: int, size: tuple[int, int] = (48, 48), mode: str = "RGB", fmt: str | None = None
+) -> Path:
     """A distinct seeded picture (blocky noise, so perceptual hashes differ between seeds)."""
     rng = np.random.default_rng(seed)
     blocks = rng.integers(0, 256, size=(6, 6, 3), dtype=np.uint8)
@@ -32,7 +36,9 @@ def make_photo(path: Path, seed: int, size: tuple[int, int] = (48, 48), mode: st
     return path
 
 
-def make_class_folder(root: Path, counts: dict[str, int], size: tuple[int, int] = (48, 48), seed: int = 0) -> Path:
+def make_class_folder(
+    root: Path, counts: dict[str, int], size: tuple[int, int] = (48, 48), seed: int = 0
+) -> Path:
     """root/<class>/<class>_<i>.png with `counts[class]` distinct photos each."""
     for c, (name, n) in enumerate(counts.items()):
         for i in range(n):
@@ -51,7 +57,9 @@ def stop_process(proc) -> None:
         proc.kill()
 
 
-def make_model_dir(path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size: int = 32, seed: int = 0, **meta_fields):
+def make_model_dir(
+    path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size: int = 32, seed: int = 0, **meta_fields
+):
     """A tiny untrained model directory with a spread-out head (so probabilities are not all equal); returns the model."""
     import torch
 
@@ -71,7 +79,9 @@ def make_model_dir(path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size:
         model.eval()
         model.classifier[-1].weight.normal_(0.0, 1.0)
         model.classifier[-1].bias.normal_(0.0, 1.0)
-    save_model_dir(path, model, ModelMeta(list(class_names), Preprocessing(size=size), width_mult=0.25, **meta_fields))
+    save_model_dir(
+        path, model, ModelMeta(list(class_names), Preprocessing(size=size), width_mult=0.25, **meta_fields)
+    )
     return model
 
 
@@ -176,7 +186,6 @@ def private_hand_cache(tmp_path_factory):
         os.environ["DACTYL_CACHE"] = old
 
 
-
 class EveryPhotoHasAHand:
     """A stand-in hand stage that finds one hand filling the middle of every photo.
 
@@ -191,9 +200,13 @@ class EveryPhotoHasAHand:
         from curation.hands import Hand, HandDetection
 
         rng = np.random.default_rng(0)
-        pts = np.column_stack([rng.uniform(0.2, 0.8, 21), rng.uniform(0.2, 0.8, 21), np.zeros(21)]).astype(np.float32)
+        pts = np.column_stack([rng.uniform(0.2, 0.8, 21), rng.uniform(0.2, 0.8, 21), np.zeros(21)]).astype(
+            np.float32
+        )
         box = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
-        return HandDetection(image.width, image.height, (Hand(pts, pts * 0.1, "Right", 0.9, box),), source=source)
+        return HandDetection(
+            image.width, image.height, (Hand(pts, pts * 0.1, "Right", 0.9, box),), source=source
+        )
 
 
 @pytest.fixture
@@ -215,5 +228,7 @@ def plant_hand_in_cache(path) -> None:
 
     image = load_rgb(path, max_side=1280)
     cache = HandCache()
-    cache.put(HandCache.key(Path(path).read_bytes(), shared_stage().fingerprint), EveryPhotoHasAHand().detect(image))
+    cache.put(
+        HandCache.key(Path(path).read_bytes(), shared_stage().fingerprint), EveryPhotoHasAHand().detect(image)
+    )
     cache.close()

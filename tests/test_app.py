@@ -66,9 +66,14 @@ def fixture_run(tmp_path_factory) -> dict[str, Path]:
             y_true.append(i)
     torch.manual_seed(0)
     run = root / "run"
-    meta = ModelMeta(class_names=CLASSES, preprocessing=Preprocessing(size=64), width_mult=0.25,
-                     train_config={"epochs": 2, "lr": 5e-5}, metrics={"test_accuracy": 0.83},
-                     data={"source": f"folder {photos}", "method": "stratified", "ratios": [70, 15, 15]})  # fmt: skip
+    meta = ModelMeta(
+        class_names=CLASSES,
+        preprocessing=Preprocessing(size=64),
+        width_mult=0.25,
+        train_config={"epochs": 2, "lr": 5e-5},
+        metrics={"test_accuracy": 0.83},
+        data={"source": f"folder {photos}", "method": "stratified", "ratios": [70, 15, 15]},
+    )
     save_model_dir(run, responsive_model(len(CLASSES)), meta)
     relpaths = [str(p.relative_to(photos)) for p in paths]
     probs = np.full((len(paths), len(CLASSES)), 0.02, dtype=np.float32)
@@ -81,26 +86,56 @@ def fixture_run(tmp_path_factory) -> dict[str, Path]:
     # stored with paths that do not exist here (another machine): the app finds them by relpath
     moved = [f"/elsewhere/photos/{r}" for r in relpaths]
     Interpretation(CLASSES, np.array(y_true), probs, moved, relpaths).save(run / "eval" / "test")
-    pd.DataFrame({"epoch": [1, 2], "train_loss": [1.8, 1.2], "val_loss": [1.9, 1.5], "train_acc": [0.2, 0.5],
-                  "val_acc": [0.2, 0.4]}).to_csv(run / "metrics.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "train_loss": [1.8, 1.2],
+            "val_loss": [1.9, 1.5],
+            "train_acc": [0.2, 0.5],
+            "val_acc": [0.2, 0.4],
+        }
+    ).to_csv(run / "metrics.csv", index=False)
     splits = root / "splits"
     splits.mkdir()
-    manifest = pd.DataFrame({"path": [str(p) for p in paths], "relpath": relpaths,
-                             "label": [CLASSES[i] for i in y_true], "split": ["train", "validation", "test"] * 6,
-                             "group": relpaths, "cluster": [str(i) for i in range(len(paths))]})  # fmt: skip
+    manifest = pd.DataFrame(
+        {
+            "path": [str(p) for p in paths],
+            "relpath": relpaths,
+            "label": [CLASSES[i] for i in y_true],
+            "split": ["train", "validation", "test"] * 6,
+            "group": relpaths,
+            "cluster": [str(i) for i in range(len(paths))],
+        }
+    )
     manifest.to_csv(splits / "manifest.csv", index=False)
     (splits / "splits.json").write_text(
         json.dumps({"class_names": CLASSES, "data_root": str(photos)}), encoding="utf-8"
     )
     report_dir = root / "report"
     report_dir.mkdir()
-    report = {"root": str(photos), "classes": [{"name": c, "count": 3 if c != "Ю" else 1} for c in CLASSES],
-              "splits": None, "checks": {
-                  "integrity": {"summary": "1 unreadable", "issues": [{"path": str(photos / "А" / "bad.jpg"),
-                                                                      "flag": "corrupt", "score": 1.0}]},
-                  "duplicates": {"summary": "none", "issues": []},
-                  "leakage": {"summary": "1 cluster crosses splits", "issues": [
-                      {"path": str(photos / "Б" / "Б_0.png"), "flag": "duplicate-leak", "score": 1.0, "split": "test"}]}}}  # fmt: skip
+    report = {
+        "root": str(photos),
+        "classes": [{"name": c, "count": 3 if c != "Ю" else 1} for c in CLASSES],
+        "splits": None,
+        "checks": {
+            "integrity": {
+                "summary": "1 unreadable",
+                "issues": [{"path": str(photos / "А" / "bad.jpg"), "flag": "corrupt", "score": 1.0}],
+            },
+            "duplicates": {"summary": "none", "issues": []},
+            "leakage": {
+                "summary": "1 cluster crosses splits",
+                "issues": [
+                    {
+                        "path": str(photos / "Б" / "Б_0.png"),
+                        "flag": "duplicate-leak",
+                        "score": 1.0,
+                        "split": "test",
+                    }
+                ],
+            },
+        },
+    }
     (report_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     return {"run": run, "photos": photos, "splits": splits, "report": report_dir}
 
@@ -135,7 +170,9 @@ class FakeHands:
         if np.asarray(image).std() < 1.0:
             return HandDetection(w, h, (), source=source)
         rng = np.random.default_rng(0)
-        landmarks = np.concatenate([rng.uniform(0.3, 0.7, (21, 2)), np.zeros((21, 1))], axis=1).astype(np.float32)
+        landmarks = np.concatenate([rng.uniform(0.3, 0.7, (21, 2)), np.zeros((21, 1))], axis=1).astype(
+            np.float32
+        )
         hand = Hand(landmarks, np.zeros((21, 3), np.float32), "Right", 0.99, (0.25, 0.2, 0.75, 0.8))
         return HandDetection(w, h, (hand,), source=source)
 
@@ -167,7 +204,9 @@ def test_api_documents_the_shape_it_returns(app_module):
     info = app_module.demo.get_api_info()
     (endpoint,) = [v for k, v in info["named_endpoints"].items() if k == "/predict"]
     (returns,) = endpoint["returns"]
-    assert returns["type"]["type"] == "object" and returns["type"]["additionalProperties"] == {"type": "number"}
+    assert returns["type"]["type"] == "object" and returns["type"]["additionalProperties"] == {
+        "type": "number"
+    }
     out = app_module.predict(photo())
     assert isinstance(out, dict) and all(isinstance(k, str) and isinstance(v, float) for k, v in out.items())
 
@@ -182,7 +221,12 @@ def test_predict_returns_all_k_probabilities_sorted(app_module, tmp_path):
     path = tmp_path / "p.png"
     photo().save(path)
     data_url = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
-    for source in (str(path), path.read_bytes(), {"path": str(path), "orig_name": "p.png"}, {"url": data_url}):
+    for source in (
+        str(path),
+        path.read_bytes(),
+        {"path": str(path), "orig_name": "p.png"},
+        {"url": data_url},
+    ):
         again = app_module.predict(source)
         assert list(again) == list(out) and np.allclose(list(again.values()), values, atol=1e-6)
 
@@ -220,8 +264,14 @@ def test_recognize_output_follows_the_uploaded_pixels(app_module, tmp_path):
         path.save(tmp_path / f"{seed}.png")
         _, labels, *_ = app_module.dactyl.recognize(str(tmp_path / f"{seed}.png"), 0.0, False)
         shown.append(np.array(list(labels.values())))
-        own = predictor.recognize(str(tmp_path / f"{seed}.png"), top_k=5) if hasattr(predictor, "recognize") else None
-        expected = [p for _, p in own.top] if own is not None else predictor.predict(str(tmp_path / f"{seed}.png"))
+        own = (
+            predictor.recognize(str(tmp_path / f"{seed}.png"), top_k=5)
+            if hasattr(predictor, "recognize")
+            else None
+        )
+        expected = (
+            [p for _, p in own.top] if own is not None else predictor.predict(str(tmp_path / f"{seed}.png"))
+        )
         assert np.array_equal(shown[-1], np.array([float(p) for p in expected][:5], dtype=float))
     assert np.abs(shown[0] - shown[1]).max() > 1e-6  # two photos, two answers
     grey = Image.new("RGB", (160, 120), (128, 128, 128))
@@ -233,7 +283,9 @@ def test_page_and_api_give_identical_probabilities_for_the_same_file(app_module,
     """One preprocessing path: a large JPEG (where a 1024-px pre-decode used to change the answer) gives
     bit-identical probabilities on the Recognize tab and through /predict."""
     big = tmp_path / "big.jpg"
-    Image.fromarray(np.random.default_rng(5).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(big, quality=90)
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(
+        big, quality=90
+    )
     _, labels, *_ = app_module.dactyl.recognize({"path": str(big), "orig_name": "big.jpg"}, 0.0, False)
     api = app_module.predict({"path": str(big), "orig_name": "big.jpg"})
     assert list(labels.values()) == list(api.values())[:5]
@@ -256,12 +308,16 @@ def test_a_bad_upload_clears_the_answer_and_says_why_in_both_languages(app_modul
     bad.write_text("this is not a picture", encoding="utf-8")
     with pytest.raises(gr.Error, match=r"cannot be used as a photo \(notes.jpg\): not an image"):
         app_module.predict({"path": str(bad), "orig_name": "notes.jpg"})
-    answer, labels, hand, crop, cam, legend = app_module.dactyl.recognize({"path": str(bad), "orig_name": "notes.jpg"}, 0.5, True)
+    answer, labels, hand, crop, cam, legend = app_module.dactyl.recognize(
+        {"path": str(bad), "orig_name": "notes.jpg"}, 0.5, True
+    )
     assert "cannot be used as a photo (notes.jpg)" in answer and labels is None
     assert not hand["visible"] and not crop["visible"] and not cam["visible"] and not legend["visible"]
     truncated = io.BytesIO()
     photo().save(truncated, format="JPEG")
-    answer, labels, *_ = app_module.dactyl.recognize(truncated.getvalue()[:200], 0.5, False, request=uk_request())
+    answer, labels, *_ = app_module.dactyl.recognize(
+        truncated.getvalue()[:200], 0.5, False, request=uk_request()
+    )
     assert answer.startswith("### ⚠ Цей файл не вдається відкрити") and labels is None
     with pytest.raises(gr.Error, match="Upload a photo"):
         app_module.predict(None)
@@ -293,7 +349,9 @@ def test_heatmap_click_maps_to_its_cell_and_keeps_it_outlined(app_module):
     x, y = lay.left + j * lay.cell + lay.cell // 2, lay.top + i * lay.cell + lay.cell // 2
     evt = gr.SelectData(None, {"index": [x, y], "value": None})
     image, caption, gallery = dactyl.select_heatmap(evt)
-    assert [c.split(":")[0] for _, c in gallery] == ["Я/Я_0.png"] and "true Я (я) → predicted Б (бе)" in caption
+    assert [c.split(":")[0] for _, c in gallery] == [
+        "Я/Я_0.png"
+    ] and "true Я (я) → predicted Б (бе)" in caption
     plain = np.asarray(views.confusion_heatmap(dactyl.confusion), dtype=np.int16)
     outlined = np.asarray(image, dtype=np.int16)
     changed = np.argwhere(np.abs(outlined - plain).sum(axis=2) > 0)
@@ -329,7 +387,10 @@ def test_gallery_refuses_paths_outside_the_data_roots(fixture_run, tmp_path, cap
     table = pd.read_csv(run / "eval" / "test" / "predictions.csv")
     table.loc[0, ["path", "relpath"]] = [str(secret), str(secret)]
     table.loc[1, ["path", "relpath"]] = ["../../secret.png", "../../secret.png"]
-    table.loc[2, ["path", "relpath"]] = [str(secret), "А/А_2.png"]  # a real relpath does not vouch for the path
+    table.loc[2, ["path", "relpath"]] = [
+        str(secret),
+        "А/А_2.png",
+    ]  # a real relpath does not vouch for the path
     table.to_csv(run / "eval" / "test" / "predictions.csv", index=False)
     dactyl = DactylApp(model=str(run), data=str(fixture_run["splits"]), backend="torch")
     with caplog.at_level("WARNING"):
@@ -364,7 +425,9 @@ def test_dataset_tab_from_a_report_folder_says_none_found_in_ukrainian(fixture_r
     assert view["issues"]["issues_duplicates"].empty and view["button"] is False
 
 
-def test_dataset_tab_without_data_says_how_to_add_it_and_shows_the_models_record(fixture_run, monkeypatch, tmp_path):
+def test_dataset_tab_without_data_says_how_to_add_it_and_shows_the_models_record(
+    fixture_run, monkeypatch, tmp_path
+):
     monkeypatch.delenv("DACTYL_DATA", raising=False)
     run = tmp_path / "run"
     shutil.copytree(fixture_run["run"], run)
@@ -378,7 +441,9 @@ def test_dataset_tab_without_data_says_how_to_add_it_and_shows_the_models_record
     assert view["sizes"].set_index("class").loc["total", "total"] == 4 * len(CLASSES)
 
 
-def test_dataset_checks_run_on_a_raw_folder_are_cached_signed_and_refreshed(fixture_run, tmp_path, monkeypatch):
+def test_dataset_checks_run_on_a_raw_folder_are_cached_signed_and_refreshed(
+    fixture_run, tmp_path, monkeypatch
+):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # the report cache goes under tmp_path
     folder = tmp_path / "raw"
     for c, n in (("А", 3), ("Б", 2)):
@@ -397,7 +462,9 @@ def test_dataset_checks_run_on_a_raw_folder_are_cached_signed_and_refreshed(fixt
     (cached,) = list(cache.glob("report-*/report.json"))
     assert (cached.parent / "report.json.hmac").is_file()
     # a new process on the same photos reuses it; after a photo is deleted it computes a fresh one
-    assert DactylApp(model=str(fixture_run["run"]), data=str(folder), backend="torch").dataset_outputs(True)["counts"]["photos"].tolist() == [3, 3]
+    assert DactylApp(model=str(fixture_run["run"]), data=str(folder), backend="torch").dataset_outputs(True)[
+        "counts"
+    ]["photos"].tolist() == [3, 3]
     (folder / "Б" / "copy.png").unlink()
     again = DactylApp(model=str(fixture_run["run"]), data=str(folder), backend="torch").dataset_outputs(True)
     assert again["counts"]["photos"].tolist() == [3, 2]
@@ -430,7 +497,11 @@ def test_a_cache_folder_open_to_others_is_not_used(tmp_path, monkeypatch):
 
 def test_model_tab_says_what_the_model_is_for_first_and_details_once(app_module):
     overview, details = app_module.dactyl.model_markdown()
-    assert overview.index("What it is for") < overview.index("What it cannot do") < overview.index("How it was evaluated")
+    assert (
+        overview.index("What it is for")
+        < overview.index("What it cannot do")
+        < overview.index("How it was evaluated")
+    )
     assert "Й (йот)" in overview  # the motion letters named in plain words
     for c in ("А (а)", "Б (бе)", "Й (йот)", "Я (я)", "Ш (ша)", "Ю (ю)"):
         assert c in details

@@ -37,11 +37,30 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("api")
     make_model_dir(tmp / "run", class_names=CLASSES, size=32)
     port, log = free_port(), tmp / "app.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", "DACTYL_SHARED_DATA": ""}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "DACTYL_SHARED_DATA": "",
+    }
     env.pop("DACTYL_DATA", None)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--model", str(tmp / "run"), "--port", str(port),
-                                 "--host", "127.0.0.1"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "app.py"),
+                "--model",
+                str(tmp / "run"),
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 240

@@ -24,16 +24,59 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEMO_EVAL = REPO / "models" / "demo" / "eval" / "test"
 # Latin words allowed in the Ukrainian UI: letters of the ASL demo, names, formats, metric and tool names
-ALLOWED = {"ukrsl-dactyl", "Grad-CAM", "ASL", "JPEG", "PNG", "WebP", "RGB", "API", "Gradio", "macro-F1", "F1", "ECE",
-           "American", "Sign", "Language", "Letters", "v1", "David", "Lee", "Roboflow", "Public", "Domain", "RF100",
-           "CC", "BY", "demo", "MobileNetV3", "asl-letters-sample", "Hugging", "Face", "Hub", "MediaPipe"}  # fmt: skip
+ALLOWED = {
+    "ukrsl-dactyl",
+    "Grad-CAM",
+    "ASL",
+    "JPEG",
+    "PNG",
+    "WebP",
+    "RGB",
+    "API",
+    "Gradio",
+    "macro-F1",
+    "F1",
+    "ECE",
+    "American",
+    "Sign",
+    "Language",
+    "Letters",
+    "v1",
+    "David",
+    "Lee",
+    "Roboflow",
+    "Public",
+    "Domain",
+    "RF100",
+    "CC",
+    "BY",
+    "demo",
+    "MobileNetV3",
+    "asl-letters-sample",
+    "Hugging",
+    "Face",
+    "Hub",
+    "MediaPipe",
+}
 
-pytestmark.append(pytest.mark.skipif(not CHROMIUM.exists(),
-                                     reason=f"Debian's chromium not installed at {CHROMIUM} (apt-get install chromium)"))  # fmt: skip
+pytestmark.append(
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Debian's chromium not installed at {CHROMIUM} (apt-get install chromium)",
+    )
+)
 
 
 def free_port() -> int:
@@ -53,7 +96,9 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240.0
                     return
         except OSError:
             time.sleep(0.5)
-    pytest.fail(f"app did not answer at {url} within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+    pytest.fail(
+        f"app did not answer at {url} within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +107,22 @@ def fresh_clone_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
     port = free_port()
     log = tmp / "app.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False", "DACTYL_SHARED_DATA": ""}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "DACTYL_SHARED_DATA": "",
+    }
     for key in ("DACTYL_DATA", "DACTYL_MODEL", "DACTYL_LANG"):
         env.pop(key, None)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), "--host", "127.0.0.1"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py"), "--port", str(port), "--host", "127.0.0.1"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url, proc, log)
@@ -78,7 +133,9 @@ def fresh_clone_app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright's Python package is not installed"
+    )
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
@@ -104,8 +161,11 @@ def n_classes() -> int:
 
 def open_page(browser, url: str, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     locale = {"en": "en-US", "uk": "uk-UA"}[lang]
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale,
-                                  extra_http_headers={"Accept-Language": f"{locale},{lang};q=0.9"})  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]},
+        locale=locale,
+        extra_http_headers={"Accept-Language": f"{locale},{lang};q=0.9"},
+    )
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#photo input[type=file]", state="attached", timeout=60_000)
@@ -117,25 +177,34 @@ def open_tab(page, tab_id: str) -> None:
     if tab.count() and tab.first.is_visible():
         tab.first.click()
     else:  # a phone: the tabs that do not fit are behind "More tabs"
-        names = page.evaluate("() => Array.from(document.querySelectorAll('.tab-wrapper button')).map(b => b.innerText)")
+        names = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.tab-wrapper button')).map(b => b.innerText)"
+        )
         page.locator("button[aria-label='More tabs']").click()
         index = {"recognize": 0, "dataset": 1, "evaluation": 2, "model": 3}[tab_id]
-        page.locator(".overflow-dropdown button, .overflow-menu button").filter(has_text=names[index]).first.click()
+        page.locator(".overflow-dropdown button, .overflow-menu button").filter(
+            has_text=names[index]
+        ).first.click()
 
 
 def joins(page) -> list[str]:
     """Every event the page submits to the server (one POST to queue/join per event run)."""
     seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if "/queue/join" in r.url and r.method == "POST" else None)
+    page.on(
+        "request", lambda r: seen.append(r.url) if "/queue/join" in r.url and r.method == "POST" else None
+    )
     return seen
 
 
-def test_fresh_clone_examples_one_event_per_upload_and_errors_clear_the_answer(fresh_clone_app, browser, tmp_path,
-                                                                              hand_photo):  # fmt: skip
+def test_fresh_clone_examples_one_event_per_upload_and_errors_clear_the_answer(
+    fresh_clone_app, browser, tmp_path, hand_photo
+):
     page = open_page(browser, fresh_clone_app)
     examples = page.locator("#examples button.thumbnail-item")
     examples.first.wait_for(timeout=60_000)
-    assert examples.count() == n_classes()  # one test photo per letter, from the thumbnails shipped with the model
+    assert (
+        examples.count() == n_classes()
+    )  # one test photo per letter, from the thumbnails shipped with the model
     assert page.locator("#examples .caption-label").first.inner_text() == "A"
     sent = joins(page)
     page.locator("#photo input[type=file]").set_input_files(str(hand_photo))
@@ -147,8 +216,9 @@ def test_fresh_clone_examples_one_event_per_upload_and_errors_clear_the_answer(f
     bad = tmp_path / "notes.jpg"
     bad.write_text("not a picture", encoding="utf-8")
     page.locator("#photo input[type=file]").set_input_files(str(bad))
-    page.wait_for_function("() => document.querySelector('#verdict').innerText.includes('cannot be used')",
-                           timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('#verdict').innerText.includes('cannot be used')", timeout=60_000
+    )
     assert "notes.jpg" in page.locator("#verdict").inner_text()
     assert not re.search(r"\d+%", page.locator("#top5").inner_text())  # the old top-5 is gone
     assert page.locator("#hand img").count() == 0
@@ -173,7 +243,9 @@ def test_clicked_confusion_cell_shows_its_photos_and_keeps_its_value(fresh_clone
     page.wait_for_timeout(500)
     before = img.get_attribute("src")
     box = img.bounding_box()
-    natural = page.evaluate("() => { const i = document.querySelector('#heatmap img'); return [i.naturalWidth, i.naturalHeight]; }")
+    natural = page.evaluate(
+        "() => { const i = document.querySelector('#heatmap img'); return [i.naturalWidth, i.naturalHeight]; }"
+    )
     from sign_ml.ui.views import heatmap_layout, most_confused_pairs
 
     metrics = json.loads((DEMO_EVAL / "metrics.json").read_text(encoding="utf-8"))
@@ -184,19 +256,24 @@ def test_clicked_confusion_cell_shows_its_photos_and_keeps_its_value(fresh_clone
     row, col = names.index(true), names.index(pred)
     x, y = lay.left + col * lay.cell + lay.cell / 2, lay.top + row * lay.cell + lay.cell / 2
     page.mouse.click(box["x"] + x * box["width"] / natural[0], box["y"] + y * box["height"] / natural[1])
-    page.wait_for_function(f"() => document.querySelector('#cell-caption').innerText.includes('predicted {pred}')",
-                           timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        f"() => document.querySelector('#cell-caption').innerText.includes('predicted {pred}')",
+        timeout=60_000,
+    )
     caption = page.locator("#cell-caption").inner_text()
     assert f"true {true} → predicted {pred}" in caption and f"{share:.0%}" in caption  # the value, kept ...
     page.wait_for_function(f"() => document.querySelector('#heatmap img').src !== {before!r}", timeout=30_000)
-    assert page.locator("#cell-gallery img").count() == count  # ... and exactly its photos, from the thumbnails
+    assert (
+        page.locator("#cell-gallery img").count() == count
+    )  # ... and exactly its photos, from the thumbnails
     import pandas as pd
 
     mistakes = int((~pd.read_csv(DEMO_EVAL / "predictions.csv")["correct"].astype(bool)).sum())
     assert page.locator("#top-losses img").count() == mistakes  # every mistake on the test split
     page.locator("#pairs [data-testid=cell-1-0]").click()  # the second pair
-    page.wait_for_function(f"() => document.querySelector('#cell-caption').innerText.includes('true {true2}')",
-                           timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        f"() => document.querySelector('#cell-caption').innerText.includes('true {true2}')", timeout=60_000
+    )
     page.context.close()
 
 
@@ -205,7 +282,9 @@ def test_ukrainian_ui_has_no_english_left(fresh_clone_app, browser, size, hand_p
     page = open_page(browser, fresh_clone_app, lang="uk", size=size)
     page.locator("#photo input[type=file]").set_input_files(str(hand_photo))
     page.wait_for_selector("#verdict h2, #verdict h3", timeout=60_000)
-    if page.locator("#show-cam input").count() and page.locator("#show-cam input").is_visible():  # image models
+    if (
+        page.locator("#show-cam input").count() and page.locator("#show-cam input").is_visible()
+    ):  # image models
         page.locator("#show-cam input").check()
         page.wait_for_selector("#gradcam-legend", timeout=60_000)
     leftovers: dict[str, set[str]] = {}
@@ -222,7 +301,11 @@ def test_ukrainian_ui_has_no_english_left(fresh_clone_app, browser, size, hand_p
             code.forEach(e => { e.style.display = e.dataset.display; });
             return shown; }""")  # what is rendered, less code (commands, identifiers are not translated)
         words = set(re.findall(r"[A-Za-z][A-Za-z0-9_./-]*", visible))
-        english = {w for w in words if w not in ALLOWED and len(w) > 1 and not re.fullmatch(r"[A-Z]/[A-Z]\d+\.jpg:?|[A-Z]\d*", w)}
+        english = {
+            w
+            for w in words
+            if w not in ALLOWED and len(w) > 1 and not re.fullmatch(r"[A-Z]/[A-Z]\d+\.jpg:?|[A-Z]\d*", w)
+        }
         if english:
             leftovers[tab] = english
     assert leftovers == {}, leftovers

@@ -54,7 +54,11 @@ def test_grad_cam_control_only_for_image_models(demo_app, monkeypatch):
         (box,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "show-cam"]
         return bool(box.visible)
 
-    kind = getattr(demo_app.predictor, "kind", "image")  # the demo is a landmark model; the ASL CNN an image one
+    kind = getattr(
+        demo_app.predictor, "kind", "image"
+    )  # the demo is a landmark model; the ASL CNN an image one
     assert demo_app.is_image_model == checkbox_visible() == (kind == "image")
-    monkeypatch.setattr(demo_app.predictor, "kind", "landmarks" if kind == "image" else "image", raising=False)
+    monkeypatch.setattr(
+        demo_app.predictor, "kind", "landmarks" if kind == "image" else "image", raising=False
+    )
     assert demo_app.is_image_model == checkbox_visible() == (kind != "image")

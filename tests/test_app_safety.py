@@ -32,7 +32,10 @@ def test_a_13_mb_data_url_is_refused_before_it_is_decoded():
         safety.upload_source("data:image/png;base64," + payload)
     small = io.BytesIO()
     Image.new("RGB", (40, 40)).save(small, "PNG")
-    assert safety.upload_source({"url": "data:image/png;base64," + base64.b64encode(small.getvalue()).decode()}) == small.getvalue()
+    assert (
+        safety.upload_source({"url": "data:image/png;base64," + base64.b64encode(small.getvalue()).decode()})
+        == small.getvalue()
+    )
 
 
 def test_bytes_and_files_over_the_limit_are_refused(tmp_path):
@@ -50,7 +53,10 @@ def test_bytes_and_files_over_the_limit_are_refused(tmp_path):
 def test_a_huge_png_is_refused_from_its_header_and_a_huge_jpeg_is_not(tmp_path):
     png = tmp_path / "huge.png"
     Image.new("RGB", (8000, 8000)).save(png, compress_level=1)
-    with pytest.raises(UnreadableImageError, match="too large to decode safely"), safety.bounded_decode(str(png)):
+    with (
+        pytest.raises(UnreadableImageError, match="too large to decode safely"),
+        safety.bounded_decode(str(png)),
+    ):
         pass
     jpeg = tmp_path / "huge.jpg"
     Image.new("RGB", (8000, 4000)).save(jpeg, quality=50)  # a JPEG decodes reduced (DCT draft), so it is fine
@@ -93,7 +99,9 @@ def test_an_8000_px_png_keeps_peak_memory_bounded(tmp_path):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({{"rise_mb": (peak - base) / 1024, "refused": refused, "answer": answer}}))
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert "too large to decode safely" in result["refused"] and "too large" in result["answer"]

@@ -19,13 +19,20 @@ def metrics_fixture() -> dict:
     """Counts of a planted 4-class evaluation: А→Й twice, Б→Б 3, Й→Й 3, Я→Я 2 + Я→Б 1."""
     cm = np.array([[1, 0, 2, 0], [0, 3, 0, 0], [0, 0, 3, 0], [0, 1, 0, 2]])
     return {
-        "split": "test", "n": 12, "accuracy": 0.75, "macro_f1": 0.7, "ece": 0.1, "class_names": CLASSES,
-        "per_class": [{"class": c, "precision": 0.5, "recall": 0.25 * (i + 1), "f1": 0.4, "support": 3}
-                      for i, c in enumerate(CLASSES)],
+        "split": "test",
+        "n": 12,
+        "accuracy": 0.75,
+        "macro_f1": 0.7,
+        "ece": 0.1,
+        "class_names": CLASSES,
+        "per_class": [
+            {"class": c, "precision": 0.5, "recall": 0.25 * (i + 1), "f1": 0.4, "support": 3}
+            for i, c in enumerate(CLASSES)
+        ],
         "confusion_matrix": cm.tolist(),
         "confusion_matrix_normalized": (cm / cm.sum(1, keepdims=True)).tolist(),
         "most_confused": [["Я", "Б", 1], ["А", "Й", 2]],
-    }  # fmt: skip
+    }
 
 
 def test_label_dict_shows_letter_and_name_and_api_keeps_raw_names():
@@ -44,7 +51,9 @@ def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
     assert "static start only" not in views.verdict_markdown([("А", 0.9)], threshold=0.5)
     assert "не впевнена" in views.verdict_markdown([("А", 0.3)], threshold=0.5, lang="uk")
     asl = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    assert "static start only" in views.verdict_markdown([("J", 0.9)], 0.5, class_names=asl)  # ASL J and Z move
+    assert "static start only" in views.verdict_markdown(
+        [("J", 0.9)], 0.5, class_names=asl
+    )  # ASL J and Z move
     assert views.verdict_markdown([("B", 0.9)], 0.5, class_names=asl).startswith("## B ·")  # not Б (бе)
 
 
@@ -72,14 +81,24 @@ def test_report_views_read_the_curation_report_format():
         "classes": [{"name": "Б", "count": 4}, {"name": "А", "count": 2}, {"name": "В", "count": 0}],
         "splits": None,
         "checks": {
-            "loading": {"summary": "1 not-image", "issues": [{"path": "/data/photos/А/x.txt", "flag": "not-image", "score": 0.2}]},
-            "integrity": {"summary": "1 unreadable", "issues": [{"path": "/data/photos/А/bad.jpg", "flag": "corrupt", "score": 1.0}]},
-            "duplicates": {"summary": "1 cluster", "issues": [
-                {"path": "/data/photos/Б/1.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3},
-                {"path": "/data/photos/Б/2.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3}]},
+            "loading": {
+                "summary": "1 not-image",
+                "issues": [{"path": "/data/photos/А/x.txt", "flag": "not-image", "score": 0.2}],
+            },
+            "integrity": {
+                "summary": "1 unreadable",
+                "issues": [{"path": "/data/photos/А/bad.jpg", "flag": "corrupt", "score": 1.0}],
+            },
+            "duplicates": {
+                "summary": "1 cluster",
+                "issues": [
+                    {"path": "/data/photos/Б/1.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3},
+                    {"path": "/data/photos/Б/2.jpg", "flag": "exact-duplicate", "score": 1.0, "cluster": 3},
+                ],
+            },
             "leakage": {"summary": "skipped", "issues": []},
         },
-    }  # fmt: skip
+    }
     counts = views.report_counts(report)
     assert list(counts["class"]) == ["А", "Б", "В"] and list(counts["photos"]) == [2, 4, 0]
     tables = views.issue_tables(report)
@@ -87,11 +106,17 @@ def test_report_views_read_the_curation_report_format():
     assert tables["issues_duplicates"]["cluster"].tolist() == [3, 3]
     assert tables["issues_leakage"].empty
     summary = views.report_summary(report)
-    assert "**unreadable or odd files**: 1 flagged" in summary and "**leakage across splits**: none found" in summary
+    assert (
+        "**unreadable or odd files**: 1 flagged" in summary
+        and "**leakage across splits**: none found" in summary
+    )
     assert "**дублікати**: позначено: 2" in views.report_summary(report, "uk")
     assert views.duplicate_clusters(tables["issues_duplicates"]) == [("3", ["Б/1.jpg", "Б/2.jpg"], False)]
     shown = views.localize_issues(tables["issues_duplicates"].assign(mixed_labels=[False, False]), "uk")
-    assert shown["знахідка"].tolist() == ["точний дублікат"] * 2 and shown["різні мітки"].tolist() == ["ні", "ні"]
+    assert shown["знахідка"].tolist() == ["точний дублікат"] * 2 and shown["різні мітки"].tolist() == [
+        "ні",
+        "ні",
+    ]
     assert shown["перевірка"].tolist() == ["дублікати"] * 2
 
 
@@ -114,10 +139,16 @@ def test_confusion_heatmap_fits_a_screen_and_maps_clicks_to_cells():
 
 
 def test_gallery_items_have_full_captions():
-    predictions = pd.DataFrame({
-        "path": ["/p/a2.jpg", "/p/a1.jpg"], "relpath": ["А/a2.jpg", "А/a1.jpg"],
-        "true": ["А", "А"], "pred": ["Й", "Й"], "prob_pred": [0.8, 0.6], "prob_true": [0.1, 0.3],
-    })  # fmt: skip
+    predictions = pd.DataFrame(
+        {
+            "path": ["/p/a2.jpg", "/p/a1.jpg"],
+            "relpath": ["А/a2.jpg", "А/a1.jpg"],
+            "true": ["А", "А"],
+            "pred": ["Й", "Й"],
+            "prob_pred": [0.8, 0.6],
+            "prob_true": [0.1, 0.3],
+        }
+    )
     items = views.gallery_items(predictions, resolve=lambda r: r["path"], class_names=CLASSES)
     assert [img for img, _ in items] == ["/p/a2.jpg", "/p/a1.jpg"]
     assert items[0][1] == "А/a2.jpg: true А (а) 10% → predicted Й (йот) 80%"
@@ -125,7 +156,10 @@ def test_gallery_items_have_full_captions():
 
     assert views.NO_HAND_LABEL == NO_HAND_LABEL
     lost = predictions.assign(pred=[NO_HAND_LABEL, "Й"])
-    assert views.gallery_items(lost, resolve=lambda r: None, class_names=CLASSES, lang="uk")[0][1] == "А/a2.jpg: справжня А (а) → руку не знайдено"
+    assert (
+        views.gallery_items(lost, resolve=lambda r: None, class_names=CLASSES, lang="uk")[0][1]
+        == "А/a2.jpg: справжня А (а) → руку не знайдено"
+    )
     assert "no hand found in 3 photo(s)" in views.eval_summary({**metrics_fixture(), "no_hand": 3})
     uk = views.gallery_items(predictions, resolve=lambda r: None, class_names=CLASSES, lang="uk")
     assert uk[0][1] == "А/a2.jpg: справжня А (а) 10% → передбачена Й (йот) 80%"
@@ -136,8 +170,19 @@ def test_per_class_and_most_confused_tables():
     metrics["per_class"][2]["f1"] = 0.1
     per_class = views.per_class_frame(metrics)
     assert list(per_class.columns) == ["letter", "precision", "recall", "F1", "photos"]
-    assert per_class["letter"].tolist() == ["Й (йот)", "А (а)", "Б (бе)", "Я (я)"]  # worst F1 first, as labelled
-    assert list(views.per_class_frame(metrics, "uk").columns) == ["літера", "влучність", "повнота", "F1", "фото"]
+    assert per_class["letter"].tolist() == [
+        "Й (йот)",
+        "А (а)",
+        "Б (бе)",
+        "Я (я)",
+    ]  # worst F1 first, as labelled
+    assert list(views.per_class_frame(metrics, "uk").columns) == [
+        "літера",
+        "влучність",
+        "повнота",
+        "F1",
+        "фото",
+    ]
     pairs = views.most_confused_frame(metrics)
     assert pairs.values.tolist() == [["А (а)", "Й (йот)", 2], ["Я (я)", "Б (бе)", 1]]
     assert views.most_confused_pairs(metrics, min_count=2) == [("А", "Й", 2)]
@@ -146,8 +191,16 @@ def test_per_class_and_most_confused_tables():
 
 
 def test_curves_long_splits_loss_and_accuracy():
-    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.0], "val_loss": [2.5, 1.5],
-                            "train_acc": [0.1, 0.5], "val_acc": [0.1, 0.4], "lr": [1e-3, 1e-3]})  # fmt: skip
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "train_loss": [2.0, 1.0],
+            "val_loss": [2.5, 1.5],
+            "train_acc": [0.1, 0.5],
+            "val_acc": [0.1, 0.4],
+            "lr": [1e-3, 1e-3],
+        }
+    )
     long = views.curves_long(history)
     assert len(long) == 8 and set(long["kind"]) == {"loss", "accuracy"}
     assert "lr" not in set(long["series"]) and set(long["series"]) == {"training", "validation"}
@@ -155,26 +208,51 @@ def test_curves_long_splits_loss_and_accuracy():
 
 
 def test_model_overview_then_details_name_classes_input_protocol_and_publishing():
-    meta = ModelMeta(class_names=CLASSES, preprocessing=Preprocessing(size=64), width_mult=0.25,
-                     train_config={"epochs": 3, "lr": 5e-5}, metrics={"test_accuracy": 0.75},
-                     data={"source": "folder /d", "method": "group-aware", "ratios": [70, 15, 15],
-                           "totals": {"train": 9, "test": 3}})  # fmt: skip
+    meta = ModelMeta(
+        class_names=CLASSES,
+        preprocessing=Preprocessing(size=64),
+        width_mult=0.25,
+        train_config={"epochs": 3, "lr": 5e-5},
+        metrics={"test_accuracy": 0.75},
+        data={
+            "source": "folder /d",
+            "method": "group-aware",
+            "ratios": [70, 15, 15],
+            "totals": {"train": 9, "test": 3},
+        },
+    )
     overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
     assert "Й (йот)" in overview and "learned from 9 photos" in overview and "accuracy **75%**" in overview
     md = views.model_details(meta, "runs/x", backend="onnx")
-    for needle in ("А (а)", "Й (йот)", "Я (я)", "64×64", "`test_accuracy=0.7500`", "`method=group-aware`",
-                   "sign-ml push runs/x --repo USER/NAME", "`epochs=3`", "**Served by:** `onnx`", "Motion letters"):  # fmt: skip
+    for needle in (
+        "А (а)",
+        "Й (йот)",
+        "Я (я)",
+        "64×64",
+        "`test_accuracy=0.7500`",
+        "`method=group-aware`",
+        "sign-ml push runs/x --repo USER/NAME",
+        "`epochs=3`",
+        "**Served by:** `onnx`",
+        "Motion letters",
+    ):
         assert needle in md, needle
     assert "sign-ml push RUN_DIR" in views.model_details(meta, "/srv/secret/run")  # no server path
     note = views.model_note(meta, "models/demo/")
     assert "train your own UkrSL model" in note and "test accuracy 75.0%" in note
-    assert "/srv" not in views.model_note(meta, "/srv/secret/demo") and "`demo`" in views.model_note(meta, "/srv/secret/demo")
+    assert "/srv" not in views.model_note(meta, "/srv/secret/demo") and "`demo`" in views.model_note(
+        meta, "/srv/secret/demo"
+    )
 
 
 def test_error_reasons_are_translated():
-    assert views.error_reason("not an image PIL can identify (corrupt or not a picture)", "uk").startswith("це не зображення")
+    assert views.error_reason("not an image PIL can identify (corrupt or not a picture)", "uk").startswith(
+        "це не зображення"
+    )
     assert views.error_reason("file not found", "en") == "file not found"
-    assert "no hand found" in views.no_hand_markdown("en") and "руку не знайдено" in views.no_hand_markdown("uk")
+    assert "no hand found" in views.no_hand_markdown("en") and "руку не знайдено" in views.no_hand_markdown(
+        "uk"
+    )
 
 
 def test_i18n_tables_match_and_language_is_picked():

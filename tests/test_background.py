@@ -28,8 +28,22 @@ from sign_ml.background import (
 )
 
 # fast tiny run; --epochs is far more than a test waits for, so a cancel always lands mid-training
-TINY_ARGS = ["--width-mult", "0.25", "--image-size", "32", "--batch-size", "4", "--lr", "1e-3", "--num-workers", "0",
-             "--device", "cpu", "--seed", "3"]  # fmt: skip
+TINY_ARGS = [
+    "--width-mult",
+    "0.25",
+    "--image-size",
+    "32",
+    "--batch-size",
+    "4",
+    "--lr",
+    "1e-3",
+    "--num-workers",
+    "0",
+    "--device",
+    "cpu",
+    "--seed",
+    "3",
+]
 BOUND_S = 180  # a bound for a hang, not a timing claim: each wait ends in seconds
 
 
@@ -66,9 +80,11 @@ def restart_app(monkeypatch) -> None:
 
 # --------------------------------------------------------------------------- pure helpers
 def test_last_log_line_reads_tqdm_redraws_and_skips_blank_clears():
-    text = ("INFO sign_ml.train: training ...\n"
-            "epoch 2/5:   0%|          | 0/3 [00:00<?, ?step/s]\repoch 2/5:  67%|██████▋   | 2/3 [00:01<00:00]"
-            "\r\x1b[A" + " " * 40 + "\r")  # fmt: skip
+    text = (
+        "INFO sign_ml.train: training ...\n"
+        "epoch 2/5:   0%|          | 0/3 [00:00<?, ?step/s]\repoch 2/5:  67%|██████▋   | 2/3 [00:01<00:00]"
+        "\r\x1b[A" + " " * 40 + "\r"
+    )
     assert last_log_line(text) == "epoch 2/5:  67%|██████▋   | 2/3 [00:01<00:00]"
     assert last_log_line("sign-ml train: error: /x: split directory not found\n\n") == (
         "sign-ml train: error: /x: split directory not found"
@@ -91,13 +107,21 @@ def test_progress_fraction_adds_the_current_epochs_share():
     assert progress_fraction("running", 0, 100, landmark) == pytest.approx(0.3)
 
 
-@pytest.mark.parametrize(("alive", "code", "cancelled", "state"), [
-    (True, None, False, "running"), (True, None, True, "running"), (False, 0, False, "finished"),
-    (False, 0, True, "finished"),  # cancelled too late: it had finished
-    (False, 130, False, "cancelled"),  # Ctrl-C in a terminal, or SIGTERM from elsewhere
-    (False, -9, True, "cancelled"), (False, None, True, "cancelled"),  # SIGKILLed after the timeout
-    (False, 2, False, "failed"), (False, None, False, "failed"), (False, -9, False, "failed"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("alive", "code", "cancelled", "state"),
+    [
+        (True, None, False, "running"),
+        (True, None, True, "running"),
+        (False, 0, False, "finished"),
+        (False, 0, True, "finished"),  # cancelled too late: it had finished
+        (False, 130, False, "cancelled"),  # Ctrl-C in a terminal, or SIGTERM from elsewhere
+        (False, -9, True, "cancelled"),
+        (False, None, True, "cancelled"),  # SIGKILLed after the timeout
+        (False, 2, False, "failed"),
+        (False, None, False, "failed"),
+        (False, -9, False, "failed"),
+    ],
+)
 def test_state_from(alive, code, cancelled, state):
     assert state_from(alive, code, cancelled) == state
 
@@ -223,6 +247,7 @@ def test_attach_ignores_a_reused_pid(tmp_path):
     """A job file whose pid now belongs to another process (this test itself) is not that job."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / "job.json").write_text(json.dumps({"id": "x", "pid": os.getpid(), "argv": [],
-                                              "data": "d", "epochs": 3}), encoding="utf-8")  # fmt: skip
+    (run / "job.json").write_text(
+        json.dumps({"id": "x", "pid": os.getpid(), "argv": [], "data": "d", "epochs": 3}), encoding="utf-8"
+    )
     assert TrainJob.attach(run).status().state == "failed"  # ended, no exit file, not cancelled

@@ -10,8 +10,18 @@ from curation.capture import Capture, CapturePlan, CaptureStatus
 
 
 def plan(**kwargs) -> CapturePlan:
-    return CapturePlan(**({"letters": ("А", "Б", "В"), "countdown_s": 3.0, "burst": 3, "frame_gap_s": 0.25,
-                           "max_burst_s": 4.0} | kwargs))  # fmt: skip
+    return CapturePlan(
+        **(
+            {
+                "letters": ("А", "Б", "В"),
+                "countdown_s": 3.0,
+                "burst": 3,
+                "frame_gap_s": 0.25,
+                "max_burst_s": 4.0,
+            }
+            | kwargs
+        )
+    )
 
 
 def test_a_full_run_walks_countdown_burst_and_done() -> None:
@@ -120,11 +130,19 @@ def test_a_single_frame_burst_moves_on_at_every_kept_frame() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"letters": ()}, "letters"), ({"letters": "АБ"}, "letters"), ({"letters": ("А", "")}, "letters"),
-     ({"letters": ("А", "А")}, "repeats"), ({"burst": 0}, "burst"), ({"burst": 2.5}, "burst"),
-     ({"countdown_s": -1.0}, "countdown_s"), ({"frame_gap_s": float("nan")}, "frame_gap_s"),
-     ({"max_burst_s": 0.0}, "max_burst_s"), ({"max_burst_s": float("inf")}, "max_burst_s")],
-)  # fmt: skip
+    [
+        ({"letters": ()}, "letters"),
+        ({"letters": "АБ"}, "letters"),
+        ({"letters": ("А", "")}, "letters"),
+        ({"letters": ("А", "А")}, "repeats"),
+        ({"burst": 0}, "burst"),
+        ({"burst": 2.5}, "burst"),
+        ({"countdown_s": -1.0}, "countdown_s"),
+        ({"frame_gap_s": float("nan")}, "frame_gap_s"),
+        ({"max_burst_s": 0.0}, "max_burst_s"),
+        ({"max_burst_s": float("inf")}, "max_burst_s"),
+    ],
+)
 def test_plan_validation(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         plan(**kwargs)

@@ -27,8 +27,15 @@ def table_of(files: dict[str, str], root: Path) -> pd.DataFrame:
     rows = []
     for relpath, label in files.items():
         probe = inspect_image(root / relpath, max_side=256)
-        rows.append({"path": str(root / relpath), "relpath": relpath, "label": label, "error": probe.error or "",
-                     **(fingerprint(probe.image) if probe.ok else {"pixel_hash": "", "phash": ""})})  # fmt: skip
+        rows.append(
+            {
+                "path": str(root / relpath),
+                "relpath": relpath,
+                "label": label,
+                "error": probe.error or "",
+                **(fingerprint(probe.image) if probe.ok else {"pixel_hash": "", "phash": ""}),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -71,8 +78,12 @@ def test_planted_duplicates_found_exactly(planted: pd.DataFrame) -> None:
     result = check_duplicates(planted)
     issues = result.issues.assign(relpath=lambda d: d["path"].map(lambda p: "/".join(Path(p).parts[-2:])))
     flagged = dict(zip(issues["relpath"], issues["flag"], strict=True))
-    assert flagged == {"A/a.png": "exact-duplicate", "A/a_copy.bmp": "exact-duplicate",
-                       "B/b.png": "near-duplicate", "B/b_small.png": "near-duplicate"}  # fmt: skip
+    assert flagged == {
+        "A/a.png": "exact-duplicate",
+        "A/a_copy.bmp": "exact-duplicate",
+        "B/b.png": "near-duplicate",
+        "B/b_small.png": "near-duplicate",
+    }
     exact = issues[issues["flag"] == "exact-duplicate"]
     assert exact["cluster"].nunique() == 1 and (exact["score"] == 1.0).all()
     assert "A/a_copy.bmp" in exact.set_index("relpath").at["A/a.png", "detail"]

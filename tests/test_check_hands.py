@@ -31,17 +31,28 @@ PLANTED = {
 def table() -> pd.DataFrame:
     rows = []
     for path, d in PLANTED.items():
-        rows.append({"path": path, "label": "А", "hand_found": bool(d and d.found), "n_hands": len(d.hands) if d else 0,
-                     "handedness": d.hand.handedness if d and d.found else "",
-                     "hand": json.dumps(d.to_dict()) if d else ""})  # fmt: skip
+        rows.append(
+            {
+                "path": path,
+                "label": "А",
+                "hand_found": bool(d and d.found),
+                "n_hands": len(d.hands) if d else 0,
+                "handedness": d.hand.handedness if d and d.found else "",
+                "hand": json.dumps(d.to_dict()) if d else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def test_flags_exactly_the_planted_problems(table):
     result = check_hands(table)
     found = sorted(zip(result.issues["path"], result.issues["flag"], strict=True))
-    assert found == [("cut.jpg", "hand-cut"), ("none.jpg", "no-hand"), ("tiny.jpg", "tiny-hand"),
-                     ("two.jpg", "several-hands")]  # fmt: skip
+    assert found == [
+        ("cut.jpg", "hand-cut"),
+        ("none.jpg", "no-hand"),
+        ("tiny.jpg", "tiny-hand"),
+        ("two.jpg", "several-hands"),
+    ]
     assert result.issues.set_index("path").loc["none.jpg", "score"] == 1.0
     assert result.stats["n_read"] == 5 and result.stats["n_found"] == 4  # the unreadable one is integrity's
     assert result.stats["detection_rate"] == pytest.approx(0.8)

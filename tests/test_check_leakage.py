@@ -24,29 +24,34 @@ def table(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
                 "group": g,
             }
             for r, s, h, g in rows
-        ]  # fmt: skip
+        ]
     )
 
 
 def test_leaks_are_flagged_exactly() -> None:
-    t = table([
-        ("A/1.jpg", "train", "0000000000000000", "anna"),
-        ("A/2.jpg", "test", "0000000000000003", "anna"),        # 2 bits from A/1, other split: leak
-        ("A/3.jpg", "train", FAR[0], "boris"),
-        ("A/4.jpg", "train", FAR[1], "boris"),                   # group in one split: fine
-        ("B/1.jpg", "validation", FAR[2], "carla"),
-        ("B/2.jpg", "test", FAR[3], "carla"),                    # group across splits: leak
-        ("B/3.jpg", "train", FAR[4], ""),                        # no group: never a group leak
-        ("B/4.jpg", "train", "0000000000000000", "dmytro"),      # exact copy of A/1, same split as A/1
-    ])  # fmt: skip
+    t = table(
+        [
+            ("A/1.jpg", "train", "0000000000000000", "anna"),
+            ("A/2.jpg", "test", "0000000000000003", "anna"),  # 2 bits from A/1, other split: leak
+            ("A/3.jpg", "train", FAR[0], "boris"),
+            ("A/4.jpg", "train", FAR[1], "boris"),  # group in one split: fine
+            ("B/1.jpg", "validation", FAR[2], "carla"),
+            ("B/2.jpg", "test", FAR[3], "carla"),  # group across splits: leak
+            ("B/3.jpg", "train", FAR[4], ""),  # no group: never a group leak
+            ("B/4.jpg", "train", "0000000000000000", "dmytro"),  # exact copy of A/1, same split as A/1
+        ]
+    )
     result = check_leakage(t)
     got = sorted(zip(result.issues["path"].str.removeprefix("/data/"), result.issues["flag"], strict=True))
     assert got == [
-        ("A/1.jpg", "duplicate-leak"), ("A/1.jpg", "group-leak"),
-        ("A/2.jpg", "duplicate-leak"), ("A/2.jpg", "group-leak"),
-        ("B/1.jpg", "group-leak"), ("B/2.jpg", "group-leak"),
+        ("A/1.jpg", "duplicate-leak"),
+        ("A/1.jpg", "group-leak"),
+        ("A/2.jpg", "duplicate-leak"),
+        ("A/2.jpg", "group-leak"),
+        ("B/1.jpg", "group-leak"),
+        ("B/2.jpg", "group-leak"),
         ("B/4.jpg", "duplicate-leak"),
-    ]  # fmt: skip
+    ]
     issues = result.issues.set_index(["path", "flag"])
     assert issues.loc[("/data/A/2.jpg", "duplicate-leak"), "other_splits"] == "train"
     assert issues.loc[("/data/B/4.jpg", "duplicate-leak"), "split"] == "train"
@@ -60,8 +65,13 @@ def test_leaks_are_flagged_exactly() -> None:
 
 
 def test_clean_split_has_no_issues() -> None:
-    t = table([("A/1.jpg", "train", "0000000000000000", "anna"), ("A/2.jpg", "train", "0000000000000003", "anna"),
-               ("B/1.jpg", "test", FAR[0], "boris")])  # fmt: skip
+    t = table(
+        [
+            ("A/1.jpg", "train", "0000000000000000", "anna"),
+            ("A/2.jpg", "train", "0000000000000003", "anna"),
+            ("B/1.jpg", "test", FAR[0], "boris"),
+        ]
+    )
     result = check_leakage(t)
     assert result.n_issues == 0 and result.summary.startswith("no duplicate cluster or group crosses")
 

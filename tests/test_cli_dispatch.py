@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str]]:
     """Fake subcommands: each fails in its own way, at start-up or while running."""
-    (tmp_path / "fake_cmds.py").write_text(textwrap.dedent('''
+    (tmp_path / "fake_cmds.py").write_text(
+        textwrap.dedent("""
         import os, signal
 
         def add_arguments(parser):
@@ -39,7 +40,9 @@ def commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple
             if args.how == "some":
                 return 1
             return 0
-    '''), encoding="utf-8")  # fmt: skip
+    """),
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     return {"go": ("fake_cmds", "a fake command")}
 
@@ -64,7 +67,10 @@ def test_usage_error_is_one_line_exit_2(commands, capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit) as exit_info:
         dispatch("tool", commands, ["go"])  # the subcommand's positional argument is missing
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err == "tool go: error: the following arguments are required: how (see tool go --help)\n"
+    assert (
+        capsys.readouterr().err
+        == "tool go: error: the following arguments are required: how (see tool go --help)\n"
+    )
 
 
 def test_some_inputs_failed_passes_through(commands) -> None:

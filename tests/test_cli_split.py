@@ -41,7 +41,9 @@ def test_split_writes_manifest_json_and_dataset(
     assert file_hashes(data) == before  # sources untouched
 
     manifest, info = read_manifest(out)
-    assert list(manifest.columns) == MANIFEST_COLUMNS + HAND_COLUMNS  # the hand stage ran: noise photos, no hand
+    assert (
+        list(manifest.columns) == MANIFEST_COLUMNS + HAND_COLUMNS
+    )  # the hand stage ran: noise photos, no hand
     assert not manifest["hand_found"].any() and (manifest["hand"] != "").all()
     assert len(manifest) == 37 and "Б/broken.jpg" not in set(manifest["relpath"])
     assert [e["relpath"] for e in info["excluded"]] == ["Б/broken.jpg"]
@@ -106,7 +108,10 @@ def test_no_cluster_is_a_plain_stratified_split(tmp_path: Path) -> None:
     assert info["method"] == "random" and info["near_duplicate_threshold"] is None
     assert (manifest["cluster"] == "").all()
     assert pd.crosstab(manifest["label"], manifest["split"]).to_dict() == {
-        "test": {"A": 2, "B": 2}, "train": {"A": 16, "B": 16}, "validation": {"A": 2, "B": 2}}  # fmt: skip
+        "test": {"A": 2, "B": 2},
+        "train": {"A": 16, "B": 16},
+        "validation": {"A": 2, "B": 2},
+    }
 
 
 @pytest.mark.parametrize(
@@ -236,8 +241,12 @@ def test_split_applies_label_decisions(
     labels = dict(zip(manifest["relpath"], manifest["label"], strict=True))
     assert labels["А/А_1.png"] == "Б" and "Б/Б_2.png" not in labels and labels["В/В_3.png"] == "В"
     assert len(manifest) == 36  # 37 readable photos, one excluded
-    assert info["decisions"] == {"file": str(data.resolve() / DECISIONS_FILE), "relabelled": 1, "excluded": 1,
-                                 "unknown_files": ["В/gone.png"]}  # fmt: skip
+    assert info["decisions"] == {
+        "file": str(data.resolve() / DECISIONS_FILE),
+        "relabelled": 1,
+        "excluded": 1,
+        "unknown_files": ["В/gone.png"],
+    }
     assert sum(info["counts"][s]["Б"] for s in info["counts"]) == 12  # 12 - 1 excluded + 1 relabelled
     printed = capsys.readouterr().out
     line = f"applied 2 label decisions from {data.resolve() / DECISIONS_FILE}: 1 relabelled, 1 excluded"
@@ -245,7 +254,9 @@ def test_split_applies_label_decisions(
     assert any("В/gone.png" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 
-def test_split_ignore_decisions_and_no_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_split_ignore_decisions_and_no_file(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from curation.decisions import record_decision
 
     assert run_split(data, tmp_path / "plain", "--no-hands") == 0  # no decisions file: nothing said
@@ -260,9 +271,14 @@ def test_split_ignore_decisions_and_no_file(data: Path, tmp_path: Path, capsys: 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("file_name,action,label,time\nА/А_1.png,relabel,Ж,t\n", "А/А_1.png: relabel to 'Ж', which is not a class"),
-     ("file_name,action\nА/А_1.png,exclude\n", "label_decisions.csv: missing column(s) label, time")],
-)  # fmt: skip
+    [
+        (
+            "file_name,action,label,time\nА/А_1.png,relabel,Ж,t\n",
+            "А/А_1.png: relabel to 'Ж', which is not a class",
+        ),
+        ("file_name,action\nА/А_1.png,exclude\n", "label_decisions.csv: missing column(s) label, time"),
+    ],
+)
 def test_split_bad_decisions_exit_2_naming_the_file(
     data: Path, tmp_path: Path, capsys: pytest.CaptureFixture, text: str, expected: str
 ) -> None:

@@ -29,11 +29,24 @@ def test_defaults_are_the_thesis_recipe():
 
 @pytest.mark.parametrize(
     "changes",
-    [{"dropout": 1.0}, {"width_mult": 0}, {"image_size": 16}, {"epochs": 0}, {"batch_size": 0}, {"lr": 0},
-     {"betas": (0.9, 1.0)}, {"lr_schedule": "step"}, {"precision": "fp16"}, {"cache": "disk"},
-     {"weights": "imagenet", "width_mult": 0.5}, {"crop_scale_min": 0.0}, {"arch": "resnet50"},
-     {"bn_momentum": 0.0}, {"bn_momentum": 1.5}],
-)  # fmt: skip
+    [
+        {"dropout": 1.0},
+        {"width_mult": 0},
+        {"image_size": 16},
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"lr": 0},
+        {"betas": (0.9, 1.0)},
+        {"lr_schedule": "step"},
+        {"precision": "fp16"},
+        {"cache": "disk"},
+        {"weights": "imagenet", "width_mult": 0.5},
+        {"crop_scale_min": 0.0},
+        {"arch": "resnet50"},
+        {"bn_momentum": 0.0},
+        {"bn_momentum": 1.5},
+    ],
+)
 def test_invalid_values_raise(changes):
     with pytest.raises(ValueError, match="invalid TrainConfig"):
         TrainConfig(**changes)
@@ -115,8 +128,13 @@ def test_imagenet_weights_load_from_seeded_hub_cache(tmp_path, monkeypatch):
 def test_model_dir_reload_gives_identical_logits(tmp_path):
     torch.manual_seed(0)
     model = build_model(4, width_mult=0.25).eval()
-    meta = ModelMeta(class_names=["а", "б", "в", "г"], preprocessing=Preprocessing(size=64), width_mult=0.25,
-                     train_config=TrainConfig(width_mult=0.25, image_size=64).to_dict(), metrics={"best_val_accuracy": 0.5})  # fmt: skip
+    meta = ModelMeta(
+        class_names=["а", "б", "в", "г"],
+        preprocessing=Preprocessing(size=64),
+        width_mult=0.25,
+        train_config=TrainConfig(width_mult=0.25, image_size=64).to_dict(),
+        metrics={"best_val_accuracy": 0.5},
+    )
     save_model_dir(tmp_path / "run", model, meta)
     reloaded, meta2 = load_model_dir(tmp_path / "run")
     x = torch.randn(2, 3, 64, 64)

@@ -27,9 +27,14 @@ def test_yaml_exponent_without_dot_is_a_number(cls, tmp_path: Path) -> None:
 @pytest.mark.parametrize("cls", [TrainConfig, LandmarkConfig])
 @pytest.mark.parametrize(
     ("text", "field"),
-    [('epochs: "two"\n', "epochs"), ("batch_size: 2.5\n", "batch_size"), ("augment: maybe\n", "augment"),
-     ("lr: .nan\n", "lr"), ("dropout: [1]\n", "dropout")],
-)  # fmt: skip
+    [
+        ('epochs: "two"\n', "epochs"),
+        ("batch_size: 2.5\n", "batch_size"),
+        ("augment: maybe\n", "augment"),
+        ("lr: .nan\n", "lr"),
+        ("dropout: [1]\n", "dropout"),
+    ],
+)
 def test_wrong_types_are_refused_naming_field_and_file(cls, text: str, field: str, tmp_path: Path) -> None:
     path = write(tmp_path / "bad.yaml", text)
     with pytest.raises(ValueError, match=rf"bad\.yaml: invalid {cls.__name__}: {field}: expected"):
@@ -38,9 +43,16 @@ def test_wrong_types_are_refused_naming_field_and_file(cls, text: str, field: st
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("early_stopping", -1), ("color_jitter", 99), ("rotation_deg", -720), ("warmup_epochs", -5),
-     ("label_smoothing", 1.5), ("weight_decay", -1e-4), ("num_workers", -2)],
-)  # fmt: skip
+    [
+        ("early_stopping", -1),
+        ("color_jitter", 99),
+        ("rotation_deg", -720),
+        ("warmup_epochs", -5),
+        ("label_smoothing", 1.5),
+        ("weight_decay", -1e-4),
+        ("num_workers", -2),
+    ],
+)
 def test_out_of_range_values_are_refused(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=rf"{field} must be"):
         TrainConfig(**{field: value})
@@ -70,9 +82,23 @@ def test_partial_config_on_resume_keeps_the_runs_other_fields(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("text", ['epochs: "two"\n', "epochs: [1\n", "color_jitter: 99\n"])
-def test_cli_bad_config_is_one_line_exit_2(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_config_is_one_line_exit_2(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path / "c.yaml", text)
-    code = main(["train", "--kind", "image", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--config", str(path)])
+    code = main(
+        [
+            "train",
+            "--kind",
+            "image",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "run"),
+            "--config",
+            str(path),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "c.yaml" in err and "Traceback" not in err
@@ -80,9 +106,14 @@ def test_cli_bad_config_is_one_line_exit_2(text: str, tmp_path: Path, capsys: py
 
 @pytest.mark.parametrize(
     ("flags", "message"),
-    [(["--early-stopping", "-1"], "early_stopping must be ≥ 0"), (["--warmup-epochs", "-5"], "warmup_epochs must be ≥ 0")],
-)  # fmt: skip
-def test_cli_bad_flag_is_one_line_exit_2(flags, message, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [
+        (["--early-stopping", "-1"], "early_stopping must be ≥ 0"),
+        (["--warmup-epochs", "-5"], "warmup_epochs must be ≥ 0"),
+    ],
+)
+def test_cli_bad_flag_is_one_line_exit_2(
+    flags, message, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["train", "--kind", "image", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *flags])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1

@@ -33,7 +33,9 @@ def test_check_refuses_a_report_inside_the_data(where: str, data: Path, capsys) 
 
 
 def test_check_beside_the_data_still_works(data: Path, tmp_path: Path) -> None:
-    assert main(["check", str(data), "--out", str(tmp_path / "report"), "--workers", "1", "--no-progress"]) == 0
+    assert (
+        main(["check", str(data), "--out", str(tmp_path / "report"), "--workers", "1", "--no-progress"]) == 0
+    )
 
 
 @pytest.fixture
@@ -77,13 +79,16 @@ def test_check_reports_unreadable_folders(data: Path, unreadable_b: Path, tmp_pa
 @pytest.mark.parametrize("typo", ["photoz", "./photoz", "photos/missing"])
 def test_mistyped_local_path_is_not_sent_to_the_hub(typo: str, data: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(data.parent)
-    monkeypatch.setattr("curation.loading._load_hub", lambda repo_id: pytest.fail(f"{repo_id} sent to the Hub"))
+    monkeypatch.setattr(
+        "curation.loading._load_hub", lambda repo_id: pytest.fail(f"{repo_id} sent to the Hub")
+    )
     assert main(["check", typo, "--out", "report", "--no-progress"]) == 2
     assert f"{typo}: no such folder" in capsys.readouterr().err
 
 
 def test_unknown_hub_id_also_says_no_such_folder(data: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(data.parent)
+
     def offline(repo_id: str):
         raise RuntimeError(f"cannot load Hub dataset '{repo_id}': offline")
 
@@ -104,14 +109,23 @@ def test_mistyped_run_folder_is_not_sent_to_the_hub(tmp_path: Path, monkeypatch)
 
 
 def test_split_names_are_defined_once() -> None:
-    out = subprocess.run(["grep", "-rnE", "--exclude-dir=ui", r"\(\"train\", \"validation\", \"test\"", "curation",
-                          "sign_ml"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip  (ui/: not ours)
+    out = subprocess.run(
+        ["grep", "-rnE", "--exclude-dir=ui", r"\(\"train\", \"validation\", \"test\"", "curation", "sign_ml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )  # ui/: not ours
     lines = out.stdout.splitlines()
     assert lines and all(line.startswith("curation/manifest.py:") for line in lines)
 
 
 def test_model_card_does_not_import_torch() -> None:
     probe = "import sys, sign_ml.model_card; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.stdout.strip() == "False", out.stderr

@@ -42,13 +42,27 @@ def make_split_dir(
                 path = root / "photos" / label / f"{split}_{i}.png"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(pixels).save(path)
-                rows.append({"path": str(path), "relpath": f"{label}/{path.name}", "label": label, "split": split,
-                             "group": f"{label}_{split}_{i}", "cluster": ""})  # fmt: skip
+                rows.append(
+                    {
+                        "path": str(path),
+                        "relpath": f"{label}/{path.name}",
+                        "label": label,
+                        "split": split,
+                        "group": f"{label}_{split}_{i}",
+                        "cluster": "",
+                    }
+                )
     splits = root / "splits"
     splits.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(splits / "manifest.csv", index=False)
-    info = {"class_names": list(colours), "data_root": str(root / "photos"), "method": "hand-made", "seed": seed,
-            "ratios": {}, "counts": {s: n * len(colours) for s, n in counts.items()}}  # fmt: skip
+    info = {
+        "class_names": list(colours),
+        "data_root": str(root / "photos"),
+        "method": "hand-made",
+        "seed": seed,
+        "ratios": {},
+        "counts": {s: n * len(colours) for s, n in counts.items()},
+    }
     (splits / "splits.json").write_text(json.dumps(info), encoding="utf-8")
     return splits
 

@@ -19,8 +19,11 @@ from curation.hub import class_counts, push_splits
 from curation.split_io import write_splits
 
 COUNTS = {"A": 5, "B": 4, "C": 3}
-ASSIGN = {"A": ["train"] * 3 + ["validation", "test"], "B": ["train"] * 2 + ["validation", "test"],
-          "C": ["train", "validation", "test"]}  # fmt: skip
+ASSIGN = {
+    "A": ["train"] * 3 + ["validation", "test"],
+    "B": ["train"] * 2 + ["validation", "test"],
+    "C": ["train", "validation", "test"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +31,26 @@ def splits_dir(tmp_path_factory) -> Path:
     """A real split directory written by curation.split_io (manifest, splits.json, dataset/)."""
     tmp = tmp_path_factory.mktemp("dataset")
     root = make_class_folder(tmp / "photos", COUNTS, size=(40, 40))
-    rows = [{"path": str(root / c / f"{c}_{i}.png"), "relpath": f"{c}/{c}_{i}.png", "label": c, "split": s,
-             "group": f"signer{i % 2}"} for c, splits in ASSIGN.items() for i, s in enumerate(splits)]  # fmt: skip
-    info = {"data_root": str(root), "source": f"folder {root}", "ratios": {"train": 0.6, "validation": 0.2, "test": 0.2},
-            "seed": 0, "method": "group-aware", "group_source": "column group", "near_duplicate_threshold": 6}  # fmt: skip
+    rows = [
+        {
+            "path": str(root / c / f"{c}_{i}.png"),
+            "relpath": f"{c}/{c}_{i}.png",
+            "label": c,
+            "split": s,
+            "group": f"signer{i % 2}",
+        }
+        for c, splits in ASSIGN.items()
+        for i, s in enumerate(splits)
+    ]
+    info = {
+        "data_root": str(root),
+        "source": f"folder {root}",
+        "ratios": {"train": 0.6, "validation": 0.2, "test": 0.2},
+        "seed": 0,
+        "method": "group-aware",
+        "group_source": "column group",
+        "near_duplicate_threshold": 6,
+    }
     return write_splits(pd.DataFrame(rows), list(COUNTS), tmp / "splits", info=info)
 
 
@@ -64,9 +83,11 @@ def test_dry_run_writes_parquet_and_a_card(splits_dir, tmp_path, capsys):
     )
     assert "nothing uploaded" in capsys.readouterr().out
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet",
+        "README.md",
+        "data/test-00000-of-00001.parquet",
+        "data/train-00000-of-00001.parquet",
         "data/validation-00000-of-00001.parquet",
-    ]  # fmt: skip
+    ]
 
     card = DatasetCard((out / "README.md").read_text(encoding="utf-8"))
     data = card.data.to_dict()

@@ -18,9 +18,34 @@ def test_torchrun_two_cpu_processes(tmp_path):
     splits = make_split_dir(tmp_path / "data", counts={"train": 6, "validation": 3, "test": 1})
     out = tmp_path / "run"
     sign_ml = Path(sys.executable).with_name("sign-ml")  # the installed console script, as a user runs it
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone", str(sign_ml),
-           "train", "--kind", "image", "--data", str(splits), "--out", str(out), "--epochs", "1", "--image-size", "32",
-           "--width-mult", "0.25", "--batch-size", "4", "--num-workers", "0", "--device", "cpu"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--standalone",
+        str(sign_ml),
+        "train",
+        "--kind",
+        "image",
+        "--data",
+        str(splits),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--image-size",
+        "32",
+        "--width-mult",
+        "0.25",
+        "--batch-size",
+        "4",
+        "--num-workers",
+        "0",
+        "--device",
+        "cpu",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

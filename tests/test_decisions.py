@@ -33,7 +33,9 @@ def test_record_relabel_exclude_and_undo(data: Path) -> None:
     record_decision(data, "А/А_0.png", "exclude")  # the last decision for a photo wins
     read = read_decisions(data)
     assert read[["file_name", "action", "label"]].values.tolist() == [
-        ["Б/Б_1.png", "exclude", ""], ["А/А_0.png", "exclude", ""]]  # fmt: skip
+        ["Б/Б_1.png", "exclude", ""],
+        ["А/А_0.png", "exclude", ""],
+    ]
     assert pd.Timestamp(read["time"][0]).tzinfo is not None
     assert record_decision(data, "Б/Б_1.png", "keep")["file_name"].tolist() == ["А/А_0.png"]  # undo
     assert read_decisions(data)["file_name"].tolist() == ["А/А_0.png"]
@@ -52,20 +54,22 @@ def test_relpath_is_normalised_and_labels_nfc(data: Path) -> None:
 
 @pytest.mark.parametrize(
     ("relpath", "action", "label", "error", "match"),
-    [("../outside.png", "exclude", None, ValueError, "outside"),
-     ("/etc/passwd", "exclude", None, ValueError, "absolute"),
-     ("А/../../outside.png", "exclude", None, ValueError, "outside"),
-     ("А\\А_0.png", "exclude", None, ValueError, "refused"),
-     ("", "exclude", None, ValueError, "refused"),
-     ("А/missing.png", "exclude", None, FileNotFoundError, "missing.png: no such photo"),
-     ("А", "exclude", None, FileNotFoundError, "no such photo"),
-     ("А/А_0.png", "relabel", None, ValueError, "needs a label"),
-     ("А/А_0.png", "relabel", "  ", ValueError, "needs a label"),
-     ("А/А_0.png", "relabel", "Б\nВ", ValueError, "needs a label"),
-     ("А/А_0.png", "relabel", "a\x00", ValueError, "needs a label"),
-     ("А/А_0.png", "exclude", "Б", ValueError, "takes no label"),
-     ("А/А_0.png", "delete", None, ValueError, "unknown")],
-)  # fmt: skip
+    [
+        ("../outside.png", "exclude", None, ValueError, "outside"),
+        ("/etc/passwd", "exclude", None, ValueError, "absolute"),
+        ("А/../../outside.png", "exclude", None, ValueError, "outside"),
+        ("А\\А_0.png", "exclude", None, ValueError, "refused"),
+        ("", "exclude", None, ValueError, "refused"),
+        ("А/missing.png", "exclude", None, FileNotFoundError, "missing.png: no such photo"),
+        ("А", "exclude", None, FileNotFoundError, "no such photo"),
+        ("А/А_0.png", "relabel", None, ValueError, "needs a label"),
+        ("А/А_0.png", "relabel", "  ", ValueError, "needs a label"),
+        ("А/А_0.png", "relabel", "Б\nВ", ValueError, "needs a label"),
+        ("А/А_0.png", "relabel", "a\x00", ValueError, "needs a label"),
+        ("А/А_0.png", "exclude", "Б", ValueError, "takes no label"),
+        ("А/А_0.png", "delete", None, ValueError, "unknown"),
+    ],
+)
 def test_bad_decisions_are_refused_and_write_nothing(
     data: Path, relpath: str, action: str, label: str | None, error: type, match: str
 ) -> None:
@@ -83,12 +87,17 @@ def test_missing_root_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("file_name,what\nx,y\n", r"missing column\(s\) action, label, time"),
-     ("file_name,action,label,time\nА/А_0.png,delete,,t\n", "line 2: action 'delete'"),
-     ("file_name,action,label,time\nА/А_0.png,relabel,,t\n", "line 2: relabel of А/А_0.png without a label"),
-     ("file_name,action,label,time\n,exclude,,t\n", "line 2: empty file_name"),
-     ('file_name,action,label,time\n"unclosed,exclude,,t\n', "not a readable CSV")],
-)  # fmt: skip
+    [
+        ("file_name,what\nx,y\n", r"missing column\(s\) action, label, time"),
+        ("file_name,action,label,time\nА/А_0.png,delete,,t\n", "line 2: action 'delete'"),
+        (
+            "file_name,action,label,time\nА/А_0.png,relabel,,t\n",
+            "line 2: relabel of А/А_0.png without a label",
+        ),
+        ("file_name,action,label,time\n,exclude,,t\n", "line 2: empty file_name"),
+        ('file_name,action,label,time\n"unclosed,exclude,,t\n', "not a readable CSV"),
+    ],
+)
 def test_a_malformed_file_is_named(data: Path, text: str, match: str) -> None:
     (data / DECISIONS_FILE).write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=f"{DECISIONS_FILE}: {match}"):
@@ -121,10 +130,15 @@ def test_apply_relabels_excludes_and_reports_unknown_files(data: Path) -> None:
     loaded = load_table(data)
     table, summary = apply_decisions(
         loaded.table,
-        decisions(("А/А_0.png", "relabel", "Б"), ("Б/Б_2.png", "exclude", ""), ("В/gone.png", "exclude", ""),
-                  ("А/А_1.png", "exclude", ""), ("А/А_1.png", "relabel", "А")),  # last wins: А_1 stays, as А
+        decisions(
+            ("А/А_0.png", "relabel", "Б"),
+            ("Б/Б_2.png", "exclude", ""),
+            ("В/gone.png", "exclude", ""),
+            ("А/А_1.png", "exclude", ""),
+            ("А/А_1.png", "relabel", "А"),
+        ),  # last wins: А_1 stays, as А
         loaded.class_names,
-    )  # fmt: skip
+    )
     assert summary == {"relabelled": 2, "excluded": 1, "unknown_files": ["В/gone.png"]}
     labels = dict(zip(table["relpath"], table["label"], strict=True))
     assert labels == {

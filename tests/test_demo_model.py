@@ -36,13 +36,20 @@ def test_embedded_models_are_small_and_self_describing(model):
     source, _ = model
     sizes = sum(p.stat().st_size for p in source.rglob("*") if p.is_file() and p.name != "model.onnx")
     assert sizes < 25 * 2**20, f"{source} holds {sizes / 2**20:.1f} MiB"
-    assert not [p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"} and "eval" not in p.parts
-                and p.name not in {"confusion_matrix.png", "curves.png"}]  # fmt: skip
+    assert not [
+        p
+        for p in source.rglob("*")
+        if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
+        and "eval" not in p.parts
+        and p.name not in {"confusion_matrix.png", "curves.png"}
+    ]
     meta = read_meta(source)
     assert meta.kind == KINDS[source.name]
     assert meta.class_names == [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     card = (source / "README.md").read_text(encoding="utf-8")
-    assert "ASL" in card and "Motion letters** (J, Z)" in card  # the card says what it is and what it cannot do
+    assert (
+        "ASL" in card and "Motion letters** (J, Z)" in card
+    )  # the card says what it is and what it cannot do
 
 
 def test_a_photo_without_a_hand_gets_no_letter(model, tmp_path):
@@ -72,8 +79,22 @@ def test_stored_test_metrics_match_a_fresh_evaluation(asl_sample, tmp_path, name
     test_eval = source / "eval" / "test"
     # the recipe's split (recipes/demo_asl.sh) is deterministic: remake it, then evaluate a copy of the model
     splits = tmp_path / "splits"
-    assert curate(["split", str(asl_sample), "--out", str(splits), "--ratios", "70,15,15", "--seed", "0",
-                   "--no-progress"]) == 0  # fmt: skip
+    assert (
+        curate(
+            [
+                "split",
+                str(asl_sample),
+                "--out",
+                str(splits),
+                "--ratios",
+                "70,15,15",
+                "--seed",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     run = tmp_path / "run"
     run.mkdir()
     for file in (MODEL_FILE, CONFIG_FILE):

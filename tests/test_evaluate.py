@@ -131,13 +131,29 @@ def test_no_hand_rows_count_as_wrong_and_are_never_a_class() -> None:
 
 def test_metrics_content(planted: Interpretation) -> None:
     m = planted.metrics()
-    assert set(m) >= {"split", "n", "accuracy", "macro_f1", "ece", "class_names", "per_class", "confusion_matrix",
-                      "confusion_matrix_normalized", "most_confused"}  # fmt: skip
+    assert set(m) >= {
+        "split",
+        "n",
+        "accuracy",
+        "macro_f1",
+        "ece",
+        "class_names",
+        "per_class",
+        "confusion_matrix",
+        "confusion_matrix_normalized",
+        "most_confused",
+    }
     assert (m["split"], m["n"], m["accuracy"]) == ("test", 8, 0.5)
     assert m["confusion_matrix"][0] == [2, 2, 0, 0]
     assert m["most_confused"][0] == ["А", "Б", 2]
-    assert m["per_class"][3] == {"class": "Г", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0,
-                                 "no_hand": 0}  # fmt: skip
+    assert m["per_class"][3] == {
+        "class": "Г",
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 0,
+        "no_hand": 0,
+    }
     assert m["no_hand"] == 0
     json.dumps(m)  # plain JSON types only
 
@@ -197,8 +213,14 @@ def test_rejects_inconsistent_input() -> None:
 
 
 def _tiny_model_dir(path: Path, class_names: list[str], size: int = 32) -> Path:
-    make_model_dir(path, class_names, size=size, train_config={"epochs": 1}, metrics={"val_accuracy": 0.25},
-                   data={"source": "generated"})  # fmt: skip
+    make_model_dir(
+        path,
+        class_names,
+        size=size,
+        train_config={"epochs": 1},
+        metrics={"val_accuracy": 0.25},
+        data={"source": "generated"},
+    )
     return path
 
 
@@ -209,17 +231,38 @@ def _split_dir(root: Path, class_names: list[str]) -> tuple[Path, list[dict]]:
         for i in range(4):
             split = "train" if i < 2 else "test"
             photo = make_photo(root / "photos" / name / f"{i}.png", seed=100 * c + i, size=(40, 48))
-            rows.append({"path": str(photo), "relpath": f"{name}/{i}.png", "label": name, "split": split,
-                         "group": f"{name}{i}", "cluster": ""})  # fmt: skip
+            rows.append(
+                {
+                    "path": str(photo),
+                    "relpath": f"{name}/{i}.png",
+                    "label": name,
+                    "split": split,
+                    "group": f"{name}{i}",
+                    "cluster": "",
+                }
+            )
     broken = root / "photos" / class_names[0] / "broken.png"
     broken.write_bytes(b"not a png at all")
-    rows.append({"path": str(broken), "relpath": f"{class_names[0]}/broken.png", "label": class_names[0],
-                 "split": "test", "group": "x", "cluster": ""})  # fmt: skip
+    rows.append(
+        {
+            "path": str(broken),
+            "relpath": f"{class_names[0]}/broken.png",
+            "label": class_names[0],
+            "split": "test",
+            "group": "x",
+            "cluster": "",
+        }
+    )
     splits = root / "splits"
     splits.mkdir()
     pd.DataFrame(rows).to_csv(splits / "manifest.csv", index=False)
-    info = {"class_names": class_names, "data_root": str(root / "photos"), "ratios": [0.5, 0, 0.5], "seed": 0,
-            "method": "hand-written"}  # fmt: skip
+    info = {
+        "class_names": class_names,
+        "data_root": str(root / "photos"),
+        "ratios": [0.5, 0, 0.5],
+        "seed": 0,
+        "method": "hand-written",
+    }
     (splits / "splits.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     return splits, rows
 

@@ -25,7 +25,9 @@ def test_crop_cache_holds_exactly_the_hand_crops_and_drops_photos_without_a_hand
     assert {reason for _, reason in crops.dropped} == {"no hand found"}
     k = 0
     path = crops.paths[k]
-    expected = hand_crop_uint8(decode_for_hands(path), detection_from_column(hands[test.paths.index(path)]), 32, 0.25)
+    expected = hand_crop_uint8(
+        decode_for_hands(path), detection_from_column(hands[test.paths.index(path)]), 32, 0.25
+    )
     np.testing.assert_array_equal(crops.images[k].permute(1, 2, 0).numpy(), expected)
     assert not np.array_equal(crops.images[k].numpy(), whole.images[whole.paths.index(path)].numpy())
 
@@ -34,9 +36,31 @@ def test_crop_cache_holds_exactly_the_hand_crops_and_drops_photos_without_a_hand
 def test_image_kind_trains_and_predicts_on_crops(tmp_path):
     splits, by_path = planted_split(tmp_path)
     run = tmp_path / "run"
-    assert main(["train", "--kind", "image", "--hand-crop", "--data", str(splits), "--out", str(run),
-                 "--epochs", "1", "--image-size", "32", "--width-mult", "0.25", "--batch-size", "16",
-                 "--num-workers", "1"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--kind",
+                "image",
+                "--hand-crop",
+                "--data",
+                str(splits),
+                "--out",
+                str(run),
+                "--epochs",
+                "1",
+                "--image-size",
+                "32",
+                "--width-mult",
+                "0.25",
+                "--batch-size",
+                "16",
+                "--num-workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     meta = read_json(run / "config.json")
     assert meta["kind"] == "image" and meta["train_config"]["hand_crop"] is True
     assert (run / "model.safetensors").is_file()
@@ -46,8 +70,12 @@ def test_crop_model_predicts_from_the_crop(tmp_path):
     splits, by_path = planted_split(tmp_path)
     seed_cache(by_path)
     # an untrained model with a spread-out head, so its answer depends on the pixels it is given
-    make_model_dir(tmp_path / "model", class_names=CLASSES, size=32,
-                   train_config={"hand_crop": True, "hand_crop_margin": 0.25})  # fmt: skip
+    make_model_dir(
+        tmp_path / "model",
+        class_names=CLASSES,
+        size=32,
+        train_config={"hand_crop": True, "hand_crop_margin": 0.25},
+    )
     predictor = Predictor.from_pretrained(tmp_path / "model", backend="torch")
     assert predictor.hand_crop
     paths = [p for p, d in by_path.items() if d.found][:3]

@@ -17,7 +17,9 @@ WHEEL_ENV = "DACTYL_MEDIAPIPE_WHEEL"  # a downloaded mediapipe-0.10.21 wheel, to
 
 
 def recipe():
-    spec = importlib.util.spec_from_file_location("hand_landmarker_task", REPO / "recipes" / "hand_landmarker_task.py")
+    spec = importlib.util.spec_from_file_location(
+        "hand_landmarker_task", REPO / "recipes" / "hand_landmarker_task.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -31,7 +33,9 @@ def wheel(tmp_path_factory) -> Path:
     try:
         return recipe().download_wheel(dest)
     except (subprocess.CalledProcessError, StopIteration, OSError) as exc:
-        pytest.skip(f"cannot download mediapipe==0.10.21 from the package index here ({exc}); set {WHEEL_ENV}")
+        pytest.skip(
+            f"cannot download mediapipe==0.10.21 from the package index here ({exc}); set {WHEEL_ENV}"
+        )
 
 
 @pytest.mark.slow

@@ -31,9 +31,12 @@ CLEAR = ["A/A16.jpg", "L/L10.jpg", "Y/Y10.jpg", "B/B10.jpg", "V/V10.jpg"]
 
 def no_hand_images() -> list[Image.Image]:
     rng = np.random.default_rng(0)
-    return [Image.new("RGB", (320, 240), (255, 255, 255)), Image.new("RGB", (240, 320), (40, 90, 160)),
-            Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)),
-            Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((320, 320))]  # fmt: skip
+    return [
+        Image.new("RGB", (320, 240), (255, 255, 255)),
+        Image.new("RGB", (240, 320), (40, 90, 160)),
+        Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)),
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((320, 320)),
+    ]
 
 
 def iou(a, b) -> float:
@@ -117,7 +120,9 @@ def test_unpad_maps_bordered_and_mirrored_coordinates_back():
 
 
 def test_crop_box_is_square_around_the_hand_and_clipped():
-    hand = Hand(np.zeros((21, 3), np.float32), np.zeros((21, 3), np.float32), "Right", 1.0, (0.4, 0.4, 0.6, 0.5))
+    hand = Hand(
+        np.zeros((21, 3), np.float32), np.zeros((21, 3), np.float32), "Right", 1.0, (0.4, 0.4, 0.6, 0.5)
+    )
     x0, y0, x1, y1 = crop_box(hand, 200, 100, margin=0.25)
     assert (x1 - x0) == (y1 - y0) == 60  # longer side 40 px, +25% each way
     assert crop_box(hand, 200, 100, margin=2.0) == (0, 0, 200, 100)
@@ -126,7 +131,9 @@ def test_crop_box_is_square_around_the_hand_and_clipped():
 def test_drawing_changes_the_photo_only_where_a_hand_is():
     image = Image.new("RGB", (200, 200), (128, 128, 128))
     assert np.array_equal(np.asarray(draw_hand(image, HandDetection(200, 200))), np.asarray(image))
-    pts = np.stack([np.linspace(0.3, 0.7, 21), np.linspace(0.3, 0.7, 21), np.zeros(21)], axis=1).astype(np.float32)
+    pts = np.stack([np.linspace(0.3, 0.7, 21), np.linspace(0.3, 0.7, 21), np.zeros(21)], axis=1).astype(
+        np.float32
+    )
     hand = Hand(pts, pts, "Right", 1.0, (0.3, 0.3, 0.7, 0.7))
     drawn = np.asarray(draw_hand(image, HandDetection(200, 200, (hand,))))
     changed = np.any(drawn != 128, axis=2)
@@ -155,7 +162,9 @@ def test_cache_detects_each_photo_once_by_content(tmp_path):
     cache = HandCache(tmp_path / "cache")
     first, s1 = detect_files(paths, cache=cache, workers=2)
     assert [o.error is not None for o in first] == [p.name == "bad.jpg" for p in paths]
-    assert "bad.jpg" in next(o.path for o in first if o.error) and "not an image" in next(o.error for o in first if o.error)
+    assert "bad.jpg" in next(o.path for o in first if o.error) and "not an image" in next(
+        o.error for o in first if o.error
+    )
     assert s1.n_read == 5 and s1.n_found == 0
     # the copy shares p0's content: it may be computed once or twice within one parallel run, never more
     assert len(cache) == 4

@@ -25,9 +25,17 @@ pytestmark = pytest.mark.usefixtures("every_photo_has_a_hand")
 
 SENTINEL = "hf_SENTINELtokenDoNotLeak0123456789"
 REPO_FILES = {
-    "README.md", "config.json", "model.safetensors", "confusion_matrix.png", "curves.png", "metrics.csv",
-    "eval/test/metrics.json", "eval/test/confusion_matrix.png", "eval/test/probs.npy", "eval/test/predictions.csv",
-}  # fmt: skip
+    "README.md",
+    "config.json",
+    "model.safetensors",
+    "confusion_matrix.png",
+    "curves.png",
+    "metrics.csv",
+    "eval/test/metrics.json",
+    "eval/test/confusion_matrix.png",
+    "eval/test/probs.npy",
+    "eval/test/predictions.csv",
+}
 
 
 class FakeHub:
@@ -68,8 +76,20 @@ class FakeHub:
                     )
                 if len(parts) == 6 and parts[4] == "preupload":
                     files = json.loads(body)["files"]
-                    return self._reply(200, {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False,
-                                                        "oid": None} for f in files]})  # fmt: skip
+                    return self._reply(
+                        200,
+                        {
+                            "files": [
+                                {
+                                    "path": f["path"],
+                                    "uploadMode": "regular",
+                                    "shouldIgnore": False,
+                                    "oid": None,
+                                }
+                                for f in files
+                            ]
+                        },
+                    )
                 if len(parts) == 6 and parts[4] == "commit":
                     items = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
                     header = next(i["value"] for i in items if i["key"] == "header")
@@ -78,8 +98,14 @@ class FakeHub:
                         for i in items
                         if i["key"] == "file"
                     }
-                    hub.commits.append({"repo_type": parts[1][:-1], "repo_id": f"{parts[2]}/{parts[3]}",
-                                        "message": header["summary"], "files": files})  # fmt: skip
+                    hub.commits.append(
+                        {
+                            "repo_type": parts[1][:-1],
+                            "repo_id": f"{parts[2]}/{parts[3]}",
+                            "message": header["summary"],
+                            "files": files,
+                        }
+                    )
                     oid = f"{len(hub.commits):040x}"
                     return self._reply(
                         200, {"commitUrl": f"{hub.url}/{parts[2]}/{parts[3]}/commit/{oid}", "commitOid": oid}
@@ -315,15 +341,31 @@ def test_real_split_evaluate_push_pipeline(tmp_path):
 
     names = ["A", "B", "C"]
     root = make_class_folder(tmp_path / "photos", {c: 3 for c in names}, size=(40, 40))
-    rows = [{"path": str(root / c / f"{c}_{i}.png"), "relpath": f"{c}/{c}_{i}.png", "label": c,
-             "split": ("train", "validation", "test")[i]} for c in names for i in range(3)]  # fmt: skip
-    info = {"data_root": str(root), "source": f"folder {root}", "seed": 0, "method": "random",
-            "ratios": {"train": 0.34, "validation": 0.33, "test": 0.33}}  # fmt: skip
+    rows = [
+        {
+            "path": str(root / c / f"{c}_{i}.png"),
+            "relpath": f"{c}/{c}_{i}.png",
+            "label": c,
+            "split": ("train", "validation", "test")[i],
+        }
+        for c in names
+        for i in range(3)
+    ]
+    info = {
+        "data_root": str(root),
+        "source": f"folder {root}",
+        "seed": 0,
+        "method": "random",
+        "ratios": {"train": 0.34, "validation": 0.33, "test": 0.33},
+    }
     splits = write_splits(pd.DataFrame(rows), names, tmp_path / "splits", info=info, dataset=False)
     torch.manual_seed(0)
     data = json.loads((splits / "splits.json").read_text())
-    save_model_dir(tmp_path / "run", build_model(3, width_mult=0.25),
-                   ModelMeta(names, Preprocessing(size=32), width_mult=0.25, data=data))  # fmt: skip
+    save_model_dir(
+        tmp_path / "run",
+        build_model(3, width_mult=0.25),
+        ModelMeta(names, Preprocessing(size=32), width_mult=0.25, data=data),
+    )
     assert main(["evaluate", str(tmp_path / "run"), "--data", str(splits)]) == 0
     out = tmp_path / "repo"
     assert main(["push", str(tmp_path / "run"), "--repo", "user/pipeline", "--dry-run", str(out)]) == 0
@@ -331,7 +373,9 @@ def test_real_split_evaluate_push_pipeline(tmp_path):
     evaluation = json.loads((tmp_path / "run/eval/test/metrics.json").read_text())
     card = ModelCard((out / "README.md").read_text(encoding="utf-8"))
     assert {r.metric_type: r.metric_value for r in card.data.eval_results} == {
-        "accuracy": evaluation["accuracy"], "f1": evaluation["macro_f1"]}  # fmt: skip
+        "accuracy": evaluation["accuracy"],
+        "f1": evaluation["macro_f1"],
+    }
     assert "random split 34/33/33 (train/validation/test), seed 0" in card.text
     assert f"| accuracy | {evaluation['accuracy']:.4f} |" in card.text
     assert (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"

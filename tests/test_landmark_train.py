@@ -47,7 +47,12 @@ def planted(n_per_class: int, seed: int, noise: float = 0.6) -> tuple[list[HandD
             pts = shapes[k] + rng.normal(0, noise * 15 / 6, (21, 3))
             pts = pts + rng.uniform(-40, 40, (1, 3)) * np.array([1, 1, 0])  # anywhere in the photo
             norm = (pts / np.array([W, H, W])).astype(np.float32)
-            box = (float(norm[:, 0].min()), float(norm[:, 1].min()), float(norm[:, 0].max()), float(norm[:, 1].max()))
+            box = (
+                float(norm[:, 0].min()),
+                float(norm[:, 1].min()),
+                float(norm[:, 0].max()),
+                float(norm[:, 1].max()),
+            )
             side = "Left" if rng.random() < 0.5 else "Right"
             dets.append(HandDetection(W, H, (Hand(norm, norm * 0.1, side, 0.9, box),)))
             labels.append(k)
@@ -69,7 +74,9 @@ def planted_split(root: Path, no_hand_in_test: int = 1) -> tuple[Path, dict[str,
     table = pd.DataFrame(rows)
     outcomes = [type("O", (), {"detection": by_path[p]})() for p in table["path"]]
     table = table.assign(**hand_columns(outcomes))
-    out = write_splits(table, CLASSES, root / "splits", info={"data_root": str(root / "photos")}, dataset=False)
+    out = write_splits(
+        table, CLASSES, root / "splits", info={"data_root": str(root / "photos")}, dataset=False
+    )
     return out, by_path
 
 
@@ -120,8 +127,22 @@ def test_cli_trains_evaluates_and_predicts_a_landmark_run(tmp_path):
     config = tmp_path / "lm.json"
     config.write_text(json.dumps(FAST))
     run = tmp_path / "run"
-    assert main(["train", "--kind", "landmarks", "--data", str(splits), "--out", str(run),
-                 "--config", str(config)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--kind",
+                "landmarks",
+                "--data",
+                str(splits),
+                "--out",
+                str(run),
+                "--config",
+                str(config),
+            ]
+        )
+        == 0
+    )
     meta = read_json(run / "config.json")
     assert meta["kind"] == "landmarks" and meta["class_names"] == CLASSES
     assert meta["landmarks"]["handedness"] == "symmetric" and meta["data"]["no_hand"]["train"] == 0
@@ -153,7 +174,9 @@ def test_auto_kind_picks_landmarks_for_a_small_split(tmp_path, capsys):
     splits, _ = planted_split(tmp_path, no_hand_in_test=0)
     config = tmp_path / "lm.yaml"
     config.write_text("epochs: 2\nhidden: [8]\n")
-    assert main(["train", "--data", str(splits), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    assert (
+        main(["train", "--data", str(splits), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    )
     assert "model kind: landmarks" in capsys.readouterr().out
     assert read_json(tmp_path / "run" / "config.json")["kind"] == "landmarks"
 
@@ -163,5 +186,19 @@ def test_bad_landmark_config_is_refused(tmp_path, bad):
     splits, _ = planted_split(tmp_path, no_hand_in_test=0)
     config = tmp_path / "bad.json"
     config.write_text(json.dumps(bad))
-    assert main(["train", "--kind", "landmarks", "--data", str(splits), "--out", str(tmp_path / "r"),
-                 "--config", str(config)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--kind",
+                "landmarks",
+                "--data",
+                str(splits),
+                "--out",
+                str(tmp_path / "r"),
+                "--config",
+                str(config),
+            ]
+        )
+        == 2
+    )

@@ -109,10 +109,14 @@ def test_augmentation_changes_views_but_keeps_hands_whole_and_is_seeded():
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
     assert a.shape == hands.shape and np.all(np.isfinite(a))
-    still = augment_points(hands, np.random.default_rng(1), rotation_deg=0, tilt_deg=0, scale_jitter=0, noise=0)
+    still = augment_points(
+        hands, np.random.default_rng(1), rotation_deg=0, tilt_deg=0, scale_jitter=0, noise=0
+    )
     np.testing.assert_allclose(still, hands, atol=1e-9)
     # a pure in-plane turn changes only the orientation features
-    turned = augment_points(hands, np.random.default_rng(3), rotation_deg=30, tilt_deg=0, scale_jitter=0, noise=0)
+    turned = augment_points(
+        hands, np.random.default_rng(3), rotation_deg=30, tilt_deg=0, scale_jitter=0, noise=0
+    )
     f0, f1 = features(*canonicalize(hands)), features(*canonicalize(turned))
     np.testing.assert_allclose(f1[:, :-2], f0[:, :-2], atol=1e-4)
     assert not np.allclose(f1[:, -2:], f0[:, -2:], atol=1e-3)

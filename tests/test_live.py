@@ -17,7 +17,9 @@ from sign_ml.live import (
 )
 
 
-def frames(spec: str, step_ms: float = 100.0, confidence: float = 0.9) -> list[tuple[str | None, float, float]]:
+def frames(
+    spec: str, step_ms: float = 100.0, confidence: float = 0.9
+) -> list[tuple[str | None, float, float]]:
     """'AAAA.BB' → one frame per character every step_ms; '.' = no hand."""
     return [(None if c == "." else c, confidence, i * step_ms) for i, c in enumerate(spec)]
 

@@ -50,9 +50,14 @@ def hand_frame(demo_app) -> tuple[Image.Image, str]:
 
 def test_every_webcam_in_the_app_is_unmirrored(demo_app):
     demo = demo_app.build()
-    webcams = [b for b in demo.blocks.values()
-               if isinstance(b, gr.Image) and "webcam" in (b.sources or []) and b.interactive is not False
-               and b.elem_id]  # inputs a user can capture into (outputs and the hidden API input are not)
+    webcams = [
+        b
+        for b in demo.blocks.values()
+        if isinstance(b, gr.Image)
+        and "webcam" in (b.sources or [])
+        and b.interactive is not False
+        and b.elem_id
+    ]  # inputs a user can capture into (outputs and the hidden API input are not)
     assert {b.elem_id for b in webcams} >= {"photo", "live-cam"}
     assert all(b.webcam_options.mirror is False for b in webcams)
     (cam,) = [b for b in webcams if b.elem_id == "live-cam"]
@@ -63,7 +68,9 @@ def test_a_frame_with_a_hand_gets_a_skeleton_and_a_letter(demo_app, hand_frame):
     frame, letter = hand_frame
     session, shown, answer, word, *_ = live_frame(demo_app, None, np.asarray(frame), hold_ms=2000)
     try:
-        assert isinstance(session, LiveSession) and session.stage is not None and session.stage.mode == "video"
+        assert (
+            isinstance(session, LiveSession) and session.stage is not None and session.stage.mode == "video"
+        )
         assert answer.startswith(f"## {letter} · ")
         drawn = np.asarray(shown.convert("RGB").resize(frame.size), dtype=np.int16)
         changed = (np.abs(drawn - np.asarray(frame, dtype=np.int16)).sum(axis=2) > 60).mean()
@@ -126,12 +133,16 @@ def test_two_sessions_never_share_state(demo_app, hand_frame):
         b, *_ = start_practice(demo_app, b, True)
         assert a is not b and a.practice is not b.practice
         a, *_ = live_frame(demo_app, a, frame, hold_ms=0, practising=True)
-        b, *_ = live_frame(demo_app, b, Image.new("RGB", (640, 480), (255, 255, 255)), hold_ms=0, practising=True)
+        b, *_ = live_frame(
+            demo_app, b, Image.new("RGB", (640, 480), (255, 255, 255)), hold_ms=0, practising=True
+        )
         assert a.word == letter and b.word == ""
         assert a.stage is not b.stage and a.stage is not None and b.stage is not None
         skip_letter(demo_app, b)
         assert sum(b.practice.misses.values()) == 1
-        assert sum(a.practice.misses.values()) + sum(a.practice.successes.values()) == 1  # its own commit only
+        assert (
+            sum(a.practice.misses.values()) + sum(a.practice.successes.values()) == 1
+        )  # its own commit only
         edit_word(b, "space")
         assert a.word == letter
     finally:
@@ -169,5 +180,7 @@ def test_motion_letters_are_marked_static_start_only(demo_app):
     practice.target = motion[0]
     assert "лише початкова позиція" in tab_live.practice_markdown(practice, names, "uk")
     ukr = ["А", "Й", "Б"]
-    assert "(йот)" in tab_live.letter_markdown([("Й", 0.8)], ukr, "uk") and "початкова" in tab_live.letter_markdown([("Й", 0.8)], ukr, "uk")
+    assert "(йот)" in tab_live.letter_markdown(
+        [("Й", 0.8)], ukr, "uk"
+    ) and "початкова" in tab_live.letter_markdown([("Й", 0.8)], ukr, "uk")
     assert tab_live.letter_char("Yot", ["A", "Yot", "B"]) in ("Й", "Yot")

@@ -17,14 +17,22 @@ import pytest
 from PIL import Image
 from test_app_browser import ALLOWED, CHROMIUM, CHROMIUM_ARGS, free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium not installed at {CHROMIUM}")]  # fmt: skip
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium not installed at {CHROMIUM}"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "models" / "demo"
 THUMBS = DEMO / "eval" / "test" / "thumbs"
 W, H = 640, 480
-GRADIO_WEBCAM_TEXT = {"Click", "to", "Access", "Webcam"}  # hard-coded in Gradio's webcam, not in its i18n tables
+GRADIO_WEBCAM_TEXT = {
+    "Click",
+    "to",
+    "Access",
+    "Webcam",
+}  # hard-coded in Gradio's webcam, not in its i18n tables
 
 
 def write_y4m(path: Path, frames: list[Image.Image], fps: int = 10) -> Path:
@@ -38,7 +46,11 @@ def write_y4m(path: Path, frames: list[Image.Image], fps: int = 10) -> Path:
             chroma = (128 + (ycc[:, :, 1:] - 128) * 224 / 255).round().astype(np.uint8)
             f.write(b"FRAME\n" + y.tobytes())
             for k in (0, 1):
-                f.write(np.asarray(Image.fromarray(chroma[:, :, k]).resize((W // 2, H // 2), Image.Resampling.BILINEAR)).tobytes())
+                f.write(
+                    np.asarray(
+                        Image.fromarray(chroma[:, :, k]).resize((W // 2, H // 2), Image.Resampling.BILINEAR)
+                    ).tobytes()
+                )
     return path
 
 
@@ -92,7 +104,9 @@ def live_app(tmp_path_factory):
     tab_live.recognize_frame = recording
     port = free_port()
     demo = app.build()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
+    )
     try:
         yield f"http://127.0.0.1:{port}/", frame, letter, y4m, spy, app
     finally:
@@ -102,15 +116,25 @@ def live_app(tmp_path_factory):
 
 def open_page(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     """A fresh Chromium whose camera is the y4m, on the app's page; returns (playwright, browser, page)."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright's Python package is not installed"
+    )
     url, _, _, y4m, *_ = live_app
     p = playwright.sync_playwright().start()
-    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}"]  # fmt: skip
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
     locale = {"en": "en-US", "uk": "uk-UA"}[lang]
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale, permissions=["camera"],
-                                  extra_http_headers={"Accept-Language": f"{locale},{lang};q=0.9"})  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]},
+        locale=locale,
+        permissions=["camera"],
+        extra_http_headers={"Accept-Language": f"{locale},{lang};q=0.9"},
+    )
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#photo", timeout=60_000)
@@ -135,11 +159,15 @@ def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_a
     _, frame, letter, _, spy, _ = live_app
     p, browser, page = open_live(live_app)
     try:
-        page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
-                               timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=60_000
+        )
         word = page.locator("#live-word textarea, #live-word input").first
-        page.wait_for_function("() => { const w = document.querySelector('#live-word textarea, #live-word input');"
-                               f" return w && w.value.startsWith('{letter}'); }}", timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "() => { const w = document.querySelector('#live-word textarea, #live-word input');"
+            f" return w && w.value.startsWith('{letter}'); }}",
+            timeout=60_000,
+        )
         assert re.fullmatch(f"{letter}+", word.input_value())  # held: the letter, committed (once per hold)
         assert page.locator("#live-view img").count() == 1  # the frame with the skeleton came back
         with spy.lock:
@@ -148,10 +176,15 @@ def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_a
         camera = np.asarray(frame, dtype=np.int16)
         got = np.asarray(received[-1].convert("RGB"), dtype=np.int16)
         as_is, mirrored = np.abs(got - camera).mean(), np.abs(got - camera[:, ::-1]).mean()
-        assert as_is < 8 < mirrored  # the model got what the camera saw (JPEG noise only), not the selfie mirror
+        assert (
+            as_is < 8 < mirrored
+        )  # the model got what the camera saw (JPEG noise only), not the selfie mirror
         page.locator("#live-clear").click()
-        page.wait_for_function("() => { const w = document.querySelector('#live-word textarea, #live-word input');"
-                               f" return w && (w.value === '' || w.value === '{letter}'); }}", timeout=30_000)  # fmt: skip
+        page.wait_for_function(
+            "() => { const w = document.querySelector('#live-word textarea, #live-word input');"
+            f" return w && (w.value === '' || w.value === '{letter}'); }}",
+            timeout=30_000,
+        )
     finally:
         browser.close()
         p.stop()
@@ -163,7 +196,9 @@ def test_live_stream_unmirrored_skeleton_letter_and_a_held_letter_commits(live_a
         if all(s.stage is None for s in sessions):
             break
         time.sleep(0.5)
-    assert all(s.stage is None for s in sessions), "the session's landmarker was not closed when its tab closed"
+    assert all(s.stage is None for s in sessions), (
+        "the session's landmarker was not closed when its tab closed"
+    )
 
 
 def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
@@ -180,8 +215,11 @@ def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
     try:
         page.locator("#photo button[aria-label='Capture from camera']").click()
         page.locator("#photo button", has_text="Access Webcam").click(timeout=60_000)
-        page.wait_for_function("() => { const v = document.querySelector('#photo video');"
-                               " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "() => { const v = document.querySelector('#photo video');"
+            " return v && v.readyState >= 2 && v.videoWidth > 0; }",
+            timeout=60_000,
+        )
         page.locator("#photo button[aria-label='capture photo']").click(timeout=60_000)
         page.wait_for_selector("#verdict h2, #verdict h3", timeout=60_000)
         assert page.locator("#verdict").inner_text().startswith(f"{letter} ·")
@@ -193,20 +231,25 @@ def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
     got = np.asarray(Image.open(value["path"]).convert("RGB"), dtype=np.int16)
     camera = np.asarray(frame, dtype=np.int16)
     assert got.shape == camera.shape
-    assert np.abs(got - camera).mean() < 8 < np.abs(got - camera[:, ::-1]).mean()  # the camera's view, not the mirror
+    assert (
+        np.abs(got - camera).mean() < 8 < np.abs(got - camera[:, ::-1]).mean()
+    )  # the camera's view, not the mirror
 
 
 def test_ukrainian_live_tab_has_no_english_left(live_app):
     _, _, letter, *_ = live_app
     p, browser, page = open_live(live_app, lang="uk", size=(390, 844))
     try:
-        page.wait_for_function(f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')",
-                               timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=60_000
+        )
         page.locator("#live-practice input").check()
         page.wait_for_selector("#live-prompt h3", timeout=30_000)
         visible = page.locator("#component-0, .gradio-container").first.inner_text()
         words = set(re.findall(r"[A-Za-z][A-Za-z0-9_./-]*", visible))
-        english = {w for w in words - ALLOWED - GRADIO_WEBCAM_TEXT if len(w) > 1 and not re.fullmatch(r"[A-Z]\d*", w)}
+        english = {
+            w for w in words - ALLOWED - GRADIO_WEBCAM_TEXT if len(w) > 1 and not re.fullmatch(r"[A-Z]\d*", w)
+        }
         assert english == set(), english
         assert "Покажіть" in page.locator("#live-prompt").inner_text()
     finally:

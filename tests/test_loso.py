@@ -56,7 +56,9 @@ def signer_photos(no_hand: int = 1) -> tuple[list[HandDetection], list[int], lis
 
 def arrays(no_hand: int = 1):
     dets, labels, signers = signer_photos(no_hand)
-    hands = hand_set(SplitItems("all", [str(i) for i in range(len(labels))], np.asarray(labels)), dets, "symmetric")
+    hands = hand_set(
+        SplitItems("all", [str(i) for i in range(len(labels))], np.asarray(labels)), dets, "symmetric"
+    )
     return hands.points, hands.all_labels, hands.found, signers
 
 
@@ -66,7 +68,10 @@ def test_the_signer_who_signs_differently_scores_low_the_others_high():
     assert result.status == "ok"
     table = result.per_signer.set_index("signer")
     assert table.index.tolist() == ["ann", "bob", "cy"]
-    assert table.loc["ann", ["photos", "hands"]].tolist() == [60, 59]  # the no-hand photo counted, not dropped
+    assert table.loc["ann", ["photos", "hands"]].tolist() == [
+        60,
+        59,
+    ]  # the no-hand photo counted, not dropped
     assert table.loc["cy", ["photos", "hands"]].tolist() == [24, 24]
     assert table.loc["cy", "accuracy"] <= 0.1
     assert table.loc["ann", "accuracy"] >= 0.9 and table.loc["bob", "accuracy"] >= 0.9
@@ -103,8 +108,9 @@ def test_each_signer_is_scored_by_a_model_that_never_saw_its_hands(monkeypatch):
 
     monkeypatch.setattr(landmark_train, "fit_landmark_model", spy_fit)
     monkeypatch.setattr(loso, "predict_points", spy_predict)
-    leave_one_signer_out(points, labels, found, signers, 3, CLASSES, LandmarkConfig(epochs=2, hidden=(16,),
-                                                                                   keep="best_val"))  # fmt: skip
+    leave_one_signer_out(
+        points, labels, found, signers, 3, CLASSES, LandmarkConfig(epochs=2, hidden=(16,), keep="best_val")
+    )
     assert scored == ["ann", "bob", "cy"]
 
 
@@ -130,7 +136,9 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(back.confusion, result.confusion)
     assert load_loso(tmp_path / "nothing") is None and load_loso(None) is None
 
-    one = LosoResult.from_dict(result.to_dict() | {"status": "one_signer", "accuracy": None, "confusion": None})
+    one = LosoResult.from_dict(
+        result.to_dict() | {"status": "one_signer", "accuracy": None, "confusion": None}
+    )
     save_loso(one, tmp_path / "eval")  # a stale plot would contradict the new result
     assert not (tmp_path / "eval" / LOSO_CONFUSION_PNG).exists()
     (tmp_path / "eval" / LOSO_FILE).write_text('{"status": "maybe"}')
@@ -148,12 +156,24 @@ def signer_split(root: Path, one_signer: bool = False) -> Path:
     for i, (k, s) in enumerate(zip(labels, signers, strict=True)):
         rel = f"{CLASSES[k]}/{s}_{i:03d}.png"
         path = make_photo(root / "photos" / rel, seed=7000 + i, size=(W // 8, H // 8))
-        rows.append({"path": str(path), "relpath": rel, "label": CLASSES[k], "split": "train" if i % 5 else "test",
-                     "group": "ann" if one_signer else s})  # fmt: skip
+        rows.append(
+            {
+                "path": str(path),
+                "relpath": rel,
+                "label": CLASSES[k],
+                "split": "train" if i % 5 else "test",
+                "group": "ann" if one_signer else s,
+            }
+        )
     outcomes = [type("O", (), {"detection": d})() for d in dets]
     table = pd.DataFrame(rows).assign(**hand_columns(outcomes))
-    return write_splits(table, CLASSES, root / "splits", dataset=False,
-                        info={"data_root": str(root / "photos"), "group_source": "column signer"})  # fmt: skip
+    return write_splits(
+        table,
+        CLASSES,
+        root / "splits",
+        dataset=False,
+        info={"data_root": str(root / "photos"), "group_source": "column signer"},
+    )
 
 
 def test_cli_writes_loso_json_where_the_app_and_the_card_read_it(tmp_path, capsys):
@@ -172,8 +192,13 @@ def test_cli_writes_loso_json_where_the_app_and_the_card_read_it(tmp_path, capsy
     lines = out.splitlines()
     assert lines[0].split() == ["signer", "photos", "hands", "correct", "accuracy"]
     for line, row in zip(lines[1:4], loso.per_signer.to_dict("records"), strict=True):
-        assert line.split() == [row["signer"], str(row["photos"]), str(row["hands"]), str(row["correct"]),
-                                f"{row['accuracy']:.4f}"]  # fmt: skip
+        assert line.split() == [
+            row["signer"],
+            str(row["photos"]),
+            str(row["hands"]),
+            str(row["correct"]),
+            f"{row['accuracy']:.4f}",
+        ]
     assert f"pooled accuracy {loso.accuracy:.4f} over 144 photos" in out
 
     repo = build_model_repo(run, tmp_path / "repo", repo_id="user/m")
@@ -182,11 +207,18 @@ def test_cli_writes_loso_json_where_the_app_and_the_card_read_it(tmp_path, capsy
     assert f"| accuracy over all held-out photos | {loso.accuracy:.4f} |" in section
     assert f"| mean of the per-signer accuracies | {loso.mean_signer_accuracy:.4f} |" in section
     for r in loso.per_signer.to_dict("records"):
-        assert f"| {r['signer']} | {r['photos']} | {r['hands']} | {r['correct']} | {r['accuracy']:.4f} |" in section
-    assert "Produced by `sign-ml loso --data splits --run run --config fast.json`." in section  # no local paths
+        assert (
+            f"| {r['signer']} | {r['photos']} | {r['hands']} | {r['correct']} | {r['accuracy']:.4f} |"
+            in section
+        )
+    assert (
+        "Produced by `sign-ml loso --data splits --run run --config fast.json`." in section
+    )  # no local paths
     assert "![Confusion matrix, leave-one-signer-out](eval/test/loso_confusion.png)" in section
     published = json.loads((repo / "eval" / "test" / LOSO_FILE).read_text(encoding="utf-8"))
-    assert published["per_signer"] == loso.to_dict()["per_signer"] and str(tmp_path) not in json.dumps(published)
+    assert published["per_signer"] == loso.to_dict()["per_signer"] and str(tmp_path) not in json.dumps(
+        published
+    )
     assert (repo / "eval" / "test" / LOSO_CONFUSION_PNG).is_file()
 
 
@@ -198,8 +230,12 @@ def test_cli_with_one_signer_says_accuracy_on_new_signers_is_unknown(tmp_path, c
     assert main(["loso", "--data", str(splits), "--run", str(run)]) == 0  # no fit: nobody to hold out
     assert ONE_SIGNER_SENTENCE in capsys.readouterr().out.splitlines()
     assert load_loso(run / "eval" / "test").status == "one_signer"
-    text = (build_model_repo(run, tmp_path / "repo", repo_id="user/m") / "README.md").read_text(encoding="utf-8")
-    assert "Only one signer was recorded (`ann`, 144 photos), so **accuracy on new signers is unknown**" in text
+    text = (build_model_repo(run, tmp_path / "repo", repo_id="user/m") / "README.md").read_text(
+        encoding="utf-8"
+    )
+    assert (
+        "Only one signer was recorded (`ann`, 144 photos), so **accuracy on new signers is unknown**" in text
+    )
 
 
 def test_cli_refuses_a_run_of_other_classes(tmp_path, capsys):

@@ -32,7 +32,9 @@ WRONG = (3, 41, 77)  # rows whose label is planted wrong: classes 0, 1, 2 (30 ha
 
 def planted_hands(n_per_class: int = 30, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
     dets, labels = planted(n_per_class, seed)
-    hands = hand_set(SplitItems("x", [str(i) for i in range(len(labels))], np.asarray(labels)), dets, "symmetric")
+    hands = hand_set(
+        SplitItems("x", [str(i) for i in range(len(labels))], np.asarray(labels)), dets, "symmetric"
+    )
     return hands.points, hands.labels
 
 
@@ -84,7 +86,9 @@ def test_out_of_sample_probs_never_score_a_hand_with_a_model_that_saw_it(monkeyp
     points, labels = planted_hands(10, seed=12)
     out_of_sample_probs(points, labels, len(CLASSES), LandmarkConfig(epochs=2, hidden=(16,)), folds=5)
     assert sorted(scored) == sorted(p.tobytes() for p in points)  # every hand scored exactly once
-    assert len(trained_sizes) == 5 and sum(trained_sizes) == 4 * len(points)  # and learnt from by the 4 others
+    assert len(trained_sizes) == 5 and sum(trained_sizes) == 4 * len(
+        points
+    )  # and learnt from by the 4 others
 
 
 def test_a_lone_shape_is_scored_by_a_model_that_never_saw_it():
@@ -97,7 +101,9 @@ def test_a_lone_shape_is_scored_by_a_model_that_never_saw_it():
     lone = int(np.flatnonzero(labels == 0)[0])
     labels = labels.copy()
     labels[lone] = 2  # its shape is class 0's; no other hand shaped like it says 2
-    cfg = LandmarkConfig(epochs=150, hidden=(64,), batch_size=32, augment=False, dropout=0.0, label_smoothing=0.0)
+    cfg = LandmarkConfig(
+        epochs=150, hidden=(64,), batch_size=32, augment=False, dropout=0.0, label_smoothing=0.0
+    )
     inside = fit_landmark_model(cfg, HandSet(points, labels, np.ones(len(labels), bool), labels, 0), None, 3)
     in_sample = predict_points(inside.model, points[lone : lone + 1])[0, 2]
     out_sample = out_of_sample_probs(points, labels, 3, cfg, folds=4)[lone, 2]
@@ -133,7 +139,9 @@ def planted_folder(root: Path) -> tuple[Path, list[str]]:
             wrong.append(rel)
     from curation.hands import HandDetection
 
-    by_path[str(make_photo(root / CLASSES[0] / "nohand.png", seed=4999, size=(W // 8, H // 8)))] = HandDetection(W, H)
+    by_path[str(make_photo(root / CLASSES[0] / "nohand.png", seed=4999, size=(W // 8, H // 8)))] = (
+        HandDetection(W, H)
+    )
     seed_cache(by_path)
     return root, wrong
 
@@ -150,9 +158,15 @@ def test_cli_prints_the_planted_mislabels_first_and_writes_the_csv(tmp_path, cap
     assert sorted(top) == sorted(wrong)
     for line in lines[1:4]:  # given → suggested: the folder's letter, then the hand's true letter
         rank, rel, given, arrow, suggested = line.split()[:5]
-        assert given == rel.split("/")[0] and arrow == "→" and suggested == CLASSES[(CLASSES.index(given) - 1) % 3]
+        assert (
+            given == rel.split("/")[0]
+            and arrow == "→"
+            and suggested == CLASSES[(CLASSES.index(given) - 1) % 3]
+        )
     summary = lines[-2]
-    assert summary.startswith("90 photos checked, ") and "5 folds" in summary and "1 without a hand" in summary
+    assert (
+        summary.startswith("90 photos checked, ") and "5 folds" in summary and "1 without a hand" in summary
+    )
     ranking = pd.read_csv(out)
     assert list(ranking.columns) == TABLE_COLUMNS
     assert sorted(ranking["relpath"].head(3)) == sorted(wrong) and ranking["rank"].tolist()[:3] == [1, 2, 3]

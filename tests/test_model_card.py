@@ -68,8 +68,11 @@ def make_run(
     _png(run / "curves.png", 1)
 
     # evaluation outputs, computed with the run's own model as `sign-ml evaluate` would
-    photos = [make_photo(root / "photos" / c / f"{c}_{i}.png", seed=10 * k + i, size=(40, 40))
-              for k, c in enumerate(names) for i in range(per_class)]  # fmt: skip
+    photos = [
+        make_photo(root / "photos" / c / f"{c}_{i}.png", seed=10 * k + i, size=(40, 40))
+        for k, c in enumerate(names)
+        for i in range(per_class)
+    ]
     true = [k for k in range(len(names)) for _ in range(per_class)]
     with torch.no_grad():
         logits = model(torch.cat([eval_tensor(p, meta.preprocessing) for p in photos]))
@@ -89,15 +92,26 @@ def make_run(
             w.writerow([str(path), rel, names[t], names[q], row[q], row[t], -np.log(row[t]), t == q])
     off = [[names[i], names[j], int(cm[i, j])] for i in labels for j in labels if i != j and cm[i, j]]
     metrics = {
-        "split": "test", "n": len(true), "accuracy": float(accuracy_score(true, pred)),
+        "split": "test",
+        "n": len(true),
+        "accuracy": float(accuracy_score(true, pred)),
         "macro_f1": float(f1_score(true, pred, labels=labels, average="macro", zero_division=0)),
-        "ece": 0.123456789, "class_names": names,
-        "per_class": [{"class": c, "precision": float(p[k]), "recall": float(r[k]), "f1": float(f1[k]),
-                       "support": int(s[k])} for k, c in enumerate(names)],
+        "ece": 0.123456789,
+        "class_names": names,
+        "per_class": [
+            {
+                "class": c,
+                "precision": float(p[k]),
+                "recall": float(r[k]),
+                "f1": float(f1[k]),
+                "support": int(s[k]),
+            }
+            for k, c in enumerate(names)
+        ],
         "confusion_matrix": cm.tolist(),
         "confusion_matrix_normalized": (cm / np.maximum(cm.sum(1, keepdims=True), 1)).tolist(),
         "most_confused": sorted(off, key=lambda x: -x[2]),
-    }  # fmt: skip
+    }
     (ev / "metrics.json").write_text(json.dumps(metrics, indent=2))
     _png(ev / "confusion_matrix.png", 2)
     return run
@@ -113,10 +127,20 @@ def run_logits(model_dir: Path, photo: Path) -> torch.Tensor:
 
 
 def _inputs(names: list[str], data: dict | None = None, **kw) -> CardInputs:
-    per_class = [{"class": c, "precision": 0.5 + i / 100, "recall": 0.25 + i / 200, "f1": 0.3 + i / 300, "support": 3}
-                 for i, c in enumerate(names)]  # fmt: skip
-    evaluation = {"split": "test", "n": 3 * len(names), "accuracy": 0.61234567, "macro_f1": 0.5432109,
-                  "ece": 0.0456, "class_names": names, "per_class": per_class, "most_confused": []}  # fmt: skip
+    per_class = [
+        {"class": c, "precision": 0.5 + i / 100, "recall": 0.25 + i / 200, "f1": 0.3 + i / 300, "support": 3}
+        for i, c in enumerate(names)
+    ]
+    evaluation = {
+        "split": "test",
+        "n": 3 * len(names),
+        "accuracy": 0.61234567,
+        "macro_f1": 0.5432109,
+        "ece": 0.0456,
+        "class_names": names,
+        "per_class": per_class,
+        "most_confused": [],
+    }
     meta = ModelMeta(
         names, Preprocessing(size=SIZE), width_mult=0.25, data=DATA_INFO if data is None else data
     )
@@ -222,8 +246,16 @@ def test_card_sections_and_images(tmp_path):
     text = (build_model_repo(run, tmp_path / "repo", repo_id="user/m") / "README.md").read_text(
         encoding="utf-8"
     )
-    for heading in ("## Intended use", "## Alphabet", "## Training data", "## Training procedure", "## Evaluation",
-                    "## Limitations", "## How to use", "## Credits"):  # fmt: skip
+    for heading in (
+        "## Intended use",
+        "## Alphabet",
+        "## Training data",
+        "## Training procedure",
+        "## Evaluation",
+        "## Limitations",
+        "## How to use",
+        "## Credits",
+    ):
         assert heading in text
     assert "![Confusion matrix on the test split](confusion_matrix.png)" in text
     assert "![Training curves](curves.png)" in text
@@ -271,8 +303,14 @@ def test_random_split_and_credits_are_stated():
 
 def test_clusters_without_groups_do_not_claim_unseen_signers():
     # `sign-curate split` without --group-*: "group-aware" only by near-duplicate clusters
-    data = {"method": "group-aware", "group_source": None, "near_duplicate_clusters": 15,
-            "near_duplicate_threshold": 8, "ratios": [0.7, 0.15, 0.15], "seed": 0}  # fmt: skip
+    data = {
+        "method": "group-aware",
+        "group_source": None,
+        "near_duplicate_clusters": 15,
+        "near_duplicate_threshold": 8,
+        "ratios": [0.7, 0.15, 0.15],
+        "seed": 0,
+    }
     text = render_model_card(_inputs(["A", "B"], data=data))
     assert "unseen groups" not in text
     assert "no signer or session groups were given" in text
@@ -290,31 +328,58 @@ def test_non_letter_class_set_is_not_called_ukrsl():
 
 # ---------------------------------------------------------------- accuracy on unseen signers (loso.json)
 
-LOSO = {"status": "ok", "class_names": ["A", "B", "C"], "accuracy": 0.7345678, "mean_signer_accuracy": 0.6912345,
-        "no_hand": 2, "command": "sign-ml loso --data /home/someone/splits --run /home/someone/run",
-        "per_signer": [{"signer": "ann", "photos": 30, "hands": 29, "correct": 27, "accuracy": 0.9},
-                       {"signer": "bob", "photos": 19, "hands": 18, "correct": 9, "accuracy": 0.4736842}]}  # fmt: skip
+LOSO = {
+    "status": "ok",
+    "class_names": ["A", "B", "C"],
+    "accuracy": 0.7345678,
+    "mean_signer_accuracy": 0.6912345,
+    "no_hand": 2,
+    "command": "sign-ml loso --data /home/someone/splits --run /home/someone/run",
+    "per_signer": [
+        {"signer": "ann", "photos": 30, "hands": 29, "correct": 27, "accuracy": 0.9},
+        {"signer": "bob", "photos": 19, "hands": 18, "correct": 9, "accuracy": 0.4736842},
+    ],
+}
 
 
 def test_card_shows_leave_one_signer_out_numbers():
-    text = render_model_card(_inputs(["A", "B", "C"], loso=LOSO, loso_confusion_image="eval/test/loso_confusion.png"))
+    text = render_model_card(
+        _inputs(["A", "B", "C"], loso=LOSO, loso_confusion_image="eval/test/loso_confusion.png")
+    )
     section = text.split("## Accuracy on signers it has not seen\n", 1)[1].split("\n## ", 1)[0]
     overall = dict(_table_rows(section, "| metric | value |"))
-    assert overall == {"accuracy over all held-out photos": "0.7346", "mean of the per-signer accuracies": "0.6912",
-                       "photos with no hand found (counted as wrong)": "2 of 49"}  # fmt: skip
-    assert _table_rows(section, "| signer |") == [["ann", "30", "29", "27", "0.9000"],
-                                                  ["bob", "19", "18", "9", "0.4737"]]  # fmt: skip
-    assert "Produced by `sign-ml loso --data splits --run run`." in section  # the user's folders are not published
+    assert overall == {
+        "accuracy over all held-out photos": "0.7346",
+        "mean of the per-signer accuracies": "0.6912",
+        "photos with no hand found (counted as wrong)": "2 of 49",
+    }
+    assert _table_rows(section, "| signer |") == [
+        ["ann", "30", "29", "27", "0.9000"],
+        ["bob", "19", "18", "9", "0.4737"],
+    ]
+    assert (
+        "Produced by `sign-ml loso --data splits --run run`." in section
+    )  # the user's folders are not published
     assert "![Confusion matrix, leave-one-signer-out](eval/test/loso_confusion.png)" in section
     assert text.index("## Evaluation") < text.index("## Accuracy on signers") < text.index("## Limitations")
 
 
 def test_card_with_one_signer_says_accuracy_on_new_signers_is_unknown():
-    one = {"status": "one_signer", "class_names": ["A", "B", "C"], "accuracy": None, "mean_signer_accuracy": None,
-           "per_signer": [{"signer": "ann", "photos": 30, "hands": 29, "correct": None, "accuracy": None}]}  # fmt: skip
-    section = render_model_card(_inputs(["A", "B", "C"], loso=one)).split("## Accuracy on signers it has not seen")[1]
+    one = {
+        "status": "one_signer",
+        "class_names": ["A", "B", "C"],
+        "accuracy": None,
+        "mean_signer_accuracy": None,
+        "per_signer": [{"signer": "ann", "photos": 30, "hands": 29, "correct": None, "accuracy": None}],
+    }
+    section = render_model_card(_inputs(["A", "B", "C"], loso=one)).split(
+        "## Accuracy on signers it has not seen"
+    )[1]
     section = section.split("\n## ", 1)[0]
-    assert "Only one signer was recorded (`ann`, 30 photos), so **accuracy on new signers is unknown**" in section
+    assert (
+        "Only one signer was recorded (`ann`, 30 photos), so **accuracy on new signers is unknown**"
+        in section
+    )
     assert "| signer |" not in section and "0." not in section  # no number pretends to answer it
     none = render_model_card(_inputs(["A", "B", "C"], loso=one | {"status": "no_signers", "per_signer": []}))
     assert "The photos carry no signer information, so **accuracy on new signers is unknown**" in none

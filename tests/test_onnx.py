@@ -110,8 +110,9 @@ def test_verify_catches_a_graph_from_other_weights(exported: Path, tmp_path: Pat
         verify_onnx(other, exported / "model.onnx")
 
 
-def test_falls_back_to_torch_with_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+def test_falls_back_to_torch_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     make_model_dir(tmp_path / "m", size=32)
 
     def broken_export(*args, **kwargs):
@@ -142,8 +143,9 @@ def test_falls_back_when_verification_fails(tmp_path: Path, monkeypatch: pytest.
     ).exists()  # an unverified export is not left to be trusted later
 
 
-def test_model_in_hf_cache_exports_to_user_cache(exported: Path, tmp_path: Path, user_cache: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_model_in_hf_cache_exports_to_user_cache(
+    exported: Path, tmp_path: Path, user_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from huggingface_hub import constants
 
     snapshot = tmp_path / "hub" / "models--someone--tiny" / "snapshots" / ("b" * 40)
@@ -167,8 +169,9 @@ def test_read_only_dir_exports_to_user_cache(
 
 
 @pytest.mark.slow
-def test_dynamo_exporter_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_dynamo_exporter_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_model_dir(tmp_path / "m", size=32)
     real_export = torch.onnx.export
 

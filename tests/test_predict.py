@@ -137,7 +137,12 @@ def test_cli_json_on_a_folder_with_bad_files(
     lines = [json.loads(line) for line in captured.out.splitlines()]
     by_name = {Path(d["file"]).name: d for d in lines}
     assert [Path(d["file"]).relative_to(photo_dir).as_posix() for d in lines] == [
-        "a.png", "b.jpg", "corrupt.jpg", "notes.jpg", "sub/c.jpg"]  # fmt: skip
+        "a.png",
+        "b.jpg",
+        "corrupt.jpg",
+        "notes.jpg",
+        "sub/c.jpg",
+    ]
     for name in ("a.png", "b.jpg", "c.jpg"):
         d = by_name[name]
         assert d["error"] is None and len(d["top"]) == 3
@@ -220,13 +225,25 @@ def test_cli_predict_hub_id_with_env_vars(model_dir: Path, tmp_path: Path) -> No
     plant_hand_in_cache(photo)  # the fresh process runs the real hand stage, through the landmark cache
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
     code = "import sys; from sign_ml.cli import main; sys.exit(main(sys.argv[1:]))"
-    cmd = [sys.executable, "-c", code, "predict", "someone/tiny-dactyl", str(photo), "--json", "--top-k", "2",
-           "--backend", "torch"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        code,
+        "predict",
+        "someone/tiny-dactyl",
+        str(photo),
+        "--json",
+        "--top-k",
+        "2",
+        "--backend",
+        "torch",
+    ]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout)
     assert line["error"] is None and [t["label"] for t in line["top"]] == [
-        label for label, _ in Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=2)]  # fmt: skip
+        label for label, _ in Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=2)
+    ]
 
 
 def test_predict_accepts_bytes_like_an_upload(predictor: Predictor, tmp_path: Path) -> None:

@@ -27,10 +27,24 @@ def splits_dir(tmp_path_factory) -> Path:
     """A real split directory (manifest, splits.json, dataset/) written by curation.split_io."""
     tmp = tmp_path_factory.mktemp("dataset")
     root = make_class_folder(tmp / "photos", COUNTS, size=(32, 32))
-    rows = [{"path": str(root / c / f"{c}_{i}.png"), "relpath": f"{c}/{c}_{i}.png", "label": c, "split": s,
-             "group": f"signer{i}"} for c in COUNTS for i, s in enumerate(ASSIGN)]  # fmt: skip
-    info = {"data_root": str(root), "ratios": {"train": 0.34, "validation": 0.33, "test": 0.33}, "seed": 0,
-            "method": "group-aware", "group_source": "column group"}  # fmt: skip
+    rows = [
+        {
+            "path": str(root / c / f"{c}_{i}.png"),
+            "relpath": f"{c}/{c}_{i}.png",
+            "label": c,
+            "split": s,
+            "group": f"signer{i}",
+        }
+        for c in COUNTS
+        for i, s in enumerate(ASSIGN)
+    ]
+    info = {
+        "data_root": str(root),
+        "ratios": {"train": 0.34, "validation": 0.33, "test": 0.33},
+        "seed": 0,
+        "method": "group-aware",
+        "group_source": "column group",
+    }
     return write_splits(pd.DataFrame(rows), list(COUNTS), tmp / "splits", info=info)
 
 
@@ -110,8 +124,15 @@ def test_preview_lists_exactly_the_dry_run_files(splits_dir, run_dir, tmp_path, 
     out = tmp_path / "preview"
     (out / "model").mkdir(parents=True)
     (out / "model" / "stale.txt").write_text("from an earlier preview")  # must not be listed or kept
-    result = preview(out, splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos",
-                     model_repo="user/model", license="cc-by-4.0", credits="Recorded by two signers.")  # fmt: skip
+    result = preview(
+        out,
+        splits_dir=splits_dir,
+        run_dir=run_dir,
+        dataset_repo="user/photos",
+        model_repo="user/model",
+        license="cc-by-4.0",
+        credits="Recorded by two signers.",
+    )
     assert result.dataset_dir == out / "dataset" and result.model_dir == out / "model"
     assert list(result.files.columns) == ["repo", "path", "bytes"]
     listed = {(r.repo, r.path): r.bytes for r in result.files.itertuples()}
@@ -120,9 +141,12 @@ def test_preview_lists_exactly_the_dry_run_files(splits_dir, run_dir, tmp_path, 
     }
     assert listed == on_disk  # every file, with its size, and nothing else
     assert list(result.files.itertuples(index=False)) == sorted(result.files.itertuples(index=False))
-    assert {p for r, p in listed if r == "dataset"} == {"README.md", "data/train-00000-of-00001.parquet",
-                                                        "data/validation-00000-of-00001.parquet",
-                                                        "data/test-00000-of-00001.parquet"}  # fmt: skip
+    assert {p for r, p in listed if r == "dataset"} == {
+        "README.md",
+        "data/train-00000-of-00001.parquet",
+        "data/validation-00000-of-00001.parquet",
+        "data/test-00000-of-00001.parquet",
+    }
     assert {"README.md", "config.json", "model.safetensors", "eval/test/metrics.json"} <= {
         p for r, p in listed if r == "model"
     }
@@ -153,12 +177,15 @@ def test_preview_of_one_part_only(run_dir, tmp_path, no_login):
     assert not (tmp_path / "out" / "dataset").exists() and "dataset" not in result.markdown()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"model_repo": "no-slash"}, "USER/NAME"),
-    ({"model_repo": "a/b/c"}, "USER/NAME"),
-    ({"model_repo": None}, "both its folder and its repository id"),
-    ({"run_dir": None, "model_repo": None}, "nothing to publish"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model_repo": "no-slash"}, "USER/NAME"),
+        ({"model_repo": "a/b/c"}, "USER/NAME"),
+        ({"model_repo": None}, "both its folder and its repository id"),
+        ({"run_dir": None, "model_repo": None}, "nothing to publish"),
+    ],
+)
 def test_bad_repo_ids_and_missing_parts_are_refused_before_writing(
     kwargs, message, run_dir, tmp_path, no_login
 ):
@@ -186,11 +213,26 @@ def test_token_is_never_shown_logged_or_written(splits_dir, run_dir, tmp_path, e
     )
     state = token_state()
     api = RecordingApi()
-    urls = publish(splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model",
-                   api=api, push=lambda dataset, repo_id, **kw: None)  # fmt: skip
+    urls = publish(
+        splits_dir=splits_dir,
+        run_dir=run_dir,
+        dataset_repo="user/photos",
+        model_repo="user/model",
+        api=api,
+        push=lambda dataset, repo_id, **kw: None,
+    )
     printed = capsys.readouterr()
-    shown = [result.markdown(), result.files.to_string(), state, str(urls), caplog.text, printed.out, printed.err,
-             api.card, repr(api.calls)]  # fmt: skip
+    shown = [
+        result.markdown(),
+        result.files.to_string(),
+        state,
+        str(urls),
+        caplog.text,
+        printed.out,
+        printed.err,
+        api.card,
+        repr(api.calls),
+    ]
     assert caplog.records and state == "env"  # there was something to look at
     assert_no_token(shown, root=out)
     assert_no_token([], root=tmp_path)  # nor anywhere else the test wrote
@@ -200,28 +242,51 @@ def test_token_is_never_shown_logged_or_written(splits_dir, run_dir, tmp_path, e
 def test_publish_without_a_token_uploads_nothing(splits_dir, run_dir, no_login):
     api, pushed = RecordingApi(), []
     with pytest.raises(NotLoggedInError, match="HF_TOKEN") as caught:
-        publish(splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model",
-                api=api, push=lambda *a, **k: pushed.append(a))  # fmt: skip
+        publish(
+            splits_dir=splits_dir,
+            run_dir=run_dir,
+            dataset_repo="user/photos",
+            model_repo="user/model",
+            api=api,
+            push=lambda *a, **k: pushed.append(a),
+        )
     assert "hf auth login" in str(caught.value)
     assert api.calls == [] and pushed == []
 
 
 def test_publish_uploads_both_to_the_right_repos(splits_dir, run_dir, tmp_path, env_token):
-    planned = preview(tmp_path / "preview", splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos",
-                      model_repo="user/model", license="cc-by-4.0")  # fmt: skip
+    planned = preview(
+        tmp_path / "preview",
+        splits_dir=splits_dir,
+        run_dir=run_dir,
+        dataset_repo="user/photos",
+        model_repo="user/model",
+        license="cc-by-4.0",
+    )
     api, pushed = RecordingApi(), []
 
     def fake_push(dataset, repo_id, **kwargs):
         pushed.append((sorted(dataset), repo_id, kwargs))
 
-    urls = publish(splits_dir=splits_dir, run_dir=run_dir, dataset_repo="user/photos", model_repo="user/model",
-                   license="cc-by-4.0", api=api, push=fake_push)  # fmt: skip
-    assert urls == {"dataset": "https://huggingface.co/datasets/user/photos",
-                    "model": "https://hub.example/user/model/commit/1"}  # fmt: skip
+    urls = publish(
+        splits_dir=splits_dir,
+        run_dir=run_dir,
+        dataset_repo="user/photos",
+        model_repo="user/model",
+        license="cc-by-4.0",
+        api=api,
+        push=fake_push,
+    )
+    assert urls == {
+        "dataset": "https://huggingface.co/datasets/user/photos",
+        "model": "https://hub.example/user/model/commit/1",
+    }
     assert [(name, c.get("repo_id"), c.get("repo_type")) for name, c in api.calls] == [
-        ("create_repo", "user/photos", "dataset"), ("upload_file", "user/photos", "dataset"),
-        ("create_repo", "user/model", "model"), ("upload_folder", "user/model", "model"),
-    ]  # fmt: skip
+        ("create_repo", "user/photos", "dataset"),
+        ("upload_file", "user/photos", "dataset"),
+        ("create_repo", "user/model", "model"),
+        ("upload_folder", "user/model", "model"),
+    ]
     # private by default
     assert all(c.get("private") is True for name, c in api.calls if name == "create_repo")
     assert pushed == [(["test", "train", "validation"], "user/photos", {"private": True, "token": None})]

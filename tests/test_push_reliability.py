@@ -67,7 +67,9 @@ def test_silent_hub_fails_after_bounded_retries(run_dir, silent_hub, monkeypatch
     monkeypatch.setattr(curation_hub, "HUB_TIMEOUT_S", 0.5)
     monkeypatch.setattr(curation_hub, "HUB_RETRY_WAIT_S", 0.01)
     done = []
-    worker = threading.Thread(target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True)
+    worker = threading.Thread(
+        target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True
+    )
     worker.start()
     worker.join(120)  # a bound for a hang, not a timing claim: it ends in a few seconds
     assert done == [2], "push hung on a Hub that never answers"
@@ -79,14 +81,26 @@ def test_silent_hub_fails_after_bounded_retries(run_dir, silent_hub, monkeypatch
 def test_sigterm_during_upload_removes_the_temporary_copy(run_dir, silent_hub, tmp_path) -> None:
     tmp = tmp_path / "tmpdir"
     tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmp), "HF_ENDPOINT": silent_hub.url, "HF_TOKEN": SENTINEL,
-           "HF_HUB_DISABLE_XET": "1", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "HF_ENDPOINT": silent_hub.url,
+        "HF_TOKEN": SENTINEL,
+        "HF_HUB_DISABLE_XET": "1",
+        "PYTHONPATH": str(ROOT),
+    }
     code = "import sys; from sign_ml.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, "push", str(run_dir), "--repo", "user/x"], env=env,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "push", str(run_dir), "--repo", "user/x"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
-        while not silent_hub.connections and time.monotonic() < deadline:  # the weights are copied, upload begun
+        while (
+            not silent_hub.connections and time.monotonic() < deadline
+        ):  # the weights are copied, upload begun
             time.sleep(0.1)
         assert silent_hub.connections and any(tmp.iterdir()), "push never reached the Hub"
         proc.send_signal(signal.SIGTERM)

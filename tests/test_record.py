@@ -55,7 +55,9 @@ def workspace_app(tmp_path) -> DactylApp:
     return app
 
 
-def record(app: DactylApp, clock: FakeClock, sample: Path, signer: str, first_photo: int, blank_every: int = 0) -> str:
+def record(
+    app: DactylApp, clock: FakeClock, sample: Path, signer: str, first_photo: int, blank_every: int = 0
+) -> str:
     """One guided session: the 'camera' shows the letter asked for (a sample photo), or, every `blank_every`
     frames, a grey frame without a hand; returns the final status text."""
     rs, status = tab_record.start_session(app, None, signer, "", 0.5, 3)
@@ -81,7 +83,9 @@ def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(worksp
     root = app.workspace.root
     meta = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
     assert sorted(meta["file_name"]) == sorted(str(p.relative_to(root)) for p in root.glob("*/*.jpg"))
-    assert meta.groupby(["signer", "letter"]).size().to_dict() == {(s, x): 3 for s in ("ann", "bo") for x in LETTERS}
+    assert meta.groupby(["signer", "letter"]).size().to_dict() == {
+        (s, x): 3 for s in ("ann", "bo") for x in LETTERS
+    }
     assert set(meta["handedness"]) <= {"Left", "Right"} and "" not in set(meta["handedness"])
     from curation.hand_cache import detect_files
 
@@ -105,7 +109,9 @@ def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(worksp
     loso, _ = app.unseen_signers()
     assert loso.status == "ok" and f"{loso.accuracy:.0%}" in line
     assert not (root / ".dactyl").resolve().is_relative_to(root / "A")
-    assert not list(root.glob("*/*.png")) and not (root / "splits").exists()  # nothing written among the photos
+    assert (
+        not list(root.glob("*/*.png")) and not (root / "splits").exists()
+    )  # nothing written among the photos
 
 
 def test_one_signer_is_told_accuracy_on_new_signers_is_unknown(workspace_app, clock, asl_sample):
@@ -164,7 +170,12 @@ def test_mislabel_review_writes_a_decision_that_the_next_split_applies(tmp_path,
     ws.set_alphabet("custom", list(LETTERS))
     for letter in LETTERS:
         for i in range(10):
-            ws.save_photo((asl_sample / letter / f"{letter}{i}.jpg").read_bytes(), signer="ann", session=1, letter=letter)
+            ws.save_photo(
+                (asl_sample / letter / f"{letter}{i}.jpg").read_bytes(),
+                signer="ann",
+                session=1,
+                letter=letter,
+            )
     planted = ws.save_photo((asl_sample / "C" / "C20.jpg").read_bytes(), signer="ann", session=1, letter="A")
     app.refresh_data()
     summary, gallery, rows = tab_mislabels.find(app)
@@ -194,7 +205,10 @@ def test_without_a_workspace_there_is_no_record_tab_and_nothing_writes(tmp_path,
     demo = app.build()
     tabs = {b.id for b in demo.blocks.values() if isinstance(b, gr.Tab)}
     assert "record" not in tabs and {"recognize", "dataset", "evaluation", "live"} <= tabs
-    handlers = {getattr(fn.fn, "__module__", "") + "." + getattr(fn.fn, "__qualname__", "") for fn in demo.fns.values()}
+    handlers = {
+        getattr(fn.fn, "__module__", "") + "." + getattr(fn.fn, "__qualname__", "")
+        for fn in demo.fns.values()
+    }
     assert not [h for h in handlers if "tab_record" in h]
     assert not [h for h in handlers if "on_decide" in h]  # no button that writes a label decision
     with pytest.raises(gr.Error):
@@ -221,11 +235,19 @@ def test_the_split_plan_holds_whole_signers_out_for_validation_and_test(n_signer
 
     ratios, extra = split_plan(n_signers)
     assert extra[extra.index("--group-column") + 1] == "signer"
-    table = pd.DataFrame([{"relpath": f"{x}/s{s}_{i}.jpg", "label": x, "signer": f"s{s}"}
-                          for s in range(n_signers) for x in LETTERS for i in range(5)])  # fmt: skip
+    table = pd.DataFrame(
+        [
+            {"relpath": f"{x}/s{s}_{i}.jpg", "label": x, "signer": f"s{s}"}
+            for s in range(n_signers)
+            for x in LETTERS
+            for i in range(5)
+        ]
+    )
     split = assign_splits(table, ratios=parse_ratios(ratios), group_col="signer", small_classes="train")
     per_split = table.assign(split=split).groupby("split")["signer"].nunique().to_dict()
-    assert table.assign(split=split).groupby("signer")["split"].nunique().max() == 1  # no signer in two splits
+    assert (
+        table.assign(split=split).groupby("signer")["split"].nunique().max() == 1
+    )  # no signer in two splits
     assert per_split.get("validation", 0) >= 1  # a signer the model never saw checks it
     if n_signers >= 3:
         assert per_split.get("test", 0) >= 1
@@ -239,7 +261,9 @@ def test_a_single_signer_split_is_stratified_not_grouped():
     assert ratios == "85,10,5" and "--group-column" not in extra
 
 
-def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(tmp_path, asl_sample):
+def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(
+    tmp_path, asl_sample
+):
     import time
 
     from sign_ml import studio
@@ -253,8 +277,12 @@ def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own
     for signer, first in (("ann", 0), ("bo", 12)):
         for letter in LETTERS:
             for i in range(3):
-                ws.save_photo((asl_sample / letter / f"{letter}{first + i}.jpg").read_bytes(), signer=signer, session=1,
-                              letter=letter)  # fmt: skip
+                ws.save_photo(
+                    (asl_sample / letter / f"{letter}{first + i}.jpg").read_bytes(),
+                    signer=signer,
+                    session=1,
+                    letter=letter,
+                )
     assert studio.split(ws.root, n_signers=2)[0].ok
     status = jobs.start(1)
     assert status.state == "running" and status.epochs == 1

@@ -15,8 +15,11 @@ from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from test_live_browser import H, W, write_y4m
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium not installed at {CHROMIUM}")]  # fmt: skip
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium not installed at {CHROMIUM}"),
+]
 
 LETTERS = ("A", "B", "C")
 BURST = 3
@@ -31,7 +34,9 @@ def record_app(tmp_path_factory, asl_sample):
     app = DactylApp(workspace=str(root))
     app.workspace.set_alphabet("custom", list(LETTERS))
     cameras = []
-    for n, name in enumerate(("A/A0.jpg", "B/B5.jpg")):  # one camera per signer's browser: two different people
+    for n, name in enumerate(
+        ("A/A0.jpg", "B/B5.jpg")
+    ):  # one camera per signer's browser: two different people
         photo = Image.open(asl_sample / name).convert("RGB")
         photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
         frame = Image.new("RGB", (W, H), (200, 200, 200))
@@ -39,7 +44,9 @@ def record_app(tmp_path_factory, asl_sample):
         cameras.append(write_y4m(tmp_path_factory.mktemp("camera") / f"camera{n}.y4m", [frame] * 10))
     port = free_port()
     demo = app.build()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
+    )
     try:
         yield f"http://127.0.0.1:{port}/", root, cameras
     finally:
@@ -48,10 +55,16 @@ def record_app(tmp_path_factory, asl_sample):
 
 def open_record_tab(p, url: str, y4m: Path):
     """A Chromium of its own (its own fake camera) on the Record tab; returns (browser, page)."""
-    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}"]  # fmt: skip
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US", permissions=["camera"])
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="en-US", permissions=["camera"]
+    )
     page = context.new_page()
     page.goto(url)
     page.locator("button[role=tab][data-tab-id=record]").click(timeout=60_000)
@@ -67,19 +80,23 @@ def start_recording(page, signer: str) -> None:
         box.fill(value)
         box.press("Enter")
     page.locator("#rec-start").click()
-    page.wait_for_function("() => document.querySelector('#rec-status').innerText.includes('letter 1 of 3')",
-                           timeout=30_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('#rec-status').innerText.includes('letter 1 of 3')", timeout=30_000
+    )
     page.locator("#rec-cam button", has_text="Access Webcam").click(timeout=60_000)
     page.locator("#rec-cam button[aria-label='capture photo']").click(timeout=60_000)
 
 
 def wait_finished(page) -> None:
-    page.wait_for_function("() => document.querySelector('#rec-status').innerText.includes('Session finished')",
-                           timeout=120_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('#rec-status').innerText.includes('Session finished')", timeout=120_000
+    )
 
 
 def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(record_app):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright's Python package is not installed"
+    )
     url, root, cameras = record_app
     p = playwright.sync_playwright().start()
     browsers = []
@@ -92,34 +109,46 @@ def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(reco
         for page in pages:
             wait_finished(page)
         grid = pages[1].locator("#rec-grid")
-        pages[1].wait_for_function("() => document.querySelector('#rec-grid').innerText.includes('bo')", timeout=30_000)
+        pages[1].wait_for_function(
+            "() => document.querySelector('#rec-grid').innerText.includes('bo')", timeout=30_000
+        )
         assert "ann" in grid.inner_text()
 
         page = pages[0]
         page.locator("#rec-train").click()
-        page.wait_for_function("() => document.querySelector('#rec-train-result').innerText.includes('signers it has not seen')",
-                               timeout=180_000)  # fmt: skip
+        page.wait_for_function(
+            "() => document.querySelector('#rec-train-result').innerText.includes('signers it has not seen')",
+            timeout=180_000,
+        )
         table = page.locator("#rec-loso").inner_text()
         assert "ann" in table and "bo" in table
         page.locator("button[role=tab][data-tab-id=evaluation]").click()
-        page.wait_for_function("() => document.querySelector('#eval-loso') && "
-                               "document.querySelector('#eval-loso').innerText.includes('signers it has not seen')",
-                               timeout=60_000)  # fmt: skip
-        (number,) = re.findall(r"\d+% on signers it has not seen", page.locator("#rec-train-result").inner_text())
+        page.wait_for_function(
+            "() => document.querySelector('#eval-loso') && "
+            "document.querySelector('#eval-loso').innerText.includes('signers it has not seen')",
+            timeout=60_000,
+        )
+        (number,) = re.findall(
+            r"\d+% on signers it has not seen", page.locator("#rec-train-result").inner_text()
+        )
         assert number in page.locator("#eval-loso").inner_text()  # the same number on both tabs
 
         page.locator("button[role=tab][data-tab-id=dataset]").click()
         page.locator("#ml-find").click()
-        page.wait_for_function("() => /suspected of 18 photos checked/.test(document.querySelector('#ml-summary').innerText)",
-                               timeout=120_000)  # fmt: skip
+        page.wait_for_function(
+            "() => /suspected of 18 photos checked/.test(document.querySelector('#ml-summary').innerText)",
+            timeout=120_000,
+        )
 
         page.locator("button[role=tab][data-tab-id=record]").click()
         page.locator("#pub-dataset textarea, #pub-dataset input").first.fill("someone/ukrsl-letters")
         page.locator("#pub-model textarea, #pub-model input").first.fill("someone/ukrsl-landmarks")
         page.locator("#pub-preview").click()
-        page.wait_for_function("() => document.querySelector('#pub-files') && "
-                               "document.querySelector('#pub-files').innerText.includes('README.md')",
-                               timeout=120_000)  # fmt: skip
+        page.wait_for_function(
+            "() => document.querySelector('#pub-files') && "
+            "document.querySelector('#pub-files').innerText.includes('README.md')",
+            timeout=120_000,
+        )
         listed = page.locator("#pub-files").inner_text()
         assert "model.safetensors" in listed and "loso.json" in listed
     finally:
@@ -129,7 +158,9 @@ def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(reco
     meta = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
     files = sorted(str(p.relative_to(root)) for p in root.glob("*/*.jpg"))
     assert sorted(meta["file_name"]) == files  # every photo listed once, every row a photo
-    assert meta.groupby(["signer", "letter"]).size().to_dict() == {(s, x): BURST for s in ("ann", "bo") for x in LETTERS}
+    assert meta.groupby(["signer", "letter"]).size().to_dict() == {
+        (s, x): BURST for s in ("ann", "bo") for x in LETTERS
+    }
     assert all(Path(f).name.startswith(("ann_1_", "bo_1_")) for f in files)
     preview = root / ".dactyl" / "publish-preview"
     card = (preview / "model" / "README.md").read_text(encoding="utf-8")

@@ -24,8 +24,13 @@ from sign_ml.space import PROJECT_ROOT, assemble_space, push_space, split_front_
 
 SPACE_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
 # import name → distribution name in requirements.txt, for the imports that differ
-DIST_NAMES = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "huggingface_hub": "huggingface-hub",
-              "torchcam": "torchcam"}  # fmt: skip
+DIST_NAMES = {
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "huggingface_hub": "huggingface-hub",
+    "torchcam": "torchcam",
+}
 PREINSTALLED = {"gradio", "gradio_client"}  # the Space's SDK image has these
 
 
@@ -37,8 +42,11 @@ def run_dir(tmp_path_factory) -> Path:
 def _requirements(folder: Path) -> tuple[list[str], set[str]]:
     lines = [line.split("#")[0].strip() for line in (folder / "requirements.txt").read_text().splitlines()]
     lines = [line for line in lines if line]
-    names = {line.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
-             for line in lines if not line.startswith("-")}  # fmt: skip
+    names = {
+        line.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
+        for line in lines
+        if not line.startswith("-")
+    }
     return lines, names
 
 
@@ -67,8 +75,11 @@ def test_dry_run_folder_for_a_hub_model(tmp_path, capsys):
 
     for package in ("sign_ml", "curation"):
         copied = {p.relative_to(out / package).as_posix() for p in (out / package).rglob("*.py")}
-        source = {p.relative_to(PROJECT_ROOT / package).as_posix() for p in (PROJECT_ROOT / package).rglob("*.py")
-                  if "__pycache__" not in p.parts and "space_template" not in p.parts}  # fmt: skip (the template is the Space itself)
+        source = {
+            p.relative_to(PROJECT_ROOT / package).as_posix()
+            for p in (PROJECT_ROOT / package).rglob("*.py")
+            if "__pycache__" not in p.parts and "space_template" not in p.parts
+        }  # the template is the Space itself
         assert copied == source
     assert (
         not list(out.rglob("__pycache__")) and not list(out.rglob("*.pyc")) and not (out / "tests").exists()
@@ -148,12 +159,20 @@ def test_space_app_runs_from_the_dry_run_folder(run_dir, tmp_path):
     )  # the app may export model.onnx beside the weights
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HF_TOKEN", "DACTYL_DATA")}
-    env.update(DACTYL_MODEL=str(model_dir), GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", UKRSL_DACTYL_CACHE=str(tmp_path / "cache"))  # fmt: skip
+    env.update(
+        DACTYL_MODEL=str(model_dir),
+        GRADIO_SERVER_NAME="127.0.0.1",
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        UKRSL_DACTYL_CACHE=str(tmp_path / "cache"),
+    )
     # the vendored packages, not the editable install, must be the ones imported
-    check = ("import os, runpy, sign_ml, curation; here = os.getcwd(); "
-             "assert sign_ml.__file__.startswith(here) and curation.__file__.startswith(here), sign_ml.__file__; "
-             "runpy.run_path('app.py', run_name='__main__')")  # fmt: skip
+    check = (
+        "import os, runpy, sign_ml, curation; here = os.getcwd(); "
+        "assert sign_ml.__file__.startswith(here) and curation.__file__.startswith(here), sign_ml.__file__; "
+        "runpy.run_path('app.py', run_name='__main__')"
+    )
     with open(tmp_path / "app.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", check], cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT

@@ -42,15 +42,36 @@ def test_space_assembles_from_an_installed_wheel(tmp_path: Path) -> None:
         elif source.is_file():
             shutil.copy2(source, target)
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheels), str(src)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+    )
     site = tmp_path / "site"
     with zipfile.ZipFile(next(wheels.glob("*.whl"))) as wheel:
         wheel.extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = tmp_path / "space"
-    done = subprocess.run([sys.executable, "-c", ASSEMBLE, str(out)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", ASSEMBLE, str(out)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert {p.name for p in out.iterdir()} >= {"README.md", "app.py", "requirements.txt", "sign_ml", "curation"}
+    assert {p.name for p in out.iterdir()} >= {
+        "README.md",
+        "app.py",
+        "requirements.txt",
+        "sign_ml",
+        "curation",
+    }
     assert 'DEFAULT_MODEL = "user/asl-demo"' in (out / "app.py").read_text(encoding="utf-8")

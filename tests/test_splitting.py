@@ -25,8 +25,14 @@ def photos(counts: dict[str, int], groups: int = 0) -> pd.DataFrame:
     for label, n in counts.items():
         for i in range(n):
             signer = f"s{i % groups}" if groups else f"p{i}"
-            rows.append({"path": f"/data/{label}/{signer}_{i}.jpg", "relpath": f"{label}/{signer}_{i}.jpg",
-                         "label": label, "group": signer if groups else ""})  # fmt: skip
+            rows.append(
+                {
+                    "path": f"/data/{label}/{signer}_{i}.jpg",
+                    "relpath": f"{label}/{signer}_{i}.jpg",
+                    "label": label,
+                    "group": signer if groups else "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,8 +51,13 @@ def test_parse_ratios_forms(text: str) -> None:
 
 def test_parse_ratios_rejects_bad_input() -> None:
     assert parse_ratios("80/20") == pytest.approx((0.8, 0.2))
-    for bad, match in [("85,10", "sum to"), ("a,b,c", "cannot read"), ("50,20,20,10", "2 parts"),
-                       ("100,0,0", "> 0"), ("1", "2 parts")]:  # fmt: skip
+    for bad, match in [
+        ("85,10", "sum to"),
+        ("a,b,c", "cannot read"),
+        ("50,20,20,10", "2 parts"),
+        ("100,0,0", "> 0"),
+        ("1", "2 parts"),
+    ]:
         with pytest.raises(SplitError, match=match):
             parse_ratios(bad)
     assert issubclass(SplitError, ValueError)  # the CLI turns it into one line, exit 2

@@ -55,8 +55,14 @@ def test_smoke_training_lowers_loss_and_writes_run_dir(tmp_path):
     rows = _rows(run)
     assert list(rows.columns) == METRICS_COLUMNS and rows["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
     assert rows["train_loss"].iloc[-2:].mean() < 0.8 * rows["train_loss"].iloc[:2].mean()
-    for name in ("model.safetensors", "config.json", "metrics.csv", "curves.png", "checkpoints/last.pt",
-                 "train_config.json"):  # fmt: skip
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "metrics.csv",
+        "curves.png",
+        "checkpoints/last.pt",
+        "train_config.json",
+    ):
         assert (run / name).is_file(), name
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result["epochs_trained"] == 6 and not result["interrupted"]
@@ -76,8 +82,16 @@ def test_smoke_training_lowers_loss_and_writes_run_dir(tmp_path):
         assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 2)
     # the checkpoint is weights_only-safe and complete
     ckpt = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
-    assert {"model", "optimizer", "scheduler", "epoch", "best_val_acc", "config", "rng",
-            "epochs_without_improvement"} <= set(ckpt)  # fmt: skip
+    assert {
+        "model",
+        "optimizer",
+        "scheduler",
+        "epoch",
+        "best_val_acc",
+        "config",
+        "rng",
+        "epochs_without_improvement",
+    } <= set(ckpt)
     assert ckpt["epoch"] == 6 and set(ckpt["rng"][0]) == {"torch", "cuda", "numpy", "python"}
 
 
@@ -151,8 +165,19 @@ def test_cli_train_and_resume(splits, tmp_path, capsys):
     config.write_text(
         "width_mult: 0.25\nimage_size: 32\nbatch_size: 4\nepochs: 5\nnum_workers: 0\nlr: 0.001\n"
     )
-    argv = ["train", "--kind", "image", "--data", str(splits), "--out", str(out), "--config", str(config),
-            "--epochs", "1"]  # fmt: skip
+    argv = [
+        "train",
+        "--kind",
+        "image",
+        "--data",
+        str(splits),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "--epochs",
+        "1",
+    ]
     assert sign_ml_main(argv) == 0
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "best validation accuracy" in printed
@@ -161,21 +186,35 @@ def test_cli_train_and_resume(splits, tmp_path, capsys):
         saved["epochs"] == 1 and saved["image_size"] == 32
     )  # the flag beat the file, the file beat defaults
     # resume takes the saved config; only --epochs changes
-    assert sign_ml_main(["train", "--data", str(splits), "--out", str(out), "--resume", "--epochs", "2"]) == 0  # kind from the run
+    assert (
+        sign_ml_main(["train", "--data", str(splits), "--out", str(out), "--resume", "--epochs", "2"]) == 0
+    )  # kind from the run
     assert _rows(out)["epoch"].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
     ("argv_tail", "message"),
-    [(["--data", "{tmp}/nowhere"], "split directory"),
-     (["--data", "{empty}"], "has no photos"),
-     (["--data", "{splits}", "--device", "cuda"], "CUDA is not available")],
-)  # fmt: skip
+    [
+        (["--data", "{tmp}/nowhere"], "split directory"),
+        (["--data", "{empty}"], "has no photos"),
+        (["--data", "{splits}", "--device", "cuda"], "CUDA is not available"),
+    ],
+)
 def test_cli_errors_are_one_line(argv_tail, message, splits, tmp_path, capsys):
     if message == "CUDA is not available" and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     empty = make_split_dir(tmp_path / "empty", counts={"train": 0, "validation": 2, "test": 1})
-    argv = ["train", "--kind", "image", "--out", str(tmp_path / "run"), "--image-size", "32", "--num-workers", "0"]
+    argv = [
+        "train",
+        "--kind",
+        "image",
+        "--out",
+        str(tmp_path / "run"),
+        "--image-size",
+        "32",
+        "--num-workers",
+        "0",
+    ]
     argv += [a.format(tmp=tmp_path, empty=empty, splits=splits) for a in argv_tail]
     assert sign_ml_main(argv) == 2
     err = capsys.readouterr().err.strip()

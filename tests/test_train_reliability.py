@@ -31,7 +31,19 @@ def one_epoch_run(splits: Path, tmp_path: Path) -> Path:
 
 
 def _cli_resume(splits: Path, out: Path, *extra: str) -> list[str]:
-    return ["train", "--kind", "image", "--data", str(splits), "--out", str(out), "--resume", "--epochs", "2", *extra]
+    return [
+        "train",
+        "--kind",
+        "image",
+        "--data",
+        str(splits),
+        "--out",
+        str(out),
+        "--resume",
+        "--epochs",
+        "2",
+        *extra,
+    ]
 
 
 # --- checkpoint integrity ---------------------------------------------------------------------------------
@@ -81,8 +93,11 @@ def test_crash_while_replacing_a_checkpoint_leaves_one_that_verifies(tmp_path: P
 
 
 def test_resume_with_other_class_names_is_refused(one_epoch_run: Path, tmp_path: Path, capsys) -> None:
-    other = make_split_dir(tmp_path / "other", counts={"train": 6, "validation": 2, "test": 1},
-                           colours={"green": (0, 200, 0), "blue": (0, 0, 200)})  # fmt: skip
+    other = make_split_dir(
+        tmp_path / "other",
+        counts={"train": 6, "validation": 2, "test": 1},
+        colours={"green": (0, 200, 0), "blue": (0, 0, 200)},
+    )
     assert sign_ml_main(_cli_resume(other, one_epoch_run)) == 2
     err = capsys.readouterr().err
     assert "cannot resume" in err and "class names differ" in err and err.count("\n") == 1
@@ -90,10 +105,15 @@ def test_resume_with_other_class_names_is_refused(one_epoch_run: Path, tmp_path:
 
 @pytest.mark.parametrize(
     ("flags", "field"),
-    [(["--batch-size", "3"], "batch_size"), (["--lr-schedule", "onecycle"], "lr_schedule"),
-     (["--width-mult", "0.5"], "width_mult")],
-)  # fmt: skip
-def test_resume_with_other_settings_is_refused(flags, field, one_epoch_run: Path, splits: Path, capsys) -> None:
+    [
+        (["--batch-size", "3"], "batch_size"),
+        (["--lr-schedule", "onecycle"], "lr_schedule"),
+        (["--width-mult", "0.5"], "width_mult"),
+    ],
+)
+def test_resume_with_other_settings_is_refused(
+    flags, field, one_epoch_run: Path, splits: Path, capsys
+) -> None:
     assert sign_ml_main(_cli_resume(splits, one_epoch_run, *flags)) == 2
     err = capsys.readouterr().err
     assert f"{field} differs" in err and err.count("\n") == 1 and "Traceback" not in err
@@ -103,7 +123,9 @@ def test_resume_with_other_settings_is_refused(flags, field, one_epoch_run: Path
 def test_resume_problems_allow_longer_training_only() -> None:
     saved = TINY.to_dict()
     assert resume_problems(saved, TINY.replace(epochs=9, early_stopping=2, num_workers=2), ["a"], ["a"]) == []
-    assert resume_problems(saved, TINY.replace(lr=2e-3), ["a"], ["a"]) == ["lr differs (checkpoint 0.001, now 0.002)"]
+    assert resume_problems(saved, TINY.replace(lr=2e-3), ["a"], ["a"]) == [
+        "lr differs (checkpoint 0.001, now 0.002)"
+    ]
     older = {k: v for k, v in saved.items() if k != "hand_crop"}  # written before the field existed
     assert resume_problems(older, TINY, ["a"], ["a"]) == []
 
@@ -137,8 +159,26 @@ class Recorder(nn.Module):
 def _training_inputs(splits: Path, out: Path, monkeypatch, *flags: str) -> torch.Tensor:
     seen: list[torch.Tensor] = []
     monkeypatch.setattr(train_module, "build_model", lambda n, **kw: Recorder(n, seen))
-    argv = ["train", "--kind", "image", "--data", str(splits), "--out", str(out), "--epochs", "1",
-            "--batch-size", "4", "--image-size", "32", "--num-workers", "0", "--seed", "5", *flags]  # fmt: skip
+    argv = [
+        "train",
+        "--kind",
+        "image",
+        "--data",
+        str(splits),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--image-size",
+        "32",
+        "--num-workers",
+        "0",
+        "--seed",
+        "5",
+        *flags,
+    ]
     assert sign_ml_main(argv) == 0
     return torch.cat(seen)
 

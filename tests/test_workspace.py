@@ -61,9 +61,28 @@ def test_safe_signer_accepts_letters_digits_hyphen(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["../x", "a/b", "..", ".", "a\\b", "a\x00b", "", "   ", "a b", "a_b", "a.b", ".hidden", "-rf", "x" * 33,
-     "tab\there", "new\nline", "a:b", "a*b", "😀"],
-)  # fmt: skip
+    [
+        "../x",
+        "a/b",
+        "..",
+        ".",
+        "a\\b",
+        "a\x00b",
+        "",
+        "   ",
+        "a b",
+        "a_b",
+        "a.b",
+        ".hidden",
+        "-rf",
+        "x" * 33,
+        "tab\there",
+        "new\nline",
+        "a:b",
+        "a*b",
+        "😀",
+    ],
+)
 def test_safe_signer_refuses_unsafe_names(name: str) -> None:
     with pytest.raises(NameRefused) as info:
         safe_signer(name)
@@ -84,8 +103,28 @@ def test_safe_signer_is_nfc() -> None:
     assert nfd != "Йосип" and safe_signer(nfd) == "Йосип"
 
 
-@pytest.mark.parametrize("name", ["..", "../А", "/etc", ".hidden", "А/Б", "a\\b", "", "a:b", "A.B", "a\x00",
-                                  "\x07", "a b", "x" * 17, "train", "Test", "__MACOSX", "-x"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..",
+        "../А",
+        "/etc",
+        ".hidden",
+        "А/Б",
+        "a\\b",
+        "",
+        "a:b",
+        "A.B",
+        "a\x00",
+        "\x07",
+        "a b",
+        "x" * 17,
+        "train",
+        "Test",
+        "__MACOSX",
+        "-x",
+    ],
+)
 def test_safe_letter_refuses_unsafe_names(name: str) -> None:
     with pytest.raises(NameRefused, match=r"^letter .* refused: allowed"):
         safe_letter(name)
@@ -180,9 +219,17 @@ def test_save_photo_writes_file_and_row(tmp_path: Path) -> None:
     assert saved.path == ws.root / "А" / "olena_1_001.jpg" and saved.path.read_bytes() == data
     meta = ws.metadata()
     assert list(meta.columns) == METADATA_COLUMNS
-    assert meta.to_dict("records") == [{"file_name": "А/olena_1_001.jpg", "signer": "olena", "session": "1",
-                                        "letter": "А", "time": "2026-11-22T19:00:05.123+00:00",
-                                        "handedness": "Right", "landmarks": ""}]  # fmt: skip
+    assert meta.to_dict("records") == [
+        {
+            "file_name": "А/olena_1_001.jpg",
+            "signer": "olena",
+            "session": "1",
+            "letter": "А",
+            "time": "2026-11-22T19:00:05.123+00:00",
+            "handedness": "Right",
+            "landmarks": "",
+        }
+    ]
     points = np.linspace(0, 1, 63).reshape(21, 3)
     with_hand = ws.save_photo(jpeg(3), signer="olena", session=1, letter="Б", landmarks=points)
     row = ws.metadata().set_index("file_name").loc[with_hand.relpath]
@@ -205,10 +252,21 @@ def test_nfd_letter_is_saved_under_the_nfc_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("signer", "../x"), ("signer", "a/b"), ("signer", ".."), ("signer", "a\\b"), ("signer", "a\x00b"), ("signer", ""),
-     ("letter", ".."), ("letter", "../А"), ("letter", "/etc"), ("letter", ".hidden"), ("letter", "Q"),
-     ("letter", "a")],
-)  # fmt: skip
+    [
+        ("signer", "../x"),
+        ("signer", "a/b"),
+        ("signer", ".."),
+        ("signer", "a\\b"),
+        ("signer", "a\x00b"),
+        ("signer", ""),
+        ("letter", ".."),
+        ("letter", "../А"),
+        ("letter", "/etc"),
+        ("letter", ".hidden"),
+        ("letter", "Q"),
+        ("letter", "a"),
+    ],
+)
 def test_refused_names_write_nothing_anywhere(tmp_path: Path, field: str, value: str) -> None:
     ws = Workspace(tmp_path / "ws")
     ws.save_photo(jpeg(0), signer="anna", session=1, letter="А")
@@ -232,10 +290,15 @@ def test_letter_outside_the_alphabet_names_the_alphabet(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"session": 0}, "session"), ({"session": "1"}, "session"), ({"session": True}, "session"),
-     ({"handedness": "left"}, "handedness"), ({"jpeg": b"\x89PNG\r\n\x1a\nxxxx"}, "not JPEG"),
-     ({"jpeg": "not bytes"}, "must be JPEG bytes")],
-)  # fmt: skip
+    [
+        ({"session": 0}, "session"),
+        ({"session": "1"}, "session"),
+        ({"session": True}, "session"),
+        ({"handedness": "left"}, "handedness"),
+        ({"jpeg": b"\x89PNG\r\n\x1a\nxxxx"}, "not JPEG"),
+        ({"jpeg": "not bytes"}, "must be JPEG bytes"),
+    ],
+)
 def test_bad_session_handedness_or_bytes_are_refused(tmp_path: Path, kwargs: dict, match: str) -> None:
     ws = Workspace(tmp_path / "ws")
     args = {"jpeg": jpeg(0), "signer": "anna", "session": 1, "letter": "А"} | kwargs
@@ -344,8 +407,9 @@ def test_a_row_waits_for_the_metadata_lock(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     with open(ws.root / ".metadata.lock", "a+b") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        writer = threading.Thread(target=ws.save_photo, args=(jpeg(0),), kwargs={"signer": "anna", "session": 1,
-                                                                                "letter": "А"})  # fmt: skip
+        writer = threading.Thread(
+            target=ws.save_photo, args=(jpeg(0),), kwargs={"signer": "anna", "session": 1, "letter": "А"}
+        )
         writer.start()
         writer.join(0.5)
         assert writer.is_alive() and (ws.root / "А" / "anna_1_001.jpg").is_file() and ws.metadata().empty
@@ -415,8 +479,10 @@ def test_counts_grid_is_exact(tmp_path: Path) -> None:
         for i in range(n):
             ws.save_photo(jpeg(i), signer=signer, session=1, letter=letter)
     grid = ws.counts()
-    expected = pd.DataFrame({"anna": [1, 0, 3], "zoe": [2, 0, 0], "total": [3, 0, 3]},
-                            index=pd.Index(["A", "B", "C"], name="letter"))  # fmt: skip
+    expected = pd.DataFrame(
+        {"anna": [1, 0, 3], "zoe": [2, 0, 0], "total": [3, 0, 3]},
+        index=pd.Index(["A", "B", "C"], name="letter"),
+    )
     pd.testing.assert_frame_equal(grid, expected)
     assert ws.signers() == ["anna", "zoe"]
     ws.set_alphabet("custom", ["B", "C"])  # A dropped from the alphabet: its photos still show, last
@@ -517,8 +583,9 @@ def test_detect_bytes_then_save_is_a_cache_hit(tmp_path: Path) -> None:
     detection = detect_bytes(frame, source="camera", stage=stage, cache=cache)
     assert stage.calls == 1 and detection.found and detection.source == "camera"
     assert (detection.width, detection.height) == (64, 64)
-    saved = Workspace(tmp_path / "ws").save_photo(frame, signer="anna", session=1, letter="А",
-                                                  handedness=detection.hand.handedness)  # fmt: skip
+    saved = Workspace(tmp_path / "ws").save_photo(
+        frame, signer="anna", session=1, letter="А", handedness=detection.hand.handedness
+    )
     outcomes, summary = detect_files([saved.path], stage=stage, cache=cache, workers=1)
     assert stage.calls == 1 and summary.n_cached == 1 and outcomes[0].cached
     assert same(outcomes[0].detection, detection) and outcomes[0].detection.source == str(saved.path)

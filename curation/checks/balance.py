@@ -66,8 +66,16 @@ def check_balance(
     rows: list[dict] = []
     for name in empty:
         folder = empty_folders.get(name) or _class_folder(all_rows.loc[all_rows["label"] == name, "path"])
-        rows.append({"path": folder, "flag": "empty-class", "score": 1.0, "class": name,
-                     "count": 0, "detail": f"class {describe(name)} has no photos"})  # fmt: skip
+        rows.append(
+            {
+                "path": folder,
+                "flag": "empty-class",
+                "score": 1.0,
+                "class": name,
+                "count": 0,
+                "detail": f"class {describe(name)} has no photos",
+            }
+        )
     for name in small:
         n = nonempty[name]
         why = (
@@ -78,11 +86,27 @@ def check_balance(
         detail = f"{n} photo{'s' if n != 1 else ''} ({why})"
         if n < 3:
             detail += ": too few to put one in each of train/validation/test"
-        rows.append({"path": _class_folder(table.loc[table["label"] == name, "path"]), "flag": "small-class",
-                     "score": round(1 - n / threshold, 3), "class": name, "count": n, "detail": detail})  # fmt: skip
+        rows.append(
+            {
+                "path": _class_folder(table.loc[table["label"] == name, "path"]),
+                "flag": "small-class",
+                "score": round(1 - n / threshold, 3),
+                "class": name,
+                "count": n,
+                "detail": detail,
+            }
+        )
     for letter in missing:
-        rows.append({"path": "", "flag": "missing-letter", "score": 1.0, "class": letter, "count": 0,
-                     "detail": f"no folder for {describe_class(letter)}"})  # fmt: skip
+        rows.append(
+            {
+                "path": "",
+                "flag": "missing-letter",
+                "score": 1.0,
+                "class": letter,
+                "count": 0,
+                "detail": f"no folder for {describe_class(letter)}",
+            }
+        )
     issues = pd.DataFrame(rows, columns=["path", "flag", "score", "class", "count", "detail"])
 
     stats = {

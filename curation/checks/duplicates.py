@@ -242,10 +242,18 @@ def check_duplicates(
             detail += f"; labels {', '.join(cluster_labels[cid])} in one cluster"
             score = 1.0
         rows.append(
-            {"path": table["path"].iloc[r], "flag": flag, "score": round(score, 4), "cluster": cid,
-             "cluster_size": int(sizes[r]), "label": labels[r], "mixed_labels": mixed, "distance": distance,
-             "detail": detail}
-        )  # fmt: skip
+            {
+                "path": table["path"].iloc[r],
+                "flag": flag,
+                "score": round(score, 4),
+                "cluster": cid,
+                "cluster_size": int(sizes[r]),
+                "label": labels[r],
+                "mixed_labels": mixed,
+                "distance": distance,
+                "detail": detail,
+            }
+        )
     issues = pd.DataFrame(rows, columns=_EMPTY_COLUMNS)
     in_clusters = sizes > 1
     cluster_ids = np.unique(ids[in_clusters])

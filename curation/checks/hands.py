@@ -38,12 +38,21 @@ def check_hands(table: pd.DataFrame) -> CheckResult:
         n_read += 1
         base = {"path": path, "label": label}
         if not detection.found:
-            rows.append({**base, "flag": "no-hand", "score": FLAGS["no-hand"][0], "detail": FLAGS["no-hand"][1]})
+            rows.append(
+                {**base, "flag": "no-hand", "score": FLAGS["no-hand"][0], "detail": FLAGS["no-hand"][1]}
+            )
             continue
         hand = detection.hand
         if len(detection.hands) > 1:
             score, text = FLAGS["several-hands"]
-            rows.append({**base, "flag": "several-hands", "score": score, "detail": text.format(n=len(detection.hands))})
+            rows.append(
+                {
+                    **base,
+                    "flag": "several-hands",
+                    "score": score,
+                    "detail": text.format(n=len(detection.hands)),
+                }
+            )
         x0, y0, x1, y1 = hand.box
         if min(x0, y0) < -CUT_MARGIN or max(x1, y1) > 1 + CUT_MARGIN:
             score, text = FLAGS["hand-cut"]
@@ -57,8 +66,13 @@ def check_hands(table: pd.DataFrame) -> CheckResult:
     counts = {str(k): int(v) for k, v in issues["flag"].value_counts().items()} if rows else {}
     n_found = n_read - counts.get("no-hand", 0)
     timing = table.attrs.get("hands", {})
-    stats = {"n_read": n_read, "n_found": n_found, "detection_rate": n_found / n_read if n_read else 0.0,
-             "flag_counts": counts, "seconds": timing.get("seconds")}  # fmt: skip
+    stats = {
+        "n_read": n_read,
+        "n_found": n_found,
+        "detection_rate": n_found / n_read if n_read else 0.0,
+        "flag_counts": counts,
+        "seconds": timing.get("seconds"),
+    }
     summary = f"hands found in {n_found} of {n_read} photos ({stats['detection_rate']:.1%})"
     if timing.get("seconds") is not None:
         summary += f" in {timing['seconds']:.1f} s"

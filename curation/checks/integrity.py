@@ -56,8 +56,14 @@ def check_integrity(table: pd.DataFrame) -> CheckResult:
     for rec in table[["path", "label", "error", "flags", "width", "height", "mode", "format"]].itertuples(
         index=False
     ):
-        base = {"path": rec.path, "label": rec.label, "width": int(rec.width), "height": int(rec.height),
-                "mode": rec.mode, "format": rec.format}  # fmt: skip
+        base = {
+            "path": rec.path,
+            "label": rec.label,
+            "width": int(rec.width),
+            "height": int(rec.height),
+            "mode": rec.mode,
+            "format": rec.format,
+        }
         if rec.error:
             rows.append({**base, "flag": error_flag(rec.error), "score": 1.0, "detail": rec.error})
             continue
@@ -70,8 +76,13 @@ def check_integrity(table: pd.DataFrame) -> CheckResult:
     counts = {str(k): int(v) for k, v in issues["flag"].value_counts().items()} if rows else {}
     n_unusable = int(issues["flag"].isin(UNUSABLE).sum())
     n_odd = int(issues.loc[~issues["flag"].isin(UNUSABLE), "path"].nunique())
-    stats = {"n_photos": int(len(table)), "n_unusable": n_unusable, "n_odd": n_odd, "flag_counts": counts,
-             "min_side": MIN_SIDE}  # fmt: skip
+    stats = {
+        "n_photos": int(len(table)),
+        "n_unusable": n_unusable,
+        "n_odd": n_odd,
+        "flag_counts": counts,
+        "min_side": MIN_SIDE,
+    }
     return CheckResult("integrity", _summary(stats), issues, stats)
 
 

@@ -35,9 +35,17 @@ def _crossing(table: pd.DataFrame, units: pd.Series, kind: str, flag: str) -> li
                 + (f" (+{len(elsewhere) - 3} more)" if len(elsewhere) > 3 else "")
             )
             rows.append(
-                {"path": table.at[index, "path"], "flag": flag, "score": 1.0, "split": row["split"], "kind": kind,
-                 "unit": unit, "other_splits": ", ".join(others), "detail": detail}
-            )  # fmt: skip
+                {
+                    "path": table.at[index, "path"],
+                    "flag": flag,
+                    "score": 1.0,
+                    "split": row["split"],
+                    "kind": kind,
+                    "unit": unit,
+                    "other_splits": ", ".join(others),
+                    "detail": detail,
+                }
+            )
     return rows
 
 
@@ -51,8 +59,12 @@ def check_leakage(
     "group-leak" (same `group` value); score 1 (a leak always inflates the test figures).
     """
     if "split" not in table.columns:
-        return CheckResult("leakage", "skipped: no split column (nothing to leak between)",
-                           pd.DataFrame(columns=_COLUMNS), {"skipped": True})  # fmt: skip
+        return CheckResult(
+            "leakage",
+            "skipped: no split column (nothing to leak between)",
+            pd.DataFrame(columns=_COLUMNS),
+            {"skipped": True},
+        )
     rows: list[dict] = []
     stats: dict[str, object] = {
         "near_dup_threshold": near_dup_threshold,

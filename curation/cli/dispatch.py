@@ -35,8 +35,10 @@ def dispatch(prog: str, commands: dict[str, tuple[str, str]], argv: list[str] | 
     with _sigterm_interrupts():
         try:
             args = _parser(prog, commands, command).parse_args(argv)
-            logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                                format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+            logging.basicConfig(
+                level=logging.DEBUG if args.verbose else logging.INFO,
+                format="%(levelname)s %(name)s: %(message)s",
+            )
             return int(importlib.import_module(commands[args.command][0]).run(args) or 0)
         except KeyboardInterrupt:
             if verbose:

@@ -16,16 +16,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", metavar="DIR", help="write Parquet files and README.md to DIR; upload nothing"
     )
-    parser.add_argument("--license", default=DEFAULT_DATA_LICENSE,
-                        help="the photos' licence, as the owner grants it (default: unknown)")  # fmt: skip
+    parser.add_argument(
+        "--license",
+        default=DEFAULT_DATA_LICENSE,
+        help="the photos' licence, as the owner grants it (default: unknown)",
+    )
     parser.add_argument("--credits", metavar="TEXT", help="the photos' authors, for the card's credits")
 
 
 def run(args: argparse.Namespace) -> int:
     from curation.hub import push_splits
 
-    result = push_splits(args.splits, args.repo, private=args.private, license=args.license,
-                         credits=args.credits, dry_run_dir=args.dry_run)  # fmt: skip
+    result = push_splits(
+        args.splits,
+        args.repo,
+        private=args.private,
+        license=args.license,
+        credits=args.credits,
+        dry_run_dir=args.dry_run,
+    )
     if args.dry_run:
         print(f"dataset folder written to {result} (nothing uploaded)")
     else:

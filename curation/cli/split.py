@@ -37,8 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="split directory to write (manifest.csv, splits.json, dataset/)"
     )
-    parser.add_argument("--no-hands", action="store_true",
-                        help="don't run the hand stage (no landmark columns; training then detects itself)")  # fmt: skip
+    parser.add_argument(
+        "--no-hands",
+        action="store_true",
+        help="don't run the hand stage (no landmark columns; training then detects itself)",
+    )
     parser.add_argument(
         "--ratios",
         default="85,10,5",
@@ -81,8 +84,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--ignore-decisions", action="store_true",
-                        help="don't apply DATA/label_decisions.csv (relabel/exclude decisions from mislabel review)")  # fmt: skip
+    parser.add_argument(
+        "--ignore-decisions",
+        action="store_true",
+        help="don't apply DATA/label_decisions.csv (relabel/exclude decisions from mislabel review)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,12 +195,19 @@ def _apply_label_decisions(
             f"{path}: the decisions exclude every photo (use --ignore-decisions to split them all)"
         )
     applied = summary["relabelled"] + summary["excluded"]
-    print(f"applied {applied} label decisions from {path}: "
-          f"{summary['relabelled']} relabelled, {summary['excluded']} excluded")  # fmt: skip
+    print(
+        f"applied {applied} label decisions from {path}: "
+        f"{summary['relabelled']} relabelled, {summary['excluded']} excluded"
+    )
     if summary["unknown_files"]:
         unknown = summary["unknown_files"]
-        log.warning("%s: %d decision(s) name photos not in the data, ignored: %s%s", path, len(unknown),
-                    ", ".join(unknown[:_SHOW]), " ..." if len(unknown) > _SHOW else "")  # fmt: skip
+        log.warning(
+            "%s: %d decision(s) name photos not in the data, ignored: %s%s",
+            path,
+            len(unknown),
+            ", ".join(unknown[:_SHOW]),
+            " ..." if len(unknown) > _SHOW else "",
+        )
     return table, {"file": str(path), **summary}
 
 
@@ -222,8 +235,11 @@ def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str
     if info["train_only_classes"]:
         print(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
     if info["unreadable_folders"]:
-        print(f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "
-              f"splits): {', '.join(info['unreadable_folders'][:_SHOW])}", file=sys.stderr)  # fmt: skip
+        print(
+            f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "
+            f"splits): {', '.join(info['unreadable_folders'][:_SHOW])}",
+            file=sys.stderr,
+        )
     if excluded:
         print(f"  {len(excluded)} unreadable file(s) left out of the splits:", file=sys.stderr)
         for item in excluded[:_SHOW]:

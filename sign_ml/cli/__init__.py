@@ -8,7 +8,10 @@ from curation.cli.dispatch import dispatch
 COMMANDS = {
     "train": ("sign_ml.cli.train", "train MobileNetV3-Large on a split directory"),
     "evaluate": ("sign_ml.cli.evaluate", "evaluate a run on a split: metrics, confusion matrix, mistakes"),
-    "loso": ("sign_ml.cli.loso", "leave-one-signer-out accuracy of the landmark model (loso.json in the run)"),
+    "loso": (
+        "sign_ml.cli.loso",
+        "leave-one-signer-out accuracy of the landmark model (loso.json in the run)",
+    ),
     "predict": ("sign_ml.cli.predict", "predict the letter in photos"),
     "push": ("sign_ml.cli.push", "publish a run to the Hugging Face Hub with a model card"),
     "space": ("sign_ml.cli.space", "assemble (and upload) a Hugging Face Space for a model"),

@@ -12,20 +12,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "run", help="run directory (holds model.safetensors + config.json); eval/<split>/ is written there"
     )
     parser.add_argument("--data", required=True, help="split directory made by `sign-curate split`")
-    parser.add_argument(
-        "--split", default="test", choices=SPLIT_NAMES, help="default: test"
-    )
+    parser.add_argument("--split", default="test", choices=SPLIT_NAMES, help="default: test")
     parser.add_argument("--batch-size", type=int, default=64, help="photos per forward pass (default 64)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, ...")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "auto"],
-                        help="torch (default: the reference numbers) | onnx | auto")  # fmt: skip
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        choices=["torch", "onnx", "auto"],
+        help="torch (default: the reference numbers) | onnx | auto",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from sign_ml.evaluate import EVAL_DIR, evaluate_run
 
-    interp = evaluate_run(args.run, args.data, split=args.split, batch_size=args.batch_size, device=args.device,
-                          backend=args.backend)  # fmt: skip
+    interp = evaluate_run(
+        args.run,
+        args.data,
+        split=args.split,
+        batch_size=args.batch_size,
+        device=args.device,
+        backend=args.backend,
+    )
     print(f"{args.split}: {interp.n} photos")
     print(f"accuracy  {interp.accuracy:.4f}")
     print(f"macro-F1  {interp.macro_f1:.4f}")

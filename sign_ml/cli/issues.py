@@ -12,15 +12,28 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", help="a folder of class folders (e.g. the recording workspace) or a split directory")
-    parser.add_argument("--folds", type=int, default=5, help="k-fold training runs (default 5; fewer when a class "
-                                                             "has fewer photos)")  # fmt: skip
+    parser.add_argument(
+        "data", help="a folder of class folders (e.g. the recording workspace) or a split directory"
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="k-fold training runs (default 5; fewer when a class has fewer photos)",
+    )
     parser.add_argument("--top", type=int, default=20, help="candidates printed (default 20; --csv has all)")
     parser.add_argument("--csv", help="write the full ranking to this CSV file")
-    parser.add_argument("--config", help="YAML or JSON file of LandmarkConfig fields for the fold models "
-                                         "(default: the landmark defaults)")  # fmt: skip
-    parser.add_argument("--ignore-decisions", dest="decisions", action="store_false",
-                        help="ignore label_decisions.csv (check the photos as labelled on disk)")  # fmt: skip
+    parser.add_argument(
+        "--config",
+        help="YAML or JSON file of LandmarkConfig fields for the fold models "
+        "(default: the landmark defaults)",
+    )
+    parser.add_argument(
+        "--ignore-decisions",
+        dest="decisions",
+        action="store_false",
+        help="ignore label_decisions.csv (check the photos as labelled on disk)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,16 +46,23 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     cfg = LandmarkConfig.from_file(args.config) if args.config else None
-    result = find_mislabels(args.data, folds=args.folds, cfg=cfg, progress=True, apply_label_decisions=args.decisions)
+    result = find_mislabels(
+        args.data, folds=args.folds, cfg=cfg, progress=True, apply_label_decisions=args.decisions
+    )
     table = result.table
     if len(table):
         width = min(60, max(len("file"), *(len(r) for r in table["relpath"].head(args.top))))
         print(f"{'rank':>4}  {'file':<{width}}  given → suggested   p(given)  p(suggested)  quality")
         for r in table.head(args.top).itertuples(index=False):
-            print(f"{r.rank:>4}  {r.relpath:<{width}}  {r.given:>5} → {r.suggested:<9}  {r.given_prob:8.3f}  "
-                  f"{r.suggested_prob:12.3f}  {r.quality:7.3f}")  # fmt: skip
+            print(
+                f"{r.rank:>4}  {r.relpath:<{width}}  {r.given:>5} → {r.suggested:<9}  {r.given_prob:8.3f}  "
+                f"{r.suggested_prob:12.3f}  {r.quality:7.3f}"
+            )
         if len(table) > args.top:
-            print(f"... {len(table) - args.top} more" + (" (all in the CSV)" if args.csv else " (--csv writes all)"))
+            print(
+                f"... {len(table) - args.top} more"
+                + (" (all in the CSV)" if args.csv else " (--csv writes all)")
+            )
     else:
         print("no photo looks mislabelled")
     print(result.line())

@@ -13,13 +13,20 @@ import shlex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True,
-                        help="split directory (from `sign-curate split --group-column signer`)")  # fmt: skip
-    parser.add_argument("--run", required=True, help="run directory: loso.json is written to its evaluation folder")
-    parser.add_argument("--group-column", default="group",
-                        help="manifest column holding the signer (default: group)")  # fmt: skip
-    parser.add_argument("--config", help="YAML or JSON file of LandmarkConfig fields for the folds "
-                                         "(default: the run's landmark recipe, else the defaults)")  # fmt: skip
+    parser.add_argument(
+        "--data", required=True, help="split directory (from `sign-curate split --group-column signer`)"
+    )
+    parser.add_argument(
+        "--run", required=True, help="run directory: loso.json is written to its evaluation folder"
+    )
+    parser.add_argument(
+        "--group-column", default="group", help="manifest column holding the signer (default: group)"
+    )
+    parser.add_argument(
+        "--config",
+        help="YAML or JSON file of LandmarkConfig fields for the folds "
+        "(default: the run's landmark recipe, else the defaults)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     meta = read_meta(args.run)  # refuses a folder that is not a run
     classes = read_split_dir(args.data).class_names
     if list(classes) != list(meta.class_names):
-        raise ValueError(f"{args.data}: its classes differ from the run's ({len(classes)} vs "
-                         f"{len(meta.class_names)}); the numbers would describe another model")  # fmt: skip
+        raise ValueError(
+            f"{args.data}: its classes differ from the run's ({len(classes)} vs "
+            f"{len(meta.class_names)}); the numbers would describe another model"
+        )
     if args.config:
         cfg = LandmarkConfig.from_file(args.config)
     elif meta.kind == "landmarks" and meta.train_config:
@@ -55,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
         print(result.sentence)
     else:
         print(result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print(f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} photos "
-              f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
-              f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s")  # fmt: skip
+        print(
+            f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} photos "
+            f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
+            f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s"
+        )
     print(f"written to {path}")
     return 0

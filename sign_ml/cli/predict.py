@@ -24,8 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--top-k", type=int, default=5, help="labels per photo (default 5)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
-                        help="auto (default): ONNX Runtime, falling back to torch")  # fmt: skip
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", "onnx", "torch"],
+        help="auto (default): ONNX Runtime, falling back to torch",
+    )
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     parser.add_argument("--batch-size", type=int, default=32, help="photos per forward pass (default 32)")
     parser.add_argument("--revision", default=None, help="Hub branch, tag or commit (Hub ids only)")
@@ -40,8 +44,11 @@ def expand_inputs(items: list[str]) -> list[str]:
         path = Path(item)
         if path.is_dir():
             # a broken symlink is neither file nor folder; keep it so it is reported, not silently dropped
-            found = sorted(str(p) for p in path.rglob("*")
-                           if (p.is_file() or (p.is_symlink() and not p.exists())) and is_image_file(p))  # fmt: skip
+            found = sorted(
+                str(p)
+                for p in path.rglob("*")
+                if (p.is_file() or (p.is_symlink() and not p.exists())) and is_image_file(p)
+            )
             if not found:
                 print(f"{item}: folder holds no image files", file=sys.stderr)
             out.extend(found)
@@ -67,17 +74,24 @@ def run(args: argparse.Namespace) -> int:
     for result in predictor.iter_predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
         failed += not result.ok
         if args.json:
-            top = None if result.top is None else [
-                {"label": label, "prob": round(p, 6), **({"motion": True} if label in motion else {})}
-                for label, p in result.top
-            ]  # fmt: skip
+            top = (
+                None
+                if result.top is None
+                else [
+                    {"label": label, "prob": round(p, 6), **({"motion": True} if label in motion else {})}
+                    for label, p in result.top
+                ]
+            )
             record = {"file": result.source, "top": top, "no_hand": result.no_hand, "error": result.error}
             print(json.dumps(record, ensure_ascii=False), flush=True)
         elif result.no_hand:
             print(f"{result.source}	{NO_HAND}", flush=True)
         elif result.ok:
             mark = " (motion letter: static start only)" if result.top[0][0] in motion else ""
-            print(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark, flush=True)
+            print(
+                f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark,
+                flush=True,
+            )
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
     if failed:

@@ -30,9 +30,15 @@ def run(args: argparse.Namespace) -> int:
     from sign_ml.hub import push_run
 
     result = push_run(
-        args.run, args.repo, private=args.private, split=args.split, license=args.license,
-        dataset_id=args.dataset, credits=args.credits, dry_run_dir=args.dry_run,
-    )  # fmt: skip
+        args.run,
+        args.repo,
+        private=args.private,
+        split=args.split,
+        license=args.license,
+        dataset_id=args.dataset,
+        credits=args.credits,
+        dry_run_dir=args.dry_run,
+    )
     if args.dry_run:
         print(f"model repo folder written to {result} (nothing uploaded)")
     else:

@@ -6,8 +6,11 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="Hub model id USER/NAME (served from the Hub), or a local run/model directory (copied in)")  # fmt: skip
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="Hub model id USER/NAME (served from the Hub), or a local run/model directory (copied in)",
+    )
     parser.add_argument("--repo", required=True, help="Hub Space repo, USER/SPACE (created if missing)")
     parser.add_argument("--private", action="store_true", help="create the Space as private")
     parser.add_argument("--dry-run", metavar="DIR", help="write the Space folder to DIR and upload nothing")

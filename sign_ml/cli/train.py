@@ -35,7 +35,11 @@ _FLAGS: dict[str, tuple[str, type, str]] = {
     "--lr-schedule": ("lr_schedule", str, "constant (thesis) | cosine | onecycle"),
     "--warmup-epochs": ("warmup_epochs", int, "linear LR warm-up epochs"),
     "--label-smoothing": ("label_smoothing", float, "cross-entropy label smoothing"),
-    "--bn-momentum": ("bn_momentum", float, "BatchNorm running-stat momentum (torchvision 0.01; 0.1 for small sets)"),
+    "--bn-momentum": (
+        "bn_momentum",
+        float,
+        "BatchNorm running-stat momentum (torchvision 0.01; 0.1 for small sets)",
+    ),
     "--early-stopping": (
         "early_stopping",
         int,
@@ -54,19 +58,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="run directory to write (or to resume)")
     parser.add_argument("--config", help="YAML or JSON file of TrainConfig fields")
     parser.add_argument("--resume", action="store_true", help="continue RUN exactly from checkpoints/last.pt")
-    parser.add_argument("--kind", choices=KINDS, default="auto",
-                        help="landmarks (MLP on hand landmarks) | image (MobileNetV3-Large) | auto: landmarks "
-                             f"below {AUTO_IMAGE_MIN_PHOTOS:,} training photos (default)")  # fmt: skip
-    parser.add_argument("--hand-crop", dest="hand_crop", action="store_true", default=argparse.SUPPRESS,
-                        help="image kind: train and predict on the hand crop instead of the whole photo")  # fmt: skip
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="auto",
+        help="landmarks (MLP on hand landmarks) | image (MobileNetV3-Large) | auto: landmarks "
+        f"below {AUTO_IMAGE_MIN_PHOTOS:,} training photos (default)",
+    )
+    parser.add_argument(
+        "--hand-crop",
+        dest="hand_crop",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="image kind: train and predict on the hand crop instead of the whole photo",
+    )
     for flag, (dest, kind, help_text) in _FLAGS.items():
         parser.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=help_text)
-    parser.add_argument("--hflip", dest="hflip", action="store_true", default=argparse.SUPPRESS,
-                        help="random horizontal flips (mirrors the signing hand; off in the thesis)")  # fmt: skip
-    parser.add_argument("--no-augment", dest="augment", action="store_false", default=argparse.SUPPRESS,
-                        help="no augmentation at all")  # fmt: skip
-    parser.add_argument("--compile", dest="compile", action="store_true", default=argparse.SUPPRESS,
-                        help="torch.compile the model (CUDA; minutes of warm-up)")  # fmt: skip
+    parser.add_argument(
+        "--hflip",
+        dest="hflip",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="random horizontal flips (mirrors the signing hand; off in the thesis)",
+    )
+    parser.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="no augmentation at all",
+    )
+    parser.add_argument(
+        "--compile",
+        dest="compile",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="torch.compile the model (CUDA; minutes of warm-up)",
+    )
 
 
 def resolve_config(args: argparse.Namespace) -> TrainConfig:
@@ -119,10 +147,12 @@ def run_landmarks(args: argparse.Namespace) -> int:
     print(f"run: {where}")
     which = "the last epoch" if cfg.keep == "last" else "the best validation epoch"
     val = result["best_val_accuracy"]
-    print(f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
-          f"(validation accuracy {'n/a, no validation photos' if val is None else f'{val:.4f}'}; "
-          f"{result['train_seconds']:.1f} s); "
-          f"no hand found in {result['no_hand']} photo(s), left out of training")  # fmt: skip
+    print(
+        f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
+        f"(validation accuracy {'n/a, no validation photos' if val is None else f'{val:.4f}'}; "
+        f"{result['train_seconds']:.1f} s); "
+        f"no hand found in {result['no_hand']} photo(s), left out of training"
+    )
     return 0
 
 
@@ -146,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"continue with: sign-ml train --data {args.data} --out {args.out} --resume")
         return 130
     print(f"run: {where}")
-    print(f"best validation accuracy {result['best_val_accuracy']:.4f} at epoch {result['best_epoch']} "
-          f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s on {result['device']})"
-          + (", stopped early" if result["stopped_early"] else ""))  # fmt: skip
+    print(
+        f"best validation accuracy {result['best_val_accuracy']:.4f} at epoch {result['best_epoch']} "
+        f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s on {result['device']})"
+        + (", stopped early" if result["stopped_early"] else "")
+    )
     return 0

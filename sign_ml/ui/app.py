@@ -54,8 +54,11 @@ def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
     return {"i18n": make_i18n(lang), "max_file_size": MAX_FILE_SIZE, "css": CSS, "theme": gr.themes.Soft()}
 
 
-API_SCHEMA = {"type": "object", "additionalProperties": {"type": "number"},
-              "description": "{letter: probability} over all letters, most probable first; {} when no hand is found"}  # fmt: skip
+API_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "number"},
+    "description": "{letter: probability} over all letters, most probable first; {} when no hand is found",
+}
 
 
 def probabilities_output() -> gr.JSON:
@@ -71,7 +74,8 @@ class Inference:
     """One photo's outcome, the same for the page and the API."""
 
     top: list[tuple[str, float]] | None  # all K (letter, probability), most probable first; None = no hand
-    image: Image.Image | None = None  # the upright photo the model saw (hand stage), when the predictor gives it
+    # the upright photo the model saw (hand stage), when the predictor gives it
+    image: Image.Image | None = None
     detection: Any = None  # curation.hands.HandDetection, when the predictor runs a hand stage
     crop: Image.Image | None = None  # the hand crop the model used, if any
 
@@ -88,8 +92,14 @@ class DactylApp:
         sample when the demo model is served). lang: "en" | "uk" forces the UI language; None = browser's.
     """
 
-    def __init__(self, model: str | None = None, data: str | None = None, lang: str | None = None,
-                 backend: str = "auto", workspace: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        model: str | None = None,
+        data: str | None = None,
+        lang: str | None = None,
+        backend: str = "auto",
+        workspace: str | None = None,
+    ):
         self.lang = lang
         self.backend = backend
         # workspace: the one folder the app may write to (the Record tab); None = the app writes nothing
@@ -121,7 +131,9 @@ class DactylApp:
 
         where = self.model.eval_dir
         if where is None and self.model.ref and Path(self.model.ref).is_dir():
-            where = run_eval_dir(self.model.ref)  # evaluated on no split (too few photos), measured on signers
+            where = run_eval_dir(
+                self.model.ref
+            )  # evaluated on no split (too few photos), measured on signers
         try:
             return load_loso(where), where
         except ValueError as exc:  # a damaged file: say so in the log, show the tab without it
@@ -136,8 +148,12 @@ class DactylApp:
     @property
     def writes_decisions(self) -> bool:
         """Label decisions may be written only into a workspace the app was given, and only for its own data."""
-        return (self.workspace is not None and self.data.path is not None
-                and self.data.kind == "folder" and self.data.path == self.workspace.root)  # fmt: skip
+        return (
+            self.workspace is not None
+            and self.data.path is not None
+            and self.data.kind == "folder"
+            and self.data.path == self.workspace.root
+        )
 
     # ------------------------------------------------------------ helpers
     @property
@@ -191,8 +207,12 @@ class DactylApp:
         source = safety.upload_source(value)
         with safety.bounded_decode(source):
             rec = predictor.recognize(source, top_k=k)  # the hand stage first; no hand → no letter
-        return Inference(top=None if rec.no_hand else list(rec.top), image=rec.image, detection=rec.detection,
-                         crop=rec.crop)  # fmt: skip
+        return Inference(
+            top=None if rec.no_hand else list(rec.top),
+            image=rec.image,
+            detection=rec.detection,
+            crop=rec.crop,
+        )
 
     def display_photo(self, value: Any, inference: Inference) -> Image.Image:
         """The photo to draw on: the predictor's own upright image, else one reduced decode for display."""
@@ -212,8 +232,13 @@ class DactylApp:
             raise gr.Error(self.error_message(exc, image, lang), print_exception=False) from None
         return {} if inference.no_hand else views.api_dict(inference.top)
 
-    def recognize(self, image: Any, threshold: float = DEFAULT_THRESHOLD, show_cam: bool = False,
-                  request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+    def recognize(
+        self,
+        image: Any,
+        threshold: float = DEFAULT_THRESHOLD,
+        show_cam: bool = False,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """The Recognize tab: (answer Markdown, top-5 for gr.Label, hand overlay, crop, Grad-CAM, its legend).
 
         A bad upload clears the top-5 and every picture and puts the reason where the answer goes.
@@ -227,7 +252,11 @@ class DactylApp:
             return (f"### {text('no_model', lang)}", *cleared[1:])
         try:
             inference = self.infer(image)
-            photo = self.display_photo(image, inference) if (show_cam or inference.detection is not None) else None
+            photo = (
+                self.display_photo(image, inference)
+                if (show_cam or inference.detection is not None)
+                else None
+            )
         except (UploadRefused, UnreadableImageError) as exc:
             return (f"### ⚠ {self.error_message(exc, image, lang)}", *cleared[1:])
         hand, crop = hidden, hidden
@@ -247,9 +276,18 @@ class DactylApp:
             target = inference.crop if reads_crop else photo
             overlay = self.gradcam(target, top[0][0], lang)
             if overlay is not None:
-                cam, legend = gr.update(value=overlay, visible=True), gr.update(value=text("gradcam_legend", lang), visible=True)
-        return (views.verdict_markdown(top, float(threshold), lang, self.class_names),
-                views.label_dict(top, self.ukrainian), hand, crop, cam, legend)  # fmt: skip
+                cam, legend = (
+                    gr.update(value=overlay, visible=True),
+                    gr.update(value=text("gradcam_legend", lang), visible=True),
+                )
+        return (
+            views.verdict_markdown(top, float(threshold), lang, self.class_names),
+            views.label_dict(top, self.ukrainian),
+            hand,
+            crop,
+            cam,
+            legend,
+        )
 
     def gradcam(self, photo: Image.Image, class_name: str, lang: str = "en") -> Image.Image | None:
         """The Grad-CAM overlay for `class_name`, or None with a warning toast when it cannot be made."""
@@ -276,8 +314,13 @@ class DactylApp:
             self._example_copies = data_io.copy_examples(self.examples())
         return self._example_copies
 
-    def pick_example(self, evt: gr.SelectData, threshold: float = DEFAULT_THRESHOLD, show_cam: bool = False,
-                     request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+    def pick_example(
+        self,
+        evt: gr.SelectData,
+        threshold: float = DEFAULT_THRESHOLD,
+        show_cam: bool = False,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """A click on an example: (the photo for the input, then what `recognize` shows for it)."""
         files = self.example_files()
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -318,9 +361,18 @@ class DactylApp:
         lines.append(text("no_data", lang))
         if not counts.empty:
             lines.append(text("from_model_record", lang))
-        return {"summary": "\n\n".join(lines), "counts": counts,
-                "ratio": views.imbalance_markdown(views.imbalance_ratio(counts), lang) if not counts.empty else "",
-                "sizes": sizes, "issues": None, "clusters": [], "button": False, "has_data": False}  # fmt: skip
+        return {
+            "summary": "\n\n".join(lines),
+            "counts": counts,
+            "ratio": views.imbalance_markdown(views.imbalance_ratio(counts), lang)
+            if not counts.empty
+            else "",
+            "sizes": sizes,
+            "issues": None,
+            "clusters": [],
+            "button": False,
+            "has_data": False,
+        }
 
     def dataset_view(self, lang: str = "en") -> dict[str, Any]:
         """The Dataset tab's values from what is loaded now (no photo decoded)."""
@@ -334,8 +386,10 @@ class DactylApp:
             splits = report.get("splits") or {}
             sizes = pd.DataFrame({"split": list(splits), "photos": list(splits.values())})
         n_photos = int(counts["photos"].sum()) if not counts.empty else 0
-        lines = [f"**{text('data_kind_' + ctx.kind, lang)}** `{ctx.path.name if ctx.path else ''}` · "
-                 + text("data_summary", lang, n=n_photos, k=len(counts))]  # fmt: skip
+        lines = [
+            f"**{text('data_kind_' + ctx.kind, lang)}** `{ctx.path.name if ctx.path else ''}` · "
+            + text("data_summary", lang, n=n_photos, k=len(counts))
+        ]
         if report:
             lines.append(views.report_summary(report, lang))
         elif ctx.kind in ("folder", "splits"):
@@ -350,10 +404,16 @@ class DactylApp:
                     if photo is not None:
                         tag = f" · {text('mixed', lang)}" if mixed else ""
                         clusters.append((photo, f"{text('cluster', lang)} {cid}{tag}: {rel}"))
-        return {"summary": "\n\n".join(lines), "counts": counts,
-                "ratio": views.imbalance_markdown(views.imbalance_ratio(counts), lang), "sizes": sizes,
-                "issues": tables, "clusters": clusters,
-                "button": not report and ctx.kind in ("folder", "splits"), "has_data": True}  # fmt: skip
+        return {
+            "summary": "\n\n".join(lines),
+            "counts": counts,
+            "ratio": views.imbalance_markdown(views.imbalance_ratio(counts), lang),
+            "sizes": sizes,
+            "issues": tables,
+            "clusters": clusters,
+            "button": not report and ctx.kind in ("folder", "splits"),
+            "has_data": True,
+        }
 
     def _folder_counts(self) -> pd.DataFrame:
         """Class counts of a raw folder from a walk (no decoding), before any report exists."""
@@ -381,9 +441,15 @@ class DactylApp:
         rows = self.interp.cell(true, pred)
         items = views.gallery_items(rows, self.photo_of, self.class_names, lang)
         shown = [(img, cap) for img, cap in items if img is not None]
-        caption = views.cell_caption(true, pred, len(rows), float(self.confusion.iat[row, col]), self.class_names, lang)
+        caption = views.cell_caption(
+            true, pred, len(rows), float(self.confusion.iat[row, col]), self.class_names, lang
+        )
         if len(shown) < len(items):
-            missing = [str(r.get("relpath") or r["path"]) for (_, r), (img, _) in zip(rows.iterrows(), items, strict=False) if img is None]
+            missing = [
+                str(r.get("relpath") or r["path"])
+                for (_, r), (img, _) in zip(rows.iterrows(), items, strict=False)
+                if img is None
+            ]
             caption += f"\n\n{text('photos_missing', lang)}: {', '.join(missing)}"
         return caption, shown
 
@@ -416,17 +482,32 @@ class DactylApp:
         if self.interp is None:
             return []
         rows = self.interp.misclassified()
-        return [(img, cap) for img, cap in views.gallery_items(rows, self.photo_of, self.class_names, lang) if img is not None]
+        return [
+            (img, cap)
+            for img, cap in views.gallery_items(rows, self.photo_of, self.class_names, lang)
+            if img is not None
+        ]
 
     # ------------------------------------------------------------ Model
     def model_markdown(self, lang: str = "en") -> tuple[str, str]:
         """(plain-language overview, details) for the Model tab."""
         if self.predictor is None:
-            return f"**{text('no_model', lang)}** {text('no_model_help', lang)}\n\n{self.model.error or ''}", ""
+            return (
+                f"**{text('no_model', lang)}** {text('no_model_help', lang)}\n\n{self.model.error or ''}",
+                "",
+            )
         p = self.predictor
-        return (views.model_overview(p.meta, self.model.ref, self.metrics, lang),
-                views.model_details(p.meta, self.model.ref, backend=p.backend, fallback_reason=p.fallback_reason,
-                                    evaluation=self.metrics, lang=lang))  # fmt: skip
+        return (
+            views.model_overview(p.meta, self.model.ref, self.metrics, lang),
+            views.model_details(
+                p.meta,
+                self.model.ref,
+                backend=p.backend,
+                fallback_reason=p.fallback_reason,
+                evaluation=self.metrics,
+                lang=lang,
+            ),
+        )
 
     # ------------------------------------------------------------ layout
     def build(self) -> gr.Blocks:
@@ -448,7 +529,9 @@ class DactylApp:
                     tab_model.build(self, t, model_tab)
                 with gr.Tab(t("tab_live"), id="live"):
                     tab_live.build(self, t)
-                if self.workspace is not None:  # only with a writable workspace: otherwise the app writes nothing
+                if (
+                    self.workspace is not None
+                ):  # only with a writable workspace: otherwise the app writes nothing
                     from sign_ml.ui import tab_record
 
                     with gr.Tab(t("tab_record"), id="record"):
@@ -458,16 +541,24 @@ class DactylApp:
                 api_image = gr.Image(type="filepath", label="image")
                 api_out = probabilities_output()
                 api_button = gr.Button("predict")
-            api_button.click(self.predict, api_image, api_out, api_name="predict", preprocess=False,
-                             concurrency_limit=4, show_progress="hidden",
-                             api_description=text("api_doc", "en"))  # fmt: skip
+            api_button.click(
+                self.predict,
+                api_image,
+                api_out,
+                api_name="predict",
+                preprocess=False,
+                concurrency_limit=4,
+                show_progress="hidden",
+                api_description=text("api_doc", "en"),
+            )
             for fn, outputs in loaders:
                 demo.load(fn, None, outputs, api_visibility="private", show_progress="hidden")
         return demo
 
 
-def build_demo(model: str | None = None, data: str | None = None, lang: str | None = None,
-               workspace: str | None = None) -> gr.Blocks:  # fmt: skip
+def build_demo(
+    model: str | None = None, data: str | None = None, lang: str | None = None, workspace: str | None = None
+) -> gr.Blocks:
     """The app's Blocks for a model (run dir or Hub id) and data (split dir, folder or report dir)."""
     return DactylApp(model=model, data=data, lang=lang, workspace=workspace).build()
 

@@ -77,8 +77,13 @@ def load_model(ref: str | None, backend: str = "auto") -> ModelContext:
         except (OSError, ValueError) as exc:
             log.warning("%s/%s unreadable: %s", model_dir, METRICS_FILE, exc)
     curves = model_dir / "curves.png"
-    return ModelContext(ref=str(ref), predictor=predictor, eval_dir=find_eval_dir(model_dir), history=history,
-                        curves_png=curves if curves.is_file() else None)  # fmt: skip
+    return ModelContext(
+        ref=str(ref),
+        predictor=predictor,
+        eval_dir=find_eval_dir(model_dir),
+        history=history,
+        curves_png=curves if curves.is_file() else None,
+    )
 
 
 def find_eval_dir(model_dir: str | Path) -> Path | None:
@@ -229,8 +234,12 @@ def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
         ctx.kind == "splits"
     ):  # the manifest is already a sample table, with its splits: leakage is checked too
         root = ctx.roots[0] if ctx.roots else None
-        loaded = LoadedData(table=ctx.manifest.copy(), class_names=list(ctx.info.get("class_names", [])), root=root,
-                            source=f"split directory {ctx.path}")  # fmt: skip
+        loaded = LoadedData(
+            table=ctx.manifest.copy(),
+            class_names=list(ctx.info.get("class_names", [])),
+            root=root,
+            source=f"split directory {ctx.path}",
+        )
     else:
         loaded = load_table(ctx.path)
     scanned = scan_table(
@@ -238,7 +247,9 @@ def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
     )  # tqdm: the app's gr.Progress(track_tqdm=True) follows it
     from curation.manifest import HAND_COLUMNS
 
-    if not set(HAND_COLUMNS) <= set(scanned.columns):  # the hands check reads them; a split may carry them already
+    if not set(HAND_COLUMNS) <= set(
+        scanned.columns
+    ):  # the hands check reads them; a split may carry them already
         from curation.hand_cache import add_hand_columns
 
         scanned, _ = add_hand_columns(scanned, progress=True)
@@ -251,7 +262,9 @@ def run_curation(ctx: DataContext, out_dir: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- photos
-def photo_path(row: pd.Series | dict[str, Any], roots: list[Path], eval_dir: Path | None = None) -> Path | None:
+def photo_path(
+    row: pd.Series | dict[str, Any], roots: list[Path], eval_dir: Path | None = None
+) -> Path | None:
     """Where a predictions/manifest row's photo is on this machine: inside a data root given at start-up,
     else the thumbnail shipped beside the model; None when neither (or when the row points outside)."""
     relpath = str(row.get("relpath") or "")
@@ -272,7 +285,9 @@ def thumbnail(path: Path | None, side: int = THUMB_SIDE) -> Image.Image | None:
         return None
 
 
-def example_photos(interp: Any, roots: list[Path], eval_dir: Path | None, per_class: int = 1) -> list[tuple[str, str]]:
+def example_photos(
+    interp: Any, roots: list[Path], eval_dir: Path | None, per_class: int = 1
+) -> list[tuple[str, str]]:
     """[(photo path, true class)] for the Recognize tab's examples: test-split photos only (the evaluation's
     own), `per_class` per class in class order, originals where present else the shipped thumbnails."""
     if interp is None:
@@ -281,7 +296,9 @@ def example_photos(interp: Any, roots: list[Path], eval_dir: Path | None, per_cl
     picked: list[tuple[str, str]] = []
     for name in interp.class_names:
         rows = table[table["true"] == name].sort_values("relpath", kind="stable")
-        found = [(p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None]
+        found = [
+            (p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None
+        ]
         picked += [(str(p), n) for p, n in found[:per_class]]
     return picked
 

@@ -27,8 +27,14 @@ def target_layer(model: torch.nn.Module) -> torch.nn.Module:
     return features[-1]
 
 
-def gradcam_overlay(model: torch.nn.Module, image: Image.Image, prep: Preprocessing, class_index: int,
-                    alpha: float = 0.45, display_side: int = 384) -> Image.Image:  # fmt: skip
+def gradcam_overlay(
+    model: torch.nn.Module,
+    image: Image.Image,
+    prep: Preprocessing,
+    class_index: int,
+    alpha: float = 0.45,
+    display_side: int = 384,
+) -> Image.Image:
     """The photo (longer side ≤ display_side, aspect kept) with the Grad-CAM heatmap for `class_index` over it."""
     from torchcam.methods import GradCAM
     from torchcam.utils import overlay_mask

@@ -20,8 +20,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_evaluation": "Evaluation",
         "tab_model": "Model",
         "tab_live": "Live",
-        "live_intro": ("Spell with your hand in front of the camera: allow the camera, then press Record. Hold a letter "
-                       "still to add it to the word; practice mode asks for letters and confirms them."),
+        "live_intro": (
+            "Spell with your hand in front of the camera: allow the camera, then press Record. Hold a letter "
+            "still to add it to the word; practice mode asks for letters and confirms them."
+        ),
         "live_camera": "Camera",
         "live_view": "What the model sees",
         "live_hold": "Hold before a letter counts (ms)",
@@ -169,7 +171,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "model_cannot_words": "Words or sentences: one letter per photo.",
         "model_cannot_signers": "Work reliably for new signers, hands or backgrounds: it learned from {n} photos{signers}.",
         "one_signer": " of one signer",
-        "model_cannot_unsure": "Below the confidence threshold it says \"not sure\" instead of guessing.",
+        "model_cannot_unsure": 'Below the confidence threshold it says "not sure" instead of guessing.',
         "model_how": "How it was evaluated",
         "model_how_text": "On {n} test photos that training never saw (`{method}` split {ratios}, seed {seed}): accuracy **{acc}**, macro-F1 **{f1}**.",
         "model_how_none": "No evaluation is stored with this model.",
@@ -198,8 +200,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_evaluation": "Оцінювання",
         "tab_model": "Модель",
         "tab_live": "Наживо",
-        "live_intro": ("Показуйте літери рукою перед камерою: дозвольте доступ до камери й почніть запис. Затримайте "
-                       "літеру, щоб додати її до слова; режим вправ просить показати літеру й підтверджує її."),
+        "live_intro": (
+            "Показуйте літери рукою перед камерою: дозвольте доступ до камери й почніть запис. Затримайте "
+            "літеру, щоб додати її до слова; режим вправ просить показати літеру й підтверджує її."
+        ),
         "live_camera": "Камера",
         "live_view": "Що бачить модель",
         "live_hold": "Затримка, після якої літера зараховується (мс)",
@@ -374,22 +378,42 @@ STRINGS: dict[str, dict[str, str]] = {
 
 # The curation checks' finding names (curation/checks/*.py) in Ukrainian; English shows them as they are.
 FLAGS_UK: dict[str, str] = {
-    "exact-duplicate": "точний дублікат", "near-duplicate": "майже-дублікат", "duplicate-leak": "дублікат в іншій вибірці",
-    "group-leak": "група в іншій вибірці", "unreadable": "непрочитний", "truncated": "обрізаний", "huge": "завеликий",
-    "missing": "зник", "tiny": "крихітний", "animated": "анімований", "cmyk": "CMYK", "16-bit": "16-бітний",
-    "palette": "палітра", "alpha": "прозорість", "exif-rotated": "повернутий EXIF", "not-image": "не зображення",
-    "skipped": "пропущено", "hidden": "прихований", "empty-class": "порожній клас", "small-class": "малий клас",
-    "missing-letter": "бракує літери", "no-hand": "без руки", "several-hands": "кілька рук",
-    "tiny-hand": "замала рука", "hand-cut": "рука обрізана",
-}  # fmt: skip
+    "exact-duplicate": "точний дублікат",
+    "near-duplicate": "майже-дублікат",
+    "duplicate-leak": "дублікат в іншій вибірці",
+    "group-leak": "група в іншій вибірці",
+    "unreadable": "непрочитний",
+    "truncated": "обрізаний",
+    "huge": "завеликий",
+    "missing": "зник",
+    "tiny": "крихітний",
+    "animated": "анімований",
+    "cmyk": "CMYK",
+    "16-bit": "16-бітний",
+    "palette": "палітра",
+    "alpha": "прозорість",
+    "exif-rotated": "повернутий EXIF",
+    "not-image": "не зображення",
+    "skipped": "пропущено",
+    "hidden": "прихований",
+    "empty-class": "порожній клас",
+    "small-class": "малий клас",
+    "missing-letter": "бракує літери",
+    "no-hand": "без руки",
+    "several-hands": "кілька рук",
+    "tiny-hand": "замала рука",
+    "hand-cut": "рука обрізана",
+}
 
 # The Record tab, mislabel review and leave-one-signer-out result (issue 11), kept together
 RECORD_STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "tab_record": "Record",
-        "rec_intro": ("Record a fingerspelling dataset: choose the alphabet, enter the signer's id, press Start and "
-                      "sign each letter when the countdown ends. Only frames with exactly one hand are kept. Then "
-                      "train, see how the model does on signers it has not seen, and publish."),
+        "rec_intro": (
+            "Record a fingerspelling dataset: choose the alphabet, enter the signer's id, press Start and "
+            "sign each letter when the countdown ends. Only frames with exactly one hand are kept. Then "
+            "train, see how the model does on signers it has not seen, and publish."
+        ),
         "rec_setup": "1. Set up",
         "rec_alphabet": "Alphabet",
         "alphabet_ukrainian": "Ukrainian (33 letters)",
@@ -482,9 +506,11 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
     },
     "uk": {
         "tab_record": "Запис",
-        "rec_intro": ("Запишіть набір дактилем: виберіть абетку, введіть ідентифікатор того, хто показує, натисніть "
-                      "«Почати» і показуйте кожну літеру, коли скінчиться відлік. Зберігаються лише кадри рівно з "
-                      "однією рукою. Потім навчіть модель, подивіться, як вона працює на людях, яких не бачила, і опублікуйте."),
+        "rec_intro": (
+            "Запишіть набір дактилем: виберіть абетку, введіть ідентифікатор того, хто показує, натисніть "
+            "«Почати» і показуйте кожну літеру, коли скінчиться відлік. Зберігаються лише кадри рівно з "
+            "однією рукою. Потім навчіть модель, подивіться, як вона працює на людях, яких не бачила, і опублікуйте."
+        ),
         "rec_setup": "1. Налаштування",
         "rec_alphabet": "Абетка",
         "alphabet_ukrainian": "Українська (33 літери)",

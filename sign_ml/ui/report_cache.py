@@ -88,7 +88,9 @@ def load(key: str) -> dict[str, Any] | None:
     if folder is None or not (folder / REPORT).is_file():
         return None
     data = (folder / REPORT).read_bytes()
-    signature = (folder / SIGNATURE).read_text(encoding="ascii").strip() if (folder / SIGNATURE).is_file() else ""
+    signature = (
+        (folder / SIGNATURE).read_text(encoding="ascii").strip() if (folder / SIGNATURE).is_file() else ""
+    )
     if not hmac.compare_digest(signature, _sign(folder.parent, data)):
         log.warning("ignoring %s: not written by this app (signature missing or wrong)", folder / REPORT)
         return None
@@ -102,4 +104,6 @@ def sign(key: str) -> None:
     """Sign the report.json just written into report_dir(key)."""
     folder = report_dir(key)
     if folder is not None and (folder / REPORT).is_file():
-        (folder / SIGNATURE).write_text(_sign(folder.parent, (folder / REPORT).read_bytes()), encoding="ascii")
+        (folder / SIGNATURE).write_text(
+            _sign(folder.parent, (folder / REPORT).read_bytes()), encoding="ascii"
+        )

@@ -21,8 +21,15 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
     run_button = gr.Button(t("run_checks"), visible=False, variant="primary")
     with gr.Row():
         short = all(len(c) <= 2 for c in app.class_names)  # single letters stay level; longer names tilt
-        balance = gr.BarPlot(x="class", y="photos", height=320, sort=None, x_label_angle=0 if short else -45,
-                             y_lim=[0, None], elem_id="balance")  # fmt: skip
+        balance = gr.BarPlot(
+            x="class",
+            y="photos",
+            height=320,
+            sort=None,
+            x_label_angle=0 if short else -45,
+            y_lim=[0, None],
+            elem_id="balance",
+        )
         with gr.Column(scale=0, min_width=220):
             ratio_title = gr.Markdown(t("imbalance"))
             ratio = gr.Markdown()
@@ -33,19 +40,38 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
             heading = gr.Markdown(elem_id=f"{key}-heading")
             table = gr.Dataframe(interactive=False, max_height=300, wrap=True, visible=False, elem_id=key)
         blocks.append((key, group, heading, table))
-    clusters = gr.Gallery(label=t("dup_gallery"), columns=6, height="auto", visible=False, object_fit="contain",
-                          elem_id="dup-gallery")  # fmt: skip
-    outputs = [summary, balance, ratio_title, ratio, sizes, *[x for _, g, h, tb in blocks for x in (g, h, tb)],
-               clusters, run_button]  # fmt: skip
+    clusters = gr.Gallery(
+        label=t("dup_gallery"),
+        columns=6,
+        height="auto",
+        visible=False,
+        object_fit="contain",
+        elem_id="dup-gallery",
+    )
+    outputs = [
+        summary,
+        balance,
+        ratio_title,
+        ratio,
+        sizes,
+        *[x for _, g, h, tb in blocks for x in (g, h, tb)],
+        clusters,
+        run_button,
+    ]
 
     def render(view: dict[str, Any], lang: str) -> list[Any]:
         counts: pd.DataFrame = view["counts"]
         has_counts = not counts.empty
         values: list[Any] = [
             view["summary"],
-            gr.update(value=counts, visible=has_counts, sort=list(counts["class"]) if has_counts else None,
-                      title=text("class_balance", lang), x_title=text("axis_class", lang),
-                      y_title=text("axis_photos", lang)),  # fmt: skip
+            gr.update(
+                value=counts,
+                visible=has_counts,
+                sort=list(counts["class"]) if has_counts else None,
+                title=text("class_balance", lang),
+                x_title=text("axis_class", lang),
+                y_title=text("axis_photos", lang),
+            ),
             gr.update(visible=has_counts),
             gr.update(value=view["ratio"], visible=has_counts),
             gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
@@ -56,11 +82,17 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
             if table is None:  # no report (or no photos): hide what cannot be filled
                 values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
             elif table.empty:
-                values += [gr.update(visible=True), f"**{text(key, lang)}:** {text('none_found', lang)}",
-                           gr.update(value=None, visible=False)]  # fmt: skip
+                values += [
+                    gr.update(visible=True),
+                    f"**{text(key, lang)}:** {text('none_found', lang)}",
+                    gr.update(value=None, visible=False),
+                ]
             else:
-                values += [gr.update(visible=True), f"**{text(key, lang)}** ({len(table)})",
-                           gr.update(value=views.localize_issues(table, lang), visible=True)]  # fmt: skip
+                values += [
+                    gr.update(visible=True),
+                    f"**{text(key, lang)}** ({len(table)})",
+                    gr.update(value=views.localize_issues(table, lang), visible=True),
+                ]
         values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
         values.append(gr.update(visible=view["button"]))
         return values

@@ -19,7 +19,9 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
     with gr.Group(visible=False) as group:
         gr.Markdown(t("loso_head"))
         summary = gr.Markdown(elem_id="eval-loso")
-        table = gr.Dataframe(label=t("loso_table"), interactive=False, max_height=300, elem_id="eval-loso-table")
+        table = gr.Dataframe(
+            label=t("loso_table"), interactive=False, max_height=300, elem_id="eval-loso-table"
+        )
         image = gr.Image(label=t("loso_confusion"), interactive=False, height=420, elem_id="eval-loso-cm")
 
     def on_open(request: gr.Request) -> list[Any]:
@@ -30,10 +32,16 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
         if loso is None:
             return [gr.update(visible=False), "", None, None]
         png = where / LOSO_CONFUSION_PNG
-        return [gr.update(visible=True), views.loso_markdown(loso, lang), views.loso_table(loso, lang),
-                gr.update(value=str(png) if png.is_file() else None, visible=png.is_file())]  # fmt: skip
+        return [
+            gr.update(visible=True),
+            views.loso_markdown(loso, lang),
+            views.loso_table(loso, lang),
+            gr.update(value=str(png) if png.is_file() else None, visible=png.is_file()),
+        ]
 
-    tab.select(on_open, None, [group, summary, table, image], api_visibility="private", show_progress="hidden")
+    tab.select(
+        on_open, None, [group, summary, table, image], api_visibility="private", show_progress="hidden"
+    )
 
 
 def build(app: DactylApp, t: Any, tab: Any) -> None:
@@ -45,22 +53,36 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
     gr.Markdown(t("confusion"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
-            heatmap = gr.Image(interactive=False, show_label=False, elem_id="heatmap", type="pil",
-                               buttons=["fullscreen"], container=False)  # fmt: skip
+            heatmap = gr.Image(
+                interactive=False,
+                show_label=False,
+                elem_id="heatmap",
+                type="pil",
+                buttons=["fullscreen"],
+                container=False,
+            )
         with gr.Column(scale=2, min_width=300):
             caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
-            gallery = gr.Gallery(label=t("cell_gallery"), columns=3, height="auto", object_fit="contain",
-                                 elem_id="cell-gallery")  # fmt: skip
+            gallery = gr.Gallery(
+                label=t("cell_gallery"),
+                columns=3,
+                height="auto",
+                object_fit="contain",
+                elem_id="cell-gallery",
+            )
             pairs = gr.Dataframe(label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs")
-    losses = gr.Gallery(label=t("top_losses"), columns=6, height="auto", object_fit="contain",
-                        elem_id="top-losses")  # fmt: skip
+    losses = gr.Gallery(
+        label=t("top_losses"), columns=6, height="auto", object_fit="contain", elem_id="top-losses"
+    )
     per_class = gr.Dataframe(label=t("per_class"), interactive=False, max_height=420, elem_id="per-class")
     curves = []
     history = app.model.history
     if history is not None and "epoch" in history.columns:
         with gr.Row():
-            curves = [gr.LinePlot(x="epoch", y="value", color="series", height=280, elem_id=f"curves-{kind}")
-                      for kind in ("loss", "accuracy")]  # fmt: skip
+            curves = [
+                gr.LinePlot(x="epoch", y="value", color="series", height=280, elem_id=f"curves-{kind}")
+                for kind in ("loss", "accuracy")
+            ]
     elif app.model.curves_png is not None:
         gr.Image(str(app.model.curves_png), label=t("curves_loss"), interactive=False)
     credit = gr.Markdown(elem_id="photo-credit")
@@ -68,20 +90,45 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
 
     def on_open(request: gr.Request) -> list[Any]:
         lang = app.lang_of(request)
-        if app.metrics is None or app.confusion is None:  # the Record tab switched to a model evaluated on no split
-            return [text("no_eval", lang), None, "", [], None, gr.update(value=None), None,
-                    *[gr.update(value=None) for _ in curves], ""]  # fmt: skip
+        if (
+            app.metrics is None or app.confusion is None
+        ):  # the Record tab switched to a model evaluated on no split
+            return [
+                text("no_eval", lang),
+                None,
+                "",
+                [],
+                None,
+                gr.update(value=None),
+                None,
+                *[gr.update(value=None) for _ in curves],
+                "",
+            ]
         mistakes = app.top_losses(lang)
-        values = [views.eval_summary(app.metrics, lang), views.confusion_heatmap(app.confusion, lang),
-                  text("cell_hint", lang), [], views.most_confused_frame(app.metrics, lang),
-                  gr.update(value=mistakes or None, label=text("top_losses", lang) if mistakes else text("no_mistakes", lang)),
-                  views.per_class_frame(app.metrics, lang)]  # fmt: skip
+        values = [
+            views.eval_summary(app.metrics, lang),
+            views.confusion_heatmap(app.confusion, lang),
+            text("cell_hint", lang),
+            [],
+            views.most_confused_frame(app.metrics, lang),
+            gr.update(
+                value=mistakes or None,
+                label=text("top_losses", lang) if mistakes else text("no_mistakes", lang),
+            ),
+            views.per_class_frame(app.metrics, lang),
+        ]
         if curves:
             long = views.curves_long(history, lang)
             for kind in ("loss", "accuracy"):
-                values.append(gr.update(value=long[long["kind"] == kind], title=text(f"curves_{kind}", lang),
-                                        x_title=text("axis_epoch", lang), y_title=text(f"axis_{kind}", lang),
-                                        color_title=""))  # fmt: skip
+                values.append(
+                    gr.update(
+                        value=long[long["kind"] == kind],
+                        title=text(f"curves_{kind}", lang),
+                        x_title=text("axis_epoch", lang),
+                        y_title=text(f"axis_{kind}", lang),
+                        color_title="",
+                    )
+                )
         credit_line = thumbnail_credit(app.model.eval_dir)
         values.append(f"_{text('thumbs_credit', lang)}: {credit_line}_" if credit_line else "")
         return values

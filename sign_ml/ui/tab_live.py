@@ -32,7 +32,8 @@ from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
 
-STREAM_EVERY = 0.15  # s between frames the browser sends (≈ 6-7 frames/s; a busy server gets fewer, never a queue)
+# s between frames the browser sends (≈ 6-7 frames/s; a busy server gets fewer, never a queue)
+STREAM_EVERY = 0.15
 TIME_LIMIT = 600  # s: one stream's longest run; the user presses the camera button again to go on
 DEFAULT_HOLD_MS = 600  # ms a letter must stay unchanged to be committed to the word
 SHOWN_TOP = 3  # letters listed under the current one
@@ -69,7 +70,9 @@ class LiveSession:
             self.stage.close()
             self.stage = None
 
-    def __deepcopy__(self, memo: dict) -> LiveSession:  # Gradio copies state values; the landmarker is not copyable
+    def __deepcopy__(
+        self, memo: dict
+    ) -> LiveSession:  # Gradio copies state values; the landmarker is not copyable
         return self
 
 
@@ -86,8 +89,13 @@ def letter_char(class_name: str, class_names: list[str]) -> str:
     return letter.char if letter else class_name
 
 
-def letter_markdown(top: list[tuple[str, float]] | None, class_names: list[str], lang: str, held: float = 0.0,
-                    hold_ms: float = DEFAULT_HOLD_MS) -> str:  # fmt: skip
+def letter_markdown(
+    top: list[tuple[str, float]] | None,
+    class_names: list[str],
+    lang: str,
+    held: float = 0.0,
+    hold_ms: float = DEFAULT_HOLD_MS,
+) -> str:
     """The current letter with its confidence (motion letters marked), or "no hand"."""
     if top is None:
         return f"### {text('no_hand_short', lang)}\n\n{text('live_no_hand', lang)}"
@@ -103,7 +111,9 @@ def letter_markdown(top: list[tuple[str, float]] | None, class_names: list[str],
     return "\n\n".join(lines)
 
 
-def practice_markdown(practice: live.Practice | None, class_names: list[str], lang: str, just_ok: str | None = None) -> str:
+def practice_markdown(
+    practice: live.Practice | None, class_names: list[str], lang: str, just_ok: str | None = None
+) -> str:
     """The prompt (letter, its name and motion flag), the last confirmation, the session's progress."""
     if practice is None or practice.target is None:
         return ""
@@ -130,13 +140,18 @@ def summary_markdown(practice: live.Practice | None, class_names: list[str], lan
     table = [f"| {text('practice_letter', lang)} | ✅ | ✗ |", "|---|---|---|"]
     table += [f"| {views.display_label(n, uk)} | {ok} | {missed} |" for n, ok, missed in rows]
     todo = practice.to_practise()
-    head = (f"**{text('practice_todo', lang)}:** " + ", ".join(views.display_label(n, uk) for n in todo)
-            if todo else f"**{text('practice_all_good', lang)}**")  # fmt: skip
+    head = (
+        f"**{text('practice_todo', lang)}:** " + ", ".join(views.display_label(n, uk) for n in todo)
+        if todo
+        else f"**{text('practice_all_good', lang)}**"
+    )
     return head + "\n\n" + "\n".join(table)
 
 
 # ---------------------------------------------------------------- handlers
-def recognize_frame(app: DactylApp, session: LiveSession, frame: Image.Image) -> tuple[Any, list[tuple[str, float]] | None]:
+def recognize_frame(
+    app: DactylApp, session: LiveSession, frame: Image.Image
+) -> tuple[Any, list[tuple[str, float]] | None]:
     """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None)."""
     from sign_ml.predict import softmax
 
@@ -148,8 +163,14 @@ def recognize_frame(app: DactylApp, session: LiveSession, frame: Image.Image) ->
     return detection, predictor.top(probs, top_k=len(predictor.class_names))
 
 
-def live_frame(app: DactylApp, session: LiveSession | None, frame: Any, hold_ms: float = DEFAULT_HOLD_MS,
-               practising: bool = False, request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+def live_frame(
+    app: DactylApp,
+    session: LiveSession | None,
+    frame: Any,
+    hold_ms: float = DEFAULT_HOLD_MS,
+    practising: bool = False,
+    request: gr.Request | None = None,
+) -> tuple[Any, ...]:
     """One streamed frame → (session, frame with skeleton, letter, word, practice prompt, practice summary).
 
     A committed letter (held `hold_ms` unchanged) is added to the word and, in practice mode, checked
@@ -167,7 +188,7 @@ def live_frame(app: DactylApp, session: LiveSession | None, frame: Any, hold_ms:
     with session.lock:
         detection, top = recognize_frame(app, session, image)
         now = float(session.last_ms)
-        letter, confidence = (top[0] if top else (None, 0.0))
+        letter, confidence = top[0] if top else (None, 0.0)
         rule = live.CommitRule(hold_ms=float(hold_ms))
         session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
         session.frames += 1
@@ -179,7 +200,9 @@ def live_frame(app: DactylApp, session: LiveSession | None, frame: Any, hold_ms:
     from curation.hands import draw_hand
 
     shown = draw_hand(image, detection) if detection.found else image
-    answer = letter_markdown(top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms))
+    answer = letter_markdown(
+        top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms)
+    )
     prompt = practice_markdown(session.practice, names, lang, just_ok) if practising else gr.update()
     summary = summary_markdown(session.practice, names, lang) if practising and committed else gr.update()
     return session, shown, answer, session.word, prompt, summary
@@ -192,8 +215,9 @@ def edit_word(session: LiveSession | None, edit: str) -> tuple[LiveSession, str]
     return session, session.word
 
 
-def start_practice(app: DactylApp, session: LiveSession | None, on: bool,
-                   request: gr.Request | None = None) -> tuple[Any, ...]:  # fmt: skip
+def start_practice(
+    app: DactylApp, session: LiveSession | None, on: bool, request: gr.Request | None = None
+) -> tuple[Any, ...]:
     """The practice switch → (session, prompt, summary). On: a fresh prompt (the session's counts kept)."""
     lang = app.lang_of(request)
     session = session if session is not None else LiveSession()
@@ -202,22 +226,33 @@ def start_practice(app: DactylApp, session: LiveSession | None, on: bool,
         session.practice = live.Practice(tuple(names), seed=int(time.time_ns() % 2**31))
     if not on:
         return session, gr.update(value="", visible=False), summary_markdown(session.practice, names, lang)
-    return (session, gr.update(value=practice_markdown(session.practice, names, lang), visible=True),
-            summary_markdown(session.practice, names, lang))  # fmt: skip
+    return (
+        session,
+        gr.update(value=practice_markdown(session.practice, names, lang), visible=True),
+        summary_markdown(session.practice, names, lang),
+    )
 
 
-def skip_letter(app: DactylApp, session: LiveSession | None, request: gr.Request | None = None) -> tuple[Any, ...]:
-    """"Skip": the target counts as missed, the next one is asked."""
+def skip_letter(
+    app: DactylApp, session: LiveSession | None, request: gr.Request | None = None
+) -> tuple[Any, ...]:
+    """ "Skip": the target counts as missed, the next one is asked."""
     lang = app.lang_of(request)
     session = session if session is not None else LiveSession()
     if session.practice is not None:
         session.practice.skip()
     names = app.class_names
-    return session, practice_markdown(session.practice, names, lang), summary_markdown(session.practice, names, lang)
+    return (
+        session,
+        practice_markdown(session.practice, names, lang),
+        summary_markdown(session.practice, names, lang),
+    )
 
 
 def show_summary(app: DactylApp, session: LiveSession | None, request: gr.Request | None = None) -> str:
-    return summary_markdown(session.practice if session is not None else None, app.class_names, app.lang_of(request))
+    return summary_markdown(
+        session.practice if session is not None else None, app.class_names, app.lang_of(request)
+    )
 
 
 # ---------------------------------------------------------------- layout
@@ -226,12 +261,21 @@ def build(app: DactylApp, t: Any) -> None:
     session = gr.State(None, delete_callback=close_session)
     gr.Markdown(t("live_intro"), elem_id="live-intro")
     with gr.Row():  # the settings first, so on a phone the letter and the word sit right under the camera
-        hold = gr.Slider(100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold")
+        hold = gr.Slider(
+            100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold"
+        )
         practising = gr.Checkbox(False, label=t("live_practice"), elem_id="live-practice")
     with gr.Row(equal_height=False):
         with gr.Column():
-            camera = gr.Image(sources=["webcam"], streaming=True, type="pil", label=t("live_camera"),
-                              webcam_options=gr.WebcamOptions(mirror=False), height=360, elem_id="live-cam")  # fmt: skip
+            camera = gr.Image(
+                sources=["webcam"],
+                streaming=True,
+                type="pil",
+                label=t("live_camera"),
+                webcam_options=gr.WebcamOptions(mirror=False),
+                height=360,
+                elem_id="live-cam",
+            )
             letter = gr.Markdown(elem_id="live-letter")
             prompt = gr.Markdown(visible=False, elem_id="live-prompt")
             word = gr.Textbox(label=t("live_word"), interactive=False, elem_id="live-word")
@@ -260,8 +304,15 @@ def build(app: DactylApp, t: Any) -> None:
 
     gr.context.Context.root_block.unload(on_unload)
 
-    camera.stream(on_frame, [session, camera, hold, practising], [session, view, letter, word, prompt, summary],
-                  stream_every=STREAM_EVERY, time_limit=TIME_LIMIT, concurrency_limit=2, **private)  # fmt: skip
+    camera.stream(
+        on_frame,
+        [session, camera, hold, practising],
+        [session, view, letter, word, prompt, summary],
+        stream_every=STREAM_EVERY,
+        time_limit=TIME_LIMIT,
+        concurrency_limit=2,
+        **private,
+    )
     for button, edit in ((space, "space"), (back, "backspace"), (clear, "clear")):
         button.click(lambda s, e=edit: edit_word(s, e), session, [session, word], **private)
 
@@ -270,6 +321,7 @@ def build(app: DactylApp, t: Any) -> None:
         return s, shown, gr.update(visible=bool(on)), text_
 
     practising.input(on_practice, [session, practising], [session, prompt, skip, summary], **private)
+
     def on_skip(s, request: gr.Request):
         return skip_letter(app, s, request)
 

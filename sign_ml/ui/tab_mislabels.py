@@ -45,9 +45,14 @@ def captions(app: DactylApp, rows: list[dict[str, Any]], lang: str) -> list[tupl
         if photo is None:
             continue
         tag = f" · {text('ml_decided', lang)} {tags[row['relpath']]}" if row["relpath"] in tags else ""
-        items.append((photo, f"#{row['rank']} {views.display_label(str(row['given']), uk)} {views.pct(row['given_prob'])} → "
-                             f"{views.display_label(str(row['suggested']), uk)} {views.pct(row['suggested_prob'])} · "
-                             f"{row['relpath']}{tag}"))  # fmt: skip
+        items.append(
+            (
+                photo,
+                f"#{row['rank']} {views.display_label(str(row['given']), uk)} {views.pct(row['given_prob'])} → "
+                f"{views.display_label(str(row['suggested']), uk)} {views.pct(row['suggested_prob'])} · "
+                f"{row['relpath']}{tag}",
+            )
+        )
     return items
 
 
@@ -62,9 +67,20 @@ def find(app: DactylApp, lang: str = "en") -> tuple[str, list[tuple[Any, str]], 
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         return f"⚠ {exc}", [], []
     rows = result.table.head(SHOWN).to_dict("records")
-    summary = text("ml_summary", lang, n=len(result.table), checked=result.n_checked, folds=result.folds,
-                   s=f"{result.seconds:.1f}", no_hand=result.n_no_hand)  # fmt: skip
-    how = text("ml_how_workspace", lang) if app.writes_decisions else text("ml_how_cli", lang, data=app.data.path)
+    summary = text(
+        "ml_summary",
+        lang,
+        n=len(result.table),
+        checked=result.n_checked,
+        folds=result.folds,
+        s=f"{result.seconds:.1f}",
+        no_hand=result.n_no_hand,
+    )
+    how = (
+        text("ml_how_workspace", lang)
+        if app.writes_decisions
+        else text("ml_how_cli", lang, data=app.data.path)
+    )
     return f"{summary}\n\n{how}", captions(app, rows, lang), rows
 
 
@@ -79,8 +95,14 @@ def pick(app: DactylApp, rows: list[dict[str, Any]] | None, index: int, lang: st
     return index, shown, gr.update(choices=letters, value=str(row["suggested"])), gr.update(visible=True)
 
 
-def decide(app: DactylApp, rows: list[dict[str, Any]] | None, index: int | None, action: str, label: str | None,
-           lang: str = "en") -> tuple[str, list[tuple[Any, str]]]:  # fmt: skip
+def decide(
+    app: DactylApp,
+    rows: list[dict[str, Any]] | None,
+    index: int | None,
+    action: str,
+    label: str | None,
+    lang: str = "en",
+) -> tuple[str, list[tuple[Any, str]]]:
     """Write one decision ("relabel" to `label`, "exclude", or "keep" = undo) → (status, the refreshed gallery)."""
     from curation.decisions import DECISIONS_FILE, record_decision
 
@@ -104,8 +126,15 @@ def build(app: DactylApp, t: Any) -> None:
     gr.Markdown(t("ml_head"))
     find_btn = gr.Button(t("ml_find"), elem_id="ml-find")
     summary = gr.Markdown(elem_id="ml-summary")
-    gallery = gr.Gallery(label=t("ml_gallery"), columns=6, height="auto", object_fit="contain", allow_preview=False,
-                         visible=False, elem_id="mislabels")  # fmt: skip
+    gallery = gr.Gallery(
+        label=t("ml_gallery"),
+        columns=6,
+        height="auto",
+        object_fit="contain",
+        allow_preview=False,
+        visible=False,
+        elem_id="mislabels",
+    )
     private = {"api_visibility": "private"}
 
     def on_find(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
@@ -137,4 +166,3 @@ def build(app: DactylApp, t: Any) -> None:
 
     for button, action in ((relabel, "relabel"), (exclude, "exclude"), (keep, "keep")):
         button.click(decider(action), [rows_state, selected, relabel_to], [picked, gallery], **private)
-

@@ -21,8 +21,14 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
         with gr.Column(elem_id="photo-col"):
             # mirror=False: Gradio flips the captured frame itself when the preview is a selfie mirror, and
             # handedness changes letters, so the model must get what the camera sees
-            image = gr.Image(sources=["upload", "webcam", "clipboard"], type="filepath", label=t("photo"),
-                             height=360, elem_id="photo", webcam_options=gr.WebcamOptions(mirror=False))  # fmt: skip
+            image = gr.Image(
+                sources=["upload", "webcam", "clipboard"],
+                type="filepath",
+                label=t("photo"),
+                height=360,
+                elem_id="photo",
+                webcam_options=gr.WebcamOptions(mirror=False),
+            )
             gr.Markdown(t("photo_limit"), elem_id="photo-limit")
             threshold = gr.Slider(0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label=t("threshold"))
             show_cam = gr.Checkbox(False, label=t("gradcam"), visible=app.is_image_model, elem_id="show-cam")
@@ -30,19 +36,37 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
             verdict = gr.Markdown(elem_id="verdict")
             label = gr.Label(num_top_classes=TOP_K, label=t("top5"), show_heading=False, elem_id="top5")
             with gr.Row():
-                hand = gr.Image(label=t("hand_image"), visible=False, interactive=False, height=300, elem_id="hand")
-                crop = gr.Image(label=t("crop_image"), visible=False, interactive=False, height=300, elem_id="crop")
-            cam = gr.Image(label=t("gradcam_image"), visible=False, interactive=False, height=300, elem_id="gradcam")
+                hand = gr.Image(
+                    label=t("hand_image"), visible=False, interactive=False, height=300, elem_id="hand"
+                )
+                crop = gr.Image(
+                    label=t("crop_image"), visible=False, interactive=False, height=300, elem_id="crop"
+                )
+            cam = gr.Image(
+                label=t("gradcam_image"), visible=False, interactive=False, height=300, elem_id="gradcam"
+            )
             legend = gr.Markdown(visible=False, elem_id="gradcam-legend")
     outputs = [verdict, label, hand, crop, cam, legend]
     inputs = [image, threshold, show_cam]
     examples = app.example_files()
     if examples:
         # a gallery, not gr.Examples: it shows each photo with its true letter, and a click is one event
-        gallery = gr.Gallery(examples, label=t("examples"), columns=9, height="auto", allow_preview=False,
-                             object_fit="cover", elem_id="examples")  # fmt: skip
-        gallery.select(app.pick_example, [threshold, show_cam], [image, *outputs], api_visibility="private",
-                       trigger_mode="always_last")  # fmt: skip
+        gallery = gr.Gallery(
+            examples,
+            label=t("examples"),
+            columns=9,
+            height="auto",
+            allow_preview=False,
+            object_fit="cover",
+            elem_id="examples",
+        )
+        gallery.select(
+            app.pick_example,
+            [threshold, show_cam],
+            [image, *outputs],
+            api_visibility="private",
+            trigger_mode="always_last",
+        )
     # preprocess=False: Gradio still checks the upload is its own cached file, but the decoding is ours
     # (DactylApp.infer), so a non-image or broken file gets a clear message, not a failure inside PIL
     common = {"preprocess": False, "api_visibility": "private", "trigger_mode": "always_last"}

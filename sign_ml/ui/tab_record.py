@@ -69,8 +69,11 @@ def letters_markdown(letters: list[str], lang: str) -> str:
         letter = ukrainian_letter(name) if uk else None
         shown = f"**{letter.char}** ({letter.name})" if letter else f"**{name}**"
         items.append(shown + (" ↻" if views.is_motion(name, letters) else ""))
-    return (f"{text('rec_letters', lang, n=len(letters))}: " + " · ".join(items)
-            + (f"\n\n_↻ {text('rec_motion_note', lang)}_" if any("↻" in i for i in items) else ""))  # fmt: skip
+    return (
+        f"{text('rec_letters', lang, n=len(letters))}: "
+        + " · ".join(items)
+        + (f"\n\n_↻ {text('rec_motion_note', lang)}_" if any("↻" in i for i in items) else "")
+    )
 
 
 def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, letters: list[str]) -> str:
@@ -84,7 +87,9 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
         return "\n\n".join(lines)
     shown = describe_class(status.letter, letters) if status.letter else ""
     head = f"## {shown}"
-    where = text("rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session)
+    where = text(
+        "rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session
+    )
     if status.phase == "countdown":
         body = f"### {text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
     else:
@@ -94,7 +99,9 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
 
 def grid_frame(counts: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The letter × signer grid with its header in the page's language."""
-    table = counts.rename_axis("letter").reset_index()  # the letters are the index: make them the first column
+    table = counts.rename_axis(
+        "letter"
+    ).reset_index()  # the letters are the index: make them the first column
     return table.rename(columns={"letter": text("col_class", lang), "total": text("rec_total", lang)})
 
 
@@ -132,9 +139,16 @@ def chosen_letters(ws: Workspace, only: str | None) -> list[str]:
     return [x for x in letters if x in set(wanted)]
 
 
-def start_session(app: DactylApp, rs: RecordSession | None, signer: str, only: str, countdown: float, burst: int,
-                  lang: str = "en") -> tuple[RecordSession, str]:  # fmt: skip
-    """"Start": check the signer id, reserve the next session number, walk through the letters from the first."""
+def start_session(
+    app: DactylApp,
+    rs: RecordSession | None,
+    signer: str,
+    only: str,
+    countdown: float,
+    burst: int,
+    lang: str = "en",
+) -> tuple[RecordSession, str]:
+    """ "Start": check the signer id, reserve the next session number, walk through the letters from the first."""
     ws = workspace_of(app)
     rs = rs if rs is not None else RecordSession()
     try:
@@ -181,8 +195,14 @@ def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str
         one_hand = detection.found and len(detection.hands) == 1
         grid = gr.update()
         if capture.offer(now, one_hand):
-            saved = ws.save_photo(jpeg, signer=rs.signer, session=rs.session, letter=status.letter,
-                                  handedness=detection.hand.handedness, landmarks=detection.hand.landmarks)  # fmt: skip
+            saved = ws.save_photo(
+                jpeg,
+                signer=rs.signer,
+                session=rs.session,
+                letter=status.letter,
+                handedness=detection.hand.handedness,
+                landmarks=detection.hand.landmarks,
+            )
             rs.saved += 1
             rs.last_saved = text("rec_saved", lang, path=saved.relpath)
             grid = grid_frame(ws.counts(), lang)
@@ -194,7 +214,9 @@ def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str
     return rs, shown, status_markdown(status, rs, lang, letters), grid
 
 
-def control(app: DactylApp, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[RecordSession, str]:
+def control(
+    app: DactylApp, rs: RecordSession | None, action: str, lang: str = "en"
+) -> tuple[RecordSession, str]:
     """Skip the letter, redo it, or stop the session (its saved photos stay)."""
     rs = rs if rs is not None else RecordSession()
     with rs.lock:
@@ -236,7 +258,7 @@ def loso_image(run_dir: Path | None) -> str | None:
 
 
 def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
-    """"Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
+    """ "Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
     ws = workspace_of(app)
     n_signers = len(ws.signers())
     if n_signers == 0:
@@ -246,12 +268,19 @@ def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[s
     if not outcome.ok:
         return f"### ⚠ {text('train_failed', lang)}", log_md, None, None
     app.use_model(str(outcome.run_dir))
-    head = [f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
-            views.loso_markdown(outcome.loso, lang), text("train_serving", lang)]  # fmt: skip
+    head = [
+        f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
+        views.loso_markdown(outcome.loso, lang),
+        text("train_serving", lang),
+    ]
     table = views.loso_table(outcome.loso, lang)
     image = loso_image(outcome.run_dir)
-    return ("\n\n".join(head), log_md, gr.update(value=table, visible=table is not None),
-            gr.update(value=image, visible=image is not None))  # fmt: skip
+    return (
+        "\n\n".join(head),
+        log_md,
+        gr.update(value=table, visible=table is not None),
+        gr.update(value=image, visible=image is not None),
+    )
 
 
 # ---------------------------------------------------------------- background MobileNetV3
@@ -289,8 +318,12 @@ class Jobs:
             splits = studio.outputs_dir(self.root) / "splits"
             if not (splits / "manifest.csv").is_file():
                 raise FileNotFoundError("no split yet: press Train first (it writes the split)")
-            self.job = TrainJob.start(splits, studio.new_run_dir(self.root, "mobilenet"), kind="image",
-                                      extra_args=["--hand-crop", "--epochs", str(int(epochs))])  # fmt: skip
+            self.job = TrainJob.start(
+                splits,
+                studio.new_run_dir(self.root, "mobilenet"),
+                kind="image",
+                extra_args=["--hand-crop", "--epochs", str(int(epochs))],
+            )
             return self.job.status()
 
     def cancel(self) -> Any:
@@ -314,12 +347,18 @@ def served_run(app: DactylApp) -> Path | None:
     """The run the app serves when it is one of this workspace's (what Publish uploads), else the newest one."""
     ws = workspace_of(app)
     ref = Path(app.model.ref) if app.model.ref else None
-    if ref is not None and ref.is_dir() and ref.resolve().is_relative_to(studio.outputs_dir(ws.root).resolve()):
+    if (
+        ref is not None
+        and ref.is_dir()
+        and ref.resolve().is_relative_to(studio.outputs_dir(ws.root).resolve())
+    ):
         return ref.resolve()
     return studio.latest_run(ws.root)
 
 
-def publish_preview(app: DactylApp, dataset_repo: str, model_repo: str, license: str, lang: str = "en") -> tuple[str, Any]:
+def publish_preview(
+    app: DactylApp, dataset_repo: str, model_repo: str, license: str, lang: str = "en"
+) -> tuple[str, Any]:
     """Dry run: write exactly what would be uploaded to .dactyl/publish-preview and list it."""
     from sign_ml.publish import preview
 
@@ -327,17 +366,22 @@ def publish_preview(app: DactylApp, dataset_repo: str, model_repo: str, license:
     splits = studio.outputs_dir(ws.root) / "splits"
     run = served_run(app)
     try:
-        result = preview(studio.outputs_dir(ws.root) / "publish-preview",
-                         splits_dir=splits if (splits / "manifest.csv").is_file() and dataset_repo else None,
-                         run_dir=run if model_repo else None, dataset_repo=dataset_repo or None,
-                         model_repo=model_repo or None, license=license or None)  # fmt: skip
+        result = preview(
+            studio.outputs_dir(ws.root) / "publish-preview",
+            splits_dir=splits if (splits / "manifest.csv").is_file() and dataset_repo else None,
+            run_dir=run if model_repo else None,
+            dataset_repo=dataset_repo or None,
+            model_repo=model_repo or None,
+            license=license or None,
+        )
     except (ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
         return f"### ⚠ {exc}", gr.update(value=None, visible=False)
     return result.markdown(), gr.update(value=result.files, visible=not result.files.empty)
 
 
-def publish_now(app: DactylApp, dataset_repo: str, model_repo: str, license: str, private: bool,
-                lang: str = "en") -> str:  # fmt: skip
+def publish_now(
+    app: DactylApp, dataset_repo: str, model_repo: str, license: str, private: bool, lang: str = "en"
+) -> str:
     """The real upload; the token comes from HF_TOKEN or `hf auth login` and is never shown."""
     from sign_ml.publish import publish, token_state
 
@@ -346,9 +390,14 @@ def publish_now(app: DactylApp, dataset_repo: str, model_repo: str, license: str
         return f"### ⚠ {text('pub_no_token', lang)}"
     splits = studio.outputs_dir(ws.root) / "splits"
     try:
-        urls = publish(splits_dir=splits if dataset_repo else None, run_dir=served_run(app) if model_repo else None,
-                       dataset_repo=dataset_repo or None, model_repo=model_repo or None, private=private,
-                       license=license or None)  # fmt: skip
+        urls = publish(
+            splits_dir=splits if dataset_repo else None,
+            run_dir=served_run(app) if model_repo else None,
+            dataset_repo=dataset_repo or None,
+            model_repo=model_repo or None,
+            private=private,
+            license=license or None,
+        )
     except Exception as exc:  # the upload's own one-line reason (never the token: publish never holds it)
         return f"### ⚠ {exc}"
     return "\n\n".join(f"✅ {kind}: {url}" for kind, url in urls.items())
@@ -372,13 +421,23 @@ def build(app: DactylApp, t: Any) -> None:
     gr.Markdown(t("rec_intro"), elem_id="rec-intro")
     with gr.Accordion(t("rec_setup"), open=True):
         with gr.Row():
-            alphabet = gr.Radio([(t(f"alphabet_{k}"), k) for k in ALPHABET_KINDS], value=kind, label=t("rec_alphabet"),
-                                elem_id="rec-alphabet")  # fmt: skip
-            custom = gr.Textbox(label=t("rec_custom"), value=" ".join(letters) if kind == "custom" else "",
-                                visible=kind == "custom", elem_id="rec-custom")  # fmt: skip
+            alphabet = gr.Radio(
+                [(t(f"alphabet_{k}"), k) for k in ALPHABET_KINDS],
+                value=kind,
+                label=t("rec_alphabet"),
+                elem_id="rec-alphabet",
+            )
+            custom = gr.Textbox(
+                label=t("rec_custom"),
+                value=" ".join(letters) if kind == "custom" else "",
+                visible=kind == "custom",
+                elem_id="rec-custom",
+            )
         letters_md = gr.Markdown(elem_id="rec-letters")
         with gr.Row():
-            signer = gr.Textbox(label=t("rec_signer"), placeholder="olena", max_length=32, elem_id="rec-signer")
+            signer = gr.Textbox(
+                label=t("rec_signer"), placeholder="olena", max_length=32, elem_id="rec-signer"
+            )
             only = gr.Textbox(label=t("rec_only"), placeholder="А Б В", elem_id="rec-only")
         with gr.Row():
             countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
@@ -386,8 +445,15 @@ def build(app: DactylApp, t: Any) -> None:
         start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
     with gr.Row(equal_height=False):
         with gr.Column():
-            camera = gr.Image(sources=["webcam"], streaming=True, type="pil", label=t("live_camera"), height=360,
-                              webcam_options=gr.WebcamOptions(mirror=False), elem_id="rec-cam")  # fmt: skip
+            camera = gr.Image(
+                sources=["webcam"],
+                streaming=True,
+                type="pil",
+                label=t("live_camera"),
+                height=360,
+                webcam_options=gr.WebcamOptions(mirror=False),
+                elem_id="rec-cam",
+            )
             with gr.Row():
                 skip = gr.Button(t("rec_skip"), size="sm", elem_id="rec-skip")
                 redo = gr.Button(t("rec_redo"), size="sm", elem_id="rec-redo")
@@ -404,14 +470,17 @@ def build(app: DactylApp, t: Any) -> None:
         train_btn = gr.Button(t("rec_train"), variant="primary", elem_id="rec-train")
     train_md = gr.Markdown(elem_id="rec-train-result")
     loso_df = gr.Dataframe(label=t("loso_table"), interactive=False, visible=False, elem_id="rec-loso")
-    loso_png = gr.Image(label=t("loso_confusion"), interactive=False, visible=False, height=420, elem_id="rec-loso-cm")
+    loso_png = gr.Image(
+        label=t("loso_confusion"), interactive=False, visible=False, height=420, elem_id="rec-loso-cm"
+    )
     with gr.Accordion(t("rec_log"), open=False):
         log_md = gr.Markdown(elem_id="rec-log")
 
     gr.Markdown(t("job_head"))
     with gr.Row():
-        job_epochs = gr.Number(THESIS_EPOCHS, precision=0, minimum=1, maximum=1000, label=t("job_epochs"),
-                               elem_id="job-epochs")  # fmt: skip
+        job_epochs = gr.Number(
+            THESIS_EPOCHS, precision=0, minimum=1, maximum=1000, label=t("job_epochs"), elem_id="job-epochs"
+        )
         job_start = gr.Button(t("job_start"), elem_id="job-start")
         job_cancel = gr.Button(t("job_cancel"), variant="stop", elem_id="job-cancel")
         job_resume = gr.Button(t("job_resume"), elem_id="job-resume")
@@ -421,7 +490,9 @@ def build(app: DactylApp, t: Any) -> None:
     gr.Markdown(t("pub_head"))
     token_md = gr.Markdown(elem_id="pub-token")
     with gr.Row():
-        dataset_repo = gr.Textbox(label=t("pub_dataset"), placeholder="user/ukrsl-letters", elem_id="pub-dataset")
+        dataset_repo = gr.Textbox(
+            label=t("pub_dataset"), placeholder="user/ukrsl-letters", elem_id="pub-dataset"
+        )
         model_repo = gr.Textbox(label=t("pub_model"), placeholder="user/ukrsl-landmarks", elem_id="pub-model")
         license_box = gr.Textbox(label=t("pub_license"), placeholder="cc-by-4.0", elem_id="pub-license")
     private_box = gr.Checkbox(True, label=t("pub_private"), elem_id="pub-private")
@@ -429,13 +500,20 @@ def build(app: DactylApp, t: Any) -> None:
         preview_btn = gr.Button(t("pub_preview"), elem_id="pub-preview")
         publish_btn = gr.Button(t("pub_publish"), variant="primary", elem_id="pub-publish")
     pub_md = gr.Markdown(elem_id="pub-result")
-    pub_files = gr.Dataframe(label=t("pub_files"), interactive=False, visible=False, max_height=360, elem_id="pub-files")
+    pub_files = gr.Dataframe(
+        label=t("pub_files"), interactive=False, visible=False, max_height=360, elem_id="pub-files"
+    )
 
     # ---- events: each reads the page's language from its request
     def on_load(request: gr.Request):
         lang = app.lang_of(request)
         _, now_letters = ws.alphabet()
-        return letters_markdown(now_letters, lang), grid_frame(ws.counts(), lang), text("rec_idle", lang), token_markdown(lang)
+        return (
+            letters_markdown(now_letters, lang),
+            grid_frame(ws.counts(), lang),
+            text("rec_idle", lang),
+            token_markdown(lang),
+        )
 
     gr.context.Context.root_block.load(on_load, None, [letters_md, grid, status, token_md], **quiet)
 
@@ -454,8 +532,16 @@ def build(app: DactylApp, t: Any) -> None:
     def on_frame(s, frame, request: gr.Request):
         return record_frame(app, s, frame, app.lang_of(request))
 
-    camera.stream(on_frame, [state, camera], [state, view, status, grid], stream_every=STREAM_EVERY,
-                  time_limit=TIME_LIMIT, concurrency_limit=4, **quiet)  # fmt: skip
+    camera.stream(
+        on_frame,
+        [state, camera],
+        [state, view, status, grid],
+        stream_every=STREAM_EVERY,
+        time_limit=TIME_LIMIT,
+        concurrency_limit=4,
+        **quiet,
+    )
+
     def controller(action: str):
         def on_control(s, request: gr.Request):
             return control(app, s, action, app.lang_of(request))
@@ -478,21 +564,36 @@ def build(app: DactylApp, t: Any) -> None:
     def on_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
         return train_now(app, app.lang_of(request))
 
-    train_btn.click(on_train, None, [train_md, log_md, loso_df, loso_png], concurrency_limit=1,
-                    show_progress_on=[train_md], **private)  # fmt: skip
+    train_btn.click(
+        on_train,
+        None,
+        [train_md, log_md, loso_df, loso_png],
+        concurrency_limit=1,
+        show_progress_on=[train_md],
+        **private,
+    )
 
     def job_action(action: str):
         def on_job(epochs, request: gr.Request):
             try:
-                status = jobs.start(int(epochs or THESIS_EPOCHS)) if action == "start" else getattr(jobs, action)()
+                status = (
+                    jobs.start(int(epochs or THESIS_EPOCHS)) if action == "start" else getattr(jobs, action)()
+                )
             except (FileNotFoundError, RuntimeError, ValueError) as exc:
                 return f"⚠ {exc}"
             return job_markdown(status, app.lang_of(request))
 
         return on_job
 
-    for button, action in ((job_start, "start"), (job_cancel, "cancel"), (job_resume, "resume"), (job_timer, "status")):
-        (button.tick if button is job_timer else button.click)(job_action(action), job_epochs, job_md, **quiet)
+    for button, action in (
+        (job_start, "start"),
+        (job_cancel, "cancel"),
+        (job_resume, "resume"),
+        (job_timer, "status"),
+    ):
+        (button.tick if button is job_timer else button.click)(
+            job_action(action), job_epochs, job_md, **quiet
+        )
 
     def on_preview(d, m, lic, request: gr.Request):
         return publish_preview(app, d, m, lic, app.lang_of(request))

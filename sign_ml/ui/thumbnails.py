@@ -32,8 +32,9 @@ def thumbnail_name(relpath: str) -> PurePosixPath | None:
     return rel if rel.suffix.lower() in (".jpg", ".jpeg") else rel.with_name(rel.name + ".jpg")
 
 
-def write_eval_thumbnails(model_dir: str | Path, data_root: str | Path, side: int = SIDE,
-                          quality: int = QUALITY, credit: str = "") -> dict[str, int]:  # fmt: skip
+def write_eval_thumbnails(
+    model_dir: str | Path, data_root: str | Path, side: int = SIDE, quality: int = QUALITY, credit: str = ""
+) -> dict[str, int]:
     """Write thumbnails of every photo in MODEL/eval/*/predictions.csv, looked up under `data_root` by relpath.
 
     credit: text written to thumbs/CREDITS.txt (who made the photos, under which licence).
@@ -41,7 +42,9 @@ def write_eval_thumbnails(model_dir: str | Path, data_root: str | Path, side: in
     """
     model_dir, data_root = Path(model_dir), Path(data_root).resolve()
     stats = {"written": 0, "missing": 0, "bytes": 0}
-    for predictions in sorted(model_dir.glob("eval/*/predictions.csv")) + sorted(model_dir.glob("eval/predictions.csv")):
+    for predictions in sorted(model_dir.glob("eval/*/predictions.csv")) + sorted(
+        model_dir.glob("eval/predictions.csv")
+    ):
         out = predictions.parent / THUMBS
         out.mkdir(exist_ok=True)
         for relpath in pd.read_csv(predictions)["relpath"].astype(str):

@@ -31,9 +31,35 @@ ISSUE_GROUPS: dict[str, tuple[str, ...]] = {
     "issues_duplicates": ("duplicates",),
     "issues_leakage": ("leakage",),
 }
-COLUMNS = ("class", "photos", "path", "flag", "score", "detail", "cluster", "split", "check", "label", "train",
-           "validation", "test", "total", "precision", "recall", "f1", "support", "true", "predicted", "count",
-           "cluster_size", "mixed_labels", "distance", "kind", "unit", "other_splits")  # fmt: skip
+COLUMNS = (
+    "class",
+    "photos",
+    "path",
+    "flag",
+    "score",
+    "detail",
+    "cluster",
+    "split",
+    "check",
+    "label",
+    "train",
+    "validation",
+    "test",
+    "total",
+    "precision",
+    "recall",
+    "f1",
+    "support",
+    "true",
+    "predicted",
+    "count",
+    "cluster_size",
+    "mixed_labels",
+    "distance",
+    "kind",
+    "unit",
+    "other_splits",
+)
 
 
 def pct(p: float) -> str:
@@ -79,8 +105,9 @@ def motion_letters(class_names: Sequence[str]) -> list[str]:
     return [c for c in class_names if is_motion(c, class_names)]
 
 
-def verdict_markdown(preds: Prediction, threshold: float, lang: str = "en",
-                     class_names: Sequence[str] | None = None) -> str:  # fmt: skip
+def verdict_markdown(
+    preds: Prediction, threshold: float, lang: str = "en", class_names: Sequence[str] | None = None
+) -> str:
     """The answer: the letter in large type (motion letters marked), or "not sure" below the threshold.
 
     class_names: the model's whole class set (decides letter names and motion marks); default: the preds'.
@@ -107,8 +134,12 @@ def error_reason(reason: str, lang: str = "en") -> str:
     """An `UnreadableImageError.reason` (English, from curation.images) in `lang`."""
     if lang == "en":
         return reason
-    for prefix, key in (("not an image", "reason_not_image"), ("too large", "reason_too_large"),
-                        ("file not found", "reason_not_found"), ("cannot decode", "reason_cannot_decode")):  # fmt: skip
+    for prefix, key in (
+        ("not an image", "reason_not_image"),
+        ("too large", "reason_too_large"),
+        ("file not found", "reason_not_found"),
+        ("cannot decode", "reason_cannot_decode"),
+    ):
         if reason.startswith(prefix):
             return text(key, lang)
     return reason
@@ -156,17 +187,28 @@ def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | No
     names = list(meta.class_names)
     uk = is_ukrainian(names)
     data = getattr(meta, "data", {}) or {}
-    lines = [f"### {text('model_for', lang)}",
-             text("model_for_text", lang, k=len(names), first=display_label(names[0], uk),
-                  last=display_label(names[-1], uk))]  # fmt: skip
+    lines = [
+        f"### {text('model_for', lang)}",
+        text(
+            "model_for_text",
+            lang,
+            k=len(names),
+            first=display_label(names[0], uk),
+            last=display_label(names[-1], uk),
+        ),
+    ]
     if is_demo(meta, model_ref):
         lines.append(f"\n{text('model_demo_text', lang)}")
     lines.append(f"\n### {text('model_cannot', lang)}")
     motion = motion_letters(names)
     if motion:
-        lines.append(f"- {text('model_cannot_motion', lang, letters=', '.join(display_label(m, uk) for m in motion))}")
+        lines.append(
+            f"- {text('model_cannot_motion', lang, letters=', '.join(display_label(m, uk) for m in motion))}"
+        )
     lines.append(f"- {text('model_cannot_words', lang)}")
-    n_train = (data.get("totals") or {}).get("train") or sum((data.get("counts") or {}).get("train", {}).values() or [0])
+    n_train = (data.get("totals") or {}).get("train") or sum(
+        (data.get("counts") or {}).get("train", {}).values() or [0]
+    )
     if n_train:
         signers = text("one_signer", lang) if is_demo(meta, model_ref) else ""
         lines.append(f"- {text('model_cannot_signers', lang, n=n_train, signers=signers)}")
@@ -176,24 +218,48 @@ def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | No
         ratios = data.get("ratios")
         if isinstance(ratios, Mapping):
             ratios = "/".join(f"{float(v) * 100:.0f}" for v in ratios.values())
-        lines.append(text("model_how_text", lang, n=evaluation.get("n", "?"), method=data.get("method", ""),
-                          ratios=ratios or "", seed=data.get("seed", "?"), acc=pct(evaluation.get("accuracy", 0)),
-                          f1=f"{float(evaluation.get('macro_f1', 0)):.2f}"))  # fmt: skip
+        lines.append(
+            text(
+                "model_how_text",
+                lang,
+                n=evaluation.get("n", "?"),
+                method=data.get("method", ""),
+                ratios=ratios or "",
+                seed=data.get("seed", "?"),
+                acc=pct(evaluation.get("accuracy", 0)),
+                f1=f"{float(evaluation.get('macro_f1', 0)):.2f}",
+            )
+        )
     else:
         lines.append(text("model_how_none", lang))
     return "\n".join(lines)
 
 
-def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason: str | None = None,
-                  evaluation: Mapping[str, Any] | None = None, lang: str = "en") -> str:  # fmt: skip
+def model_details(
+    meta: Any,
+    model_ref: str,
+    backend: str = "",
+    fallback_reason: str | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    lang: str = "en",
+) -> str:
     """The details under the overview: each fact once (architecture, input, data, training, metrics, publishing)."""
     prep = meta.preprocessing
     names = list(meta.class_names)
     uk = is_ukrainian(names)
     tc = meta.train_config or {}
     kind = getattr(meta, "kind", "image")
-    arch = (text("d_arch_text", lang, arch=f"`{meta.arch}`", width=f"{meta.width_mult:g}", dropout=f"{meta.dropout:g}")
-            if kind == "image" else f"`{meta.arch}`")
+    arch = (
+        text(
+            "d_arch_text",
+            lang,
+            arch=f"`{meta.arch}`",
+            width=f"{meta.width_mult:g}",
+            dropout=f"{meta.dropout:g}",
+        )
+        if kind == "image"
+        else f"`{meta.arch}`"
+    )
     lines = [f"- **{text('d_arch', lang)}:** {arch}"]
     if kind != "image":
         lines.append(f"- **{text('d_kind', lang)}:** `{kind}`")
@@ -201,13 +267,23 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
         lines.append(f"- **{text('d_backend', lang)}:** `{backend}`")
     if fallback_reason:
         lines.append(f"- **{text('d_runtime', lang)}:** {fallback_reason}")
-    lines.append(f"- **{text('d_classes', lang)} ({len(names)}):** {', '.join(display_label(c, uk) for c in names)}")
+    lines.append(
+        f"- **{text('d_classes', lang)} ({len(names)}):** {', '.join(display_label(c, uk) for c in names)}"
+    )
     motion = motion_letters(names)
     if motion:
         lines.append(f"- **{text('d_motion', lang)}:** {', '.join(display_label(c, uk) for c in motion)}")
     if kind == "image":
-        lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_text", lang, size=prep.size,
-                     mean=tuple(round(m, 3) for m in prep.mean), std=tuple(round(s, 3) for s in prep.std)))  # fmt: skip
+        lines.append(
+            f"- **{text('d_input', lang)}:** "
+            + text(
+                "d_input_text",
+                lang,
+                size=prep.size,
+                mean=tuple(round(m, 3) for m in prep.mean),
+                std=tuple(round(s, 3) for s in prep.std),
+            )
+        )
     else:  # a landmark model reads the hand stage's points, not the photo
         n = (getattr(meta, "landmarks", None) or {}).get("n_features", "?")
         lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_landmarks", lang, n=n))
@@ -215,14 +291,35 @@ def model_details(meta: Any, model_ref: str, backend: str = "", fallback_reason:
     if protocol:
         lines.append(f"- **{text('d_split', lang)}:** {protocol}")
     if tc:
-        keys = ("epochs", "batch_size", "lr", "lr_schedule", "weights", "image_size", "augment", "hflip",
-                "label_smoothing", "seed")  # fmt: skip
-        lines.append(f"- **{text('d_training', lang)}:** " + ", ".join(f"`{k}={tc[k]}`" for k in keys if k in tc))
+        keys = (
+            "epochs",
+            "batch_size",
+            "lr",
+            "lr_schedule",
+            "weights",
+            "image_size",
+            "augment",
+            "hflip",
+            "label_smoothing",
+            "seed",
+        )
+        lines.append(
+            f"- **{text('d_training', lang)}:** " + ", ".join(f"`{k}={tc[k]}`" for k in keys if k in tc)
+        )
     shown = {k: v for k, v in (meta.metrics or {}).items() if not isinstance(v, dict | list)}
     if shown:
-        lines.append(f"- **{text('d_metrics', lang)}:** " + ", ".join(f"`{k}={_fmt(v)}`" for k, v in shown.items()))
-    lines += ["", f"#### {text('d_publish', lang)}", "```bash", "hf auth login          # once",
-              f"sign-ml push {publish_ref(model_ref)} --repo USER/NAME", "```", text("d_publish_text", lang)]  # fmt: skip
+        lines.append(
+            f"- **{text('d_metrics', lang)}:** " + ", ".join(f"`{k}={_fmt(v)}`" for k, v in shown.items())
+        )
+    lines += [
+        "",
+        f"#### {text('d_publish', lang)}",
+        "```bash",
+        "hf auth login          # once",
+        f"sign-ml push {publish_ref(model_ref)} --repo USER/NAME",
+        "```",
+        text("d_publish_text", lang),
+    ]
     return "\n".join(lines)
 
 
@@ -287,14 +384,20 @@ def split_sizes(manifest: pd.DataFrame) -> pd.DataFrame:
 def recorded_sizes(data: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(class counts, split sizes) from a model's recorded `data.counts` ({split: {class: n}}); empty if none."""
     counts = data.get("counts") or {}
-    if not isinstance(counts, Mapping) or not all(isinstance(v, Mapping) for v in counts.values()) or not counts:
+    if (
+        not isinstance(counts, Mapping)
+        or not all(isinstance(v, Mapping) for v in counts.values())
+        or not counts
+    ):
         return pd.DataFrame({"class": [], "photos": []}), pd.DataFrame()
     table = pd.DataFrame(counts).fillna(0).astype(int)  # rows = classes, columns = splits
     return counts_frame(table.sum(axis=1).to_dict()), _sizes_table(table)
 
 
 def _sizes_table(table: pd.DataFrame) -> pd.DataFrame:
-    splits = [s for s in SPLIT_NAMES if s in table.columns] + [s for s in table.columns if s not in SPLIT_NAMES]
+    splits = [s for s in SPLIT_NAMES if s in table.columns] + [
+        s for s in table.columns if s not in SPLIT_NAMES
+    ]
     table = table.reindex(index=order_classes([str(i) for i in table.index]), columns=splits, fill_value=0)
     table["total"] = table.sum(axis=1)
     table.loc["total"] = table.sum(axis=0)
@@ -314,8 +417,10 @@ def report_counts(report: Mapping[str, Any]) -> pd.DataFrame:
     classes = report.get("classes")
     if isinstance(classes, list) and classes:
         return counts_frame({str(c["name"]): int(c.get("count", 0)) for c in classes})
-    for source in (report.get("class_counts"),
-                   (report_checks(report).get("balance", {}).get("stats") or {}).get("counts")):  # fmt: skip
+    for source in (
+        report.get("class_counts"),
+        (report_checks(report).get("balance", {}).get("stats") or {}).get("counts"),
+    ):
         if isinstance(source, Mapping) and source:
             return counts_frame(source)
     return pd.DataFrame({"class": [], "photos": []})
@@ -327,11 +432,21 @@ def issue_tables(report: Mapping[str, Any], relative_to: str | None = None) -> d
     root = report.get("root") or relative_to
     out: dict[str, pd.DataFrame] = {}
     for key, names in ISSUE_GROUPS.items():
-        frames = [pd.DataFrame(checks[n]["issues"]).assign(check=n) for n in names if checks.get(n, {}).get("issues")]
-        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["path", "flag", "score"])
+        frames = [
+            pd.DataFrame(checks[n]["issues"]).assign(check=n)
+            for n in names
+            if checks.get(n, {}).get("issues")
+        ]
+        table = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["path", "flag", "score"])
+        )
         if root and "path" in table.columns:
             table["path"] = [relative(str(p), str(root)) for p in table["path"]]
-        first = [c for c in ("path", "flag", "score", "detail", "cluster", "split", "check") if c in table.columns]
+        first = [
+            c for c in ("path", "flag", "score", "detail", "cluster", "split", "check") if c in table.columns
+        ]
         out[key] = table[first + [c for c in table.columns if c not in first]]
     return out
 
@@ -350,7 +465,9 @@ def localize_issues(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             if col in table.columns:
                 table[col] = [text(f"col_{v}", lang) if v in SPLIT_NAMES else v for v in table[col]]
     if "check" in table.columns:
-        table["check"] = [text(f"check_{c}", lang) if f"check_{c}" in _known_checks() else c for c in table["check"]]
+        table["check"] = [
+            text(f"check_{c}", lang) if f"check_{c}" in _known_checks() else c for c in table["check"]
+        ]
     for col in table.columns:
         if table[col].dtype == bool:
             table[col] = [text("yes" if v else "no", lang) for v in table[col]]
@@ -438,7 +555,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size)
 
 
-def confusion_heatmap(cm: pd.DataFrame, lang: str = "en", selected: tuple[int, int] | None = None) -> Image.Image:
+def confusion_heatmap(
+    cm: pd.DataFrame, lang: str = "en", selected: tuple[int, int] | None = None
+) -> Image.Image:
     """The row-normalised matrix as an image: blue diagonal (right), red errors, % in every non-zero cell,
     letters on both axes, the axes named; `selected` (row, column) is outlined and keeps its value."""
     n = len(cm)
@@ -448,7 +567,9 @@ def confusion_heatmap(cm: pd.DataFrame, lang: str = "en", selected: tuple[int, i
     draw = ImageDraw.Draw(img)
     small, label, axis = _font(max(9, lay.cell // 3)), _font(max(11, lay.cell // 2)), _font(14)
     uk = is_ukrainian([str(c) for c in cm.columns])
-    draw.text((lay.left, 2), text("axis_predicted", lang), fill="black", font=axis)  # line 1: the columns' title
+    draw.text(
+        (lay.left, 2), text("axis_predicted", lang), fill="black", font=axis
+    )  # line 1: the columns' title
     draw.text((2, 22), text("axis_true", lang), fill="black", font=axis)  # line 2, above the row letters
     values = cm.to_numpy(dtype=float)
     for k, name in enumerate(cm.columns):
@@ -468,22 +589,39 @@ def confusion_heatmap(cm: pd.DataFrame, lang: str = "en", selected: tuple[int, i
                 colour = tuple(int(255 - strength * (255 - c)) for c in base)
                 draw.rectangle(box, fill=colour)
                 ink = "white" if strength > 0.55 else "black"
-                draw.text((x0 + lay.cell / 2, y0 + lay.cell / 2), f"{v * 100:.0f}", fill=ink, font=small, anchor="mm")
+                draw.text(
+                    (x0 + lay.cell / 2, y0 + lay.cell / 2),
+                    f"{v * 100:.0f}",
+                    fill=ink,
+                    font=small,
+                    anchor="mm",
+                )
             else:
                 draw.rectangle(box, fill=(246, 246, 246))
     if selected is not None:
         i, j = selected
         x0, y0 = lay.left + j * lay.cell, lay.top + i * lay.cell
-        draw.rectangle((x0 - 2, y0 - 2, x0 + lay.cell + 1, y0 + lay.cell + 1), outline=(250, 204, 21), width=3)
+        draw.rectangle(
+            (x0 - 2, y0 - 2, x0 + lay.cell + 1, y0 + lay.cell + 1), outline=(250, 204, 21), width=3
+        )
         draw.rectangle((x0 - 3, y0 - 3, x0 + lay.cell + 2, y0 + lay.cell + 2), outline="black", width=1)
     return img
 
 
-def cell_caption(true: str, pred: str, n: int, share: float, class_names: Sequence[str], lang: str = "en") -> str:
+def cell_caption(
+    true: str, pred: str, n: int, share: float, class_names: Sequence[str], lang: str = "en"
+) -> str:
     uk = is_ukrainian(list(class_names))
     what = text("correct" if true == pred else "misclassified", lang)
-    return text("cell_caption", lang, true=display_label(true, uk), pred=display_label(pred, uk), n=n,
-                share=pct(share), what=what)  # fmt: skip
+    return text(
+        "cell_caption",
+        lang,
+        true=display_label(true, uk),
+        pred=display_label(pred, uk),
+        n=n,
+        share=pct(share),
+        what=what,
+    )
 
 
 def loss_caption(row: Mapping[str, Any], class_names: Sequence[str], lang: str = "en") -> str:
@@ -493,13 +631,20 @@ def loss_caption(row: Mapping[str, Any], class_names: Sequence[str], lang: str =
     p_true = row.get("prob_true")
     if str(row["pred"]) == NO_HAND_LABEL:
         return f"{name}: {text('col_true', lang)} {display_label(str(row['true']), uk)} → {text('no_hand_short', lang)}"
-    return text("loss_caption", lang, name=name, true=display_label(str(row["true"]), uk),
-                p_true=pct(p_true) if p_true is not None and pd.notna(p_true) else "?",
-                pred=display_label(str(row["pred"]), uk), p_pred=pct(row["prob_pred"]))  # fmt: skip
+    return text(
+        "loss_caption",
+        lang,
+        name=name,
+        true=display_label(str(row["true"]), uk),
+        p_true=pct(p_true) if p_true is not None and pd.notna(p_true) else "?",
+        pred=display_label(str(row["pred"]), uk),
+        p_pred=pct(row["prob_pred"]),
+    )
 
 
-def gallery_items(rows: pd.DataFrame, resolve: Callable[[pd.Series], Any], class_names: Sequence[str],
-                  lang: str = "en") -> list[tuple[Any, str]]:  # fmt: skip
+def gallery_items(
+    rows: pd.DataFrame, resolve: Callable[[pd.Series], Any], class_names: Sequence[str], lang: str = "en"
+) -> list[tuple[Any, str]]:
     """[(image or None, caption)]: `resolve(row)` turns a predictions row into what the gallery shows."""
     return [(resolve(row), loss_caption(row, class_names, lang)) for _, row in rows.iterrows()]
 
@@ -533,15 +678,29 @@ def most_confused_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.Data
 
 def eval_summary(metrics: Mapping[str, Any], lang: str = "en") -> str:
     """One Markdown line: split, n, accuracy, macro-F1, ECE."""
+
     def num(key: str) -> str:
         return f"{float(metrics[key]):.3f}" if metrics.get(key) is not None else "?"
 
     split = metrics.get("split", "?")
     split = text(f"col_{split}", lang) if split in SPLIT_NAMES else split
-    line = text("eval_summary", lang, split=split, n=metrics.get("n", "?"), acc=num("accuracy"), f1=num("macro_f1"),
-                ece=num("ece"))  # fmt: skip
+    line = text(
+        "eval_summary",
+        lang,
+        split=split,
+        n=metrics.get("n", "?"),
+        acc=num("accuracy"),
+        f1=num("macro_f1"),
+        ece=num("ece"),
+    )
     no_hand = metrics.get("no_hand")
-    no_hand = sum(no_hand.values()) if isinstance(no_hand, Mapping) else sum(no_hand) if isinstance(no_hand, list) else no_hand
+    no_hand = (
+        sum(no_hand.values())
+        if isinstance(no_hand, Mapping)
+        else sum(no_hand)
+        if isinstance(no_hand, list)
+        else no_hand
+    )
     return f"{line} · {text('eval_no_hand', lang, n=int(no_hand))}" if no_hand else line
 
 
@@ -561,8 +720,13 @@ def loso_markdown(loso: Any, lang: str) -> str:
         return text("loso_none", lang)
     if loso.status != "ok":
         return f"### {text('loso_unknown', lang)}"
-    return "### " + text("loso_result", lang, acc=pct(loso.accuracy), mean=pct(loso.mean_signer_accuracy),
-                          n=len(loso.per_signer))  # fmt: skip
+    return "### " + text(
+        "loso_result",
+        lang,
+        acc=pct(loso.accuracy),
+        mean=pct(loso.mean_signer_accuracy),
+        n=len(loso.per_signer),
+    )
 
 
 def loso_table(loso: Any, lang: str) -> pd.DataFrame | None:
