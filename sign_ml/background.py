@@ -4,21 +4,22 @@ A long MobileNetV3 run must survive a closed browser tab and never block the app
 process in its own session (a process group the app can signal as one). Everything the app needs to know
 lives in the run directory, so a restarted app re-attaches from files alone:
 
-    RUN/job.json       {id, pid, started, argv, data, out, kind, epochs, cancel_requested}: written at start
-    RUN/job_exit.json  {id, returncode, ended}: written by the child itself just before it exits
-    RUN/train.log      stdout + stderr of every job on this run, appended (tqdm's \\r updates included)
-    RUN/metrics.csv    one row per finished epoch (sign_ml.curves), RUN/checkpoints/last.pt to resume
+    RUN/job.json        {id, pid, started, request, argv, data, out, kind, epochs, cancel_requested}: at start
+    RUN/job_exit.json   {id, returncode, ended}: written by the child itself just before it exits
+    RUN/train.log       stdout + stderr of every job on this run, appended (for people: tqdm's \\r included)
+    RUN/progress.jsonl  the running job's progress events (sign_ml.progress): what the progress bar reads
+    RUN/metrics.csv     one row per finished epoch (sign_ml.curves), RUN/checkpoints/last.pt to resume
 
-The child is `python -m sign_ml.background EXIT_FILE JOB_ID train ...`: a thin wrapper around `sign-ml`'s
-own `main` that records the exit status, which the app could not learn otherwise once it has restarted
-(the orphaned child is no longer its own). SIGTERM makes `sign-ml train` finish the current step, save
-checkpoints/last.pt and exit 130, so a cancelled run resumes exactly.
+The child is `python -m sign_ml.background RUN JOB_ID REQUEST_JSON`: it runs `sign_ml.training.run_training`
+(what `sign-ml train` runs), prints the same lines, and records the exit status, which the app could not
+learn otherwise once it has restarted (the orphaned child is no longer its own). SIGTERM makes training
+finish the current step, save checkpoints/last.pt and exit 130, so a cancelled run resumes exactly.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import json
 import logging
 import os
 import re
@@ -27,14 +28,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from curation.errors import one_line
 from curation.fileio import atomic_write_json, file_lock, read_json
+from sign_ml import progress
 from sign_ml.curves import METRICS_FILE, read_metrics
+from sign_ml.progress import PROGRESS_FILE, ProgressFile, last_event
+from sign_ml.training import EXIT_INTERRUPTED, TrainRequest, planned_epochs, run_training
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,7 @@ LOG_FILE = "train.log"
 LOCK_FILE = ".job.lock"
 LAST_CHECKPOINT = Path("checkpoints") / "last.pt"
 TAIL_BYTES = 16_384  # read this much of the log's end for the last line (tqdm lines are short)
-EXIT_INTERRUPTED = 130  # sign-ml's status for Ctrl-C / SIGTERM (curation.cli.dispatch)
-STATES = ("running", "finished", "failed", "cancelled", "absent")
-
-# tqdm's line: "{desc}: {pct}%|{bar}| {n}/{total} [...": the image trainer's desc is "epoch E/N",
-# the landmark trainer's "landmark model" (one bar over all epochs)
-_EPOCH_BAR = re.compile(r"epoch (\d+)/(\d+):\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
-_LANDMARK_BAR = re.compile(r"landmark model:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+EXIT_CANNOT_RUN = 2  # as `sign-ml train` exits when it cannot run (curation.cli.dispatch)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -64,21 +63,15 @@ def last_log_line(text: str) -> str:
     return ""
 
 
-def progress_fraction(state: str, epoch: int, epochs: int, line: str) -> float:
-    """0..1 for a progress bar: finished epochs, plus the share of the current epoch its tqdm line shows."""
+def progress_fraction(state: str, epoch: int, epochs: int, record: Mapping[str, Any] | None) -> float:
+    """0..1 for a progress bar: from the job's last progress event, else the finished epochs of `epochs`."""
     if state == "finished":
         return 1.0
-    # the landmark trainer draws one bar over all epochs and writes metrics.csv only at the end
-    if (m := _LANDMARK_BAR.search(line)) and int(m[2]) > 0:
-        return min(1.0, int(m[1]) / int(m[2]))
+    if record:  # the running job's own count of epochs beats the planned one (auto may pick landmarks)
+        return max(progress.fraction(record, epochs), min(1.0, epoch / epochs) if epochs > 0 else 0.0)
     if epochs <= 0:
         return 0.0
-    done = float(epoch)
-    if m := _EPOCH_BAR.search(line):
-        current, n, total = int(m[1]), int(m[3]), int(m[4])
-        if current == epoch + 1 and total > 0:  # the bar of the epoch after the last finished one
-            done += n / total
-    return min(1.0, max(0.0, done / epochs))
+    return min(1.0, max(0.0, epoch / epochs))
 
 
 def state_from(alive: bool, returncode: int | None, cancel_requested: bool) -> str:
@@ -164,33 +157,6 @@ def _run_lock(run_dir: Path) -> contextlib.AbstractContextManager[None]:
     return file_lock(run_dir / LOCK_FILE)
 
 
-class _ParseError(ValueError):
-    pass
-
-
-class _QuietParser(argparse.ArgumentParser):
-    def error(self, message: str):  # raise instead of printing usage and exiting the app
-        raise _ParseError(message)
-
-
-def planned_epochs(cli_args: Sequence[str]) -> int:
-    """Epochs `sign-ml CLI_ARGS` (starting with "train") will train to, resolved as the CLI does (0: unknown)."""
-    from sign_ml.cli import train as train_cli
-
-    parser = _QuietParser(add_help=False)
-    train_cli.add_arguments(parser)
-    try:
-        args = parser.parse_args(list(cli_args)[1:])
-        if args.kind == "landmarks":
-            return train_cli.resolve_landmark_config(args).epochs
-        # "auto" may still pick landmarks: the run's train_config.json corrects this once written
-        return train_cli.resolve_config(args).epochs
-    except (ValueError, OSError, TypeError) as exc:
-        # the child reports the problem itself; here only the progress bar suffers
-        log.debug("planned epochs unknown (%s)", exc)
-        return 0
-
-
 # --------------------------------------------------------------------------- the job
 # Popen objects this app process started, by run directory: attach() finds them again (after a page
 # reload), so exit codes are known and finished children are reaped rather than left as zombies
@@ -221,26 +187,26 @@ class TrainJob:
         *,
         kind: str = "image",
         resume: bool = False,
-        extra_args: Sequence[str] = (),
+        overrides: Mapping[str, Any] | None = None,
+        config_file: str | Path | None = None,
         python: str | None = None,
     ) -> TrainJob:
-        """Start `sign-ml train --data DATA --out OUT --kind KIND [--resume] EXTRA_ARGS` in the background.
+        """Start training DATA into OUT in the background (what `sign-ml train` would do with these settings).
 
-        python: the interpreter to run it with (default: this one). Refuses (RuntimeError) while another
-        job runs on OUT. The child's output is appended to OUT/train.log.
+        overrides: config field → value (e.g. {"epochs": 5, "hand_crop": True}); python: the interpreter
+        to run it with (default: this one). Refuses (RuntimeError) while another job runs on OUT. The
+        child's output is appended to OUT/train.log, its progress events to OUT/progress.jsonl.
         """
         run_dir = Path(out).resolve()
-        cli_args = [
-            "train",
-            "--data",
-            str(Path(data).resolve()),
-            "--out",
-            str(run_dir),
-            "--kind",
-            kind,
-            *(["--resume"] if resume else []),
-            *[str(a) for a in extra_args],
-        ]
+        request = TrainRequest(
+            data=str(Path(data).resolve()),
+            out=str(run_dir),
+            kind=kind,
+            resume=resume,
+            config_file=None if config_file is None else str(config_file),
+            overrides=dict(overrides or {}),
+        )
+        argv = request.command()
         with _run_lock(run_dir):
             current = cls.attach(run_dir)
             if current is not None and current.status().state == "running":
@@ -249,23 +215,22 @@ class TrainJob:
                     "cancel it or wait for it to end"
                 )
             job_id = uuid.uuid4().hex
-            exit_file = run_dir / EXIT_FILE
-            exit_file.unlink(missing_ok=True)  # the previous job's ending must not be read as this one's
+            # the previous job's ending and progress must not be read as this one's
+            (run_dir / EXIT_FILE).unlink(missing_ok=True)
+            (run_dir / PROGRESS_FILE).unlink(missing_ok=True)
             command = [
                 python or sys.executable,
                 "-m",
                 "sign_ml.background",
-                str(exit_file),
+                str(run_dir),
                 job_id,
-                *cli_args,
+                json.dumps(request.to_dict()),
             ]
             # a live log: unbuffered output, and one progress-bar line a second rather than ten
             env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}
             started = datetime.now(UTC)
             with open(run_dir / LOG_FILE, "ab") as log_file:
-                log_file.write(
-                    f"\n=== {started.isoformat(timespec='seconds')} sign-ml {' '.join(cli_args)}\n".encode()
-                )
+                log_file.write(f"\n=== {started.isoformat(timespec='seconds')} {' '.join(argv)}\n".encode())
                 log_file.flush()
                 proc = subprocess.Popen(
                     command,
@@ -280,14 +245,16 @@ class TrainJob:
                 "pid": proc.pid,
                 "started": started.isoformat(),
                 "started_unix": started.timestamp(),
-                "argv": ["sign-ml", *cli_args],
+                "request": request.to_dict(),
+                "argv": argv,  # the equivalent terminal command, for people
                 "command": command,
-                "data": str(Path(data).resolve()),
+                "data": request.data,
                 "out": str(run_dir),
                 "kind": kind,
-                "extra_args": [str(a) for a in extra_args],
+                "overrides": dict(request.overrides),
+                "config_file": request.config_file,
                 "python": python,
-                "epochs": planned_epochs(cli_args),
+                "epochs": planned_epochs(request),
                 "cancel_requested": False,
             }
             atomic_write_json(run_dir / JOB_FILE, job)
@@ -343,6 +310,9 @@ class TrainJob:
                 return int(read_json(saved)["epochs"])
         return int(self.job.get("epochs") or 0)
 
+    def _progress(self) -> dict[str, Any] | None:
+        return last_event(self.run_dir / PROGRESS_FILE)
+
     def _last_line(self) -> str:
         try:
             with open(self.log_path, "rb") as f:
@@ -357,12 +327,15 @@ class TrainJob:
         returncode = None if alive else self._returncode()
         state = state_from(alive, returncode, bool(self.job.get("cancel_requested")))
         epoch, epochs, line = self._epochs_done(), self._epochs_planned(), self._last_line()
+        record = self._progress()
+        if record and record.get("epochs"):  # the job's own count (`auto` may have chosen landmarks)
+            epochs = int(record["epochs"])
         can_resume = state in ("cancelled", "failed") and (self.run_dir / LAST_CHECKPOINT).is_file()
         return JobStatus(
             state=state,
             epoch=epoch,
             epochs=epochs,
-            fraction=progress_fraction(state, epoch, epochs, line),
+            fraction=progress_fraction(state, epoch, epochs, record),
             last_line=line,
             returncode=returncode,
             log_path=self.log_path,
@@ -404,21 +377,22 @@ class TrainJob:
             self._wait(10.0)
         return self.status()
 
-    def resume(self, extra_args: Sequence[str] | None = None) -> TrainJob:
-        """Start this run again: with --resume from checkpoints/last.pt, or afresh when none was saved yet.
+    def resume(self, overrides: Mapping[str, Any] | None = None) -> TrainJob:
+        """Start this run again: resumed from checkpoints/last.pt, or afresh when none was saved yet.
 
-        extra_args: replaces the job's extra arguments (e.g. ["--epochs", "50"] to train longer); None keeps them.
+        overrides: replaces the job's overrides (e.g. {"epochs": 50} to train longer); None keeps them.
         """
         has_checkpoint = (self.run_dir / LAST_CHECKPOINT).is_file()
         if not has_checkpoint:
             log.info("%s: no checkpoint yet (stopped before the first one): starting afresh", self.run_dir)
-        args = self.job.get("extra_args", []) if extra_args is None else list(extra_args)
+        kept = self.job.get("overrides", {}) if overrides is None else dict(overrides)
         return TrainJob.start(
             self.job["data"],
             self.run_dir,
             kind=self.job.get("kind", "image"),
             resume=has_checkpoint,
-            extra_args=args,
+            overrides=kept,
+            config_file=self.job.get("config_file"),
             python=self.job.get("python"),
         )
 
@@ -443,25 +417,31 @@ def job_status(out: str | Path) -> JobStatus:
 
 # --------------------------------------------------------------------------- the child process
 def child_main(argv: list[str]) -> int:
-    """`python -m sign_ml.background EXIT_FILE JOB_ID SIGN-ML-ARGS...`: run sign-ml, record its exit status."""
-    exit_file, job_id, cli_args = Path(argv[0]), argv[1], argv[2:]
+    """`python -m sign_ml.background RUN JOB_ID REQUEST_JSON`: train, print what `sign-ml train` prints,
+    record the exit status in RUN/job_exit.json."""
+    run_dir, job_id = Path(argv[0]), argv[1]
     code = 1
     try:
-        from sign_ml.cli import main
-
-        code = main(cli_args)
-    except SystemExit as exc:  # argparse's own exit on --help
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:  # SIGTERM before sign-ml's dispatcher took it over
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        request = TrainRequest.from_dict(json.loads(argv[2]))
+        outcome = run_training(request, progress=ProgressFile(run_dir / PROGRESS_FILE))
+        for line in outcome.lines:
+            print(line)
+        code = outcome.code
+    except KeyboardInterrupt:  # SIGTERM before training took it over
+        print("sign-ml train: interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    except Exception as exc:  # one line, as the CLI gives it
+        print(f"sign-ml train: error: {one_line(exc)}", file=sys.stderr)
+        code = EXIT_CANNOT_RUN
     finally:
         atomic_write_json(
-            exit_file, {"id": job_id, "returncode": code, "ended": datetime.now(UTC).isoformat()}
+            run_dir / EXIT_FILE, {"id": job_id, "returncode": code, "ended": datetime.now(UTC).isoformat()}
         )
     return code
 
 
 if __name__ == "__main__":
-    # until sign-ml's dispatcher installs its own handler: SIGTERM unwinds, so the exit status is recorded
+    # SIGTERM unwinds like Ctrl-C until training installs its own handler, so the exit status is recorded
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     raise SystemExit(child_main(sys.argv[1:]))

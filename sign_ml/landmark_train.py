@@ -32,6 +32,7 @@ from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir, spl
 from sign_ml.landmark_model import LandmarkMLP, landmark_spec
 from sign_ml.landmarks import N_FEATURES, augment_points, canonicalize, features, mirror_points, to_points
 from sign_ml.presets import Preprocessing
+from sign_ml.progress import ProgressCallback, event
 
 log = logging.getLogger(__name__)
 
@@ -110,22 +111,34 @@ class FitResult:
 
 
 def fit_landmark_model(
-    cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool = False
+    cfg: LandmarkConfig,
+    train: HandSet,
+    val: HandSet | None,
+    num_classes: int,
+    progress: bool = False,
+    on_epoch: ProgressCallback | None = None,
 ) -> FitResult:
-    """Train the MLP on `train`'s hands; keep the epoch with the best accuracy on `val` (pure: no files)."""
+    """Train the MLP on `train`'s hands; keep the epoch with the best accuracy on `val` (pure: no files).
+
+    on_epoch: called with a `sign_ml.progress` event after each epoch."""
     if len(train.labels) == 0:
         raise ValueError("no training hands")
     torch.manual_seed(cfg.seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a batch of 64 × 290 is too small to share: threads only add waiting
     try:
-        return _fit(cfg, train, val, num_classes, progress)
+        return _fit(cfg, train, val, num_classes, progress, on_epoch)
     finally:
         torch.set_num_threads(threads)
 
 
 def _fit(
-    cfg: LandmarkConfig, train: HandSet, val: HandSet | None, num_classes: int, progress: bool
+    cfg: LandmarkConfig,
+    train: HandSet,
+    val: HandSet | None,
+    num_classes: int,
+    progress: bool,
+    on_epoch: ProgressCallback | None = None,
 ) -> FitResult:
     model = LandmarkMLP(
         N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric"
@@ -194,6 +207,8 @@ def _fit(
                     "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
                 }
             bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+            if on_epoch is not None:
+                on_epoch(event(epoch, cfg.epochs, 1, 1, rows[-1]["train_loss"], rows[-1]["train_acc"]))
     except KeyboardInterrupt:  # keep what was learnt so far: the best epoch is still returned
         interrupted = True
         log.warning("interrupted after %d epochs; keeping the best so far", len(rows))
@@ -209,9 +224,15 @@ def _fit(
 
 
 def train_landmarks(
-    cfg: LandmarkConfig, splits_dir: str | Path, out_dir: str | Path, progress: bool = True
+    cfg: LandmarkConfig,
+    splits_dir: str | Path,
+    out_dir: str | Path,
+    progress: bool = True,
+    on_epoch: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """Train the landmark model on a split directory into `out_dir`; return a summary dict."""
+    """Train the landmark model on a split directory into `out_dir`; return a summary dict.
+
+    progress: draw progress bars; on_epoch: called with a `sign_ml.progress` event after each epoch."""
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
     data: SplitData = read_split_dir(splits_dir)
@@ -227,7 +248,7 @@ def train_landmarks(
     if missing:
         log.warning("no training hand for class(es): %s", ", ".join(data.class_names[i] for i in missing))
 
-    fit = fit_landmark_model(cfg, train, val, num_classes, progress=progress)
+    fit = fit_landmark_model(cfg, train, val, num_classes, progress=progress, on_epoch=on_epoch)
     spec = landmark_spec(cfg.hidden, cfg.dropout, cfg.handedness)
     out_dir.mkdir(parents=True, exist_ok=True)
 

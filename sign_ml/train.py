@@ -57,6 +57,7 @@ from sign_ml.data import (
 )
 from sign_ml.model import build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
+from sign_ml.progress import ProgressCallback, event
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +307,11 @@ def train_one_epoch(
     start_step: int = 0,
     channels_last: bool = True,
     desc: str = "",
+    report: Callable[[int, float, float], None] | None = None,
 ) -> dict[str, Any]:
     """Train on `batches[start_step:]` (augmented when `aug` is given); stops early when `stop()` says so.
+
+    report: called on the main rank at each sync point with (steps done, running loss, running accuracy).
 
     Returns {loss_sum, correct, seen} summed over all ranks, steps_done (of this epoch, counting
     start_step), interrupted, and seconds spent.
@@ -338,12 +342,15 @@ def train_one_epoch(
         bar.update(1)
         if (step + 1) % SYNC_EVERY == 0 or step == len(batches) - 1:
             elapsed = time.perf_counter() - t0
+            running_loss, running_acc = loss_sum.item() / seen, correct.item() / seen
             bar.set_postfix(
-                loss=f"{loss_sum.item() / seen:.4f}",
-                acc=f"{correct.item() / seen:.3f}",
+                loss=f"{running_loss:.4f}",
+                acc=f"{running_acc:.3f}",
                 img_s=f"{seen * rt.world_size / elapsed:.0f}",
                 refresh=False,
             )
+            if report is not None and rt.is_main:
+                report(done, running_loss, running_acc)
             stop_now = stop()
             if rt.distributed:  # every rank must leave the loop at the same step
                 stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
@@ -528,6 +535,7 @@ def train(
     out_dir: str | Path,
     resume: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train on `splits_dir` (manifest.csv + splits.json) into the run directory `out_dir`.
 
@@ -535,11 +543,12 @@ def train(
     position inside an interrupted epoch, RNG states); `cfg.epochs` may be raised to train longer.
     A checkpoint that is damaged, or whose class names or training settings differ, is refused.
     should_stop: polled after every step; True saves last.pt and returns (as Ctrl-C does).
+    progress: called with `sign_ml.progress` events (every SYNC_EVERY steps and at each epoch's end).
     Returns the final metrics: best_val_accuracy, best_epoch, epochs_trained, train_seconds, ...
     """
     rt = setup_runtime(cfg)
     try:
-        return _train(cfg, Path(splits_dir), Path(out_dir), resume, should_stop, rt)
+        return _train(cfg, Path(splits_dir), Path(out_dir), resume, should_stop, rt, progress)
     finally:
         if rt.distributed and dist.is_initialized():
             dist.destroy_process_group()
@@ -662,6 +671,15 @@ LOOP_STATE = (
 _NO_PARTIAL = {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
 
 
+def _reporter(
+    progress: ProgressCallback | None, epoch: int, epochs: int, steps: int
+) -> Callable[[int, float, float], None] | None:
+    """train_one_epoch's per-sync report as progress events of this epoch (None: nobody listens)."""
+    if progress is None:
+        return None
+    return lambda step, loss, acc: progress(event(epoch, epochs, step, steps, loss, acc))
+
+
 def _data_summary(data: SplitData, caches: dict[str, TensorCache], splits_dir: Path) -> dict[str, Any]:
     """What the model directory says about its data: the split directory's own description (method, ratios,
     seed, per-class counts, near-duplicate settings), so its card and the app can state the protocol without
@@ -681,6 +699,7 @@ def _train(
     resume: bool,
     should_stop: Callable[[], bool] | None,
     rt: Runtime,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     saver = CheckpointSaver(out_dir, rt)
     if resume and not saver.last.is_file():
@@ -816,6 +835,7 @@ def _train(
                 start_step=start_step,
                 channels_last=cfg.channels_last,
                 desc=f"epoch {epoch}/{cfg.epochs}",
+                report=_reporter(progress, epoch, cfg.epochs, len(batches)),
             )
             total = {k: partial[k] + m[k] for k in ("loss_sum", "correct", "seen")}
             if m["interrupted"]:

@@ -22,28 +22,22 @@ from sign_ml.background import (
     TrainJob,
     job_status,
     last_log_line,
-    planned_epochs,
     progress_fraction,
     state_from,
 )
+from sign_ml.progress import ProgressFile, event, last_event
+from sign_ml.training import TrainRequest, planned_epochs
 
-# fast tiny run; --epochs is far more than a test waits for, so a cancel always lands mid-training
-TINY_ARGS = [
-    "--width-mult",
-    "0.25",
-    "--image-size",
-    "32",
-    "--batch-size",
-    "4",
-    "--lr",
-    "1e-3",
-    "--num-workers",
-    "0",
-    "--device",
-    "cpu",
-    "--seed",
-    "3",
-]
+# fast tiny run; "epochs" is far more than a test waits for, so a cancel always lands mid-training
+TINY = {
+    "width_mult": 0.25,
+    "image_size": 32,
+    "batch_size": 4,
+    "lr": 1e-3,
+    "num_workers": 0,
+    "device": "cpu",
+    "seed": 3,
+}
 BOUND_S = 180  # a bound for a hang, not a timing claim: each wait ends in seconds
 
 
@@ -93,18 +87,36 @@ def test_last_log_line_reads_tqdm_redraws_and_skips_blank_clears():
 
 
 def test_progress_fraction_adds_the_current_epochs_share():
-    bar = "epoch 3/4:  50%|█████     | 2/4 [00:01<00:01, 2.0step/s]"
-    assert progress_fraction("running", 2, 4, bar) == pytest.approx((2 + 2 / 4) / 4)
-    assert progress_fraction("running", 2, 4, "INFO something else") == pytest.approx(0.5)
-    # a bar of another epoch than the next one (a stale line) adds nothing
-    assert progress_fraction("running", 3, 4, bar) == pytest.approx(0.75)
-    assert progress_fraction("running", 0, 0, bar) == 0.0  # planned epochs unknown
-    assert progress_fraction("finished", 2, 10, "") == 1.0  # e.g. early stopping
-    assert progress_fraction("running", 9, 4, "") == 1.0  # clamped
-    landmark = "landmark model:  30%|███       | 90/300 [00:01<00:02, 80epoch/s]"
+    record = event(epoch=3, epochs=4, step=2, steps=4, loss=0.5, accuracy=0.5)  # half of epoch 3
+    assert progress_fraction("running", 2, 4, record) == pytest.approx((2 + 2 / 4) / 4)
+    assert progress_fraction("running", 2, 4, None) == pytest.approx(0.5)  # no event yet: finished epochs
+    # an event older than the finished epochs (a stale one) takes nothing away
+    assert progress_fraction("running", 3, 4, record) == pytest.approx(0.75)
+    assert progress_fraction("running", 0, 0, None) == 0.0  # planned epochs unknown
+    assert progress_fraction("finished", 2, 10, None) == 1.0  # e.g. early stopping
+    assert progress_fraction("running", 9, 4, None) == 1.0  # clamped
+    landmark = event(epoch=91, epochs=300, step=0, steps=1, loss=1.0, accuracy=0.1)  # 90 epochs done
     assert progress_fraction("running", 0, 300, landmark) == pytest.approx(0.3)
-    # --kind auto guessed the CNN's 100 epochs; the landmark bar still counts
+    # --kind auto guessed the CNN's 100 epochs; the landmark trainer's own count wins
     assert progress_fraction("running", 0, 100, landmark) == pytest.approx(0.3)
+
+
+def test_progress_file_round_trip(tmp_path):
+    path = tmp_path / "progress.jsonl"
+    assert last_event(path) is None
+    write = ProgressFile(path)
+    write(event(1, 2, 5, 10, 1.25, 0.5))
+    write(event(1, 2, 10, 10, float("nan"), 0.75))
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"epoch": 2, "ep')  # a line caught mid-write is skipped
+    assert last_event(path) == {
+        "epoch": 1,
+        "epochs": 2,
+        "step": 10,
+        "steps": 10,
+        "loss": None,
+        "accuracy": 0.75,
+    }
 
 
 @pytest.mark.parametrize(
@@ -128,16 +140,28 @@ def test_state_from(alive, code, cancelled, state):
 
 def test_planned_epochs_resolves_like_the_cli(tmp_path):
     run = tmp_path / "run"
-    base = ["train", "--data", str(tmp_path / "d"), "--out", str(run), "--kind", "image"]
-    assert planned_epochs(base) == 100  # the thesis default
-    assert planned_epochs([*base, "--epochs", "7"]) == 7
+
+    def req(**kw):
+        return TrainRequest(data=str(tmp_path / "d"), out=str(run), kind="image", **kw)
+
+    assert planned_epochs(req()) == 100  # the thesis default
+    assert planned_epochs(req(overrides={"epochs": 7})) == 7
     (tmp_path / "c.yaml").write_text("epochs: 12\n", encoding="utf-8")
-    assert planned_epochs([*base, "--config", str(tmp_path / "c.yaml")]) == 12
+    assert planned_epochs(req(config_file=str(tmp_path / "c.yaml"))) == 12
     run.mkdir()
     (run / "train_config.json").write_text(json.dumps({"epochs": 9}), encoding="utf-8")
-    assert planned_epochs([*base, "--resume"]) == 9  # the run's own
-    assert planned_epochs([*base, "--resume", "--epochs", "11"]) == 11
-    assert planned_epochs([*base, "--epochs", "zero"]) == 0  # the child reports it; the bar just says unknown
+    assert planned_epochs(req(resume=True)) == 9  # the run's own
+    assert planned_epochs(req(resume=True, overrides={"epochs": 11})) == 11
+    # the child reports it; the bar just says unknown
+    assert planned_epochs(req(overrides={"epochs": "zero"})) == 0
+    # the command a user would type for the same request
+    assert req(resume=True, overrides={"epochs": 7, "hand_crop": True, "augment": False}).command()[-5:] == [
+        "--resume",
+        "--epochs",
+        "7",
+        "--hand-crop",
+        "--no-augment",
+    ]
 
 
 def test_markdown_is_one_plain_paragraph(tmp_path):
@@ -152,17 +176,19 @@ def test_markdown_is_one_plain_paragraph(tmp_path):
 # --------------------------------------------------------------------------- real background trainings
 def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    job = TrainJob.start(splits, run, kind="image", extra_args=["--epochs", "10000", *TINY_ARGS])
+    job = TrainJob.start(splits, run, kind="image", overrides={"epochs": 10000, **TINY})
     saved = json.loads((run / "job.json").read_text())
     assert saved["pid"] == job.pid and saved["argv"][:2] == ["sign-ml", "train"] and "--kind" in saved["argv"]
     assert saved["epochs"] == 10000 and saved["started"]
 
     with pytest.raises(RuntimeError, match="already running"):
-        TrainJob.start(splits, run, extra_args=TINY_ARGS)
+        TrainJob.start(splits, run, overrides=TINY)
     assert json.loads((run / "job.json").read_text())["pid"] == job.pid  # the running job's record is kept
 
     status = wait_for(job, lambda s: s.epoch >= 1, "finished epoch")
     assert status.state == "running" and status.epochs == 10000 and 0 < status.fraction < 0.01
+    record = last_event(run / "progress.jsonl")  # the bar reads the trainer's own events, not its text
+    assert record["epochs"] == 10000 and record["epoch"] >= 1 and record["steps"] >= 1 and record["loss"] > 0
     assert (
         status.returncode is None and not status.can_resume and status.log_path == run.resolve() / "train.log"
     )
@@ -180,7 +206,7 @@ def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
     done = cancelled.epoch
     assert done >= 1
 
-    resumed = attached.resume(extra_args=["--epochs", str(done + 1)])  # one more epoch, then it ends
+    resumed = attached.resume(overrides={**TINY, "epochs": done + 1})  # one more epoch, then it ends
     assert "--resume" in resumed.job["argv"]
     finished = wait_for(resumed, lambda s: s.state != "running", "end of the resumed run")
     assert finished.state == "finished", finished.last_line
@@ -202,7 +228,7 @@ def test_train_cancel_resume_finish_and_reattach(splits, tmp_path, monkeypatch):
 
 
 def test_bad_data_path_fails_with_the_cli_error(tmp_path):
-    job = TrainJob.start(tmp_path / "no-such-splits", tmp_path / "run", extra_args=TINY_ARGS)
+    job = TrainJob.start(tmp_path / "no-such-splits", tmp_path / "run", overrides=TINY)
     status = wait_for(job, lambda s: s.state != "running", "end")
     assert status.state == "failed" and status.returncode == 2 and not status.can_resume
     assert (

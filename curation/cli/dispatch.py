@@ -22,9 +22,9 @@ import traceback
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from curation.errors import one_line
+
 EXIT_OK, EXIT_SOME_FAILED, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
-# errors whose message already says what went wrong; anything else also gets its type named
-_PLAIN_ERRORS = (OSError, ValueError, RuntimeError, LookupError)
 
 
 def dispatch(prog: str, commands: dict[str, tuple[str, str]], argv: list[str] | None) -> int:
@@ -50,16 +50,6 @@ def dispatch(prog: str, commands: dict[str, tuple[str, str]], argv: list[str] | 
                 traceback.print_exc()
             print(f"{prog}{' ' + command if command else ''}: error: {one_line(exc)}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-
-
-def one_line(exc: BaseException) -> str:
-    """The exception as one line: its message's first line, with the type when the message alone is unclear."""
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
-    if isinstance(exc, _PLAIN_ERRORS) and not isinstance(exc, KeyError) and first:
-        return first
-    hint = "" if first else " (run with -v for the traceback)"
-    return f"{type(exc).__name__}: {first}{hint}" if first else f"{type(exc).__name__}{hint}"
 
 
 class _OneLineParser(argparse.ArgumentParser):

@@ -12,15 +12,10 @@ Configuration precedence: the TrainConfig defaults (thesis) < RUN/train_config.j
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
-from typing import Any
 
-from curation.fileio import read_json
-from sign_ml.config import LandmarkConfig, TrainConfig
-
-KINDS = ("auto", "landmarks", "image")
-AUTO_IMAGE_MIN_PHOTOS = 10_000  # below this many training photos, a CNN from scratch learns rooms, not hands
+from sign_ml import training
+from sign_ml.config import TrainConfig
+from sign_ml.training import AUTO_IMAGE_MIN_PHOTOS, KINDS, TrainRequest
 
 # flag → (TrainConfig field, type, help); every one defaults to "not given" so the file's value stays
 _FLAGS: dict[str, tuple[str, type, str]] = {
@@ -97,88 +92,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def request_from_args(args: argparse.Namespace) -> TrainRequest:
+    """The parsed command line as a TrainRequest: only the flags actually given become overrides."""
+    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile", "hand_crop"]
+    return TrainRequest(
+        data=str(getattr(args, "data", "")),
+        out=str(args.out),
+        kind=getattr(args, "kind", "auto"),
+        resume=bool(args.resume),
+        config_file=args.config,
+        overrides={k: getattr(args, k) for k in fields if hasattr(args, k)},
+    )
+
+
 def resolve_config(args: argparse.Namespace) -> TrainConfig:
     """Defaults < RUN/train_config.json (on --resume) < --config < explicit flags."""
-    data: dict[str, Any] = {}
-    saved = Path(args.out) / "train_config.json"
-    if args.resume and saved.is_file():
-        data.update(TrainConfig.read_file(saved))
-    if args.config:  # only the fields the file names: the others keep the run's (or the default) values
-        data.update(TrainConfig.read_file(args.config))
-    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile", "hand_crop"]
-    data.update({k: getattr(args, k) for k in fields if hasattr(args, k)})
-    data["out_dir"] = str(args.out)
-    return TrainConfig.from_dict(data)  # the file's own values were checked by read_file, naming it
-
-
-def choose_kind(args: argparse.Namespace) -> str:
-    """The model kind to train: as asked, or for `auto` by the size of the training split."""
-    if args.kind != "auto":
-        return args.kind
-    saved = Path(args.out) / "config.json"
-    if args.resume and saved.is_file():  # resuming keeps the run's own kind
-        return read_json(saved).get("kind", "image")
-    from sign_ml.data import read_split_dir
-
-    n_train = len(read_split_dir(args.data).splits["train"])
-    kind = "landmarks" if n_train < AUTO_IMAGE_MIN_PHOTOS else "image"
-    print(f"model kind: {kind} ({n_train:,} training photos; --kind image|landmarks to choose)")
-    return kind
-
-
-def resolve_landmark_config(args: argparse.Namespace) -> LandmarkConfig:
-    """LandmarkConfig defaults < --config < the flags that LandmarkConfig has."""
-    data: dict[str, Any] = {}
-    if args.config:
-        data.update(LandmarkConfig.read_file(args.config))
-    known = set(LandmarkConfig.__dataclass_fields__)
-    given = {dest for dest, _, _ in _FLAGS.values()} | {"augment"}
-    data.update({k: getattr(args, k) for k in given & known if hasattr(args, k)})
-    data["out_dir"] = str(args.out)
-    return LandmarkConfig.from_dict(data)
-
-
-def run_landmarks(args: argparse.Namespace) -> int:
-    from sign_ml.landmark_train import train_landmarks
-
-    cfg = resolve_landmark_config(args)
-    result = train_landmarks(cfg, args.data, args.out)
-    where = Path(result["run_dir"]).resolve()
-    print(f"run: {where}")
-    which = "the last epoch" if cfg.keep == "last" else "the best validation epoch"
-    val = result["best_val_accuracy"]
-    print(
-        f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
-        f"(validation accuracy {'n/a, no validation photos' if val is None else f'{val:.4f}'}; "
-        f"{result['train_seconds']:.1f} s); "
-        f"no hand found in {result['no_hand']} photo(s), left out of training"
-    )
-    return 0
+    return training.resolve_config(request_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    if choose_kind(args) == "landmarks":
-        return run_landmarks(args)
-    from sign_ml.train import train  # torch import only when training
-
-    cfg = resolve_config(args)
-    result = train(cfg, args.data, args.out, resume=args.resume)
-    if int(os.environ.get("RANK", "0")) != 0:
-        return 0
-    where = Path(result["run_dir"]).resolve()
-    dropped = {k: v for k, v in result["dropped"].items() if v}
-    if dropped:
-        print(f"unreadable photos skipped: {dropped} (see the log for their paths)")
-    if result["interrupted"]:
-        print(
-            f"interrupted after epoch {result['epochs_trained']}; state saved in {where}/checkpoints/last.pt"
-        )
-        print(f"continue with: sign-ml train --data {args.data} --out {args.out} --resume")
-        return 130
-    print(f"run: {where}")
-    print(
-        f"best validation accuracy {result['best_val_accuracy']:.4f} at epoch {result['best_epoch']} "
-        f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s on {result['device']})"
-        + (", stopped early" if result["stopped_early"] else "")
-    )
-    return 0
+    outcome = training.run_training(request_from_args(args))
+    for line in outcome.lines:
+        print(line)
+    return outcome.code

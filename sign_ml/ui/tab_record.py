@@ -322,7 +322,7 @@ class Jobs:
                 splits,
                 studio.new_run_dir(self.root, "mobilenet"),
                 kind="image",
-                extra_args=["--hand-crop", "--epochs", str(int(epochs))],
+                overrides={"hand_crop": True, "epochs": int(epochs)},
             )
             return self.job.status()
 
