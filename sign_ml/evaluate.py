@@ -418,3 +418,28 @@ def evaluate_run(
     )
     log.info("%s: %s accuracy %.4f on %d photos", run_dir, split, interp.accuracy, interp.n)
     return interp
+
+
+def summary_lines(interp: Interpretation, split: str, run_dir: str | Path) -> list[str]:
+    """What `sign-ml evaluate` reports: accuracy, macro-F1, ECE, the worst classes, the most confused pairs."""
+    lines = [
+        f"{split}: {interp.n} photos",
+        f"accuracy  {interp.accuracy:.4f}",
+        f"macro-F1  {interp.macro_f1:.4f}",
+        f"ECE       {interp.ece():.4f}",
+        "worst classes by F1:",
+    ]
+    per_class = interp.per_class()
+    worst = per_class[per_class["support"] > 0].sort_values(["f1", "class"], kind="stable").head(5)
+    lines += [
+        f"  {r['class']:<8} f1 {r['f1']:.3f}  precision {r['precision']:.3f}  recall {r['recall']:.3f}"
+        f"  n={r['support']}"
+        for r in worst.to_dict("records")
+    ]
+    confused = interp.most_confused()[:10]
+    lines.append(
+        "most confused (true -> predicted: count):" if confused else "most confused: none (no mistakes)"
+    )
+    lines += [f"  {actual} -> {predicted}: {count}" for actual, predicted, count in confused]
+    lines.append(f"written to {str(run_dir).rstrip('/')}/{EVAL_DIR}/{split}/")
+    return lines

@@ -401,3 +401,56 @@ def load_loso(eval_dir: str | Path | None) -> LosoResult | None:
         return LosoResult.from_dict(read_json(path))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
+
+
+def loso_for_run(
+    run_dir: str | Path,
+    splits_dir: str | Path,
+    group_column: str = "group",
+    config_file: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[LosoResult, Path]:
+    """What `sign-ml loso` runs: LOSO with the run's own landmark recipe (or `config_file`'s), saved into
+    the run's evaluation folder; (the result, the path of loso.json). Refuses a split of other classes."""
+    import shlex
+
+    from sign_ml.artifacts import read_meta
+    from sign_ml.data import read_split_dir
+
+    meta = read_meta(run_dir)  # refuses a folder that is not a run
+    classes = read_split_dir(splits_dir).class_names
+    if list(classes) != list(meta.class_names):
+        raise ValueError(
+            f"{splits_dir}: its classes differ from the run's ({len(classes)} vs "
+            f"{len(meta.class_names)}); the numbers would describe another model"
+        )
+    if config_file:
+        cfg = LandmarkConfig.from_file(config_file)
+    elif meta.kind == "landmarks" and meta.train_config:
+        cfg = LandmarkConfig.from_dict(meta.train_config)
+    else:
+        cfg = LandmarkConfig()
+    result = loso_for_split_dir(splits_dir, group_column=group_column, cfg=cfg, progress=progress)
+    words = ["sign-ml", "loso", "--data", str(splits_dir), "--run", str(run_dir)]
+    if group_column != "group":
+        words += ["--group-column", group_column]
+    if config_file:
+        words += ["--config", str(config_file)]
+    result.command = shlex.join(words)
+    return result, save_loso(result, run_eval_dir(run_dir))
+
+
+def loso_lines(result: LosoResult, path: Path) -> list[str]:
+    """What `sign-ml loso` reports: the per-signer table and the pooled accuracy, or why there is none."""
+    if result.status != "ok":
+        table = result.per_signer[["signer", "photos", "hands"]]
+        lines = [table.to_string(index=False)] if len(table) else []
+        lines.append(result.sentence)
+    else:
+        lines = [
+            result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+            f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} photos "
+            f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
+            f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s",
+        ]
+    return lines + [f"written to {path}"]

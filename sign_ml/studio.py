@@ -1,31 +1,40 @@
 """The Record tab's pipeline over a recording workspace: check, split, train, evaluate, leave-one-signer-out.
 
-Each step runs the command-line tool's own code in-process (`sign-curate check`, `sign-curate split`,
-`sign-ml train --kind landmarks`, `sign-ml evaluate`, `sign-ml loso`), so the app and the terminal can
-never disagree; what the command printed is returned for the page. Everything the pipeline writes goes
-to WORKSPACE/.dactyl/ (hidden: every load of the workspace skips it), never beside the photos.
+Each step calls the library function behind the command-line tool (`curation.pipeline.check_dataset` /
+`split_dataset`, `sign_ml.training.run_training`, `sign_ml.evaluate.evaluate_run`, `sign_ml.loso.loso_for_run`)
+and keeps the lines the tool would print plus the warnings logged while it ran, so the app and the terminal
+can never disagree. Nothing here touches sys.stdout: the warnings are caught by a logging handler that
+keeps only the records of the calling thread, so two pipelines at once keep their outputs apart.
+Everything the pipeline writes goes to WORKSPACE/.dactyl/ (hidden: every load of the workspace skips it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
+import shlex
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from curation.errors import one_line
+from curation.pipeline import SplitOptions
 
 log = logging.getLogger(__name__)
 
 OUTPUTS = ".dactyl"  # hidden: `load_table` skips it, so nothing written here is ever taken for a photo
 SIGNER_COLUMN = "signer"  # the workspace's metadata.csv column the split groups by
+EXIT_CANNOT_RUN = 2  # as the CLIs exit when a step cannot run (curation.cli.dispatch)
+# called with {"stage": "split" | "train" | "evaluate" | "loso", ...}; training adds sign_ml.progress's fields
+StageProgress = Callable[[dict[str, Any]], None]
 
 
 @dataclass
 class Step:
-    """One command's outcome: its exit status and what it printed (stdout and stderr, in order)."""
+    """One step's outcome: its exit status and what it reported (its lines, then the warnings it logged)."""
 
     command: str  # the equivalent terminal command, shown to the user
     code: int
@@ -55,36 +64,49 @@ def outputs_dir(root: Path) -> Path:
     return Path(root) / OUTPUTS
 
 
-class _KeepMessages(io.TextIOBase):
-    """stderr while a command runs: progress bars go on to the terminal, every other line is kept too."""
+class _ThreadRecords(logging.Handler):
+    """Keeps the formatted WARNING+ records logged by one thread (the job's), whichever logger they came from."""
 
-    def __init__(self, kept: io.StringIO, terminal: Any) -> None:
-        self.kept, self.terminal = kept, terminal
+    def __init__(self, thread: int) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = thread
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
-    def write(self, s: str) -> int:
-        if "\r" not in s and "%|" not in s:  # tqdm redraws with \r and draws "NN%|███"
-            self.kept.write(s)
-        return self.terminal.write(s)
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.thread
 
-    def flush(self) -> None:
-        self.terminal.flush()
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
 
 
-def run_command(main: Callable[[list[str]], int], argv: Sequence[str], shown: str) -> Step:
-    """Call a CLI's `main(argv)` and keep what it printed (its errors too); progress bars still reach the terminal."""
-    import sys
+@contextlib.contextmanager
+def _job_log() -> Iterator[_ThreadRecords]:
+    """A handler on the root logger for the calling thread's records while a step runs."""
+    handler = _ThreadRecords(threading.get_ident())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(_KeepMessages(out, sys.stderr)):
+
+def run_step(prog: str, words: list[str], call: Callable[[], tuple[list[str], list[str]]]) -> Step:
+    """Run `call` (returning its (lines, warnings)) as one step shown as the command `words`; an error
+    becomes the one line the CLI would print, and exit status 2."""
+    command = shlex.join(words)
+    with _job_log() as records:
         try:
-            code = int(main(list(argv)) or 0)
-        except SystemExit as exc:  # argparse's own exits
-            code = int(exc.code or 0) if isinstance(exc.code, int) else 2
-    return Step(shown, code, out.getvalue().strip())
+            lines, warnings = call()
+            code = 0
+        except Exception as exc:  # the step fails, the app goes on; the user sees what the CLI would say
+            lines, warnings, code = [], [f"{prog}: error: {one_line(exc)}"], EXIT_CANNOT_RUN
+    return Step(command, code, "\n".join([*lines, *warnings, *records.lines]).strip())
 
 
-def split_plan(n_signers: int) -> tuple[str, list[str]]:
-    """(ratios, extra split arguments) for a workspace with `n_signers` signers.
+def split_plan(n_signers: int) -> SplitOptions:
+    """The split options for a workspace with `n_signers` signers.
 
     One signer: the thesis's stratified 85/10/5 of that signer's photos. Two or more: grouped by signer, so
     validation and test hold signers the model never saw. A signer is a large unit, and the greedy grouped
@@ -92,33 +114,57 @@ def split_plan(n_signers: int) -> tuple[str, list[str]]:
     one signer's share each: 2 signers → 50/50 (train, validation), 3-9 → one signer each for validation and
     test, 10 or more → 80/10/10. Letters too small for every split stay in train rather than stopping the run.
     """
-    extra = ["--small-classes", "train"]
     if n_signers <= 1:
-        return "85,10,5", extra
-    extra += ["--group-column", SIGNER_COLUMN]
+        return SplitOptions(ratios="85,10,5", small_classes="train")
     if n_signers == 2:
-        return "50,50", extra
-    share = 100 // n_signers if n_signers < 10 else 10
-    return f"{100 - 2 * share},{share},{share}", extra
+        ratios = "50,50"
+    else:
+        share = 100 // n_signers if n_signers < 10 else 10
+        ratios = f"{100 - 2 * share},{share},{share}"
+    return SplitOptions(ratios=ratios, group_column=SIGNER_COLUMN, small_classes="train")
 
 
 def check(root: Path) -> Step:
     """`sign-curate check` over the workspace (the hands check included); the report goes to .dactyl/report."""
-    from curation.cli import main
+    from curation.pipeline import check_dataset
 
     out = outputs_dir(root) / "report"
-    argv = [str(root), "--out", str(out), "--group-column", SIGNER_COLUMN]
-    return run_command(lambda a: main(["check", *a]), argv, "sign-curate check " + " ".join(argv))
+    words = ["sign-curate", "check", str(root), "--out", str(out), "--group-column", SIGNER_COLUMN]
+
+    def call() -> tuple[list[str], list[str]]:
+        outcome = check_dataset(root, out, group_column=SIGNER_COLUMN)
+        return outcome.lines, outcome.warnings
+
+    return run_step("sign-curate check", words, call)
 
 
 def split(root: Path, n_signers: int, seed: int = 0) -> tuple[Step, Path]:
     """`sign-curate split` of the workspace into .dactyl/splits (replacing the previous split)."""
-    from curation.cli import main
+    from dataclasses import replace
+
+    from curation.pipeline import split_dataset
 
     out = outputs_dir(root) / "splits"
-    ratios, extra = split_plan(n_signers)
-    argv = [str(root), "--out", str(out), "--ratios", ratios, "--seed", str(seed), *extra, "--force"]
-    return run_command(lambda a: main(["split", *a]), argv, "sign-curate split " + " ".join(argv)), out
+    opts = replace(split_plan(n_signers), seed=seed, force=True)
+    words = [
+        "sign-curate",
+        "split",
+        str(root),
+        "--out",
+        str(out),
+        "--ratios",
+        opts.ratios,
+        "--seed",
+        str(seed),
+    ]
+    words += ["--small-classes", opts.small_classes]
+    words += ["--group-column", opts.group_column] if opts.group_column else []
+
+    def call() -> tuple[list[str], list[str]]:
+        outcome = split_dataset(root, out, opts)
+        return outcome.lines, outcome.warnings
+
+    return run_step("sign-curate split", [*words, "--force"], call), out
 
 
 def new_run_dir(root: Path, kind: str) -> Path:
@@ -141,35 +187,75 @@ def evaluated_split(splits_dir: Path) -> str | None:
     return next((name for name in ("test", "validation") if name in present), None)
 
 
-def train_landmarks(root: Path, n_signers: int, seed: int = 0) -> TrainOutcome:
-    """Split, train the landmark model, evaluate it, and measure it on signers it has not seen."""
-    from sign_ml.cli import main as sign_ml
+def train_step(splits_dir: Path, run_dir: Path, progress: StageProgress | None = None) -> Step:
+    """`sign-ml train --kind landmarks` of the split into `run_dir`."""
+    from sign_ml.training import TrainRequest, run_training
+
+    request = TrainRequest(data=str(splits_dir), out=str(run_dir), kind="landmarks")
+
+    def call() -> tuple[list[str], list[str]]:
+        report = None if progress is None else (lambda e: progress({"stage": "train", **e}))
+        return run_training(request, progress=report).lines, []
+
+    return run_step("sign-ml train", request.command(), call)
+
+
+def evaluate_step(run_dir: Path, splits_dir: Path, which: str) -> Step:
+    """`sign-ml evaluate RUN --data SPLITS --split WHICH`."""
+    from sign_ml.evaluate import evaluate_run, summary_lines
+
+    words = ["sign-ml", "evaluate", str(run_dir), "--data", str(splits_dir), "--split", which]
+
+    def call() -> tuple[list[str], list[str]]:
+        interp = evaluate_run(run_dir, splits_dir, split=which, backend="torch")
+        return summary_lines(interp, which, str(run_dir)), []
+
+    return run_step("sign-ml evaluate", words, call)
+
+
+def loso_step(run_dir: Path, splits_dir: Path) -> Step:
+    """`sign-ml loso --data SPLITS --run RUN`."""
+    from sign_ml.loso import loso_for_run, loso_lines
+
+    words = ["sign-ml", "loso", "--data", str(splits_dir), "--run", str(run_dir)]
+
+    def call() -> tuple[list[str], list[str]]:
+        return loso_lines(*loso_for_run(run_dir, splits_dir)), []
+
+    return run_step("sign-ml loso", words, call)
+
+
+def train_landmarks(
+    root: Path, n_signers: int, seed: int = 0, progress: StageProgress | None = None
+) -> TrainOutcome:
+    """Split, train the landmark model, evaluate it, and measure it on signers it has not seen.
+
+    progress: told when each stage starts ({"stage": name}) and, while training, each epoch's event."""
+
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress({"stage": name})
 
     start = time.perf_counter()
     result = TrainOutcome()
+    stage("split")
     step, splits_dir = split(root, n_signers, seed)
     result.steps.append(step)
     if not step.ok:
         return result
     result.splits_dir = splits_dir
     run_dir = new_run_dir(root, "landmarks")
-    argv = ["--data", str(splits_dir), "--out", str(run_dir), "--kind", "landmarks"]
-    result.steps.append(
-        run_command(lambda a: sign_ml(["train", *a]), argv, "sign-ml train " + " ".join(argv))
-    )
+    stage("train")
+    result.steps.append(train_step(splits_dir, run_dir, progress))
     if not result.steps[-1].ok:
         return result
     result.run_dir = run_dir
     which = evaluated_split(splits_dir)
-    if (
-        which is not None
-    ):  # too few photos for a validation or test split: the leave-one-signer-out number remains
-        argv = [str(run_dir), "--data", str(splits_dir), "--split", which]
-        result.steps.append(
-            run_command(lambda a: sign_ml(["evaluate", *a]), argv, "sign-ml evaluate " + " ".join(argv))
-        )
-    argv = ["--data", str(splits_dir), "--run", str(run_dir)]
-    result.steps.append(run_command(lambda a: sign_ml(["loso", *a]), argv, "sign-ml loso " + " ".join(argv)))
+    if which is not None:  # too few photos for a validation or test split: the LOSO number remains
+        stage("evaluate")
+        result.steps.append(evaluate_step(run_dir, splits_dir, which))
+    stage("loso")
+    result.steps.append(loso_step(run_dir, splits_dir))
     from sign_ml.loso import load_loso, run_eval_dir
 
     result.loso = load_loso(run_eval_dir(run_dir))

@@ -233,8 +233,8 @@ def test_the_split_plan_holds_whole_signers_out_for_validation_and_test(n_signer
     from curation.splitting import assign_splits, parse_ratios
     from sign_ml.studio import split_plan
 
-    ratios, extra = split_plan(n_signers)
-    assert extra[extra.index("--group-column") + 1] == "signer"
+    plan = split_plan(n_signers)
+    assert plan.group_column == "signer" and plan.small_classes == "train"
     table = pd.DataFrame(
         [
             {"relpath": f"{x}/s{s}_{i}.jpg", "label": x, "signer": f"s{s}"}
@@ -243,7 +243,7 @@ def test_the_split_plan_holds_whole_signers_out_for_validation_and_test(n_signer
             for i in range(5)
         ]
     )
-    split = assign_splits(table, ratios=parse_ratios(ratios), group_col="signer", small_classes="train")
+    split = assign_splits(table, ratios=parse_ratios(plan.ratios), group_col="signer", small_classes="train")
     per_split = table.assign(split=split).groupby("split")["signer"].nunique().to_dict()
     assert (
         table.assign(split=split).groupby("signer")["split"].nunique().max() == 1
@@ -257,8 +257,8 @@ def test_the_split_plan_holds_whole_signers_out_for_validation_and_test(n_signer
 def test_a_single_signer_split_is_stratified_not_grouped():
     from sign_ml.studio import split_plan
 
-    ratios, extra = split_plan(1)
-    assert ratios == "85,10,5" and "--group-column" not in extra
+    plan = split_plan(1)
+    assert plan.ratios == "85,10,5" and plan.group_column is None
 
 
 def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(

@@ -9,11 +9,7 @@ from __future__ import annotations
 import argparse
 
 from curation.checks.balance import MIN_COUNT
-from curation.hand_cache import add_hand_columns
-from curation.loading import load_table
-from curation.report import available_checks, loading_findings, run_checks, write_report
-from curation.scan import scan_table
-from curation.split_io import refuse_inside_data
+from curation.pipeline import check_dataset
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,31 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_table(args.data, group_column=args.group_column)
-    if loaded.root is not None:  # a report inside the data would be loaded as photos next time
-        refuse_inside_data(args.out, loaded.root)
-    scanned = scan_table(loaded.table, workers=args.workers, progress=not args.no_progress)
     names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
-    if args.no_hands:
-        names = [n for n in (names or available_checks()) if n != "hands"]
-    elif names is None or "hands" in names:
-        scanned, _ = add_hand_columns(scanned, progress=not args.no_progress, workers=args.workers)
-    results = [loading_findings(loaded)] + run_checks(
-        scanned,
-        names,
-        class_names=loaded.class_names,
-        empty_classes=loaded.empty_classes,
+    outcome = check_dataset(
+        args.data,
+        args.out,
+        group_column=args.group_column,
+        workers=args.workers,
+        progress=not args.no_progress,
+        checks=names,
+        hands=not args.no_hands,
         min_count=args.min_count,
     )
-    paths = write_report(results, loaded, args.out, scanned=scanned)
-    scan = scanned.attrs.get("scan", {})
-    print(
-        f"{loaded.n_photos} photos in {len(loaded.class_names)} classes from {loaded.source} "
-        f"(decoded in {scan.get('seconds', 0):.1f} s, {scan.get('photos_per_s') or 0:.0f} photos/s, "
-        f"{scan.get('workers', 1)} worker(s))"
-    )
-    for result in results:
-        print(f"  {result.name}: {result.summary}")
-    for kind, path in paths.items():
-        print(f"report {kind}: {path}")
+    for line in outcome.lines:
+        print(line)
     return 0

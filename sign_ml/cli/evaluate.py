@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sign_ml.evaluate import EVAL_DIR, evaluate_run
+    from sign_ml.evaluate import evaluate_run, summary_lines
 
     interp = evaluate_run(
         args.run,
@@ -34,20 +34,6 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         backend=args.backend,
     )
-    print(f"{args.split}: {interp.n} photos")
-    print(f"accuracy  {interp.accuracy:.4f}")
-    print(f"macro-F1  {interp.macro_f1:.4f}")
-    print(f"ECE       {interp.ece():.4f}")
-    per_class = interp.per_class()
-    worst = per_class[per_class["support"] > 0].sort_values(["f1", "class"], kind="stable").head(5)
-    print("worst classes by F1:")
-    for r in worst.to_dict("records"):
-        print(
-            f"  {r['class']:<8} f1 {r['f1']:.3f}  precision {r['precision']:.3f}  recall {r['recall']:.3f}  n={r['support']}"
-        )
-    confused = interp.most_confused()[:10]
-    print("most confused (true -> predicted: count):" if confused else "most confused: none (no mistakes)")
-    for actual, predicted, count in confused:
-        print(f"  {actual} -> {predicted}: {count}")
-    print(f"written to {args.run.rstrip('/')}/{EVAL_DIR}/{args.split}/")
+    for line in summary_lines(interp, args.split, args.run):
+        print(line)
     return 0

@@ -9,7 +9,6 @@ run's own landmark recipe (train_config.json) unless --config names another.
 from __future__ import annotations
 
 import argparse
-import shlex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,44 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sign_ml.artifacts import read_meta
-    from sign_ml.config import LandmarkConfig
-    from sign_ml.data import read_split_dir
-    from sign_ml.loso import loso_for_split_dir, run_eval_dir, save_loso
+    from sign_ml.loso import loso_for_run, loso_lines
 
-    meta = read_meta(args.run)  # refuses a folder that is not a run
-    classes = read_split_dir(args.data).class_names
-    if list(classes) != list(meta.class_names):
-        raise ValueError(
-            f"{args.data}: its classes differ from the run's ({len(classes)} vs "
-            f"{len(meta.class_names)}); the numbers would describe another model"
-        )
-    if args.config:
-        cfg = LandmarkConfig.from_file(args.config)
-    elif meta.kind == "landmarks" and meta.train_config:
-        cfg = LandmarkConfig.from_dict(meta.train_config)
-    else:
-        cfg = LandmarkConfig()
-    result = loso_for_split_dir(args.data, group_column=args.group_column, cfg=cfg, progress=True)
-    words = ["sign-ml", "loso", "--data", args.data, "--run", args.run]
-    if args.group_column != "group":
-        words += ["--group-column", args.group_column]
-    if args.config:
-        words += ["--config", args.config]
-    result.command = shlex.join(words)
-    path = save_loso(result, run_eval_dir(args.run))
-
-    if result.status != "ok":
-        table = result.per_signer[["signer", "photos", "hands"]]
-        if len(table):
-            print(table.to_string(index=False))
-        print(result.sentence)
-    else:
-        print(result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print(
-            f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} photos "
-            f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
-            f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s"
-        )
-    print(f"written to {path}")
+    result, path = loso_for_run(args.run, args.data, group_column=args.group_column, config_file=args.config)
+    for line in loso_lines(result, path):
+        print(line)
     return 0

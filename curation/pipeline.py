@@ -1,0 +1,270 @@
+"""The dataset commands as library calls: `check_dataset` (what `sign-curate check` runs) and `split_dataset`
+(what `sign-curate split` runs). Each returns its outcome with the lines a terminal shows (`lines` for
+stdout, `warnings` for stderr), so the CLIs and the app word results alike; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from curation.checks.balance import MIN_COUNT
+from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.loading import SKIP_UNREADABLE
+from curation.manifest import SPLIT_NAMES
+from curation.splitting import (
+    assign_splits,
+    group_from_pattern,
+    parse_ratios,
+    split_counts,
+    split_method,
+)
+
+log = logging.getLogger(__name__)
+_SHOW = 10  # unreadable files listed on the terminal (all of them go to splits.json)
+
+
+@dataclass
+class Outcome:
+    """What a command wrote and the lines it reports (stdout `lines`, stderr `warnings`)."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- check
+def check_dataset(
+    data: str | Path,
+    out: str | Path,
+    *,
+    group_column: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    checks: list[str] | None = None,
+    hands: bool = True,
+    min_count: int = MIN_COUNT,
+) -> Outcome:
+    """Load DATA, decode every photo once, run the checks (`checks`: a subset by name) and write the report."""
+    from curation.hand_cache import add_hand_columns
+    from curation.loading import load_table
+    from curation.report import available_checks, loading_findings, run_checks, write_report
+    from curation.scan import scan_table
+    from curation.split_io import refuse_inside_data
+
+    loaded = load_table(data, group_column=group_column)
+    if loaded.root is not None:  # a report inside the data would be loaded as photos next time
+        refuse_inside_data(out, loaded.root)
+    scanned = scan_table(loaded.table, workers=workers, progress=progress)
+    names = checks
+    if not hands:
+        names = [n for n in (names or available_checks()) if n != "hands"]
+    elif names is None or "hands" in names:
+        scanned, _ = add_hand_columns(scanned, progress=progress, workers=workers)
+    results = [loading_findings(loaded)] + run_checks(
+        scanned,
+        names,
+        class_names=loaded.class_names,
+        empty_classes=loaded.empty_classes,
+        min_count=min_count,
+    )
+    paths = write_report(results, loaded, out, scanned=scanned)
+    scan = scanned.attrs.get("scan", {})
+    lines = [
+        f"{loaded.n_photos} photos in {len(loaded.class_names)} classes from {loaded.source} "
+        f"(decoded in {scan.get('seconds', 0):.1f} s, {scan.get('photos_per_s') or 0:.0f} photos/s, "
+        f"{scan.get('workers', 1)} worker(s))"
+    ]
+    lines += [f"  {result.name}: {result.summary}" for result in results]
+    lines += [f"report {kind}: {path}" for kind, path in paths.items()]
+    return Outcome(paths={k: Path(v) for k, v in paths.items()}, lines=lines)
+
+
+# --------------------------------------------------------------------------- split
+@dataclass(frozen=True)
+class SplitOptions:
+    """How to split (the `sign-curate split` flags; the defaults are the CLI's)."""
+
+    ratios: str = "85,10,5"  # train,validation[,test]: 85,10,5 or 0.85,0.1,0.05 or 70/15/15
+    group_pattern: str | None = None  # regex with one capture group taking the group from each relpath
+    group_column: str | None = None  # metadata column naming the group (signer, session)
+    seed: int = 0  # same seed, same split
+    near_dup_threshold: int = DEFAULT_NEAR_DUP_THRESHOLD  # pHash bits within which photos stay together
+    cluster: bool = True  # decode pass: near-duplicates kept together, unreadable files excluded
+    small_classes: str = "error"  # error | train: a class with fewer photos than splits
+    workers: int | None = None  # decode processes (None: all cores)
+    force: bool = False  # replace a non-empty out that is not a split directory
+    progress: bool = True
+    hands: bool = True  # run the hand stage: landmark columns travel with the split
+    ignore_decisions: bool = False  # don't apply DATA/label_decisions.csv
+
+
+def split_dataset(data: str | Path, out: str | Path, opts: SplitOptions = SplitOptions()) -> Outcome:
+    """Load DATA, apply its label decisions, decode, assign every photo to a split, write OUT."""
+    from curation.loading import load_table
+    from curation.split_io import check_out_dir, write_splits
+
+    ratios = parse_ratios(opts.ratios)
+    if opts.group_pattern and opts.group_column:
+        raise ValueError("give a group pattern or a group column, not both")
+    if not 0 <= opts.near_dup_threshold <= 64:
+        raise ValueError(f"--near-dup-threshold must be 0..64 bits, got {opts.near_dup_threshold}")
+    loaded = load_table(data, group_column=opts.group_column)
+    check_out_dir(out, loaded.root, opts.force)  # fail before the slow scan, not after
+    result = Outcome()
+    table = loaded.table.drop(columns=["split"], errors="ignore")  # an existing split layout is re-split
+    if "split" in loaded.table.columns:
+        log.info("%s already has splits; they are replaced by a new split of all %d photos", data, len(table))
+    decisions = None
+    if loaded.root is not None and not opts.ignore_decisions:
+        table, decisions = _apply_label_decisions(table, loaded.root, loaded.class_names, result)
+    group_col, group_source = None, None
+    if opts.group_pattern:
+        table = table.assign(group=group_from_pattern(table["relpath"], opts.group_pattern))
+        group_col, group_source = "group", f"pattern {opts.group_pattern}"
+    elif opts.group_column:
+        group_col, group_source = "group", f"column {opts.group_column}"
+    if not opts.progress:
+        import datasets  # its save_to_disk bars too
+
+        datasets.disable_progress_bars()
+    table, excluded, clusters = _decode_pass(table, data, opts)
+    if opts.hands:  # landmarks, handedness and box travel with the split: training never detects again
+        from curation.hand_cache import add_hand_columns
+
+        table, found = add_hand_columns(table, progress=opts.progress, workers=opts.workers)
+        result.lines.append(found.line())
+    present = set(table["label"])
+    class_names = [c for c in loaded.class_names if c in present]  # alphabet order, minus emptied classes
+    split = assign_splits(
+        table,
+        ratios=ratios,
+        seed=opts.seed,
+        group_col=group_col,
+        clusters=clusters,
+        small_classes=opts.small_classes,
+    )
+    sizes = clusters.map(clusters.value_counts()) if clusters is not None else None
+    out_table = table.assign(
+        split=split,
+        group=table["group"].fillna("").astype(str) if "group" in table.columns else "",
+        # the manifest names only real clusters (2+ photos); a lone photo's cluster is left empty
+        cluster=clusters.astype(str).where(sizes > 1, "") if clusters is not None else "",
+    )
+    counts = split_counts(out_table, out_table["split"], class_names)
+    train_only = [c for c in class_names if all(counts[s][c] == 0 for s in counts if s != "train")]
+    result.info = {
+        "data_root": str(loaded.root) if loaded.root is not None else None,
+        "source": loaded.source,
+        "ratios": dict(zip(SPLIT_NAMES, ratios, strict=False)),
+        "seed": opts.seed,
+        "method": split_method(table, group_col, clusters),
+        "group_source": group_source,
+        "near_duplicate_threshold": opts.near_dup_threshold if opts.cluster else None,
+        "near_duplicate_clusters": int((clusters.value_counts() > 1).sum()) if clusters is not None else None,
+        "train_only_classes": train_only if opts.small_classes == "train" else [],
+        "excluded": excluded,
+        "skipped": len(loaded.skipped),
+        "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
+        "decisions": decisions,
+    }
+    written = write_splits(out_table, class_names, out, info=result.info, force=opts.force)
+    result.paths = {"splits": Path(written)}
+    _summary(result, Path(written), counts, class_names)
+    return result
+
+
+def _decode_pass(
+    table: pd.DataFrame, data: str | Path, opts: SplitOptions
+) -> tuple[pd.DataFrame, list[dict[str, str]], pd.Series | None]:
+    """(the readable photos, the unreadable ones with their errors, near-duplicate clusters); no pass: as is."""
+    if not opts.cluster:
+        return table, [], None
+    from curation.scan import scan_table
+
+    table = scan_table(table, workers=opts.workers, progress=opts.progress)
+    bad = table["error"].astype(str) != ""
+    excluded = [
+        {"relpath": r, "error": e}
+        for r, e in zip(table.loc[bad, "relpath"], table.loc[bad, "error"], strict=True)
+    ]
+    table = table[~bad].reset_index(drop=True)
+    if table.empty:
+        raise ValueError(f"{data}: none of the {len(excluded)} photos could be decoded")
+    return table, excluded, near_duplicate_clusters(table, opts.near_dup_threshold)
+
+
+def _apply_label_decisions(
+    table: pd.DataFrame, root: Path, class_names: list[str], result: Outcome
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """Relabel/exclude photos as ROOT/label_decisions.csv says (None when there is none), before the scan."""
+    from curation.decisions import DECISIONS_FILE, apply_decisions, read_decisions
+
+    path = root / DECISIONS_FILE
+    decisions = read_decisions(root)
+    if decisions.empty:
+        return table, None
+    table, summary = apply_decisions(table, decisions, class_names)
+    if table.empty:
+        raise ValueError(
+            f"{path}: the decisions exclude every photo (use --ignore-decisions to split them all)"
+        )
+    applied = summary["relabelled"] + summary["excluded"]
+    result.lines.append(
+        f"applied {applied} label decisions from {path}: "
+        f"{summary['relabelled']} relabelled, {summary['excluded']} excluded"
+    )
+    if summary["unknown_files"]:
+        unknown = summary["unknown_files"]
+        log.warning(
+            "%s: %d decision(s) name photos not in the data, ignored: %s%s",
+            path,
+            len(unknown),
+            ", ".join(unknown[:_SHOW]),
+            " ..." if len(unknown) > _SHOW else "",
+        )
+    return table, {"file": str(path), **summary}
+
+
+def _summary(result: Outcome, out: Path, counts: dict[str, dict[str, int]], class_names: list[str]) -> None:
+    """Per-split totals, what was kept together or left out, and where the files are."""
+    info, lines, warnings = result.info, result.lines, result.warnings
+    excluded = info["excluded"]
+    frame = pd.DataFrame(counts).reindex(class_names)
+    totals = frame.sum()
+    lines.append(
+        f"{info['method']} split of {int(totals.sum())} photos in {len(class_names)} classes "
+        f"(seed {info['seed']}, ratios {'/'.join(f'{r:g}' for r in info['ratios'].values())})"
+    )
+    for name, total in totals.items():
+        per_class = frame[name]
+        lines.append(
+            f"  {name:<10} {int(total):>7} photos  ({int(per_class.min())}-{int(per_class.max())} per class)"
+        )
+    if info["near_duplicate_clusters"]:
+        lines.append(
+            f"  {info['near_duplicate_clusters']} near-duplicate clusters kept within one split "
+            f"(pHash ≤ {info['near_duplicate_threshold']} bits)"
+        )
+    if info["group_source"]:
+        lines.append(f"  groups from {info['group_source']}: none crosses splits")
+    if info["train_only_classes"]:
+        lines.append(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
+    if info["unreadable_folders"]:
+        warnings.append(
+            f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "
+            f"splits): {', '.join(info['unreadable_folders'][:_SHOW])}"
+        )
+    if excluded:
+        warnings.append(f"  {len(excluded)} unreadable file(s) left out of the splits:")
+        warnings += [f"    {item['relpath']}: {item['error']}" for item in excluded[:_SHOW]]
+        if len(excluded) > _SHOW:
+            warnings.append(f"    ... and {len(excluded) - _SHOW} more (all listed in splits.json)")
+    lines.append(f"manifest: {out / 'manifest.csv'}")
+    lines.append(f"splits:   {out / 'splits.json'}")
+    lines.append(f"dataset:  {out / 'dataset'}  (datasets.load_from_disk)")
