@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -636,7 +636,7 @@ def _restore(
     steps_per_epoch: int,
     rt: Runtime,
     ckpt_path: Path,
-) -> dict[str, Any]:
+) -> LoopState:
     """Load model, optimizer, schedule and RNG states from a checked checkpoint; returns the loop state."""
     try:
         net.load_state_dict(ckpt["model"])
@@ -656,18 +656,34 @@ def _restore(
             "checkpoint from %d rank(s), resuming on %d: RNG streams reseeded", len(rngs), rt.world_size
         )
         torch.manual_seed(derive_seed(cfg.seed, int(ckpt["epoch"]), rt.rank, "resume"))
-    return {k: ckpt[k] for k in LOOP_STATE if k in ckpt}
+    return LoopState.from_checkpoint(ckpt)
 
 
-LOOP_STATE = (
-    "epoch",
-    "step_in_epoch",
-    "partial",
-    "best_val_acc",
-    "best_epoch",
-    "epochs_without_improvement",
-    "train_seconds",
-)
+@dataclass
+class LoopState:
+    """Where the loop stands: everything besides weights, optimizer, schedule and RNG that a resume needs.
+
+    Saved in checkpoints/last.pt field by field (`to_checkpoint`) and read back (`from_checkpoint`), so a
+    field added here is carried by every checkpoint without being spelled anywhere else.
+    """
+
+    epoch: int = 0  # epochs finished
+    step_in_epoch: int = 0  # steps done of the next epoch (an interrupted one), 0 at an epoch boundary
+    partial: dict[str, float] | None = None  # that epoch's sums so far: loss_sum, correct, seen, seconds
+    best_val_acc: float = -1.0
+    best_epoch: int = 0
+    epochs_without_improvement: int = 0
+    train_seconds: float = 0.0
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict[str, Any]) -> LoopState:
+        return cls(**{f.name: ckpt[f.name] for f in fields(cls) if f.name in ckpt})
+
+
+LOOP_STATE = tuple(f.name for f in fields(LoopState))
 _NO_PARTIAL = {"loss_sum": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
 
 
@@ -692,15 +708,70 @@ def _data_summary(data: SplitData, caches: dict[str, TensorCache], splits_dir: P
     }
 
 
-def _train(
-    cfg: TrainConfig,
-    splits_dir: Path,
-    out_dir: Path,
-    resume: bool,
-    should_stop: Callable[[], bool] | None,
-    rt: Runtime,
-    progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
+@dataclass
+class TrainRun:
+    """Everything one training run works with, built once by `setup_run` (cf. torchvision's `main`)."""
+
+    cfg: TrainConfig
+    rt: Runtime
+    out_dir: Path
+    splits_dir: Path
+    data: SplitData
+    caches: dict[str, TensorCache]
+    prep: Preprocessing
+    aug: AugmentParams | None
+    net: nn.Module  # the network itself (saved, evaluated)
+    model: nn.Module  # what training calls: net wrapped in DDP and/or torch.compile
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    criterion: nn.Module
+    rank_batch: int
+    steps_per_epoch: int
+    saver: CheckpointSaver
+    state: LoopState
+    data_summary: dict[str, Any]
+
+    def save_last(self, epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
+        """checkpoints/last.pt: weights, optimizer, schedule, the loop state at (epoch, step), config, classes."""
+        at = LoopState(**{**self.state.to_checkpoint(), "epoch": epoch, "step_in_epoch": step_in_epoch})
+        at.partial = partial
+        self.saver.save_last(
+            {
+                "model": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                **at.to_checkpoint(),
+                "config": self.cfg.to_dict(),
+                "class_names": self.data.class_names,
+            }
+        )
+
+    def metrics(self, epochs_trained: int) -> dict[str, Any]:
+        rt = self.rt
+        return {
+            "best_val_accuracy": self.state.best_val_acc,
+            "best_epoch": self.state.best_epoch,
+            "epochs_trained": epochs_trained,
+            "train_seconds": round(self.state.train_seconds, 2),
+            "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device),
+        }
+
+    def meta(self, epochs_trained: int) -> ModelMeta:
+        cfg = self.cfg
+        return ModelMeta(
+            class_names=self.data.class_names,
+            preprocessing=self.prep,
+            arch=cfg.arch,
+            width_mult=cfg.width_mult,
+            dropout=cfg.dropout,
+            train_config=cfg.to_dict(),
+            data=self.data_summary,
+            metrics=self.metrics(epochs_trained),
+        )
+
+
+def setup_run(cfg: TrainConfig, splits_dir: Path, out_dir: Path, resume: bool, rt: Runtime) -> TrainRun:
+    """Check the request, load the data, build model, optimizer and schedule, restore a checkpoint."""
     saver = CheckpointSaver(out_dir, rt)
     if resume and not saver.last.is_file():
         raise FileNotFoundError(f"{saver.last}: nothing to resume")
@@ -712,17 +783,12 @@ def _train(
         raise FileNotFoundError(f"{splits_dir}: split directory not found")
     cfg = cfg.replace(out_dir=str(out_dir))
     data = read_split_dir(splits_dir)
-    ckpt = (
-        _checked_checkpoint(cfg, data, saver.last, out_dir) if resume else None
-    )  # refuse before the slow part
+    # refuse before the slow part
+    ckpt = _checked_checkpoint(cfg, data, saver.last, out_dir) if resume else None
     if rt.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
     caches = _load_caches(data, cfg, out_dir, rt)
-    train_cache, val_cache = caches["train"], caches["validation"]
-    prep = Preprocessing(size=cfg.image_size)
-    aug = AugmentParams.from_config(cfg) if cfg.augment else None
-
     net, model = _build_model(cfg, len(data.class_names), rt)
     rank_batch = max(1, cfg.batch_size // rt.world_size)
     if rank_batch * rt.world_size != cfg.batch_size and rt.is_main:
@@ -733,180 +799,192 @@ def _train(
             rank_batch * rt.world_size,
         )
     steps_per_epoch = len(
-        epoch_batches(len(train_cache), rank_batch, cfg.seed, 1, True, rt.rank, rt.world_size)
+        epoch_batches(len(caches["train"]), rank_batch, cfg.seed, 1, True, rt.rank, rt.world_size)
     )
     optimizer = make_optimizer(net.parameters(), cfg, rt.device)
     scheduler = make_scheduler(optimizer, cfg, steps_per_epoch)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-
-    state: dict[str, Any] = {
-        "epoch": 0,
-        "step_in_epoch": 0,
-        "partial": None,
-        "best_val_acc": -1.0,
-        "best_epoch": 0,
-        "epochs_without_improvement": 0,
-        "train_seconds": 0.0,
-    }
+    state = LoopState()
     if ckpt is not None:
-        state.update(_restore(ckpt, net, optimizer, scheduler, cfg, steps_per_epoch, rt, saver.last))
+        state = _restore(ckpt, net, optimizer, scheduler, cfg, steps_per_epoch, rt, saver.last)
         if rt.is_main:
-            truncate_metrics(saver.metrics, state["epoch"])
-            log.info("resuming %s after epoch %d (step %d)", out_dir, state["epoch"], state["step_in_epoch"])
+            truncate_metrics(saver.metrics, state.epoch)
+            log.info("resuming %s after epoch %d (step %d)", out_dir, state.epoch, state.step_in_epoch)
     elif rt.is_main:
         saver.metrics.unlink(missing_ok=True)
+    return TrainRun(
+        cfg=cfg,
+        rt=rt,
+        out_dir=out_dir,
+        splits_dir=splits_dir,
+        data=data,
+        caches=caches,
+        prep=Preprocessing(size=cfg.image_size),
+        aug=AugmentParams.from_config(cfg) if cfg.augment else None,
+        net=net,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        criterion=nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
+        rank_batch=rank_batch,
+        steps_per_epoch=steps_per_epoch,
+        saver=saver,
+        state=state,
+        data_summary=_data_summary(data, caches, splits_dir),
+    )
 
-    data_summary = _data_summary(data, caches, splits_dir)
-    photos_used = data_summary["photos_used"]
+
+def run_epoch(
+    run: TrainRun, epoch: int, stop: Callable[[], bool], progress: ProgressCallback | None
+) -> tuple[dict[str, Any], dict[str, float], float]:
+    """Train one epoch (from where an interrupted one stopped); (its result, the epoch's sums, start time)."""
+    cfg, rt, state = run.cfg, run.rt, run.state
+    batches = epoch_batches(
+        len(run.caches["train"]), run.rank_batch, cfg.seed, epoch, True, rt.rank, rt.world_size
+    )
+    resuming_mid_epoch = epoch == state.epoch + 1 and state.step_in_epoch
+    start_step = state.step_in_epoch if resuming_mid_epoch else 0
+    partial = (state.partial if resuming_mid_epoch else None) or _NO_PARTIAL
+    t0 = time.perf_counter()
+    m = train_one_epoch(
+        run.model,
+        run.optimizer,
+        run.scheduler,
+        run.criterion,
+        run.caches["train"],
+        batches,
+        prep=run.prep,
+        aug=run.aug,
+        seed=cfg.seed,
+        epoch=epoch,
+        rt=rt,
+        stop=stop,
+        start_step=start_step,
+        channels_last=cfg.channels_last,
+        desc=f"epoch {epoch}/{cfg.epochs}",
+        report=_reporter(progress, epoch, cfg.epochs, len(batches)),
+    )
+    total = {k: partial[k] + m[k] for k in ("loss_sum", "correct", "seen")}
+    total["seconds"] = partial[
+        "seconds"
+    ]  # of the part before a resume; this part's time is added by the caller
+    m["steps"] = len(batches)
+    return m, total, t0
+
+
+def save_interrupted(run: TrainRun, epoch: int, m: dict[str, Any], total: dict[str, float]) -> None:
+    """Stopped inside `epoch`: last.pt records the step and the epoch's sums so far, to go on exactly."""
+    run.state.train_seconds += m["seconds"]
+    run.save_last(epoch - 1, m["steps_done"], total | {"seconds": total["seconds"] + m["seconds"]})
+    if run.rt.is_main:
+        log.warning(
+            "interrupted in epoch %d at step %d/%d; saved %s",
+            epoch,
+            m["steps_done"],
+            m["steps"],
+            run.saver.last,
+        )
+
+
+def end_of_epoch(
+    run: TrainRun, epoch: int, m: dict[str, Any], total: dict[str, float], t0: float, stop: Callable[[], bool]
+) -> str:
+    """Validate, record the epoch, save; then the decision: "continue", "early_stop" or "stop" (requested)."""
+    cfg, rt, state = run.cfg, run.rt, run.state
+    val = evaluate(
+        run.net, run.caches["validation"], run.prep, run.criterion, 2 * run.rank_batch, rt, cfg.channels_last
+    )
+    state.train_seconds += time.perf_counter() - t0
+    row = {
+        "epoch": epoch,
+        "train_loss": total["loss_sum"] / total["seen"],
+        "train_acc": total["correct"] / total["seen"],
+        "val_loss": val["loss"],
+        "val_acc": val["acc"],
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "seconds": round(total["seconds"] + time.perf_counter() - t0, 3),
+        "img_per_s": round(m["seen"] / m["seconds"], 2),
+    }
+    improved = val["acc"] > state.best_val_acc
+    if improved:
+        state.best_val_acc, state.best_epoch, state.epochs_without_improvement = val["acc"], epoch, 0
+    else:
+        state.epochs_without_improvement += 1
+    run.saver.end_epoch(row, run.net if improved else None, run.meta(epoch))
+    if rt.is_main:
+        log.info(
+            "epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f%s | %.0f img/s",
+            epoch,
+            cfg.epochs,
+            row["train_loss"],
+            row["train_acc"],
+            val["loss"],
+            val["acc"],
+            " (best)" if improved else "",
+            row["img_per_s"],
+        )
+    state.epoch, state.step_in_epoch, state.partial = epoch, 0, None
+    run.save_last(epoch, 0, None)
+    if cfg.early_stopping and state.epochs_without_improvement >= cfg.early_stopping:
+        if rt.is_main:
+            log.info("early stopping: no better validation accuracy for %d epochs", cfg.early_stopping)
+        return "early_stop"
+    stop_now = stop()  # a request during validation: the epoch is complete and saved
+    if rt.distributed:  # every rank must leave the loop together
+        stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
+    return "stop" if stop_now else "continue"
+
+
+def _train(
+    cfg: TrainConfig,
+    splits_dir: Path,
+    out_dir: Path,
+    resume: bool,
+    should_stop: Callable[[], bool] | None,
+    rt: Runtime,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    run = setup_run(cfg, splits_dir, out_dir, resume, rt)
+    cfg = run.cfg
     if rt.is_main:
         log.info(
             "training %s: %d classes, %s photos, %d steps/epoch, device %s, %s",
             cfg.arch,
-            len(data.class_names),
-            photos_used,
-            steps_per_epoch,
+            len(run.data.class_names),
+            run.data_summary["photos_used"],
+            run.steps_per_epoch,
             rt.device,
             rt.amp_dtype or "fp32",
         )
-
-    def save_last(epoch: int, step_in_epoch: int, partial: dict[str, float] | None) -> None:
-        saver.save_last(
-            {
-                "model": net.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "step_in_epoch": step_in_epoch,
-                "partial": partial,
-                "best_val_acc": state["best_val_acc"],
-                "best_epoch": state["best_epoch"],
-                "epochs_without_improvement": state["epochs_without_improvement"],
-                "train_seconds": state["train_seconds"],
-                "config": cfg.to_dict(),
-                "class_names": data.class_names,
-            }
-        )
-
-    def metrics(epochs_trained: int) -> dict[str, Any]:
-        return {
-            "best_val_accuracy": state["best_val_acc"],
-            "best_epoch": state["best_epoch"],
-            "epochs_trained": epochs_trained,
-            "train_seconds": round(state["train_seconds"], 2),
-            "device": str(rt.device) if rt.device.type == "cpu" else torch.cuda.get_device_name(rt.device),
-        }
-
-    def meta(epochs_trained: int) -> ModelMeta:
-        return ModelMeta(
-            class_names=data.class_names,
-            preprocessing=prep,
-            arch=cfg.arch,
-            width_mult=cfg.width_mult,
-            dropout=cfg.dropout,
-            train_config=cfg.to_dict(),
-            data=data_summary,
-            metrics=metrics(epochs_trained),
-        )
-
     interrupted = stopped_early = False
-    model.train()
+    run.model.train()
     with StopRequest(should_stop) as stop:
-        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
-            batches = epoch_batches(
-                len(train_cache), rank_batch, cfg.seed, epoch, True, rt.rank, rt.world_size
-            )
-            resuming_mid_epoch = epoch == state["epoch"] + 1 and state["step_in_epoch"]
-            start_step = state["step_in_epoch"] if resuming_mid_epoch else 0
-            partial = (state["partial"] if resuming_mid_epoch else None) or _NO_PARTIAL
-            t0 = time.perf_counter()
-            m = train_one_epoch(
-                model,
-                optimizer,
-                scheduler,
-                criterion,
-                train_cache,
-                batches,
-                prep=prep,
-                aug=aug,
-                seed=cfg.seed,
-                epoch=epoch,
-                rt=rt,
-                stop=stop,
-                start_step=start_step,
-                channels_last=cfg.channels_last,
-                desc=f"epoch {epoch}/{cfg.epochs}",
-                report=_reporter(progress, epoch, cfg.epochs, len(batches)),
-            )
-            total = {k: partial[k] + m[k] for k in ("loss_sum", "correct", "seen")}
+        for epoch in range(run.state.epoch + 1, cfg.epochs + 1):
+            m, total, t0 = run_epoch(run, epoch, stop, progress)
             if m["interrupted"]:
                 interrupted = True
-                state["train_seconds"] += m["seconds"]
-                save_last(epoch - 1, m["steps_done"], total | {"seconds": partial["seconds"] + m["seconds"]})
-                if rt.is_main:
-                    log.warning(
-                        "interrupted in epoch %d at step %d/%d; saved %s",
-                        epoch,
-                        m["steps_done"],
-                        len(batches),
-                        saver.last,
-                    )
+                save_interrupted(run, epoch, m, total)
                 break
-            val = evaluate(net, val_cache, prep, criterion, 2 * rank_batch, rt, cfg.channels_last)
-            state["train_seconds"] += time.perf_counter() - t0
-            row = {
-                "epoch": epoch,
-                "train_loss": total["loss_sum"] / total["seen"],
-                "train_acc": total["correct"] / total["seen"],
-                "val_loss": val["loss"],
-                "val_acc": val["acc"],
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": round(partial["seconds"] + time.perf_counter() - t0, 3),
-                "img_per_s": round(m["seen"] / m["seconds"], 2),
-            }
-            improved = val["acc"] > state["best_val_acc"]
-            if improved:
-                state.update(best_val_acc=val["acc"], best_epoch=epoch, epochs_without_improvement=0)
-            else:
-                state["epochs_without_improvement"] += 1
-            saver.end_epoch(row, net if improved else None, meta(epoch))
-            if rt.is_main:
-                log.info(
-                    "epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f%s | %.0f img/s",
-                    epoch,
-                    cfg.epochs,
-                    row["train_loss"],
-                    row["train_acc"],
-                    val["loss"],
-                    val["acc"],
-                    " (best)" if improved else "",
-                    row["img_per_s"],
-                )
-            state["epoch"], state["step_in_epoch"], state["partial"] = epoch, 0, None
-            save_last(epoch, 0, None)
-            if cfg.early_stopping and state["epochs_without_improvement"] >= cfg.early_stopping:
-                stopped_early = True
-                if rt.is_main:
-                    log.info(
-                        "early stopping: no better validation accuracy for %d epochs", cfg.early_stopping
-                    )
+            decision = end_of_epoch(run, epoch, m, total, t0, stop)
+            if decision != "continue":
+                stopped_early = decision == "early_stop"
+                interrupted = decision == "stop" and epoch < cfg.epochs
                 break
-            stop_now = stop()  # a request during validation: the epoch is complete and saved
-            if rt.distributed:  # every rank must leave the loop together
-                stop_now = _all_reduce([float(stop_now)], rt)[0] > 0
-            if stop_now:
-                interrupted = epoch < cfg.epochs
-                break
+    run.saver.finish(run.metrics(run.state.epoch))
+    return _summary(run, interrupted, stopped_early)
 
-    saver.finish(metrics(state["epoch"]))
+
+def _summary(run: TrainRun, interrupted: bool, stopped_early: bool) -> dict[str, Any]:
+    """What `train` returns: the run's best epoch, how far it got, and how it ended."""
+    state = run.state
     return {
-        "run_dir": str(out_dir),
-        "best_val_accuracy": state["best_val_acc"],
-        "best_epoch": state["best_epoch"],
-        "epochs_trained": state["epoch"],
-        "train_seconds": round(state["train_seconds"], 2),
-        "device": str(rt.device),
+        "run_dir": str(run.out_dir),
+        "best_val_accuracy": state.best_val_acc,
+        "best_epoch": state.best_epoch,
+        "epochs_trained": state.epoch,
+        "train_seconds": round(state.train_seconds, 2),
+        "device": str(run.rt.device),
         "interrupted": interrupted,
         "stopped_early": stopped_early,
-        "dropped": data_summary["dropped"],
-        "counts": data_summary.get("counts"),  # absent from a splits.json written by hand
+        "dropped": run.data_summary["dropped"],
+        "counts": run.data_summary.get("counts"),  # absent from a splits.json written by hand
     }
