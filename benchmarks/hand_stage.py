@@ -4,7 +4,7 @@
 
 Per photo, batch 1, in one process (as the app serves): the hand stage (decode + MediaPipe, with the
 retries it makes on a miss), the landmark model alone (features + MLP, ONNX Runtime), the landmark model end
-to end (`Predictor.recognize`), and models/asl-mobilenet's MobileNetV3 (decode + forward without the hand
+to end (`Predictor.predict`), and models/asl-mobilenet's MobileNetV3 (decode + forward without the hand
 stage, and end to end with it). 640-px photos are the 320-px sample photos enlarged (the sample has no
 larger ones), written as JPEG quality 90 first. Also prints the detection rate and how many photos needed a
 retry. Figures print; nothing is asserted.
@@ -69,8 +69,8 @@ def main() -> None:
                     )
                 image.save(path, quality=90)
                 photos.append(str(path))
-            lm.recognize(photos[0])  # warm-up: graphs built, threads started
-            cnn.recognize(photos[0])
+            lm.predict(photos[0])  # warm-up: graphs built, threads started
+            cnn.predict(photos[0])
             detections = {}
 
             def hand_stage(p, detections=detections):
@@ -78,18 +78,18 @@ def main() -> None:
 
             t_hand = timed(hand_stage, photos)
             found = [p for p in photos if detections[p].found]
-            inputs = {p: lm.model_input(p, None, detections[p]) for p in found}
-            t_mlp = timed(lambda p, inputs=inputs: lm.logits(inputs[p][None]), found)
-            t_lm = timed(lm.recognize, photos)
-            t_cnn_bare = timed(lambda p: cnn.logits(cnn.load_uint8(p)[None]), photos)
-            t_cnn = timed(cnn.recognize, photos)
+            inputs = {p: lm.encode(p, None, detections[p]) for p in found}
+            t_mlp = timed(lambda p, inputs=inputs: lm.forward(inputs[p][None]), found)
+            t_lm = timed(lm.predict, photos)
+            t_cnn_bare = timed(lambda p: cnn.forward(cnn.encode(p)[None]), photos)
+            t_cnn = timed(cnn.predict, photos)
             retried = sum(detections[p].retried for p in photos)
             print(
                 f"\n{side} px: hands found in {len(found)} of {len(photos)}; {retried} found only on a retry"
             )
             print(line("hand stage (decode + MediaPipe)", t_hand))
             print(line("landmark model alone (features + MLP)", t_mlp))
-            print(line("landmark model end to end (recognize)", t_lm))
+            print(line("landmark model end to end (predict)", t_lm))
             print(line("MobileNetV3 alone (decode + forward)", t_cnn_bare))
             print(line("MobileNetV3 end to end with the hand stage", t_cnn))
 

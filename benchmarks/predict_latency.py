@@ -79,7 +79,7 @@ def timed(fn, items, repeat: int = 1) -> list[float]:
 def in_process(model: str, photos: list[Path]) -> None:
     """The app's predict function vs its parts, interleaved photo by photo so load spikes hit all alike."""
     from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME, make_session
-    from sign_ml.presets import normalize_numpy
+    from sign_ml.presets import normalize_numpy, to_uint8_array
     from sign_ml.ui import DactylApp
 
     app = DactylApp(model=model)
@@ -101,13 +101,13 @@ def in_process(model: str, photos: list[Path]) -> None:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         calm = ort.InferenceSession(str(predictor.onnx_path), options, providers=["CPUExecutionProvider"])
-    tensors = [normalize_numpy(predictor.load_uint8(p)[None], prep) for p in photos]  # (1, 3, S, S) each
+    tensors = [normalize_numpy(to_uint8_array(p, prep.size)[None], prep) for p in photos]  # (1, 3, S, S) each
 
     def forward(x: np.ndarray) -> None:
         if session is not None:
             session.run([OUTPUT_NAME], {INPUT_NAME: x})
         else:
-            predictor.logits_uint8(np.zeros((1, prep.size, prep.size, 3), np.uint8))
+            predictor.forward(np.zeros((1, prep.size, prep.size, 3), np.uint8))
 
     for p, x in list(zip(photos, tensors, strict=True))[:20]:  # warm-up: page cache, ORT arenas, allocator
         app.predict({"path": str(p)}), forward(x)
@@ -115,7 +115,7 @@ def in_process(model: str, photos: list[Path]) -> None:
     for _ in range(2):
         for p, x in zip(photos, tensors, strict=True):
             app_ms += timed(lambda q: app.predict({"path": str(q)}), [p])
-            prep_ms += timed(lambda q: normalize_numpy(predictor.load_uint8(q)[None], prep), [p])
+            prep_ms += timed(lambda q: normalize_numpy(to_uint8_array(q, prep.size)[None], prep), [p])
             fwd_ms += timed(forward, [x])
             if calm is not None:
                 calm_ms += timed(lambda t: calm.run([OUTPUT_NAME], {INPUT_NAME: t}), [x])

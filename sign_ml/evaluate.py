@@ -379,9 +379,13 @@ def evaluate_run(
 
     paths = rows["path"].astype(str).tolist()
     relpaths = rows["relpath"].astype(str).tolist() if "relpath" in rows else paths
-    probs, errors = predictor.proba_files(
-        paths, batch_size=batch_size, progress=True, desc=f"evaluate {split}"
+    from sign_ml.predict import probability_rows
+
+    predictions = list(
+        predictor.predict_files(paths, batch_size=batch_size, progress=True, desc=f"evaluate {split}")
     )
+    probs = probability_rows(predictions, len(class_names))  # no hand: a zero row, counted wrong
+    errors = [p.error if p.status == "unreadable" else None for p in predictions]
     ok = np.array([e is None for e in errors])
     eval_dir = run_dir / EVAL_DIR / split
     bad = [(p, e) for p, e in zip(paths, errors, strict=True) if e is not None]

@@ -523,7 +523,7 @@ def _how_to_use(inputs: CardInputs) -> list[str]:
         "",
         "```python",
         "from sign_ml.predict import Predictor",
-        f'Predictor.from_pretrained("{inputs.repo_id}").predict("photo.jpg")',
+        f'Predictor.from_pretrained("{inputs.repo_id}").predict("photo.jpg").top  # [(letter, probability), ...]',
         "```",
         "",
         "`config.json` holds the class names (in output order), the model kind and its input; `model.safetensors` "

@@ -1,12 +1,19 @@
-"""The predictor: a model directory (or Hub id) in, letters with probabilities out — or "no hand".
+"""The predictor: a model directory (or Hub id) in, a `Prediction` out for every photo, frame or hand.
 
-Every photo goes through the hand stage first (`curation.hands`): with no hand found there is no letter.
-Then, by the model directory's kind: the landmark model reads features of the 21 landmarks
-(`sign_ml.landmarks`); the image model reads the whole photo, or the hand crop when it was trained on crops.
-Serves through ONNX Runtime when it can (about 3x faster than torch eager on a few CPU cores), with the
-graph exported from the weights on first load and checked against torch; falls back to torch with a logged
-reason. Torch stays available (`torch_model()`) for Grad-CAM. Photos are decoded and sized only through
-`sign_ml.presets` and `decode_for_hands`, exactly as in training.
+Every input goes through one pipeline: the hand stage (`curation.hands`) finds the hand (no hand, no
+letter), the model kind's *encoder* turns what was found into the model's input, the *backend* runs the
+model, and one softmax and ranking make the Prediction. Both are chosen once, when the model is loaded:
+
+    encoder   landmarks   features of the 21 landmarks (`sign_ml.landmarks`)
+              hand crop   the hand stage's crop, sized as in training (`presets.hand_crop_uint8`)
+              photo       the whole photo, sized as in training (`presets.to_uint8_array`)
+    backend   onnx        ONNX Runtime (about 3x faster than torch eager on a few CPU cores); the graph is
+                          exported from the weights on first load and checked against torch
+              torch       torch eager on any device; also the fallback (with a logged reason)
+
+A later model kind is one more encoder: a temporal model over a landmark clip would encode a sequence of
+detections the same way. Every public call answers with a Prediction whose `status` is "ok", "no_hand" or
+"unreadable"; there is no other encoding of "no result". Torch stays available (`torch_model()`) for Grad-CAM.
 """
 
 from __future__ import annotations
@@ -16,14 +23,15 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
 
 from curation.alphabet import is_motion_letter
-from curation.hands import HandDetection, HandStage, crop_hand, shared_stage
+from curation.hands import Hand, HandDetection, HandStage, crop_hand, shared_stage
 from curation.images import ImageSource, UnreadableImageError
 from sign_ml.artifacts import ModelMeta, read_meta
 from sign_ml.landmarks import hand_features
@@ -41,37 +49,31 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "onnx", "torch")
 NO_HAND = "no hand found"  # the answer, in every interface, for a photo in which the hand stage finds no hand
+OK, NO_HAND_FOUND, UNREADABLE = "ok", "no_hand", "unreadable"  # Prediction.status
 
 
 @dataclass
-class PredictionResult:
-    """One file's outcome: the top-k (label, probability) pairs, "no hand", or why it could not be read."""
+class Prediction:
+    """One input's outcome. status: "ok" (top and probs are set), "no_hand" (readable, no hand found: no
+    letter) or "unreadable" (error says why)."""
 
     source: str
-    top: list[tuple[str, float]] | None = None
+    status: str
+    top: list[tuple[str, float]] = field(default_factory=list)  # (label, probability), most likely first
+    probs: np.ndarray | None = None  # (K,) float32, class order = the model's
     error: str | None = None
-    no_hand: bool = False  # readable, but no hand was found: no letter is given
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass
-class Recognition:
-    """One photo through the whole pipeline: what was decoded, what the hand stage found, what was read."""
-
-    source: str
-    image: Image.Image  # upright RGB, as the hand stage saw it
-    detection: HandDetection
-    top: list[tuple[str, float]] | None  # None when no hand was found
-    probs: np.ndarray | None  # (K,) float32, class order = the model's
-    crop: Image.Image | None  # the hand crop (what a crop model reads; shown by the app for every kind)
+    detection: HandDetection | None = None  # what the hand stage found (None: unreadable)
+    image: Image.Image | None = None  # the upright RGB photo the hand stage saw (single-photo calls)
+    crop: Image.Image | None = None  # the hand crop (single-photo calls; shown by the app for every kind)
     motion: bool = False  # the top letter is signed with movement: a still shows only its start
 
     @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
     def no_hand(self) -> bool:
-        return not self.detection.found
+        return self.status == NO_HAND_FOUND
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -81,15 +83,168 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def _is_single(sources) -> bool:
-    return isinstance(sources, str | bytes | os.PathLike | Image.Image)
+def probability_rows(predictions: Sequence[Prediction], n_classes: int) -> np.ndarray:
+    """(N, K) probabilities of predictions; rows of the ones that are not "ok" are zero (see their status)."""
+    out = np.zeros((len(predictions), n_classes), dtype=np.float32)
+    for i, p in enumerate(predictions):
+        if p.ok:
+            out[i] = p.probs
+    return out
+
+
+# --------------------------------------------------------------------------- encoders (one per model kind)
+class Encoder(Protocol):
+    """Turns what the hand stage found in one input into one model input row."""
+
+    needs_image: bool  # encode() needs the decoded upright photo (else the source or the detection suffice)
+
+    def encode(
+        self, source: ImageSource | None, image: Image.Image | None, detection: HandDetection
+    ) -> np.ndarray:
+        """One model input (no batch axis)."""
+        ...
+
+    def check(self, batch: np.ndarray) -> np.ndarray:
+        """The batch as the backend takes it, or ValueError naming the expected shape."""
+        ...
+
+
+@dataclass(frozen=True)
+class LandmarkEncoder:
+    """The landmark kind: features of the largest hand's 21 landmarks."""
+
+    n_features: int
+    mirror_left: bool  # mirror left hands into right ones first (the model's handedness setting)
+    needs_image: bool = False
+
+    def encode(self, source: Any, image: Any, detection: HandDetection) -> np.ndarray:
+        hand = detection.hand
+        return hand_features(
+            hand.landmarks,
+            detection.width,
+            detection.height,
+            left=hand.handedness == "Left",
+            mirror_left=self.mirror_left,
+        )
+
+    def check(self, batch: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"expected float32 (B, {self.n_features}) features, got {x.shape}")
+        return x
+
+
+@dataclass(frozen=True)
+class CropEncoder:
+    """The image kind trained on hand crops: the hand stage's crop, sized as in training."""
+
+    size: int
+    margin: float
+    needs_image: bool = True
+
+    def encode(self, source: Any, image: Image.Image | None, detection: HandDetection) -> np.ndarray:
+        return hand_crop_uint8(image, detection, self.size, self.margin)
+
+    def check(self, batch: np.ndarray) -> np.ndarray:
+        return _check_uint8(batch, self.size)
+
+
+@dataclass(frozen=True)
+class PhotoEncoder:
+    """The image kind trained on whole photos: the photo, decoded and sized as in training."""
+
+    size: int
+    needs_image: bool = False
+
+    def encode(self, source: Any, image: Image.Image | None, detection: HandDetection | None) -> np.ndarray:
+        # a file or bytes are decoded and sized from the source itself, exactly as training did
+        use = source if source is not None and not (isinstance(source, Image.Image) and image) else image
+        return to_uint8_array(use, self.size)
+
+    def check(self, batch: np.ndarray) -> np.ndarray:
+        return _check_uint8(batch, self.size)
+
+
+def _check_uint8(batch: np.ndarray, size: int) -> np.ndarray:
+    if batch.ndim != 4 or batch.shape[1:] != (size, size, 3):
+        raise ValueError(f"expected uint8 (B, {size}, {size}, 3), got {batch.shape}")
+    return batch
+
+
+def make_encoder(meta: ModelMeta) -> Encoder:
+    """The encoder of a model directory's kind (config.json: kind, train_config.hand_crop)."""
+    tc = meta.train_config or {}
+    if meta.kind == "landmarks":
+        spec = meta.landmarks
+        return LandmarkEncoder(int(spec["n_features"]), spec.get("handedness") == "mirror_left")
+    if bool(tc.get("hand_crop", False)):
+        return CropEncoder(meta.preprocessing.size, float(tc.get("hand_crop_margin", 0.25)))
+    return PhotoEncoder(meta.preprocessing.size)
+
+
+# --------------------------------------------------------------------------- backends
+class OnnxBackend:
+    """ONNX Runtime on CPU; uint8 photos are normalized here exactly as in training."""
+
+    name = "onnx"
+
+    def __init__(self, session: Any, prep: Preprocessing, images: bool):
+        self.session, self.prep, self.images = session, prep, images
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME
+
+        if self.images:
+            x = normalize_numpy(x, self.prep)  # (B, 3, S, S) float32
+        return self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+
+
+class TorchBackend:
+    """Torch eager on `device`; the model is built on first use (thread-safe)."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: Path, device: str, prep: Preprocessing, images: bool, model: Any = None):
+        self.model_dir, self.device, self.prep, self.images = model_dir, device, prep, images
+        self._model = model
+        self._lock = threading.Lock()  # the app serves requests from several threads
+
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_torch(self.model_dir, self.device)
+        return self._model
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        if not x.flags.writeable:  # e.g. a view of np.asarray(PIL image); torch wants writable memory
+            x = x.copy()
+        t = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+        if self.images:  # (B, 3, S, S) uint8, plain NCHW as in training's validation
+            t = normalize(t.permute(0, 3, 1, 2).contiguous(), self.prep)
+        with torch.inference_mode():
+            return self.model()(t).float().cpu().numpy()
+
+
+# --------------------------------------------------------------------------- the predictor
+@dataclass
+class _Item:
+    """One input on its way through the pipeline."""
+
+    source: str
+    raw: Any  # what the caller gave (path, bytes, PIL image), for the photo encoder
+    detection: HandDetection | None = None
+    image: Image.Image | None = None
+    error: str | None = None
+    x: np.ndarray | None = None
 
 
 class Predictor:
-    """Predicts letters from photos with the model of one model directory.
+    """Predicts letters with the model of one model directory.
 
-    Attributes: meta (ModelMeta), class_names, preprocessing, backend ("onnx" or "torch", the one in use),
-    fallback_reason (why "auto" ended on torch, else None), model_dir.
+    Attributes: meta (ModelMeta), kind, class_names, preprocessing, encoder, backend ("onnx" or "torch",
+    the one in use), fallback_reason (why "auto" ended on torch, else None), model_dir, onnx_path.
     """
 
     def __init__(
@@ -97,8 +252,8 @@ class Predictor:
         model_dir: str | Path,
         meta: ModelMeta,
         backend: str,
-        session=None,
-        model=None,
+        session: Any = None,
+        model: Any = None,
         device: str = "cpu",
         fallback_reason: str | None = None,
     ):
@@ -107,16 +262,17 @@ class Predictor:
         self.kind = meta.kind
         self.class_names: list[str] = list(meta.class_names)
         self.preprocessing: Preprocessing = meta.preprocessing
+        self.encoder = make_encoder(meta)
+        self.hand_crop = isinstance(self.encoder, CropEncoder)
         tc = meta.train_config or {}
-        self.hand_crop = self.kind == "image" and bool(tc.get("hand_crop", False))
         self.hand_crop_margin = float(tc.get("hand_crop_margin", 0.25))
         self._hands: HandStage | None = None
-        self.backend = backend
         self.device = device
         self.fallback_reason = fallback_reason
-        self._session = session
-        self._model = model
-        self._model_lock = threading.Lock()  # the app serves requests from several threads
+        images = self.kind == "image"
+        self._torch = TorchBackend(self.model_dir, device, self.preprocessing, images, model)
+        self._engine = OnnxBackend(session, self.preprocessing, images) if backend == "onnx" else self._torch
+        self.backend = self._engine.name
         self.onnx_path: Path | None = None
 
     # --- loading ---
@@ -137,7 +293,7 @@ class Predictor:
             # ONNX Runtime here is the CPU build; on a GPU torch is the fast path
             return cls(model_dir, meta, "torch", model=_load_torch(model_dir, device), device=device)
         try:
-            predictor = cls._with_onnx(model_dir, meta)
+            return cls._with_onnx(model_dir, meta)
         except Exception as exc:
             if backend == "onnx":
                 raise RuntimeError(
@@ -145,15 +301,8 @@ class Predictor:
                 ) from exc
             reason = f"ONNX backend unavailable ({type(exc).__name__}: {exc})"
             log.warning("%s: %s; using torch", model_dir, reason)
-            return cls(
-                model_dir,
-                meta,
-                "torch",
-                model=_load_torch(model_dir, device),
-                device=device,
-                fallback_reason=reason,
-            )
-        return predictor
+            model = _load_torch(model_dir, device)
+            return cls(model_dir, meta, "torch", model=model, device=device, fallback_reason=reason)
 
     @classmethod
     def _with_onnx(cls, model_dir: Path, meta: ModelMeta) -> Predictor:
@@ -184,126 +333,24 @@ class Predictor:
             self._hands = shared_stage()
         return self._hands
 
-    def torch_model(self):
+    def torch_model(self) -> Any:
         """The fp32 torch model (eval mode, on `device`), built on first use; for Grad-CAM and checks."""
-        with self._model_lock:
-            if self._model is None:
-                self._model = _load_torch(self.model_dir, self.device)
-        return self._model
+        return self._torch.model()
 
-    # --- predicting ---
-    def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Model logits (B, K) for a batch of model inputs: uint8 (B, S, S, 3) photos for the image kind,
-        float32 (B, F) features for the landmark kind."""
-        if self.kind == "image":
-            return self.logits_uint8(batch)
-        x = np.ascontiguousarray(batch, dtype=np.float32)
-        if x.ndim != 2 or x.shape[1] != int(self.meta.landmarks["n_features"]):
-            raise ValueError(
-                f"expected float32 (B, {self.meta.landmarks['n_features']}) features, got {x.shape}"
-            )
-        if self.backend == "onnx":
-            from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME
-
-            return self._session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
-        import torch
-
-        with torch.inference_mode():
-            return self.torch_model()(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
-
-    def model_input(
-        self, source: ImageSource, image: Image.Image | None, detection: HandDetection
+    # --- the building blocks, public for checks and benchmarks ---
+    def encode(
+        self,
+        source: ImageSource | None,
+        image: Image.Image | None = None,
+        detection: HandDetection | None = None,
     ) -> np.ndarray:
-        """One photo's model input, from its (non-empty) detection and, for a crop model, its decode."""
-        hand = detection.hand
-        if self.kind == "landmarks":
-            spec = self.meta.landmarks
-            return hand_features(
-                hand.landmarks,
-                detection.width,
-                detection.height,
-                left=hand.handedness == "Left",
-                mirror_left=spec.get("handedness") == "mirror_left",
-            )
-        if self.hand_crop:
-            return hand_crop_uint8(image, detection, self.preprocessing.size, self.hand_crop_margin)
-        return self.load_uint8(image if isinstance(source, Image.Image) else source)
+        """One model input from what the hand stage found (the photo encoder needs only the source)."""
+        return self.encoder.encode(source, image, detection)
 
-    def recognize(self, source: ImageSource, top_k: int = 5) -> Recognition:
-        """The whole pipeline for one photo (path, bytes or PIL image). Raises UnreadableImageError."""
-        image = decode_for_hands(source)
-        name = source if isinstance(source, str | os.PathLike) else "<image>"
-        detection = self.hands.detect(image, source=str(name))
-        if not detection.found:
-            return Recognition(str(name), image, detection, None, None, None)
-        probs = softmax(self.logits(self.model_input(source, image, detection)[None]))[0]
-        top = self.top(probs, top_k)
-        crop = crop_hand(image, detection.hand, margin=self.hand_crop_margin)
-        return Recognition(
-            str(name),
-            image,
-            detection,
-            top,
-            probs,
-            crop,
-            motion=is_motion_letter(top[0][0], self.class_names),
-        )
-
-    def logits_uint8(self, batch: np.ndarray) -> np.ndarray:
-        """Model logits (B, K) float32 for a uint8 batch (B, S, S, 3) as made by `presets.to_uint8_array`."""
-        if batch.ndim != 4 or batch.shape[1:] != (self.preprocessing.size, self.preprocessing.size, 3):
-            raise ValueError(
-                f"expected uint8 (B, {self.preprocessing.size}, {self.preprocessing.size}, 3), got {batch.shape}"
-            )
-        if self.backend == "onnx":
-            from sign_ml.onnx_export import INPUT_NAME, OUTPUT_NAME
-
-            x = normalize_numpy(batch, self.preprocessing)  # (B, 3, S, S) float32
-            return self._session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
-        import torch
-
-        if not batch.flags.writeable:  # e.g. a view of np.asarray(PIL image); torch wants writable memory
-            batch = batch.copy()
-        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
-        x = x.permute(0, 3, 1, 2).contiguous()  # (B, 3, S, S) uint8, plain NCHW as in training's validation
-        with torch.inference_mode():
-            return self.torch_model()(normalize(x, self.preprocessing)).float().cpu().numpy()
-
-    def proba_uint8(self, batch: np.ndarray) -> np.ndarray:
-        """Class probabilities (B, K) float32 for a uint8 batch (B, S, S, 3)."""
-        return softmax(self.logits_uint8(batch))
-
-    def load_uint8(self, source: ImageSource) -> np.ndarray:
-        """Decode and size one photo for this model: uint8 (S, S, 3). Raises UnreadableImageError."""
-        return to_uint8_array(source, self.preprocessing.size)
-
-    def predict_proba(self, sources: Sequence[ImageSource] | ImageSource, batch_size: int = 32) -> np.ndarray:
-        """Probabilities (N, K), class order = class_names; an all-zero row where no hand was found.
-
-        Raises UnreadableImageError on the first bad photo.
-        """
-        if _is_single(sources):
-            sources = [sources]
-        sources = list(sources)
-        out = np.zeros((len(sources), len(self.class_names)), dtype=np.float32)
-        for start in range(0, len(sources), batch_size):
-            chunk = sources[start : start + batch_size]
-            inputs, rows = [], []
-            for k, src in enumerate(chunk):
-                image = decode_for_hands(src)
-                detection = self.hands.detect(image)
-                if detection.found:
-                    inputs.append(self.model_input(src, image, detection))
-                    rows.append(start + k)
-            if inputs:
-                out[rows] = softmax(self.logits(np.stack(inputs)))
-        return out
-
-    def predict(self, source: ImageSource, top_k: int = 5) -> list[tuple[str, float]]:
-        """The top_k (label, probability) pairs for one photo (path, bytes or PIL image), most likely first;
-        an empty list when no hand was found."""
-        recognition = self.recognize(source, top_k)
-        return [] if recognition.top is None else recognition.top
+    def forward(self, batch: np.ndarray) -> np.ndarray:
+        """Model logits (B, K) for a batch of encoded inputs: uint8 (B, S, S, 3) photos for the image kind,
+        float32 (B, F) features for the landmark kind."""
+        return self._engine.logits(self.encoder.check(batch))
 
     def top(self, probs: np.ndarray, top_k: int = 5) -> list[tuple[str, float]]:
         """(label, probability) pairs of one probability row, most likely first (ties: class order)."""
@@ -312,85 +359,147 @@ class Predictor:
         order = np.argsort(-probs, kind="stable")[:top_k]
         return [(self.class_names[i], float(probs[i])) for i in order]
 
-    def proba_files(
-        self, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False, desc: str = "predict"
-    ) -> tuple[np.ndarray, list[str | None]]:
-        """Probabilities (N, K) for files, NaN rows where unreadable, all-zero rows where no hand was found,
-        and per-file errors (None = read)."""
-        probs = np.full((len(paths), len(self.class_names)), np.nan, dtype=np.float32)
-        errors: list[str | None] = [None] * len(paths)
-        for indices, batch_probs, batch_errors in self._iter_batches(paths, batch_size, progress, desc):
-            for i, p, e in zip(indices, batch_probs, batch_errors, strict=True):
-                errors[i] = e
-                if p is not None:
-                    probs[i] = p
-        return probs, errors
+    # --- predicting ---
+    def predict(self, source: ImageSource, top_k: int = 5) -> Prediction:
+        """One photo (path, bytes or PIL image) through the whole pipeline, with the upright image and the
+        hand crop for display."""
+        name = str(source) if isinstance(source, str | os.PathLike) else "<image>"
+        try:
+            image = decode_for_hands(source)
+        except UnreadableImageError as exc:
+            return Prediction(name, UNREADABLE, error=exc.reason)
+        item = _Item(name, source, self.hands.detect(image, source=name), image)
+        (prediction,) = self._finish([item], top_k)
+        prediction.image = image
+        if item.detection.found:
+            prediction.crop = crop_hand(image, item.detection.hand, margin=self.hand_crop_margin)
+        return prediction
 
-    def iter_predict_files(
-        self, paths: Sequence[str | Path], top_k: int = 5, batch_size: int = 32, progress: bool = False
-    ) -> Iterator[PredictionResult]:
-        """PredictionResults in input order, a batch at a time (so a CLI can print while it works)."""
-        for indices, batch_probs, batch_errors in self._iter_batches(paths, batch_size, progress, "predict"):
-            for i, p, e in zip(indices, batch_probs, batch_errors, strict=True):
-                no_hand = p is not None and not p.any()
-                top = None if p is None or no_hand else self.top(p, top_k)
-                yield PredictionResult(source=str(paths[i]), top=top, error=e, no_hand=no_hand)
+    def predict_detection(
+        self,
+        image: Image.Image | None,
+        detection: HandDetection,
+        top_k: int | None = None,
+        source: str = "<frame>",
+    ) -> Prediction:
+        """What another hand stage already found (e.g. the Live tab's VIDEO landmarker on a frame).
+
+        image: the upright frame the detection refers to (needed by the image kinds)."""
+        if image is None and self.kind == "image":
+            raise ValueError(f"{self.model_dir}: an image model needs the frame, not only its landmarks")
+        (prediction,) = self._finish([_Item(source, image, detection, image)], top_k)
+        return prediction
+
+    def predict_landmarks(
+        self,
+        landmarks: np.ndarray,
+        handedness: str,
+        width: int,
+        height: int,
+        top_k: int | None = None,
+        source: str = "<landmarks>",
+    ) -> Prediction:
+        """21 landmarks found elsewhere (the browser's hand landmarker): (21, 3) x, y as fractions of the
+        frame's width × height, z depth; handedness "Left" | "Right" as MediaPipe names it. Landmark models only."""
+        points = np.asarray(landmarks, dtype=np.float32)
+        if points.shape != (21, 3) or not np.isfinite(points).all():
+            raise ValueError(f"{source}: expected 21 finite (x, y, z) landmarks, got shape {points.shape}")
+        if handedness not in ("Left", "Right"):
+            raise ValueError(f"{source}: handedness must be 'Left' or 'Right', got {handedness!r}")
+        x0, y0 = points[:, :2].min(0)
+        x1, y1 = points[:, :2].max(0)
+        hand = Hand(
+            points, np.zeros_like(points), handedness, 1.0, (float(x0), float(y0), float(x1), float(y1))
+        )
+        return self.predict_detection(None, HandDetection(int(width), int(height), (hand,)), top_k, source)
 
     def predict_files(
-        self, paths: Sequence[str | Path], top_k: int = 5, batch_size: int = 32
-    ) -> list[PredictionResult]:
-        """One PredictionResult per path, in order; an unreadable file gets its error, the others are predicted."""
-        return list(self.iter_predict_files(paths, top_k=top_k, batch_size=batch_size))
-
-    def _iter_batches(self, paths: Sequence[str | Path], batch_size: int, progress: bool, desc: str):
-        """Yield (indices, [probs row | None], [error | None]) per batch: None rows are unreadable, all-zero
-        rows had no hand. Hand detection goes through the landmark cache; decoding runs in threads."""
+        self,
+        sources: Sequence[ImageSource],
+        top_k: int = 5,
+        batch_size: int = 32,
+        progress: bool = False,
+        desc: str = "predict",
+    ) -> Iterator[Prediction]:
+        """Predictions in input order, a batch at a time (so a CLI can print while it works). Files go
+        through the landmark cache; decoding runs in threads (PIL releases the GIL)."""
         from tqdm.auto import tqdm
 
-        from curation.hand_cache import HandCache, detect_files
+        from curation.hand_cache import HandCache
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        sources = list(sources)
         workers = min(8, os.cpu_count() or 1)
         cache = HandCache()
         try:
             with (
                 ThreadPoolExecutor(max_workers=workers) as pool,
-                tqdm(total=len(paths), desc=desc, unit="img", disable=not progress) as bar,
+                tqdm(total=len(sources), desc=desc, unit="img", disable=not progress) as bar,
             ):
-                for start in range(0, len(paths), batch_size):
-                    indices = list(range(start, min(start + batch_size, len(paths))))
-                    outcomes, _ = detect_files(
-                        [paths[i] for i in indices], self.hands, cache=cache, workers=workers
-                    )
-                    # PIL decodes without holding the GIL, so threads overlap decoding
-                    inputs = list(pool.map(self._try_input, [paths[i] for i in indices], outcomes))
-                    rows: list[np.ndarray | None] = [None] * len(indices)
-                    errors = [error for _, error in inputs]
-                    good = [k for k, (x, _) in enumerate(inputs) if x is not None]
-                    for k, o in enumerate(outcomes):
-                        if o.detection is not None and not o.detection.found:
-                            rows[k] = np.zeros(len(self.class_names), dtype=np.float32)
-                    if good:
-                        batch_probs = softmax(self.logits(np.stack([inputs[k][0] for k in good])))
-                        for k, p in zip(good, batch_probs, strict=True):
-                            rows[k] = p
-                    yield indices, rows, errors
-                    bar.update(len(indices))
+                for start in range(0, len(sources), batch_size):
+                    chunk = sources[start : start + batch_size]
+                    items = self._detect(chunk, cache, pool, workers)
+                    yield from self._finish(items, top_k, pool)
+                    bar.update(len(chunk))
         finally:
             cache.close()
 
-    def _try_input(self, path: str | Path, outcome) -> tuple[np.ndarray | None, str | None]:
-        """The model input for a file whose hand was found; (None, None) without a hand; (None, error)."""
-        if outcome.error is not None:
-            return None, outcome.error
-        if not outcome.detection.found:
-            return None, None
+    # --- the one pipeline ---
+    def _detect(
+        self, chunk: list[ImageSource], cache: Any, pool: ThreadPoolExecutor, workers: int
+    ) -> list[_Item]:
+        """The hand stage over one batch: files through the landmark cache, in-memory photos decoded here."""
+        from curation.hand_cache import detect_files
+
+        files = [k for k, s in enumerate(chunk) if isinstance(s, str | os.PathLike)]
+        in_memory = [k for k in range(len(chunk)) if k not in set(files)]
+        items = [_Item(str(s) if isinstance(s, str | os.PathLike) else "<image>", s) for s in chunk]
+        if files:
+            outcomes, _ = detect_files([chunk[k] for k in files], self.hands, cache=cache, workers=workers)
+            for k, outcome in zip(files, outcomes, strict=True):
+                items[k].detection, items[k].error = outcome.detection, outcome.error
+        for item in (items[k] for k in in_memory):
+            try:
+                item.image = decode_for_hands(item.raw)
+                item.detection = self.hands.detect(item.image)
+            except UnreadableImageError as exc:
+                item.error = exc.reason
+        return items
+
+    def _encode(self, item: _Item) -> _Item:
+        """The model input of an item whose hand was found; a decode failure makes it unreadable."""
+        if item.error is not None or not item.detection.found:
+            return item
         try:
-            image = decode_for_hands(path) if self.hand_crop else None
-            return self.model_input(path, image, outcome.detection), None
+            if self.encoder.needs_image and item.image is None:
+                item.image = decode_for_hands(item.raw)
+            item.x = self.encoder.encode(item.raw, item.image, item.detection)
         except UnreadableImageError as exc:
-            return None, exc.reason
+            item.error = exc.reason
+        return item
+
+    def _finish(
+        self, items: list[_Item], top_k: int | None, pool: ThreadPoolExecutor | None = None
+    ) -> list[Prediction]:
+        """Encode the items with a hand, run the model once over them, and make one Prediction each."""
+        items = list(pool.map(self._encode, items)) if pool is not None else [self._encode(i) for i in items]
+        good = [i for i in items if i.x is not None]
+        probs = softmax(self.forward(np.stack([i.x for i in good]))) if good else []
+        by_id = {id(i): p for i, p in zip(good, probs, strict=True)}
+        k = top_k or len(self.class_names)
+        out = []
+        for item in items:
+            if item.error is not None:
+                out.append(Prediction(item.source, UNREADABLE, error=item.error, detection=item.detection))
+            elif id(item) not in by_id:
+                out.append(Prediction(item.source, NO_HAND_FOUND, detection=item.detection))
+            else:
+                p = by_id[id(item)]
+                top = self.top(p, k)
+                motion = is_motion_letter(top[0][0], self.class_names)
+                out.append(Prediction(item.source, OK, top, p, detection=item.detection, motion=motion))
+        return out
 
     def __repr__(self) -> str:
         size = self.preprocessing.size
@@ -399,7 +508,7 @@ class Predictor:
         )
 
 
-def _load_torch(model_dir: Path, device: str):
+def _load_torch(model_dir: Path, device: str) -> Any:
     from sign_ml.artifacts import load_model_dir
 
     model, _ = load_model_dir(model_dir, device)

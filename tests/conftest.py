@@ -232,3 +232,11 @@ def plant_hand_in_cache(path) -> None:
         HandCache.key(Path(path).read_bytes(), shared_stage().fingerprint), EveryPhotoHasAHand().detect(image)
     )
     cache.close()
+
+
+def proba(predictor, sources, batch_size: int = 32):
+    """(N, K) probabilities of the predictor's one batch pipeline; zero rows where the status is not "ok"."""
+    from sign_ml.predict import probability_rows
+
+    predictions = list(predictor.predict_files(list(sources), batch_size=batch_size))
+    return probability_rows(predictions, len(predictor.class_names))

@@ -264,14 +264,8 @@ def test_recognize_output_follows_the_uploaded_pixels(app_module, tmp_path):
         path.save(tmp_path / f"{seed}.png")
         _, labels, *_ = app_module.dactyl.recognize(str(tmp_path / f"{seed}.png"), 0.0, False)
         shown.append(np.array(list(labels.values())))
-        own = (
-            predictor.recognize(str(tmp_path / f"{seed}.png"), top_k=5)
-            if hasattr(predictor, "recognize")
-            else None
-        )
-        expected = (
-            [p for _, p in own.top] if own is not None else predictor.predict(str(tmp_path / f"{seed}.png"))
-        )
+        own = predictor.predict(str(tmp_path / f"{seed}.png"), top_k=5)
+        expected = [p for _, p in own.top]
         assert np.array_equal(shown[-1], np.array([float(p) for p in expected][:5], dtype=float))
     assert np.abs(shown[0] - shown[1]).max() > 1e-6  # two photos, two answers
     grey = Image.new("RGB", (160, 120), (128, 128, 128))

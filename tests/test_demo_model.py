@@ -8,9 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_photo
+from conftest import make_photo, proba
 
 from curation.cli import main as curate
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, read_meta
@@ -55,17 +56,17 @@ def test_embedded_models_are_small_and_self_describing(model):
 def test_a_photo_without_a_hand_gets_no_letter(model, tmp_path):
     _, predictor = model
     photo = make_photo(tmp_path / "noise.jpg", seed=3, size=(200, 160), fmt="JPEG")
-    probs = predictor.predict_proba([photo])
+    probs = proba(predictor, [photo])
     assert probs.shape == (1, 26) and not probs.any()
-    assert predictor.predict(photo) == [] and predictor.recognize(photo).no_hand
+    assert predictor.predict(photo).top == [] and predictor.predict(photo).no_hand
 
 
 @pytest.mark.shared_data
 def test_embedded_models_read_a_real_hand(model, asl_sample):
     _, predictor = model
-    probs = predictor.predict_proba([asl_sample / "L" / "L10.jpg"])
+    probs = proba(predictor, [asl_sample / "L" / "L10.jpg"])
     assert probs.shape == (1, 26) and probs.sum() == pytest.approx(1.0, abs=1e-5)
-    top = predictor.predict(asl_sample / "L" / "L10.jpg", top_k=5)
+    top = predictor.predict(asl_sample / "L" / "L10.jpg", top_k=5).top
     assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
     if predictor.kind == "landmarks":
         assert top[0][0] == "L"
@@ -111,3 +112,23 @@ def test_stored_test_metrics_match_a_fresh_evaluation(asl_sample, tmp_path, name
     table = fresh.table().set_index("relpath")
     assert sorted(table.index) == sorted(shipped.index)
     assert (table.loc[shipped.index, "pred"].astype(str) == shipped["pred"].astype(str)).all()
+
+
+def test_landmarks_from_elsewhere_take_the_same_path_as_a_photo(model, tmp_path, every_photo_has_a_hand):
+    """The browser sends 21 landmarks + handedness: predict_landmarks answers exactly as the photo path."""
+    _, predictor = model
+    photo = make_photo(tmp_path / "hand.jpg", seed=5, size=(200, 160), fmt="JPEG")
+    whole = predictor.predict(photo)
+    assert whole.status == "ok" and whole.detection.found
+    hand, det = whole.detection.hand, whole.detection
+    framed = predictor.predict_detection(whole.image, det)  # the Live tab's path: another stage's detection
+    np.testing.assert_allclose(framed.probs, whole.probs, atol=1e-6)
+    if predictor.kind == "landmarks":
+        sent = predictor.predict_landmarks(hand.landmarks, hand.handedness, det.width, det.height)
+        assert sent.status == "ok" and sent.top[0][0] == whole.top[0][0]
+        np.testing.assert_allclose(sent.probs, whole.probs, atol=1e-6)
+        with pytest.raises(ValueError, match="21 finite"):
+            predictor.predict_landmarks(hand.landmarks[:20], "Right", det.width, det.height)
+    else:
+        with pytest.raises(ValueError, match="needs the frame"):
+            predictor.predict_landmarks(hand.landmarks, hand.handedness, det.width, det.height)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_model_dir, make_photo
+from conftest import make_model_dir, make_photo, proba
 
 from sign_ml.artifacts import read_meta
 from sign_ml.cli import main
@@ -277,7 +277,7 @@ def test_evaluate_run_writes_eval_and_updates_config(tmp_path: Path) -> None:
     assert interp.n == len(test_rows) == 6  # the unreadable photo is left out
     assert interp.relpaths == [r["relpath"] for r in test_rows]
     # the same numbers as the predictor gives photo by photo
-    expected = Predictor.from_pretrained(run, backend="torch").predict_proba([r["path"] for r in test_rows])
+    expected = proba(Predictor.from_pretrained(run, backend="torch"), [r["path"] for r in test_rows])
     np.testing.assert_allclose(interp.probs, expected, atol=1e-6)
 
     out = run / "eval" / "test"

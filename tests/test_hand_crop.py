@@ -11,8 +11,8 @@ from curation.fileio import read_json
 from curation.hand_cache import detection_from_column
 from sign_ml.cli import main
 from sign_ml.data import TensorCache, read_split_dir, split_hands
-from sign_ml.predict import Predictor
-from sign_ml.presets import decode_for_hands, hand_crop_uint8
+from sign_ml.predict import Predictor, softmax
+from sign_ml.presets import decode_for_hands, hand_crop_uint8, to_uint8_array
 
 
 def test_crop_cache_holds_exactly_the_hand_crops_and_drops_photos_without_a_hand(tmp_path):
@@ -81,9 +81,10 @@ def test_crop_model_predicts_from_the_crop(tmp_path):
     paths = [p for p, d in by_path.items() if d.found][:3]
     # what the model reads is the crop: its output equals the model's output on hand_crop_uint8 of the photo
     crops = np.stack([hand_crop_uint8(decode_for_hands(p), by_path[p], 32, 0.25) for p in paths])
-    probs, errors = predictor.proba_files(paths)
-    assert errors == [None] * 3
-    np.testing.assert_allclose(probs, predictor.proba_uint8(crops), atol=1e-6)
-    whole = predictor.proba_uint8(np.stack([predictor.load_uint8(p) for p in paths]))
+    predictions = list(predictor.predict_files(paths))
+    assert [p.status for p in predictions] == ["ok"] * 3
+    probs = np.stack([p.probs for p in predictions])
+    np.testing.assert_allclose(probs, softmax(predictor.forward(crops)), atol=1e-6)
+    whole = softmax(predictor.forward(np.stack([to_uint8_array(p, 32) for p in paths])))
     assert not np.allclose(probs, whole, atol=1e-4)
     assert sorted(predictor.class_names) == sorted(CLASSES)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_photo
+from conftest import make_photo, proba
 
 from curation.fileio import read_json
 from curation.hand_cache import HandCache, hand_columns
@@ -163,8 +163,8 @@ def test_cli_trains_evaluates_and_predicts_a_landmark_run(tmp_path):
     paths = sorted(by_path)
     onnx = Predictor.from_pretrained(run, backend="onnx")
     torch_ = Predictor.from_pretrained(run, backend="torch")
-    p_onnx, _ = onnx.proba_files(paths)
-    p_torch, _ = torch_.proba_files(paths)
+    p_onnx = proba(onnx, paths)
+    p_torch = proba(torch_, paths)
     np.testing.assert_allclose(p_onnx, p_torch, atol=1e-5)
     found = np.array([by_path[p].found for p in paths])
     assert np.all(p_onnx[~found] == 0) and np.allclose(p_onnx[found].sum(1), 1, atol=1e-5)

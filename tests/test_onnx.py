@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import proba
 from PIL import Image
 from test_predict import CLASSES, make_model_dir
 
@@ -54,12 +55,12 @@ def test_onnx_predictions_match_torch(exported: Path) -> None:
     slow = Predictor.from_pretrained(exported, backend="torch")
     assert (fast.backend, fast.fallback_reason, fast.onnx_path) == ("onnx", None, exported / "model.onnx")
     images = _images(8)
-    p_onnx = fast.predict_proba(images, batch_size=3)  # batches of 3, 3, 2: the batch axis is dynamic
-    p_torch = slow.predict_proba(images, batch_size=3)
+    p_onnx = proba(fast, images, batch_size=3)  # batches of 3, 3, 2: the batch axis is dynamic
+    p_torch = proba(slow, images, batch_size=3)
     np.testing.assert_array_equal(p_onnx.argmax(axis=1), p_torch.argmax(axis=1))
     np.testing.assert_allclose(p_onnx, p_torch, atol=1e-4)
     assert len(set(p_torch.argmax(axis=1))) > 1
-    assert fast.predict(images[0], top_k=3)[0][0] == slow.predict(images[0], top_k=3)[0][0]
+    assert fast.predict(images[0], top_k=3).top[0][0] == slow.predict(images[0], top_k=3).top[0][0]
     # the lazily built torch model (for Grad-CAM) is the directory's fp32 model
     model, _ = load_model_dir(exported)
     x = torch.randn(2, 3, 64, 64)
@@ -100,7 +101,7 @@ def test_stale_export_is_replaced(exported: Path, tmp_path: Path) -> None:
     )
     slow = Predictor.from_pretrained(model_dir, backend="torch")
     images = _images(4)
-    np.testing.assert_allclose(fast.predict_proba(images), slow.predict_proba(images), atol=1e-4)
+    np.testing.assert_allclose(proba(fast, images), proba(slow, images), atol=1e-4)
 
 
 def test_verify_catches_a_graph_from_other_weights(exported: Path, tmp_path: Path) -> None:
@@ -124,7 +125,7 @@ def test_falls_back_to_torch_with_a_reason(
     assert predictor.backend == "torch"
     assert "exporter exploded" in predictor.fallback_reason
     assert "exporter exploded" in caplog.text
-    assert len(predictor.predict(_images(1)[0])) == 5  # and it still predicts
+    assert len(predictor.predict(_images(1)[0]).top) == 5  # and it still predicts
     with pytest.raises(RuntimeError, match="ONNX backend unavailable.*exporter exploded"):
         Predictor.from_pretrained(tmp_path / "m", backend="onnx")
 

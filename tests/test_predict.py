@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_model_dir as _make_model_dir
-from conftest import make_photo, plant_hand_in_cache
+from conftest import make_photo, plant_hand_in_cache, proba
 from PIL import Image
 
-from curation.images import UnreadableImageError
 from sign_ml.artifacts import load_model_dir
 from sign_ml.cli import main
 from sign_ml.predict import Predictor, softmax
@@ -72,19 +71,19 @@ def test_reload_gives_bit_identical_logits(tmp_path: Path) -> None:
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8))
     with torch.inference_mode():  # the predictor's path is exactly presets' eval transform + the model
         expected = model(eval_tensor(image, meta.preprocessing)).numpy()
-    np.testing.assert_array_equal(predictor.logits_uint8(predictor.load_uint8(image)[None]), expected)
+    np.testing.assert_array_equal(predictor.forward(predictor.encode(image)[None]), expected)
 
 
 def test_predict_top_k_sorted_for_every_source_kind(predictor: Predictor, tmp_path: Path) -> None:
     path = make_photo(tmp_path / "x.png", seed=7)
-    top = predictor.predict(path, top_k=3)
+    top = predictor.predict(path, top_k=3).top
     assert len(top) == 3 and {label for label, _ in top} <= set(CLASSES)
     probs = [p for _, p in top]
     assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
-    assert predictor.predict(str(path), top_k=3) == top
-    assert predictor.predict(path.read_bytes(), top_k=3) == top
-    assert predictor.predict(Image.open(path), top_k=3) == top
-    full = predictor.predict(path, top_k=99)
+    assert predictor.predict(str(path), top_k=3).top == top
+    assert predictor.predict(path.read_bytes(), top_k=3).top == top
+    assert predictor.predict(Image.open(path), top_k=3).top == top
+    full = predictor.predict(path, top_k=99).top
     assert len(full) == len(CLASSES) and sum(p for _, p in full) == pytest.approx(1.0, abs=1e-5)
 
 
@@ -93,29 +92,31 @@ def test_predict_proba_batched(predictor: Predictor) -> None:
         Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 40, 3), dtype=np.uint8))
         for i in range(5)
     ]
-    together = predictor.predict_proba(images, batch_size=2)
+    together = proba(predictor, images, batch_size=2)
     assert together.shape == (5, len(CLASSES)) and together.dtype == np.float32
     np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-5)
     for i, image in enumerate(images):
-        np.testing.assert_allclose(predictor.predict_proba(image)[0], together[i], atol=1e-6)
+        np.testing.assert_allclose(predictor.predict(image).probs, together[i], atol=1e-6)
     assert len(set(together.argmax(axis=1))) > 1  # a real spread, not one constant answer
 
 
-def test_unreadable_input_raises(predictor: Predictor, photo_dir: Path) -> None:
+def test_unreadable_input_is_a_status(predictor: Predictor, photo_dir: Path) -> None:
     for bad in (photo_dir / "corrupt.jpg", photo_dir / "notes.jpg", b"garbage", photo_dir / "missing.png"):
-        with pytest.raises(UnreadableImageError):
-            predictor.predict(bad)
+        result = predictor.predict(bad)
+        assert (result.status, result.top, result.probs) == ("unreadable", [], None) and result.error
+        (batched,) = predictor.predict_files([bad])
+        assert batched.status == "unreadable" and batched.error and batched.top == []
 
 
 def test_predict_files_reports_bad_files_and_predicts_the_rest(predictor: Predictor, photo_dir: Path) -> None:
     paths = [photo_dir / "a.png", photo_dir / "corrupt.jpg", photo_dir / "b.jpg", photo_dir / "notes.jpg"]
-    results = predictor.predict_files(paths, top_k=2, batch_size=3)
+    results = list(predictor.predict_files(paths, top_k=2, batch_size=3))
     assert [r.source for r in results] == [str(p) for p in paths]
     assert [r.ok for r in results] == [True, False, True, False]
     assert "truncated" in results[1].error or "decode" in results[1].error
     assert "not an image" in results[3].error
     for i in (0, 2):  # same labels, same probabilities up to batch-size-dependent float rounding
-        alone = predictor.predict(paths[i], top_k=2)
+        alone = predictor.predict(paths[i], top_k=2).top
         assert [label for label, _ in results[i].top] == [label for label, _ in alone]
         np.testing.assert_allclose([p for _, p in results[i].top], [p for _, p in alone], atol=1e-4)
 
@@ -242,11 +243,12 @@ def test_cli_predict_hub_id_with_env_vars(model_dir: Path, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout)
     assert line["error"] is None and [t["label"] for t in line["top"]] == [
-        label for label, _ in Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=2)
+        label
+        for label, _ in Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=2).top
     ]
 
 
 def test_predict_accepts_bytes_like_an_upload(predictor: Predictor, tmp_path: Path) -> None:
     buffer = io.BytesIO()
     Image.fromarray(np.full((64, 64, 3), 120, dtype=np.uint8)).save(buffer, format="JPEG")
-    assert len(predictor.predict(buffer.getvalue())) == 5
+    assert len(predictor.predict(buffer.getvalue()).top) == 5

@@ -191,7 +191,7 @@ def test_space_app_runs_from_the_dry_run_folder(run_dir, tmp_path):
         photo = make_photo(tmp_path / "hand.png", seed=7, size=(64, 48))
         client = Client(url, verbose=False)
         got = client.predict(handle_file(str(photo)), api_name="/predict")
-        want = dict(Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=3))
+        want = dict(Predictor.from_pretrained(model_dir, backend="torch").predict(photo, top_k=3).top)
         probs = got if "confidences" not in got else {c["label"]: c["confidence"] for c in got["confidences"]}
         assert set(probs) == set(want)
         for label, p in want.items():

@@ -71,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
     )
     failed = 0
     motion = set(motion_letters(predictor.class_names))
-    for result in predictor.iter_predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
-        failed += not result.ok
+    for result in predictor.predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
+        failed += result.status == "unreadable"
         if args.json:
             top = (
                 None
-                if result.top is None
+                if not result.ok
                 else [
                     {"label": label, "prob": round(p, 6), **({"motion": True} if label in motion else {})}
                     for label, p in result.top

@@ -206,7 +206,9 @@ class DactylApp:
         k = top_k or len(predictor.class_names)
         source = safety.upload_source(value)
         with safety.bounded_decode(source):
-            rec = predictor.recognize(source, top_k=k)  # the hand stage first; no hand → no letter
+            rec = predictor.predict(source, top_k=k)  # the hand stage first; no hand → no letter
+        if rec.status == "unreadable":
+            raise UnreadableImageError(rec.source, rec.error)
         return Inference(
             top=None if rec.no_hand else list(rec.top),
             image=rec.image,

@@ -153,14 +153,9 @@ def recognize_frame(
     app: DactylApp, session: LiveSession, frame: Image.Image
 ) -> tuple[Any, list[tuple[str, float]] | None]:
     """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None)."""
-    from sign_ml.predict import softmax
-
-    predictor = app.predictor
     detection = session.hand_stage().detect_video(frame, session.next_ms())
-    if not detection.found:
-        return detection, None
-    probs = softmax(predictor.logits(predictor.model_input(frame, frame, detection)[None]))[0]
-    return detection, predictor.top(probs, top_k=len(predictor.class_names))
+    prediction = app.predictor.predict_detection(frame, detection)  # every class, most likely first
+    return detection, prediction.top if prediction.ok else None
 
 
 def live_frame(
