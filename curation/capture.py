@@ -74,7 +74,6 @@ class Capture:
 
     def _start_letter(self, at: float) -> None:
         self._phase = COUNTDOWN if self._index < len(self.plan.letters) else DONE
-        self._countdown_start = at
         self._burst_start = at + self.plan.countdown_s
         self._kept = 0
         self._last_kept: float | None = None

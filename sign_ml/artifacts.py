@@ -99,11 +99,6 @@ class ModelMeta:
         )
 
 
-def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """torch.save through a temporary file (checkpoints survive a crash mid-write)."""
-    return atomic_write_with(path, lambda tmp: torch.save(obj, tmp))
-
-
 def save_model_dir(out_dir: str | Path, model: nn.Module, meta: ModelMeta, half: bool = False) -> Path:
     """Write model.safetensors + config.json into `out_dir` (atomically, file by file)."""
     out_dir = Path(out_dir)

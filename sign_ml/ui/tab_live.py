@@ -244,12 +244,6 @@ def skip_letter(
     )
 
 
-def show_summary(app: DactylApp, session: LiveSession | None, request: gr.Request | None = None) -> str:
-    return summary_markdown(
-        session.practice if session is not None else None, app.class_names, app.lang_of(request)
-    )
-
-
 # ---------------------------------------------------------------- layout
 def build(app: DactylApp, t: Any) -> None:
     """Lay the tab out and wire its events."""
