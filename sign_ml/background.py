@@ -158,6 +158,23 @@ def _run_lock(run_dir: Path) -> contextlib.AbstractContextManager[None]:
 
 
 # --------------------------------------------------------------------------- the job
+def _spawn(command: list[str], log_path: Path, header: str) -> subprocess.Popen:
+    """Start `command` in its own session (one process group to signal), its output appended to the log."""
+    # a live log: unbuffered output, and one progress-bar line a second rather than ten
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}
+    with open(log_path, "ab") as log_file:
+        log_file.write(f"\n{header}\n".encode())
+        log_file.flush()
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+
 # Popen objects this app process started, by run directory: attach() finds them again (after a page
 # reload), so exit codes are known and finished children are reaped rather than left as zombies
 _OWNED: dict[Path, subprocess.Popen] = {}
@@ -226,20 +243,10 @@ class TrainJob:
                 job_id,
                 json.dumps(request.to_dict()),
             ]
-            # a live log: unbuffered output, and one progress-bar line a second rather than ten
-            env = os.environ | {"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "1"}
             started = datetime.now(UTC)
-            with open(run_dir / LOG_FILE, "ab") as log_file:
-                log_file.write(f"\n=== {started.isoformat(timespec='seconds')} {' '.join(argv)}\n".encode())
-                log_file.flush()
-                proc = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                )
+            proc = _spawn(
+                command, run_dir / LOG_FILE, f"=== {started.isoformat(timespec='seconds')} {' '.join(argv)}"
+            )
             job = {
                 "id": job_id,
                 "pid": proc.pid,
