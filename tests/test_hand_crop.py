@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from conftest import make_model_dir
 from test_landmark_train import CLASSES, planted_split, seed_cache
 
 from curation.fileio import read_json
 from curation.hand_cache import detection_from_column
+from sign_ml.artifacts import read_meta, save_model_dir
 from sign_ml.cli import main
 from sign_ml.data import TensorCache, read_split_dir, split_hands
 from sign_ml.predict import Predictor, softmax
@@ -70,12 +72,18 @@ def test_crop_model_predicts_from_the_crop(tmp_path):
     splits, by_path = planted_split(tmp_path)
     seed_cache(by_path)
     # an untrained model with a spread-out head, so its answer depends on the pixels it is given
-    make_model_dir(
+    model = make_model_dir(
         tmp_path / "model",
         class_names=CLASSES,
         size=32,
         train_config={"hand_crop": True, "hand_crop_margin": 0.25},
     )
+    # a head of N(0, 1) weights over 1280 features saturates the softmax to one-hot for any input, so crop
+    # and whole photo could both read [1, 0, 0]; a cooler head keeps the probabilities telling them apart
+    with torch.no_grad():
+        model.classifier[-1].weight.mul_(0.01)
+        model.classifier[-1].bias.mul_(0.01)
+    save_model_dir(tmp_path / "model", model, read_meta(tmp_path / "model"))
     predictor = Predictor.from_pretrained(tmp_path / "model", backend="torch")
     assert predictor.hand_crop
     paths = [p for p, d in by_path.items() if d.found][:3]
