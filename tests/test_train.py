@@ -224,3 +224,15 @@ def test_cli_errors_are_one_line(argv_tail, message, splits, tmp_path, capsys):
 def test_resolve_device():
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_loop_state_round_trips_through_a_checkpoint():
+    """Every LoopState field comes back from last.pt: dropping one on resume (best accuracy, patience,
+    seconds) would change early stopping, the kept model or the reported time without failing the run."""
+    from dataclasses import fields
+
+    from sign_ml.train import LoopState
+
+    state = LoopState(3, 7, {"loss_sum": 1.5, "correct": 2.0, "seen": 4.0, "seconds": 0.5}, 0.75, 2, 1, 12.5)
+    assert all(getattr(state, f.name) != f.default for f in fields(LoopState))  # none left at its default
+    assert LoopState.from_checkpoint({"model": None, **state.to_checkpoint()}) == state
