@@ -26,6 +26,8 @@ from curation.splitting import (
     parse_ratios,
     split_counts,
     split_method,
+    split_names,
+    split_notes,
 )
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--small-classes",
         choices=SMALL_CLASS_POLICIES,
         default="error",
-        help="a class with fewer photos than splits: stop with an error (default) or keep it in train",
+        help="a class with fewer photos (or signers) than splits: stop with an error (default), or "
+        "'train': hold out what it can (two signers: train and validation) and keep a one-photo class in train",
     )
     parser.add_argument("--workers", type=int, default=None, help="decode processes (default: all cores)")
     parser.add_argument(
@@ -169,6 +172,15 @@ def run(args: argparse.Namespace) -> int:
         "near_duplicate_threshold": None if args.no_cluster else args.near_dup_threshold,
         "near_duplicate_clusters": int((clusters.value_counts() > 1).sum()) if clusters is not None else None,
         "train_only_classes": train_only if args.small_classes == "train" else [],
+        # what the split could not do, in words (near-duplicates joining signers, empty splits)
+        "notes": split_notes(
+            table,
+            split,
+            names=split_names(ratios),
+            group_col=group_col,
+            clusters=clusters,
+            group_word="signer" if args.group_column == "signer" else "group",
+        ),
         "excluded": excluded,
         "skipped": len(loaded.skipped),
         "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
@@ -232,8 +244,8 @@ def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str
         )
     if info["group_source"]:
         print(f"  groups from {info['group_source']}: none crosses splits")
-    if info["train_only_classes"]:
-        print(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
+    for note in info["notes"]:
+        print(f"  {note}")
     if info["unreadable_folders"]:
         print(
             f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "
