@@ -113,15 +113,6 @@ def _build_into(target: Path, build: Callable[[Path], Any]) -> Path:
     return target
 
 
-def evaluated_split(run_dir: str | Path) -> str:
-    """The split the card reports: test when the run was evaluated on it, else the one it was evaluated on
-    (a small recording's split may have no test signer)."""
-    from sign_ml.loso import run_eval_dir
-
-    where = run_eval_dir(run_dir)
-    return where.name if where.name != "eval" else "test"
-
-
 def preview(
     out_dir: str | Path,
     *,
@@ -155,7 +146,6 @@ def preview(
                 model_repo,
                 dry_run_dir=folder,
                 dataset_id=dataset_repo,
-                split=evaluated_split(run_dir),
                 **options,
             ),
         )
@@ -208,7 +198,6 @@ def publish(
                 model_repo,
                 private=private,
                 dataset_id=dataset_repo,
-                split=evaluated_split(run_dir),
                 api=api,
                 **options,
             )
