@@ -20,6 +20,7 @@ from PIL import Image
 
 from sign_ml.ui import tab_record
 from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
 
 LETTERS = ("A", "B", "C")
 
@@ -295,3 +296,33 @@ def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own
     assert run.parent == ws.root / ".dactyl" / "runs" and (run / "model.safetensors").is_file()
     assert "--hand-crop" in (run / "job.json").read_text(encoding="utf-8")
     assert tab_record.Jobs(ws.root).status().state == "finished"  # re-attached after a restart
+
+
+@pytest.mark.parametrize("kind", ["asl", "ukrainian"])
+def test_every_single_letter_subset_prompts_that_letter_of_the_workspace_alphabet(tmp_path, kind):
+    """'Only these letters' = one letter: the prompt names it as the workspace's alphabet does, never
+    transliterated (ASL V is not В, Y is not И, Z is not З)."""
+    from curation.alphabet import UKRAINIAN_ALPHABET
+    from curation.workspace import ALPHABETS
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet(kind)
+    names = {letter.char: letter.name for letter in UKRAINIAN_ALPHABET}
+    cyrillic = {c for c in "".join(names) + "".join(names.values()) if "\u0400" <= c <= "\u04ff"}
+    for letter in ALPHABETS[kind]:
+        rs, status = tab_record.start_session(app, None, "ann", letter, 3, 1)
+        head = status.splitlines()[0]
+        if kind == "asl":
+            motion = " ↻ " + text("rec_motion_note", "en") if letter in "JZ" else ""
+            assert head == f"## {letter}{motion}", (letter, head)
+            assert not set(head) & cyrillic
+        else:
+            assert head.startswith(f"## {letter} ({names[letter]})"), (letter, head)
+
+
+def test_a_custom_latin_alphabet_is_never_read_as_ukrainian(tmp_path):
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet("custom", ["V", "Y", "H"])
+    rs, status = tab_record.start_session(app, None, "ann", "V Y", 3, 1)
+    assert status.splitlines()[0] == "## V"
+    assert "В" not in tab_record.letters_markdown(["V", "Y", "H"], "en", "custom")

@@ -16,6 +16,7 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from curation.alphabet import describe_class, is_ukrainian, ukrainian_letter
+from curation.alphabet import ASL_MOTION, UKRAINIAN_ALPHABET, Letter, is_ukrainian, ukrainian_letter
 from curation.capture import Capture, CapturePlan, CaptureStatus
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
@@ -52,6 +53,7 @@ class RecordSession:
     capture: Capture | None = None
     saved: int = 0
     last_saved: str = ""
+    alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __deepcopy__(self, memo: dict) -> RecordSession:  # Gradio copies state values; a lock is not copyable
@@ -59,16 +61,42 @@ class RecordSession:
 
 
 # ---------------------------------------------------------------- views (pure)
-def letters_markdown(letters: list[str], lang: str) -> str:
+def _ukrainian_chars(kind: str, alphabet: Sequence[str]) -> bool:
+    """Whether a workspace alphabet is Ukrainian letters themselves: never by transliteration, so an ASL
+    or a custom Latin alphabet (V, Y, ...) is never read as В, И."""
+    chars = {letter.char for letter in UKRAINIAN_ALPHABET}
+    return kind == "ukrainian" or (kind == "custom" and all(n.upper() in chars for n in alphabet))
+
+
+def _letter(name: str, kind: str, alphabet: Sequence[str]) -> Letter | None:
+    """The Ukrainian letter `name` is, when the workspace records Ukrainian letters; else None."""
+    return ukrainian_letter(name) if _ukrainian_chars(kind, alphabet) else None
+
+
+def _motion(name: str, kind: str, alphabet: Sequence[str]) -> bool:
+    if kind == "asl":
+        return name in ASL_MOTION
+    letter = _letter(name, kind, alphabet)
+    return bool(letter and letter.motion)
+
+
+def prompt_label(name: str, kind: str, alphabet: Sequence[str], lang: str = "en") -> str:
+    """The letter to sign, as the workspace's own alphabet names it: `Й (йот) ↻ …` or `Z ↻ …` or `V`."""
+    letter = _letter(name, kind, alphabet)
+    shown = f"{letter.char} ({letter.name})" if letter else name
+    return shown + (f" ↻ {text('rec_motion_note', lang)}" if _motion(name, kind, alphabet) else "")
+
+
+def letters_markdown(letters: list[str], lang: str, kind: str | None = None) -> str:
     """The alphabet being recorded: each letter with its name and a mark on motion letters."""
     if not letters:
         return ""
-    uk = is_ukrainian(letters)
+    kind = kind or ("ukrainian" if is_ukrainian(letters) else "custom")
     items = []
     for name in letters:
-        letter = ukrainian_letter(name) if uk else None
+        letter = _letter(name, kind, letters)
         shown = f"**{letter.char}** ({letter.name})" if letter else f"**{name}**"
-        items.append(shown + (" ↻" if views.is_motion(name, letters) else ""))
+        items.append(shown + (" ↻" if _motion(name, kind, letters) else ""))
     return (
         f"{text('rec_letters', lang, n=len(letters))}: "
         + " · ".join(items)
@@ -85,7 +113,8 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
         if status.short:
             lines.append(text("rec_short", lang, letters=", ".join(status.short)))
         return "\n\n".join(lines)
-    shown = describe_class(status.letter, letters) if status.letter else ""
+    kind, alphabet = rs.alphabet or ("custom", letters)
+    shown = prompt_label(status.letter, kind, alphabet, lang) if status.letter else ""
     head = f"## {shown}"
     where = text(
         "rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session
@@ -157,7 +186,12 @@ def start_session(
     except NameRefused as exc:
         return rs, f"### ⚠ {exc}"
     plan = CapturePlan(letters=tuple(letters), countdown_s=float(countdown), burst=int(burst))
+    kind, alphabet = ws.alphabet()
     with rs.lock:
+        rs.alphabet = (
+            kind,
+            tuple(alphabet),
+        )  # prompts name letters as this alphabet does, never transliterated
         rs.signer, rs.session = name, ws.new_session(name)
         rs.capture, rs.saved, rs.last_saved = Capture(plan, time.monotonic()), 0, ""
         status = rs.capture.status(time.monotonic())
@@ -238,7 +272,7 @@ def set_alphabet(app: DactylApp, kind: str, custom: str, lang: str = "en") -> tu
         letters = ws.set_alphabet(kind, parse_custom_alphabet(custom) if kind == "custom" else None)
     except NameRefused as exc:
         return f"### ⚠ {exc}", gr.update()
-    return letters_markdown(letters, lang), grid_frame(ws.counts(), lang)
+    return letters_markdown(letters, lang, kind), grid_frame(ws.counts(), lang)
 
 
 def steps_markdown(steps: list[studio.Step], lang: str) -> str:
@@ -507,15 +541,22 @@ def build(app: DactylApp, t: Any) -> None:
     # ---- events: each reads the page's language from its request
     def on_load(request: gr.Request):
         lang = app.lang_of(request)
-        _, now_letters = ws.alphabet()
+        now_kind, now_letters = ws.alphabet()
         return (
-            letters_markdown(now_letters, lang),
+            # the radio and the list both from workspace.json now, not from when the page was built
+            gr.update(value=now_kind),
+            gr.update(
+                value=" ".join(now_letters) if now_kind == "custom" else "", visible=now_kind == "custom"
+            ),
+            letters_markdown(now_letters, lang, now_kind),
             grid_frame(ws.counts(), lang),
             text("rec_idle", lang),
             token_markdown(lang),
         )
 
-    gr.context.Context.root_block.load(on_load, None, [letters_md, grid, status, token_md], **quiet)
+    gr.context.Context.root_block.load(
+        on_load, None, [alphabet, custom, letters_md, grid, status, token_md], **quiet
+    )
 
     def on_alphabet(k, c, request: gr.Request):
         shown, table = set_alphabet(app, k, c, app.lang_of(request))
