@@ -25,6 +25,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -403,7 +404,7 @@ def split_counts(
 # ---------------------------------------------------------------- what the split could not do, in words
 
 
-def _names(values: Sequence[str], limit: int = 6) -> str:
+def name_list(values: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
@@ -416,13 +417,16 @@ def split_notes(
     group_col: str | None = None,
     clusters: pd.Series | None = None,
     group_word: str = "group",
-) -> list[str]:
-    """Plain sentences on what a split could not do and why: near-duplicates joining groups, empty splits,
-    letters held out in fewer splits than asked. Empty when the split is everything it was asked to be.
+) -> list[dict[str, Any]]:
+    """What a split could not do and why: near-duplicates joining groups, empty splits, letters held out in
+    fewer splits than asked. Empty when the split is everything it was asked to be.
 
-    group_word: what a group is to the user ("signer"), used in the sentences.
+    Each note is JSON-ready: {"kind", "text" (a plain English sentence), and the facts behind it} so a UI can
+    say it in another language: "near_duplicates" (who, pairs, n), "nothing_held_out" / "missing_splits"
+    (splits, reason "groups" | "joined" | "few", n_groups), "train_only" (letters, reason "group" | "few").
+    group_word: what a group is to the user ("signer"), used in the English sentences.
     """
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []
     relpaths = table["relpath" if "relpath" in table.columns else "path"].astype(str).to_numpy()
     groups = (
         table[group_col].fillna("").astype(str).to_numpy()
@@ -437,17 +441,24 @@ def split_notes(
             members = tuple(sorted({g for g in groups[rows].tolist() if g}))
             if len(members) > 1:
                 joined.setdefault(members, []).append(" ≈ ".join(sorted(relpaths[rows].tolist())))
-        for members, photos in joined.items():
-            who = " and ".join([", ".join(members[:-1]), members[-1]]) if len(members) > 1 else members[0]
+        for members, pairs in joined.items():
+            who = " and ".join([", ".join(members[:-1]), members[-1]])
             notes.append(
-                f"These photos of {who} are near-duplicates (they look alike pixel for pixel), so these "
-                f"{group_word}s count as one and stay in one split: {_names(photos, 4)}. Record each "
-                f"{group_word} with their own camera and hands to hold one out."
+                {
+                    "kind": "near_duplicates",
+                    "who": list(members),
+                    "pairs": pairs,
+                    "n": len(pairs),
+                    "text": f"These photos of {who} are near-duplicates (they look alike pixel for pixel), so "
+                    f"these {group_word}s count as one and stay in one split: {name_list(pairs, 4)}. Record each "
+                    f"{group_word} with their own camera and hands to hold one out.",
+                }
             )
     present = set(split.astype(str).tolist())
     empty = [name for name in names[1:] if name not in present]
     if empty:
         n_groups = len(set(groups.tolist()) - {""}) if groups is not None else 0
+        reason = "groups" if n_groups else "few"
         why = (
             f"there {'is' if n_groups == 1 else 'are'} only {n_groups} {group_word}{'s' if n_groups != 1 else ''} "
             f"and a {group_word} is never split"
@@ -455,19 +466,34 @@ def split_notes(
             else "there are too few photos"
         )
         if notes:  # near-duplicates made one unit of the groups: that, not their number, is the reason
-            why = f"near-duplicates join the {group_word}s into one"
+            reason, why = "joined", f"near-duplicates join the {group_word}s into one"
+        facts = {"splits": empty, "reason": reason, "n_groups": n_groups}
         if len(empty) == len(names) - 1:
             notes.append(
-                f"Nothing is held out ({' or '.join(empty)}): {why}, so the model can only be judged on "
-                "photos it trained on."
+                {
+                    "kind": "nothing_held_out",
+                    **facts,
+                    "text": f"Nothing is held out ({' or '.join(empty)}): {why}, so the model can only be "
+                    "judged on photos it trained on.",
+                }
             )
         else:
-            notes.append(f"No {' or '.join(empty)} split: {why}.")
+            notes.append(
+                {"kind": "missing_splits", **facts, "text": f"No {' or '.join(empty)} split: {why}."}
+            )
     labels = table["label"].astype(str).to_numpy()
     frame = pd.DataFrame({"label": labels, "split": split.astype(str).to_numpy()})
     where = frame.groupby("label")["split"].agg(lambda v: frozenset(v))
     only_train = sorted(str(c) for c, splits in where.items() if splits == {names[0]})
     if only_train and len(present) > 1:
-        reason = f"each of them comes from one {group_word}" if groups is not None else "too few photos"
-        notes.append(f"Only in train, not held out: {_names(only_train, 12)} ({reason}).")
+        reason = "group" if groups is not None else "few"
+        why = f"each of them comes from one {group_word}" if groups is not None else "too few photos"
+        notes.append(
+            {
+                "kind": "train_only",
+                "letters": only_train,
+                "reason": reason,
+                "text": f"Only in train, not held out: {name_list(only_train, 12)} ({why}).",
+            }
+        )
     return notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -268,3 +269,31 @@ def test_i18n_tables_match_and_language_is_picked():
     assert i18n.translations()["en"]["tab_recognize"] == "Recognize"
     with pytest.raises(ValueError):
         i18n.translations("fr")
+
+
+def test_split_notes_read_in_both_languages_from_the_facts() -> None:
+    """The notes splits.json keeps: English as the CLI printed them, Ukrainian from the same facts."""
+    import pandas as pd
+
+    from curation.splitting import assign_splits, split_notes
+
+    rows = [
+        {"relpath": f"{c}/{g}_{i}.jpg", "label": c, "group": g}
+        for g in ("anna", "bohdan")
+        for c in "AB"
+        for i in range(2)
+    ]
+    table = pd.DataFrame(rows)
+    clusters = pd.Series([f"{r.label}{r.relpath[-5]}" for r in table.itertuples()])  # one camera for both
+    split = assign_splits(
+        table, ratios=(0.5, 0.5), group_col="group", clusters=clusters, small_classes="train"
+    )
+    notes = split_notes(
+        table, split, names=("train", "validation"), group_col="group", clusters=clusters, group_word="signer"
+    )
+    en = views.split_notes_markdown(notes, "en")
+    uk = views.split_notes_markdown(notes, "uk")
+    assert en.count("\n- ") == 1 and "near-duplicates" in en and "A/anna_0.jpg ≈ A/bohdan_0.jpg" in en
+    assert "anna, bohdan" in uk and "A/anna_0.jpg ≈ A/bohdan_0.jpg" in uk and "валідаційна" in uk
+    words = re.sub(r"[\w/.]*\.jpg|anna|bohdan", "", uk)
+    assert not re.search(r"[A-Za-z]{3,}", words), uk  # nothing left in English

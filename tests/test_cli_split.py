@@ -174,7 +174,7 @@ def test_planted_ukrainian_set(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert set(info["train_only_classes"]) == {"Г"}  # NFD folder read as the NFC letter
     # Й's two photos: one trains, one is held out (validation), and the note says Г is not held out
     assert sorted(manifest.loc[manifest["label"] == "Й", "split"]) == ["train", "validation"]
-    assert any(n.startswith("Only in train, not held out: Г") for n in info["notes"])
+    assert any(n["kind"] == "train_only" and n["letters"] == ["Г"] for n in info["notes"])
     assert info["class_names"][:2] == ["А", "Б"]
     assert file_hashes(data) == before
 

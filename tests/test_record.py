@@ -326,3 +326,22 @@ def test_a_custom_latin_alphabet_is_never_read_as_ukrainian(tmp_path):
     rs, status = tab_record.start_session(app, None, "ann", "V Y", 3, 1)
     assert status.splitlines()[0] == "## V"
     assert "В" not in tab_record.letters_markdown(["V", "Y", "H"], "en", "custom")
+
+
+def test_check_shows_its_summary_and_the_flagged_photos_on_the_page(tmp_path, asl_sample):
+    """The Check button's result goes where the user looks (not only into the closed command log)."""
+    from sign_ml import studio
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    ws = app.workspace
+    ws.set_alphabet("custom", ["A", "B"])
+    for name in ["A/A0.jpg", "A/A1.jpg", "B/B5.jpg", "B/B6.jpg"]:
+        ws.save_photo((asl_sample / name).read_bytes(), signer="ann", session=1, letter=name[0])
+    ws.save_photo((asl_sample / "A/A0.jpg").read_bytes(), signer="bo", session=1, letter="B")  # a duplicate
+    step = studio.check(ws.root)
+    summary, flagged = tab_record.check_result(ws.root, step, "en")
+    assert summary.startswith("### ✅ Checked 5 photos.")
+    assert "- **duplicates**: 2 flagged" in summary and "- **hands**: none found" in summary
+    assert flagged is not None and sorted(flagged["file"]) == ["A/ann_1_001.jpg", "B/bo_1_001.jpg"]
+    uk, _ = tab_record.check_result(ws.root, step, "uk")
+    assert uk.startswith("### ✅ Перевірено фото: 5.")

@@ -155,8 +155,12 @@ def test_tiny_class_can_go_to_train_only(caplog: pytest.LogCaptureFixture) -> No
     assert sorted(split[table["label"] == "Ї"]) == ["train", "validation"]  # held out as far as it goes
     assert set(split[table["label"] == "А"]) == {"train", "validation", "test"}
     assert "Ї" in caplog.text
-    notes = split_notes(table, split)
+    notes = texts(split_notes(table, split))
     assert notes == ["Only in train, not held out: Б (too few photos)."]
+
+
+def texts(notes: list[dict]) -> list[str]:
+    return [n["text"] for n in notes]
 
 
 def signers(names: list[str], letters: str = "ABCLVY", each: int = 5) -> pd.DataFrame:
@@ -176,12 +180,14 @@ def test_two_signers_give_a_held_out_signer(ratios: tuple[float, ...]) -> None:
     per_signer = pd.crosstab(table["group"], split)
     assert list(per_signer.columns) == ["train", "validation"]  # one signer each, whole
     assert sorted((per_signer > 0).sum(axis=1)) == [1, 1]
-    notes = split_notes(
-        table,
-        split,
-        names=("train", "validation", "test")[: len(ratios)],
-        group_col="group",
-        group_word="signer",
+    notes = texts(
+        split_notes(
+            table,
+            split,
+            names=("train", "validation", "test")[: len(ratios)],
+            group_col="group",
+            group_word="signer",
+        )
     )
     assert notes == (
         ["No test split: there are only 2 signers and a signer is never split."] if len(ratios) == 3 else []
@@ -203,8 +209,15 @@ def test_near_duplicates_joining_signers_are_named() -> None:
         table, ratios=(0.5, 0.5), group_col="group", clusters=clusters, small_classes="train"
     )
     assert set(split) == {"train"}
-    notes = split_notes(
-        table, split, names=("train", "validation"), group_col="group", clusters=clusters, group_word="signer"
+    notes = texts(
+        split_notes(
+            table,
+            split,
+            names=("train", "validation"),
+            group_col="group",
+            clusters=clusters,
+            group_word="signer",
+        )
     )
     assert len(notes) == 2
     assert notes[0].startswith("These photos of anna and bohdan are near-duplicates")

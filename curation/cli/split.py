@@ -245,7 +245,7 @@ def _print_summary(out, counts: dict[str, dict[str, int]], class_names: list[str
     if info["group_source"]:
         print(f"  groups from {info['group_source']}: none crosses splits")
     for note in info["notes"]:
-        print(f"  {note}")
+        print(f"  {note['text']}")
     if info["unreadable_folders"]:
         print(
             f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "

@@ -82,6 +82,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "split_sizes": "Split sizes",
         "issues_unreadable": "Unreadable or odd files",
         "issues_duplicates": "Duplicates and near-duplicates",
+        "issues_hands": "Photos whose hand the model cannot read well",
         "issues_leakage": "Leakage across splits",
         "none_found": "none found",
         "dup_gallery": "Duplicate clusters, side by side (judge each at a glance)",
@@ -262,6 +263,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "split_sizes": "Розміри вибірок",
         "issues_unreadable": "Непрочитні або незвичні файли",
         "issues_duplicates": "Дублікати та майже-дублікати",
+        "issues_hands": "Фото, де руку важко прочитати",
         "issues_leakage": "Витік між вибірками",
         "none_found": "не знайдено",
         "dup_gallery": "Групи дублікатів поруч (оцініть кожну з першого погляду)",
@@ -444,6 +446,22 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_stopped": "Stopped; {n} photos of this session are saved.",
         "rec_train_head": "### 2. Curate and train",
         "rec_check": "Check the photos",
+        "note_near_duplicates": (
+            "These photos of {who} are near-duplicates (they look alike pixel for pixel), so these signers "
+            "count as one and stay in one split: {pairs}. Record each signer with their own camera and hands "
+            "to hold one out."
+        ),
+        "note_nothing_held_out": "Nothing is held out ({splits}): {why}, so the model can only be judged on photos it trained on.",
+        "note_missing_splits": "No {splits} split: {why}.",
+        "note_why_groups": "there are only {n} signers and a signer is never split",
+        "note_why_joined": "near-duplicates join the signers into one",
+        "note_why_few": "there are too few photos",
+        "note_train_only": "Only in train, not held out: {letters} ({why}).",
+        "note_only_group": "each of them comes from one signer",
+        "note_only_few": "too few photos",
+        "rec_checked": "Checked {n} photos.",
+        "rec_check_failed": "The check stopped; what it printed is under “What the commands printed”.",
+        "rec_flagged": "Flagged photos",
         "rec_train": "Train the landmark model",
         "rec_log": "What the commands printed",
         "rec_no_output": "(no output)",
@@ -541,6 +559,22 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_stopped": "Зупинено; {n} фото цього сеансу збережено.",
         "rec_train_head": "### 2. Перевірка й навчання",
         "rec_check": "Перевірити фото",
+        "note_near_duplicates": (
+            "Ці фото {who} майже однакові (збігаються піксель у піксель), тож ці жестувальники рахуються як "
+            "один і лишаються в одній частині: {pairs}. Щоб одного відкласти для перевірки, записуйте кожного "
+            "його власною камерою й руками."
+        ),
+        "note_nothing_held_out": "Нічого не відкладено для перевірки ({splits}): {why}, тож модель можна оцінити лише на фото, на яких вона вчилась.",
+        "note_missing_splits": "Немає частини «{splits}»: {why}.",
+        "note_why_groups": "жестувальників лише {n}, а одного жестувальника ніколи не ділять",
+        "note_why_joined": "майже однакові фото об’єднують жестувальників в одного",
+        "note_why_few": "замало фото",
+        "note_train_only": "Лише в навчальній частині, не відкладено: {letters} ({why}).",
+        "note_only_group": "кожну показав лише один жестувальник",
+        "note_only_few": "замало фото",
+        "rec_checked": "Перевірено фото: {n}.",
+        "rec_check_failed": "Перевірка зупинилась; що вона вивела — у розділі «Що вивели команди».",
+        "rec_flagged": "Позначені фото",
         "rec_train": "Навчити модель за точками руки",
         "rec_log": "Що вивели команди",
         "rec_no_output": "(нічого)",

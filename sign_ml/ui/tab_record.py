@@ -284,6 +284,36 @@ def steps_markdown(steps: list[studio.Step], lang: str) -> str:
     return "\n\n".join(parts)
 
 
+def check_result(root: Path, step: studio.Step, lang: str) -> tuple[str, pd.DataFrame | None]:
+    """What "Check the photos" found, for the page itself: one line per check and every flagged photo."""
+    from curation.fileio import read_json
+
+    report_path = studio.outputs_dir(root) / "report" / "report.json"
+    if not step.ok or not report_path.is_file():
+        return f"### ⚠ {text('rec_check_failed', lang)}", None
+    report = read_json(report_path)
+    lines = [
+        f"### ✅ {text('rec_checked', lang, n=int(report.get('n_photos', 0)))}",
+        views.report_summary(report, lang),
+    ]
+    frames = [t for t in views.issue_tables(report, str(root)).values() if not t.empty]
+    if not frames:
+        return "\n\n".join(lines), None
+    flagged = pd.concat(frames, ignore_index=True)
+    keep = [c for c in ("path", "flag", "check", "detail") if c in flagged.columns]
+    return "\n\n".join(lines), views.localize_issues(flagged[keep], lang)
+
+
+def split_notes_of(splits_dir: Path | None, lang: str) -> str:
+    """The notes `sign-curate split` left in splits.json, in `lang` ("" when it could do all it was asked)."""
+    from curation.fileio import read_json
+
+    path = splits_dir / "splits.json" if splits_dir is not None else None
+    if path is None or not path.is_file():
+        return ""
+    return views.split_notes_markdown(read_json(path).get("notes") or [], lang)
+
+
 def loso_image(run_dir: Path | None) -> str | None:
     from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
 
@@ -305,8 +335,10 @@ def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[s
     head = [
         f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
         views.loso_markdown(outcome.loso, lang),
+        split_notes_of(outcome.splits_dir, lang),  # what the split could not hold out, and why
         text("train_serving", lang),
     ]
+    head = [h for h in head if h]
     table = views.loso_table(outcome.loso, lang)
     image = loso_image(outcome.run_dir)
     return (
@@ -503,6 +535,14 @@ def build(app: DactylApp, t: Any) -> None:
         check_btn = gr.Button(t("rec_check"), elem_id="rec-check")
         train_btn = gr.Button(t("rec_train"), variant="primary", elem_id="rec-train")
     train_md = gr.Markdown(elem_id="rec-train-result")
+    check_df = gr.Dataframe(
+        label=t("rec_flagged"),
+        interactive=False,
+        visible=False,
+        max_height=320,
+        wrap=True,
+        elem_id="rec-flagged",
+    )
     loso_df = gr.Dataframe(label=t("loso_table"), interactive=False, visible=False, elem_id="rec-loso")
     loso_png = gr.Image(
         label=t("loso_confusion"), interactive=False, visible=False, height=420, elem_id="rec-loso-cm"
@@ -598,17 +638,36 @@ def build(app: DactylApp, t: Any) -> None:
     timer.tick(on_tick, None, grid, **quiet)
 
     def on_check(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        return steps_markdown([studio.check(ws.root)], app.lang_of(request))
+        lang = app.lang_of(request)
+        progress(0, desc=text("rec_check", lang))  # a bar from the first second, not after the load
+        step = studio.check(ws.root)
+        summary, flagged = check_result(ws.root, step, lang)
+        return (
+            summary,
+            steps_markdown([step], lang),
+            gr.update(value=flagged, visible=flagged is not None),
+            gr.update(value=None, visible=False),
+            gr.update(value=None, visible=False),
+        )
 
-    check_btn.click(on_check, None, log_md, **private)
+    check_btn.click(
+        on_check,
+        None,
+        [train_md, log_md, check_df, loso_df, loso_png],
+        concurrency_limit=1,
+        show_progress_on=[train_md],  # where the user looks, not the closed log
+        **private,
+    )
 
     def on_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        return train_now(app, app.lang_of(request))
+        lang = app.lang_of(request)
+        progress(0, desc=text("rec_train", lang))
+        return (*train_now(app, lang), gr.update(value=None, visible=False))
 
     train_btn.click(
         on_train,
         None,
-        [train_md, log_md, loso_df, loso_png],
+        [train_md, log_md, loso_df, loso_png, check_df],
         concurrency_limit=1,
         show_progress_on=[train_md],
         **private,

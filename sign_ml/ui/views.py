@@ -30,6 +30,7 @@ ISSUE_GROUPS: dict[str, tuple[str, ...]] = {
     "issues_unreadable": ("integrity", "loading"),
     "issues_duplicates": ("duplicates",),
     "issues_leakage": ("leakage",),
+    "issues_hands": ("hands",),  # the photos behind "hands: N flagged"
 }
 COLUMNS = (
     "class",
@@ -736,3 +737,32 @@ def loso_table(loso: Any, lang: str) -> pd.DataFrame | None:
     if "accuracy" in table.columns:
         table["accuracy"] = table["accuracy"].map(lambda a: pct(a) if a == a else "—")
     return table.rename(columns={c: text(f"loso_col_{c}", lang) for c in table.columns})
+
+
+def split_notes_markdown(notes: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    """The split's notes (`curation.splitting.split_notes`, kept in splits.json) as bullet points in `lang`."""
+    from curation.splitting import name_list
+
+    def splits(names: Sequence[str]) -> str:
+        return ", ".join(text(f"col_{n}", lang) if n in SPLIT_NAMES else str(n) for n in names)
+
+    lines = []
+    for note in notes:
+        kind = note.get("kind")
+        if lang == "en" or kind is None:
+            lines.append(f"- {note.get('text', '')}")
+        elif kind == "near_duplicates":
+            who, pairs = list(note["who"]), list(note["pairs"])
+            shown = ", ".join(pairs[:4]) + (f" … (+{len(pairs) - 4})" if len(pairs) > 4 else "")
+            lines.append(f"- {text('note_near_duplicates', lang, who=', '.join(who), pairs=shown)}")
+        elif kind in ("nothing_held_out", "missing_splits"):
+            why = text(f"note_why_{note['reason']}", lang, n=note.get("n_groups", 0))
+            lines.append(f"- {text(f'note_{kind}', lang, splits=splits(note['splits']), why=why)}")
+        elif kind == "train_only":
+            why = text("note_only_group" if note.get("reason") == "group" else "note_only_few", lang)
+            lines.append(
+                f"- {text('note_train_only', lang, letters=name_list(list(note['letters']), 12), why=why)}"
+            )
+        else:
+            lines.append(f"- {note.get('text', '')}")
+    return "\n".join(lines)
