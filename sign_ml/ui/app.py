@@ -51,7 +51,14 @@ CSS = """
 
 def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
     """What `demo.launch` needs besides host and port: the translations, the upload limit, the look."""
-    return {"i18n": make_i18n(lang), "max_file_size": MAX_FILE_SIZE, "css": CSS, "theme": gr.themes.Soft()}
+    from sign_ml.ui.fonts import font_css, theme
+
+    return {
+        "i18n": make_i18n(lang),
+        "max_file_size": MAX_FILE_SIZE,
+        "css": font_css() + CSS,
+        "theme": theme(),
+    }
 
 
 API_SCHEMA = {
