@@ -22,7 +22,7 @@ from curation.alphabet import is_ukrainian
 from curation.images import UnreadableImageError, load_rgb
 from sign_ml.ui import data as data_io
 from sign_ml.ui import safety, views
-from sign_ml.ui.i18n import make_i18n, pick_lang, text
+from sign_ml.ui.i18n import make_i18n, page_text_script, pick_lang, text
 from sign_ml.ui.safety import MAX_FILE_SIZE, UploadRefused
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
         "max_file_size": MAX_FILE_SIZE,
         "css": font_css() + CSS,
         "theme": theme(),
+        "head": page_text_script(lang),  # Gradio's own untranslated text (queue line, webcam button)
     }
 
 

@@ -605,8 +605,8 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "job_cancelled": "Скасовано після {e} з {n} епох (продовження — з останньої контрольної точки)",
         "job_absent": "Фонового навчання немає.",
         "pub_head": "### 3. Публікація на Hugging Face Hub",
-        "pub_dataset": "Репозиторій даних (user/name)",
-        "pub_model": "Репозиторій моделі (user/name)",
+        "pub_dataset": "Репозиторій даних (користувач/назва)",
+        "pub_model": "Репозиторій моделі (користувач/назва)",
         "pub_license": "Ліцензія фото",
         "pub_private": "Приватні репозиторії",
         "pub_preview": "Попередній перегляд (без вивантаження)",
@@ -641,9 +641,46 @@ for _lang, _table in RECORD_STRINGS.items():
 
 # Gradio's own keys that its Ukrainian table lacks (seen as raw keys in the page, e.g. a finished progress bar)
 GRADIO_KEYS: dict[str, dict[str, str]] = {
-    "en": {"common.complete": "complete"},
-    "uk": {"common.complete": "готово"},
+    "en": {"common.complete": "complete", "common.loading": "Loading", "common.error": "Error"},
+    "uk": {"common.complete": "готово", "common.loading": "Завантаження", "common.error": "Помилка"},
 }
+# Text Gradio's page writes without its i18n (the status tracker's queue line, the webcam's button):
+# (regular expression over one text node, replacement) per language, applied in the browser as it appears
+PAGE_TEXT: dict[str, list[tuple[str, str]]] = {
+    "uk": [
+        (r"^queue: (\d+)/(\d*) \|$", "черга: $1/$2 |"),
+        (r"^processing \|$", "обробка |"),
+        (r"^\s*Click to Access Webcam\s*$", " Натисніть, щоб увімкнути камеру"),
+    ],
+}
+
+
+def page_text_script(lang: str | None = None) -> str:
+    """A <script> for the page's head that puts Gradio's untranslated text into the page's language: the
+    forced one, else the browser's (as gr.I18n chooses). The queue line is rewritten as it is drawn, so a
+    loaded server shows "черга: 1/3 |", never "queue: 1/3 |"."""
+    import json
+
+    rules = json.dumps(PAGE_TEXT, ensure_ascii=False)
+    forced = json.dumps(lang)
+    return (
+        "<script>(() => {"
+        f"const rules = {rules}; const forced = {forced};"
+        "const lang = forced || ((navigator.language || 'en').toLowerCase().split('-')[0]);"
+        "const mine = (rules[lang] || []).map(([re, to]) => [new RegExp(re), to]);"
+        "if (!mine.length) return;"
+        "const fix = (node) => { const v = node.nodeValue; if (!v) return;"
+        "  for (const [re, to] of mine) { if (re.test(v)) { node.nodeValue = v.replace(re, to); return; } } };"
+        "const walk = (root) => { if (root.nodeType === 3) { fix(root); return; }"
+        "  const it = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); let n;"
+        "  while ((n = it.nextNode())) fix(n); };"
+        "const start = () => { walk(document.body);"
+        "  new MutationObserver((ms) => { for (const m of ms) {"
+        "    if (m.type === 'characterData') fix(m.target); else m.addedNodes.forEach(walk); } })"
+        "  .observe(document.body, {childList: true, subtree: true, characterData: true}); };"
+        "if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);"
+        "})();</script>"
+    )
 
 
 def pick_lang(accept_language: str | None = None, forced: str | None = None) -> str:

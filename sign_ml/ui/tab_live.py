@@ -47,6 +47,7 @@ class LiveSession:
         self.t0 = time.monotonic()
         self.last_ms = 0  # the last timestamp given to the landmarker (it refuses non-increasing ones)
         self.tracker = live.Tracker()
+        self.smoothed = live.Smoothed()  # the running average the shown letter comes from
         self.word = ""
         self.practice: live.Practice | None = None
         self.frames = 0
@@ -186,16 +187,22 @@ def live_frame(
     image = image.convert("RGB")
     names = app.class_names
     with session.lock:
-        detection, top = recognize_frame(app, session, image)
+        detection, raw = recognize_frame(app, session, image)
         now = float(session.last_ms)
+        session.smoothed, top = live.smooth_step(session.smoothed, raw)  # one still hand, one letter
         letter, confidence = top[0] if top else (None, 0.0)
         rule = live.CommitRule(hold_ms=float(hold_ms))
+        since = session.tracker.since_ms if session.tracker.candidate == letter else now
         session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
         session.frames += 1
         just_ok = None
         if committed is not None:
             session.word = live.add_letter(session.word, letter_char(committed, names))
-            if practising and session.practice is not None and session.practice.check(committed):
+            if (
+                practising
+                and session.practice is not None
+                and session.practice.check(committed, now_ms=now, since_ms=since)
+            ):
                 just_ok = committed
     from curation.hands import draw_hand
 
@@ -224,6 +231,8 @@ def start_practice(
     names = app.class_names
     if on and names and session.practice is None:
         session.practice = live.Practice(tuple(names), seed=int(time.time_ns() % 2**31))
+    if on and session.practice is not None:
+        session.practice.prompt(float(session.next_ms()))  # a hand already up is not a miss of this prompt
     if not on:
         return session, gr.update(value="", visible=False), summary_markdown(session.practice, names, lang)
     return (
@@ -241,6 +250,7 @@ def skip_letter(
     session = session if session is not None else LiveSession()
     if session.practice is not None:
         session.practice.skip()
+        session.practice.prompt(float(session.next_ms()))
     names = app.class_names
     return (
         session,
