@@ -42,6 +42,10 @@ def test_label_dict_shows_letter_and_name_and_api_keeps_raw_names():
     assert list(views.api_dict(preds)) == ["Й", "А", "Я"]
     assert views.display_label("B", ukrainian=False) == "B"  # ASL's B is not the Ukrainian Б
     assert views.label_dict([("B", 1.0)], ukrainian=False) == {"B": 1.0}
+    # no "0 %" rows in the top 5
+    ranked = [("B", 0.996), ("C", 0.004), ("D", 0.0), ("E", 0.0)]
+    assert views.label_dict(ranked, ukrainian=False) == {"B": 0.996}
+    assert views.label_dict([("B", 0.001)], ukrainian=False) == {"B": 0.001}
 
 
 def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
@@ -224,6 +228,13 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     )
     overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
     assert "Й (йот)" in overview and "learned from 9 photos" in overview and "accuracy **75%**" in overview
+    assert "signers it has not seen" not in overview
+    from types import SimpleNamespace
+
+    loso = SimpleNamespace(status="ok", accuracy=0.86, mean_signer_accuracy=0.85, per_signer=[1, 2])
+    only_loso = views.model_overview(meta, "runs/x", None, "en", loso=loso)
+    assert "86% on signers it has not seen" in only_loso and "No evaluation is stored" not in only_loso
+    assert "No evaluation is stored" in views.model_overview(meta, "runs/x", None, "en")
     md = views.model_details(meta, "runs/x", backend="onnx")
     for needle in (
         "А (а)",
@@ -247,7 +258,7 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
 
 
 def test_error_reasons_are_translated():
-    assert views.error_reason("not an image PIL can identify (corrupt or not a picture)", "uk").startswith(
+    assert views.error_reason("not an image that can be read (corrupt, or not a picture)", "uk").startswith(
         "це не зображення"
     )
     assert views.error_reason("file not found", "en") == "file not found"

@@ -30,7 +30,7 @@ def test_planted_files_are_described_exactly(tmp_path: Path) -> None:
     assert out[["path", "label"]].equals(table[["path", "label"]])  # same rows, same order
     rows = _by_name(out)
     assert rows["corrupt.jpg"]["error"].startswith("cannot decode (image file is truncated")
-    assert rows["notes.jpg"]["error"] == "not an image PIL can identify (corrupt or not a picture)"
+    assert rows["notes.jpg"]["error"] == "not an image that can be read (corrupt, or not a picture)"
     assert rows["huge.png"]["error"].startswith("too large to decode safely")
     errors = {name for name, row in rows.items() if row["error"]}
     assert errors == {"corrupt.jpg", "notes.jpg", "huge.png"}

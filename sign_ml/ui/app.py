@@ -40,9 +40,15 @@ CSS = """
 /* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
 #top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
+/* table headers break between words, never inside one ("clust er") */
+table th, table th * { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
 @media (max-width: 768px) {
   #result-col { order: -1; }
-  #examples .grid-container { --grid-cols: 5 !important; }
+  /* 3 photos a row fit a phone's 326 px: 5 made the grid 532 px wide, 10 examples off screen */
+  #examples .grid-container { --grid-cols: 3 !important; }
+  /* the heatmap keeps readable cells and scrolls sideways instead of shrinking them to 11 px */
+  #heatmap { overflow-x: auto; }
+  #heatmap img { min-width: 640px; max-width: none; }
   #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container,
   #mislabels .grid-container { --grid-cols: 2 !important; }
 }
@@ -506,7 +512,7 @@ class DactylApp:
             )
         p = self.predictor
         return (
-            views.model_overview(p.meta, self.model.ref, self.metrics, lang),
+            views.model_overview(p.meta, self.model.ref, self.metrics, lang, loso=self.unseen_signers()[0]),
             views.model_details(
                 p.meta,
                 self.model.ref,

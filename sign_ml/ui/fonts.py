@@ -23,7 +23,15 @@ FACES = {
     "NotoSans-Regular.woff2": (400, "a668694112fe9417d8e0493d9c6e89e6e2ccbaa7c5862a656d0053252ed57087"),
     "NotoSans-Bold.woff2": (700, "f5e418609912d7b9e2735a39fa340b4857be0c819ed07b73376041ac33f248ec"),
 }
-FALLBACK = ("ui-sans-serif", "system-ui", "sans-serif")
+# the system's for anything the subset lacks; the emoji fonts for ✅ ⚠ (Noto Sans has no emoji)
+FALLBACK = (
+    "ui-sans-serif",
+    "system-ui",
+    "sans-serif",
+    "Apple Color Emoji",
+    "Segoe UI Emoji",
+    "Noto Color Emoji",
+)
 MONO = ("ui-monospace", "DejaVu Sans Mono", "Consolas", "monospace")  # the system's: no theme download
 
 

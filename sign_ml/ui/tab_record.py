@@ -504,7 +504,7 @@ def build(app: DactylApp, t: Any) -> None:
             signer = gr.Textbox(
                 label=t("rec_signer"), placeholder="olena", max_length=32, elem_id="rec-signer"
             )
-            only = gr.Textbox(label=t("rec_only"), placeholder="А Б В", elem_id="rec-only")
+            only = gr.Textbox(label=t("rec_only"), placeholder=" ".join(letters[:3]), elem_id="rec-only")
         with gr.Row():
             countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
             burst = gr.Slider(1, 30, value=5, step=1, label=t("rec_burst"), elem_id="rec-burst")
@@ -589,21 +589,30 @@ def build(app: DactylApp, t: Any) -> None:
                 value=" ".join(now_letters) if now_kind == "custom" else "", visible=now_kind == "custom"
             ),
             letters_markdown(now_letters, lang, now_kind),
+            gr.update(
+                placeholder=" ".join(now_letters[:3])
+            ),  # the workspace's own letters, never А Б В for ASL
             grid_frame(ws.counts(), lang),
             text("rec_idle", lang),
             token_markdown(lang),
         )
 
     gr.context.Context.root_block.load(
-        on_load, None, [alphabet, custom, letters_md, grid, status, token_md], **quiet
+        on_load, None, [alphabet, custom, letters_md, only, grid, status, token_md], **quiet
     )
 
     def on_alphabet(k, c, request: gr.Request):
         shown, table = set_alphabet(app, k, c, app.lang_of(request))
-        return gr.update(visible=k == "custom"), shown, table
+        _, now_letters = ws.alphabet()
+        return (
+            gr.update(visible=k == "custom"),
+            shown,
+            table,
+            gr.update(placeholder=" ".join(now_letters[:3])),
+        )
 
-    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
-    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
+    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
+    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
 
     def on_start(s, who, subset, cd, n, request: gr.Request):
         return start_session(app, s, who, subset, cd, n, app.lang_of(request))

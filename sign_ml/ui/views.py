@@ -84,8 +84,10 @@ def display_label(class_name: str, ukrainian: bool = True) -> str:
 
 
 def label_dict(preds: Prediction, ukrainian: bool = True) -> dict[str, float]:
-    """{`letter (name)`: probability} for gr.Label, in the predictor's order (most probable first)."""
-    return {display_label(name, ukrainian): float(p) for name, p in preds}
+    """{`letter (name)`: probability} for gr.Label, in the predictor's order (most probable first); letters
+    that would read "0 %" are left out (the first always stays), so the ranking has no empty rows."""
+    kept = [(name, p) for i, (name, p) in enumerate(preds) if i == 0 or float(p) >= 0.005]
+    return {display_label(name, ukrainian): float(p) for name, p in kept}
 
 
 def api_dict(preds: Prediction) -> dict[str, float]:
@@ -183,8 +185,11 @@ def example_label(class_name: str, class_names: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- Model tab
-def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en") -> str:
-    """In plain language: what the model is for, what it cannot do, how it was evaluated."""
+def model_overview(
+    meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en", loso: Any = None
+) -> str:
+    """In plain language: what the model is for, what it cannot do, how it was evaluated (a held-out split,
+    leave-one-signer-out `loso`, both, or neither)."""
     names = list(meta.class_names)
     uk = is_ukrainian(names)
     data = getattr(meta, "data", {}) or {}
@@ -231,7 +236,19 @@ def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | No
                 f1=f"{float(evaluation.get('macro_f1', 0)):.2f}",
             )
         )
-    else:
+    has_loso = loso is not None and getattr(loso, "status", None) == "ok"
+    if has_loso:
+        lines.append(
+            ("\n" if evaluation else "")
+            + text(
+                "loso_result",
+                lang,
+                acc=pct(loso.accuracy),
+                mean=pct(loso.mean_signer_accuracy),
+                n=len(loso.per_signer),
+            )
+        )
+    if not evaluation and not has_loso:
         lines.append(text("model_how_none", lang))
     return "\n".join(lines)
 
