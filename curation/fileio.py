@@ -84,6 +84,8 @@ def read_json(path: str | Path) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not valid JSON (not UTF-8 text)") from None
+    except RecursionError:  # `[[[[...` thousands deep: the parser recurses once per level
+        raise ValueError(f"{path}: not valid JSON here (nested too deeply)") from None
 
 
 def looks_local(text: str) -> bool:

@@ -70,6 +70,9 @@ class ModelMeta:
         out = []
         if not self.class_names:
             out.append("class_names is empty")
+        elif not all(isinstance(c, str) and c for c in self.class_names):
+            bad = next(c for c in self.class_names if not isinstance(c, str) or not c)
+            out.append(f"class_names must be a list of non-empty text, got {bad!r}")
         size = self.preprocessing.size
         if not isinstance(size, int) or size < 1:
             out.append(f"preprocessing.size must be a positive integer, got {size!r}")
