@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import DEFAULT_DATA_LICENSE, ordered_splits, render_dataset_card
-from curation.fileio import read_json
+from curation.fileio import read_json, refuse_output_in_data
 from curation.manifest import DATASET_DIR, SPLITS_FILE
 
 if TYPE_CHECKING:
@@ -280,6 +280,10 @@ def push_splits(
     """
     if len(repo_id.split("/")) != 2 or not all(repo_id.split("/")):
         raise ValueError(f"--repo must be USER/NAME, got {repo_id!r}")
+    if dry_run_dir is not None:  # before loading the dataset
+        from curation.split_io import data_roots_of
+
+        refuse_output_in_data(dry_run_dir, data_roots_of(splits_dir), "--dry-run")
     dataset, card = dataset_card_text(splits_dir, repo_id, license=license, credits=credits)
     if dry_run_dir is not None:
         return write_dataset_folder(dataset, card, dry_run_dir)
