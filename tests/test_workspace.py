@@ -401,7 +401,8 @@ def test_eight_threads_saving_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def test_a_row_waits_for_the_metadata_lock(tmp_path: Path) -> None:
-    """While another writer holds the lock, the photo is written but its row waits; then it is appended."""
+    """While another writer holds the lock, the photo and its row wait (so a workspace opened meanwhile never
+    sees a photo without its row); then both are written."""
     import fcntl
 
     ws = Workspace(tmp_path / "ws")
@@ -412,7 +413,7 @@ def test_a_row_waits_for_the_metadata_lock(tmp_path: Path) -> None:
         )
         writer.start()
         writer.join(0.5)
-        assert writer.is_alive() and (ws.root / "А" / "anna_1_001.jpg").is_file() and ws.metadata().empty
+        assert writer.is_alive() and not (ws.root / "А" / "anna_1_001.jpg").exists() and ws.metadata().empty
         fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     writer.join(30)
     assert not writer.is_alive() and ws.metadata()["file_name"].tolist() == ["А/anna_1_001.jpg"]
