@@ -83,19 +83,57 @@ def _nfc(value: object, field: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
+# Windows cannot create these as file names (with any extension), whatever the case: a photo named after
+# them could never be copied there
+_RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)})
+MAX_MARKS = 2  # combining marks on one letter, decomposed (Vietnamese needs two; a flood is refused)
+# letters of other scripts that look like a Latin one: two ids that differ only in them are one person to
+# the eye ("асе" in Cyrillic and "ace"), so `signer_skeleton` folds them
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁһԛԝкмтвнгԍɡαοрνρτυχιϳκ",  # Cyrillic, then Latin ɡ, then Greek
+    "aeopcyxijsdhqwkmtbhrggaopvptuxijk",
+)
+
+
+def _script(ch: str) -> str:
+    """The script of a letter, from its Unicode name ("CYRILLIC SMALL LETTER O" → "CYRILLIC")."""
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def signer_skeleton(name: str) -> str:
+    """What a signer id looks like: case folded, look-alike letters of other scripts as their Latin twin.
+    Two ids with one skeleton are one person to the eye (and one file name on a case-insensitive disk)."""
+    return unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLES)
+
+
 def safe_signer(value: str) -> str:
-    """The signer id, NFC and stripped, or NameRefused: 1..32 letters, digits and '-', not starting with '-'."""
+    """The signer id for identity, NFKC and stripped, or NameRefused: 1..32 letters (of one script), digits and
+    '-', not starting with '-', not a name Windows reserves, at most MAX_MARKS combining marks per letter."""
     allowed = (
-        f"1..{MAX_SIGNER} letters, digits and '-' (no spaces, dots, '_' or slashes), not starting with '-'"
+        f"1..{MAX_SIGNER} letters of one script, digits and '-' (no spaces, dots, '_' or slashes), "
+        "not starting with '-', not a name Windows reserves (con, nul, com1 ...)"
     )
-    name = _nfc(value, "signer")
-    if not 1 <= len(name) <= MAX_SIGNER or name.startswith("-"):
+    if not isinstance(value, str):
+        raise NameRefused("signer", value, "text only")
+    # NFKC, not only NFC: fullwidth "ｏｌｅｎａ" and "olena" are one id
+    name = unicodedata.normalize("NFKC", value).strip()
+    if not 1 <= len(name) <= MAX_SIGNER or name.startswith("-") or name.casefold() in _RESERVED:
         raise NameRefused("signer", value, allowed)
+    scripts, marks = set(), 0
     for i, ch in enumerate(name):
         cat = unicodedata.category(ch)
-        # combining marks only after a base letter (scripts that NFC cannot compose)
+        # combining marks only after a base letter (scripts that NFC cannot compose), and only a few
         if not (cat.startswith("L") or cat == "Nd" or ch == "-" or (cat.startswith("M") and i > 0)):
             raise NameRefused("signer", value, allowed)
+        if cat.startswith("L"):
+            scripts.add(_script(ch))
+    for ch in unicodedata.normalize("NFD", name):  # marks counted decomposed: "ễ" is e + two of them
+        marks = marks + 1 if unicodedata.category(ch).startswith("M") else 0
+        if marks > MAX_MARKS:
+            raise NameRefused("signer", value, allowed)
+    if len(scripts) > 1:  # "оlena" with a Cyrillic о: a second signer that reads as the first
+        raise NameRefused("signer", value, allowed + f"; it mixes {' and '.join(sorted(scripts)).lower()}")
     return name
 
 
@@ -250,8 +288,11 @@ class Workspace:
     # --- sessions ---
 
     def new_session(self, signer: str) -> int:
-        """Reserve the signer's next session number (1, 2, ...); concurrent callers get different numbers."""
+        """Reserve the signer's next session number (1, 2, ...); concurrent callers get different numbers.
+
+        An id that looks like another signer's of this workspace (`signer_skeleton`) is refused."""
         signer = safe_signer(signer)
+        self._refuse_look_alike(signer)
         marks = self.root / SESSIONS_DIR
         marks.mkdir(exist_ok=True)
         used = self._sessions_used(signer)
@@ -265,13 +306,32 @@ class Workspace:
             log.info("%s: signer %s starts session %d", self.root, signer, session)
             return session
 
+    def known_signers(self) -> set[str]:
+        """Every signer id of this workspace: in metadata.csv and in the session markers."""
+        known = {s for s in self.metadata()["signer"] if s}
+        marks = self.root / SESSIONS_DIR
+        if marks.is_dir():
+            for entry in os.scandir(marks):
+                name, _, number = entry.name.rpartition("_")
+                if name and number.isdecimal():
+                    known.add(unicodedata.normalize("NFKC", name))
+        return known
+
+    def _refuse_look_alike(self, signer: str) -> None:
+        skeleton = signer_skeleton(signer)
+        for other in sorted(self.known_signers()):
+            if other != signer and signer_skeleton(other) == skeleton:
+                raise NameRefused(
+                    "signer", signer, f"an id that does not look like the workspace's signer {other!r}"
+                )
+
     def _sessions_used(self, signer: str) -> set[int]:
         used: set[int] = set()
         marks = self.root / SESSIONS_DIR
         if marks.is_dir():
             for entry in os.scandir(marks):
                 name, _, number = entry.name.rpartition("_")
-                if unicodedata.normalize("NFC", name) == signer and number.isdecimal():
+                if unicodedata.normalize("NFKC", name) == signer and number.isdecimal():
                     used.add(int(number))
         meta = self.metadata()  # a workspace copied without its hidden folder still knows its sessions
         for value in meta.loc[meta["signer"] == signer, "session"]:
@@ -307,6 +367,10 @@ class Workspace:
             )
         if isinstance(session, bool) or not isinstance(session, int) or session < 1:
             raise ValueError(f"session must be a whole number >= 1, got {session!r}")
+        if not (
+            self.root / SESSIONS_DIR / f"{signer}_{session}"
+        ).exists():  # new_session checked it otherwise
+            self._refuse_look_alike(signer)
         if handedness not in HANDEDNESS:
             raise ValueError(f"handedness must be one of {HANDEDNESS}, got {handedness!r}")
         if not isinstance(jpeg, bytes | bytearray):
