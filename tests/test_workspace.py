@@ -406,13 +406,22 @@ def test_a_row_waits_for_the_metadata_lock(tmp_path: Path) -> None:
     import fcntl
 
     ws = Workspace(tmp_path / "ws")
+    at_the_lock = threading.Event()
+    locked = ws._locked
+
+    def signalling_lock():  # the writer says when it asks for the lock: a condition to wait on, not a sleep
+        at_the_lock.set()
+        return locked()
+
+    ws._locked = signalling_lock
     with open(ws.root / ".metadata.lock", "a+b") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         writer = threading.Thread(
             target=ws.save_photo, args=(jpeg(0),), kwargs={"signer": "anna", "session": 1, "letter": "А"}
         )
         writer.start()
-        writer.join(0.5)
+        assert at_the_lock.wait(60)
+        # it cannot pass the lock while this test holds it: nothing is written, however long one looks
         assert writer.is_alive() and not (ws.root / "А" / "anna_1_001.jpg").exists() and ws.metadata().empty
         fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     writer.join(30)
