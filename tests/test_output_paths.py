@@ -11,7 +11,6 @@ from conftest import file_hashes, make_class_folder
 from test_model_card import make_run
 
 from curation.cli import main as curate
-from curation.fileio import refuse_output_in_data
 from sign_ml.cli import main as sign_ml
 
 
@@ -82,6 +81,8 @@ def test_push_dry_run_inside_the_training_data_is_refused(tmp_path, capsys) -> N
 
 
 def test_the_one_check_allows_hidden_folders_and_refuses_the_rest(tmp_path) -> None:
+    from curation.fileio import refuse_output_in_data
+
     root = tmp_path / "data"
     assert refuse_output_in_data(root / ".dactyl" / "x.csv", [root]) == (root / ".dactyl" / "x.csv")
     assert refuse_output_in_data(tmp_path / "beside.csv", [root, None]) == tmp_path / "beside.csv"
