@@ -11,7 +11,6 @@ take it unchanged. Photos without a hand are left out of training and count as w
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir, spl
 from sign_ml.landmark_model import LandmarkMLP, landmark_spec
 from sign_ml.landmarks import N_FEATURES, augment_points, canonicalize, features, mirror_points, to_points
 from sign_ml.presets import Preprocessing
+from sign_ml.schedules import one_cycle
 
 log = logging.getLogger(__name__)
 
@@ -117,22 +117,6 @@ class FitResult:
 # the settings that may differ on --resume: where the run is written and free-form notes. Every other one,
 # epochs included (the one-cycle schedule spans them all), changes what training computes
 RESUMABLE_CHANGES = frozenset({"out_dir", "extra"})
-
-
-def one_cycle(
-    optimizer: torch.optim.Optimizer, max_lr: float, total_steps: int, pct_start: float = 0.1
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """OneCycleLR over `total_steps`; for a run too short for its warm-up (under two steps of it, where
-    OneCycleLR divides by zero or never leaves its floor), a cosine decay from `max_lr` instead."""
-    if pct_start * total_steps >= 2:
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start
-        )
-    for group in optimizer.param_groups:
-        group["lr"] = max_lr
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
-    )
 
 
 def fit_landmark_model(

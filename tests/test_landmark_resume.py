@@ -169,3 +169,17 @@ def test_resume_continues_exactly(splits, tmp_path) -> None:
     wb, _ = load_model_dir(tmp_path / "parts")
     for k, v in wa.state_dict().items():
         assert torch.equal(v, wb.state_dict()[k]), k
+
+
+@pytest.mark.parametrize(("epochs", "warmup"), [(1, 0), (2, 1), (1, 1)])
+def test_image_one_cycle_schedule_of_one_step_an_epoch_builds_and_trains(epochs, warmup) -> None:
+    from sign_ml.config import TrainConfig
+    from sign_ml.train import make_scheduler
+
+    cfg = TrainConfig(lr_schedule="onecycle", epochs=epochs, warmup_epochs=warmup, lr=0.01)
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=cfg.lr)
+    scheduler = make_scheduler(optimizer, cfg, steps_per_epoch=1)  # (2, 1): OneCycleLR divided by zero
+    assert optimizer.param_groups[0]["lr"] > cfg.lr / 10  # the first step is taken at a real rate
+    for _ in range(epochs):
+        optimizer.step()
+        scheduler.step()
