@@ -109,3 +109,28 @@ def test_a_13_mb_data_url_is_rejected_over_http(served):
     stream = httpx.get(served + f"gradio_api/call/predict/{event_id}", timeout=120).text
     assert "event: error" in stream and "event: complete" not in stream
     assert "The photo is larger than 10 MB (13.0 MB > 10.0 MB)" in stream  # the reason, no traceback
+
+
+def _call_predict(served: str, payload) -> str:
+    start = httpx.post(served + "gradio_api/call/predict", json={"data": [payload]}, timeout=60)
+    assert start.status_code == 200, start.text
+    return httpx.get(served + f"gradio_api/call/predict/{start.json()['event_id']}", timeout=60).text
+
+
+def test_a_bare_path_to_a_server_photo_is_refused_like_a_missing_file(served, tmp_path):
+    """{"path": ...} without Gradio's `meta` names any file on the server: a real photo outside the upload
+    cache, a missing file and /etc/passwd get the very same answer, never probabilities."""
+    photo = tmp_path / "private.png"
+    Image.new("RGB", (320, 240), (200, 150, 120)).save(photo)
+    answers = {
+        name: _call_predict(served, {"path": path})
+        for name, path in {
+            "photo": str(photo),
+            "missing": str(tmp_path / "nope.jpg"),
+            "passwd": "/etc/passwd",
+            "folder": "/etc",
+        }.items()
+    }
+    assert "event: error" in answers["photo"] and "event: complete" not in answers["photo"]
+    assert "was not uploaded to the app" in answers["photo"]
+    assert len(set(answers.values())) == 1, answers

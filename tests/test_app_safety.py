@@ -38,13 +38,14 @@ def test_a_13_mb_data_url_is_refused_before_it_is_decoded():
     )
 
 
-def test_bytes_and_files_over_the_limit_are_refused(tmp_path):
+def test_bytes_and_files_over_the_limit_are_refused(tmp_path, gradio_upload):
     with pytest.raises(safety.UploadRefused):
         safety.upload_source(bytes(safety.MAX_UPLOAD_BYTES + 1))
     big = tmp_path / "big.jpg"
     big.write_bytes(bytes(safety.MAX_UPLOAD_BYTES + 1))
-    with pytest.raises(safety.UploadRefused):
-        safety.upload_source({"path": str(big)})
+    with pytest.raises(safety.UploadRefused) as refused:
+        safety.upload_source(gradio_upload(big))
+    assert refused.value.key == "too_big"
     with pytest.raises(safety.UploadRefused) as refused:
         safety.upload_source(None)
     assert refused.value.key == "no_image"
@@ -83,8 +84,12 @@ def test_an_8000_px_png_keeps_peak_memory_bounded(tmp_path):
     png = tmp_path / "bomb.png"
     Image.new("RGB", (8000, 8000), (90, 120, 30)).save(png, compress_level=9)
     assert png.stat().st_size < 1_000_000  # a small file
+    cache = tmp_path / "gradio-cache"
+    (cache / "upload").mkdir(parents=True)
+    png = png.rename(cache / "upload" / "bomb.png")  # where Gradio keeps an upload
     script = textwrap.dedent(f"""
-        import io, json, resource
+        import io, json, os, resource
+        os.environ["GRADIO_TEMP_DIR"] = {str(cache)!r}
         from PIL import Image
         from sign_ml.ui.app import DactylApp
         app = DactylApp(model={str(model)!r}, data=None, backend="torch")
@@ -92,10 +97,12 @@ def test_an_8000_px_png_keeps_peak_memory_bounded(tmp_path):
         app.recognize(warm.getvalue(), 0.5, False)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
-            app.predict({{"path": {str(png)!r}, "orig_name": "bomb.png"}})
+            app.predict({{"path": {str(png)!r}, "orig_name": "bomb.png", "meta": {{"_type": "gradio.FileData"}}}})
         except Exception as exc:
             refused = str(exc)
-        answer = app.recognize({{"path": {str(png)!r}, "orig_name": "bomb.png"}}, 0.5, False)[0]
+        answer = app.recognize(
+            {{"path": {str(png)!r}, "orig_name": "bomb.png", "meta": {{"_type": "gradio.FileData"}}}}, 0.5, False
+        )[0]
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({{"rise_mb": (peak - base) / 1024, "refused": refused, "answer": answer}}))
     """)
@@ -122,3 +129,48 @@ def test_paths_outside_the_roots_are_refused(tmp_path, caplog):
     (root / "link.png").symlink_to(outside)  # a link inside the root that points out of it
     assert safety.inside_roots("", "link.png", [root]) is None
     assert np.asarray(Image.open(inside)).shape[2] == 3
+
+
+def test_a_payload_naming_a_file_gradio_did_not_receive_is_refused_alike(tmp_path, gradio_upload):
+    """A bare {"path": ...} (no `meta`: Gradio passes it on unchecked) or one outside Gradio's upload cache
+    is refused with one message whether the file exists, is a photo, a folder or a FIFO: no oracle, no hang."""
+    import os
+
+    real = make_photo(tmp_path / "private" / "hand.png", seed=3)
+    fifo = tmp_path / "gradio-cache" / "x" / "pipe.jpg"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    meta = {"_type": "gradio.FileData"}
+    payloads = [
+        {"path": str(real)},
+        {"path": str(tmp_path / "missing.jpg")},
+        {"path": "/etc/passwd"},
+        {"path": str(tmp_path)},
+        {"path": str(real), "meta": meta},  # meta, but not Gradio's upload
+        {"path": str(fifo), "meta": meta},  # in the cache, but a FIFO: opening it would block forever
+        {"path": str(tmp_path / "gradio-cache" / ".." / "private" / "hand.png"), "meta": meta},
+    ]
+    for payload in payloads:
+        with pytest.raises(safety.UploadRefused) as refused:
+            safety.upload_source(payload)
+        assert refused.value.key == "not_received", payload
+    assert safety.upload_source(gradio_upload(real)).endswith("hand.png")  # the page's own upload is fine
+    with pytest.raises(UnreadableImageError, match="not a regular file"):  # a path from Python code
+        safety.upload_source(str(fifo))
+
+
+def test_symlinked_thumbs_are_refused(tmp_path):
+    from sign_ml.ui.thumbnails import find_thumbnail
+
+    secret = make_photo(tmp_path / "private" / "A" / "x.jpg", seed=4)
+    eval_dir = tmp_path / "model" / "eval" / "test"
+    eval_dir.mkdir(parents=True)
+    (eval_dir / "thumbs").symlink_to(tmp_path / "private")  # thumbs/ is itself a link out of the model
+    assert find_thumbnail(eval_dir, "A/x.jpg") is None
+    (eval_dir / "thumbs").unlink()
+    (eval_dir / "thumbs").mkdir()
+    (eval_dir / "thumbs" / "A").symlink_to(secret.parent)  # a link inside thumbs/
+    assert find_thumbnail(eval_dir, "A/x.jpg") is None
+    (eval_dir / "thumbs" / "A").unlink()
+    own = make_photo(eval_dir / "thumbs" / "A" / "x.jpg", seed=5)
+    assert find_thumbnail(eval_dir, "A/x.jpg") == own.resolve()

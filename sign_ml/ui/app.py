@@ -186,6 +186,8 @@ class DactylApp:
         if isinstance(exc, UploadRefused):
             if exc.key == "no_image":
                 return text("no_image", lang)
+            if exc.key == "not_received":
+                return text("not_received", lang)
             if exc.key == "too_big":
                 return f"{text('too_big', lang)} ({exc.detail})"
             return f"{text('unreadable', lang)}: {text('reason_not_image', lang)}"
