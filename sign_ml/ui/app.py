@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 TOP_K = 5
 DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 DISPLAY_SIDE = 640  # px: the photo shown back (skeleton, Grad-CAM) is at most this large
+STATE_SESSIONS = 1000  # sessions whose state Gradio keeps in memory (API calls included)
 DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept every 30 min, deleted after 1 h
 CSS = """
 #verdict h2 { font-size: 2.6rem; margin: 0.2rem 0; }
@@ -62,6 +63,9 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
         "theme": gr.themes.Soft(),
         # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
         "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
+        # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a
+        # session of its own: 10,000 (its default) would be ~1.8 GB; the least recently used go first
+        "state_session_capacity": STATE_SESSIONS,
     }
     if auth is not None:
         kwargs["auth"] = [auth]
