@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from curation.alphabet import UKRAINIAN_ALPHABET
-from curation.fileio import atomic_write_json, file_lock, read_json
+from curation.fileio import atomic_write_json, file_lock, file_mode, read_json
 from curation.loading import SPLIT_ALIASES
 
 log = logging.getLogger(__name__)
@@ -192,12 +192,6 @@ class Saved:
     session: int
     letter: str
     n: int  # the photo's number within (letter, signer, session)
-
-
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _fsync_dir(path: Path) -> None:
@@ -421,7 +415,7 @@ class Workspace:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, _umask_mode())
+            os.chmod(tmp, file_mode())
             while True:
                 final = folder / f"{prefix}{n:03d}.jpg"
                 if not final.parent.resolve().is_relative_to(self.root):

@@ -253,3 +253,23 @@ def plant_hand_in_cache(path) -> None:
         HandCache.key(Path(path).read_bytes(), shared_stage().fingerprint), EveryPhotoHasAHand().detect(image)
     )
     cache.close()
+
+
+@pytest.fixture
+def gradio_upload(tmp_path, monkeypatch):
+    """`upload(path)` → the payload Gradio's page sends for an uploaded file: a copy in Gradio's upload
+    cache (a private GRADIO_TEMP_DIR here) named by a FileData dict with its `meta`."""
+    import shutil
+    import uuid
+
+    cache = tmp_path / "gradio-cache"
+    cache.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+
+    def upload(path) -> dict:
+        target = cache / uuid.uuid4().hex / Path(path).name
+        target.parent.mkdir()
+        shutil.copyfile(path, target)
+        return {"path": str(target), "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+    return upload
