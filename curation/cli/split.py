@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.cli.dispatch import worker_count
 from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
@@ -82,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a class with fewer photos (or signers) than splits: stop with an error (default), or "
         "'train': hold out what it can (two signers: train and validation) and keep a one-photo class in train",
     )
-    parser.add_argument("--workers", type=int, default=None, help="decode processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=worker_count, default=None, help="decode processes (default: all cores)"
+    )
     parser.add_argument(
         "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
     )
