@@ -308,3 +308,10 @@ def test_split_notes_read_in_both_languages_from_the_facts() -> None:
     assert "anna, bohdan" in uk and "A/anna_0.jpg ≈ A/bohdan_0.jpg" in uk and "валідаційна" in uk
     words = re.sub(r"[\w/.]*\.jpg|anna|bohdan", "", uk)
     assert not re.search(r"[A-Za-z]{3,}", words), uk  # nothing left in English
+
+
+def test_an_empty_confusion_cell_says_so_instead_of_0_photos_misclassified() -> None:
+    caption = views.cell_caption("А", "Б", 0, 0.0, ["А", "Б"], "en")
+    assert "0 photo(s)" not in caption and "no test photo of А (а) was read as Б (бе)" in caption
+    assert "1 photo(s)" in views.cell_caption("А", "Б", 1, 0.5, ["А", "Б"], "en")
+    assert "жодне" in views.cell_caption("А", "Б", 0, 0.0, ["А", "Б"], "uk")

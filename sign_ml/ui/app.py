@@ -562,7 +562,7 @@ class DactylApp:
                     gr.LoginButton()
             loaders = []
             with gr.Tabs():
-                with gr.Tab(t("tab_recognize"), id="recognize"):
+                with gr.Tab(t("tab_recognize"), id="recognize") as recognize_tab:
                     loaders.append(tab_recognize.build(self, t))
                 with gr.Tab(t("tab_dataset"), id="dataset") as dataset_tab:
                     tab_dataset.build(self, t, dataset_tab)
@@ -595,6 +595,8 @@ class DactylApp:
             )
             for fn, outputs in loaders:
                 demo.load(fn, None, outputs, api_visibility="private", show_progress="hidden")
+                # and on every return to the tab: the Record tab may have switched the model since the load
+                recognize_tab.select(fn, None, outputs, api_visibility="private", show_progress="hidden")
         return demo
 
 

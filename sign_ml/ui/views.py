@@ -630,6 +630,8 @@ def cell_caption(
     true: str, pred: str, n: int, share: float, class_names: Sequence[str], lang: str = "en"
 ) -> str:
     uk = is_ukrainian(list(class_names))
+    if n == 0:  # an empty cell: no "0 photo(s) … misclassified"
+        return text("cell_empty", lang, true=display_label(true, uk), pred=display_label(pred, uk))
     what = text("correct" if true == pred else "misclassified", lang)
     return text(
         "cell_caption",
