@@ -33,6 +33,8 @@ GRADIO_WEBCAM_TEXT = {
     "Access",
     "Webcam",
 }  # hard-coded in Gradio's webcam, not in its i18n tables
+# its button in either language (the page rewrites it in Ukrainian: sign_ml.ui.i18n.PAGE_TEXT)
+WEBCAM_BUTTON = re.compile("Access Webcam|увімкнути камеру")
 
 
 def write_y4m(path: Path, frames: list[Image.Image], fps: int = 10) -> Path:
@@ -150,7 +152,7 @@ def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     else:  # a phone: the last tab sits behind "More tabs"
         page.locator("button[aria-label='More tabs']").click()
         page.locator(".overflow-dropdown button, .overflow-menu button").last.click()
-    page.locator("#live-cam button", has_text="Access Webcam").click(timeout=60_000)
+    page.locator("#live-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
     page.locator("#live-cam button[aria-label='capture photo']").click(timeout=60_000)
     return p, browser, page
 
@@ -214,7 +216,7 @@ def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
     p, browser, page = open_page(live_app)
     try:
         page.locator("#photo button[aria-label='Capture from camera']").click()
-        page.locator("#photo button", has_text="Access Webcam").click(timeout=60_000)
+        page.locator("#photo button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
         page.wait_for_function(
             "() => { const v = document.querySelector('#photo video');"
             " return v && v.readyState >= 2 && v.videoWidth > 0; }",

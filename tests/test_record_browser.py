@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_live_browser import H, W, write_y4m
+from test_live_browser import WEBCAM_BUTTON, H, W, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
@@ -83,7 +83,7 @@ def start_recording(page, signer: str) -> None:
     page.wait_for_function(
         "() => document.querySelector('#rec-status').innerText.includes('letter 1 of 3')", timeout=30_000
     )
-    page.locator("#rec-cam button", has_text="Access Webcam").click(timeout=60_000)
+    page.locator("#rec-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
     page.locator("#rec-cam button[aria-label='capture photo']").click(timeout=60_000)
 
 
