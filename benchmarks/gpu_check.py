@@ -1,7 +1,7 @@
 """The GPU check: every GPU figure the README lacks, in one run that fits one short device lease (< 8 min).
 
 Prints one line per figure, `figure NAME key=value ... : VALUE UNIT`, as each is measured (flushed, so a
-run cut short keeps what it had):
+run cut short keeps what it had; the compiled figures, the slowest to get, come last):
   1. MobileNetV3-Large training throughput at 224 px, bf16 autocast + channels_last + fused Adam, for each
      batch size, eager and torch.compile: on the cached uint8 pipeline (benchmarks/train_throughput.py's
      bench_project: decoded-once photos, augmentation on the device) and the bare train step (bench_bare:
@@ -81,7 +81,7 @@ def write_split(photos: Path, out: Path) -> Path:
     return out
 
 
-def throughput(args, photos: Path, device: torch.device, rt: Runtime) -> None:
+def throughput_cache(args, photos: Path, device: torch.device) -> tuple[TensorCache, int]:
     items = folder_items(photos)
     n = min(len(items), args.throughput_photos)
     items = type(items)("bench", items.paths[:n], items.labels[:n])
@@ -90,13 +90,15 @@ def throughput(args, photos: Path, device: torch.device, rt: Runtime) -> None:
     note(f"throughput cache: {n} photos at {args.size} px in {time.perf_counter() - t:.1f} s")
     if device.type == "cuda":
         cache = cache.to(device)
-    k = int(items.labels.max()) + 1
+    return cache, int(items.labels.max()) + 1
+
+
+def throughput(args, cache: TensorCache, k: int, rt: Runtime, backends: tuple[str, ...]) -> None:
+    """Figure 1 for each batch size and each backend ("" = eager)."""
     precision = str(rt.amp_dtype).replace("torch.", "") if rt.amp_dtype else "fp32"
     for batch in args.batches:
         cfg = TrainConfig(image_size=args.size, batch_size=batch, num_workers=args.workers)
-        for backend in ("", args.compile_backend):
-            if backend is None:
-                continue
+        for backend in backends:
             mode = f"compile-{backend}" if backend else "eager"
             try:
                 t = time.perf_counter()
@@ -230,13 +232,19 @@ def main(argv: list[str] | None = None) -> int:
         note(
             f"synthetic set: {args.photos} JPEGs {side}x{side} in {N_CLASSES} classes ({time.perf_counter() - t:.1f} s, not counted)"
         )
+        # eager figures, the epoch and ONNX first; the compiled figures (minutes of compiling) last, so a
+        # run cut short by the lease still has the rest
+        cache = k = None
         if "throughput" not in skip:
-            throughput(args, photos, device, rt)
+            cache, k = throughput_cache(args, photos, device)
+            throughput(args, cache, k, rt, ("",))
         run = None
         if "epoch" not in skip:
             run = one_epoch(args, photos, work)
         if "onnx" not in skip and run is not None:
             onnx_agreement(args, run, photos, device)
+        if cache is not None and args.compile_backend:
+            throughput(args, cache, k, rt, (args.compile_backend,))
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -265,7 +265,8 @@ class RayEngine:
         rows: list[dict[str, Any]] = []
         if paths:
             ds = ray.data.from_items([{"i": i, "path": p} for i, p in enumerate(paths)])
-            ds = ds.map_batches(
+            ds = _map_batches(
+                ds,
                 _scan_batch,
                 fn_kwargs={"max_side": max_side},
                 batch_size=SCAN_BATCH,
@@ -304,20 +305,22 @@ class RayEngine:
         """As `curation.hand_cache.detect_files`, the hand stage running in Ray actors."""
         import json
 
-        from curation.hand_cache import DetectOutcome, HandCache, summarize
-        from curation.hands import HandDetection, HandStage
+        from curation.hand_cache import DetectOutcome, HandCache, detect_one, summarize
+        from curation.hands import HandDetection, shared_stage
 
         ray = self._ray()
         names = [os.fspath(p) for p in paths]
         store = HandCache() if cache is True else (cache if isinstance(cache, HandCache) else None)
         start = time.perf_counter()
         try:
-            fingerprint = (self.stage_factory() if self.stage_factory else HandStage()).fingerprint
-            known = frozenset(store.keys(fingerprint)) if store is not None else None
+            # the workers' stage, built here only for its fingerprint (the landmarker itself is built on use)
+            here = self.stage_factory() if self.stage_factory else shared_stage()
+            known = frozenset(store.keys(here.fingerprint)) if store is not None else None
             rows: list[dict[str, Any]] = []
             if names:
                 ds = ray.data.from_items([{"i": i, "path": p} for i, p in enumerate(names)])
-                ds = ds.map_batches(
+                ds = _map_batches(
+                    ds,
                     _HandsActor,
                     fn_constructor_kwargs={
                         "known": [ray.put(known if known is not None else frozenset())],
@@ -343,12 +346,7 @@ class RayEngine:
                             DetectOutcome(name, detection=_sourced(hit, name), cached=True, key=key)
                         )
                         continue
-                    # the row vanished from the cache since the run began: detect it here
-                    from curation.hand_cache import detect_one
-
-                    outcomes.append(
-                        detect_one(name, self.stage_factory() if self.stage_factory else HandStage(), store)
-                    )
+                    outcomes.append(detect_one(name, here, store))  # gone from the cache since the run began
                     continue
                 detection = HandDetection.from_dict(json.loads(row["detection"]), source=name)
                 if store is not None:
@@ -373,7 +371,8 @@ class RayEngine:
         if not videos:
             return []
         ds = ray.data.from_items([{"i": i, "path": p, "label": lab} for i, (p, lab) in enumerate(videos)])
-        ds = ds.map_batches(
+        ds = _map_batches(
+            ds,
             _clip_batch,
             batch_size=1,  # a video is already a long task
             compute=ray.data.TaskPoolStrategy(size=self._slots(ray, workers)),
@@ -385,6 +384,15 @@ class RayEngine:
             ClipResult(path, Clip.from_json(r["clip"], path) if r["clip"] else None, r["error"] or None)
             for (path, _), r in zip(videos, rows, strict=True)
         ]
+
+
+def _map_batches(ds, fn, **kwargs):
+    """ds.map_batches; Ray 2.5x warns that retry settings go through `ray_remote_args`, the only way there is."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+        return ds.map_batches(fn, **kwargs)
 
 
 def _sourced(detection, source: str):

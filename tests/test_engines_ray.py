@@ -269,3 +269,15 @@ def test_two_node_loopback_cluster_gives_the_same_split(subset: Path, tmp_path: 
     fresh_cache(monkeypatch, tmp_path, "cache-local")
     assert main(["split", str(subset), "--out", str(tmp_path / "local"), *args]) == 0
     assert (ray_out / "manifest.csv").read_bytes() == (tmp_path / "local" / "manifest.csv").read_bytes()
+
+
+def test_issues_ranks_the_same_on_ray(ray_cluster, subset: Path, tmp_path: Path, monkeypatch) -> None:
+    from sign_ml.mislabels import find_mislabels
+
+    fresh_cache(monkeypatch, tmp_path, "cache-local")
+    local = find_mislabels(subset, folds=2, progress=False)
+    fresh_cache(monkeypatch, tmp_path, "cache-ray")
+    on_ray = find_mislabels(subset, folds=2, progress=False, detect=RayEngine().detect_files)
+    assert on_ray.table.to_csv(index=False) == local.table.to_csv(index=False)
+    untimed = lambda r: re.sub(r"[0-9.]+ s;", "", r.line())  # noqa: E731
+    assert untimed(on_ray) == untimed(local) and on_ray.n_checked >= 15
