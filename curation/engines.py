@@ -202,6 +202,7 @@ class RayEngine:
     def _ray(self):
         ray = import_ray()
         if not ray.is_initialized():
+            _check_reachable(self.address)
             kwargs: dict[str, Any] = {
                 "address": self.address,
                 "logging_level": logging.WARNING,
@@ -384,6 +385,24 @@ class RayEngine:
             ClipResult(path, Clip.from_json(r["clip"], path) if r["clip"] else None, r["error"] or None)
             for (path, _), r in zip(videos, rows, strict=True)
         ]
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """A HOST:PORT that nothing answers on fails in seconds here; Ray itself would wait for minutes."""
+    import socket
+
+    if not address or address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"--address must be auto or HOST:PORT, got {address!r}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot join the Ray cluster at {address}: nothing answers there ({exc.strerror or exc})"
+        ) from None
 
 
 def _map_batches(ds, fn, **kwargs):

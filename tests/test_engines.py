@@ -47,3 +47,28 @@ def test_local_engine_marks_the_report(tmp_path: Path) -> None:
 
     assert main(["check", str(data), "--out", str(tmp_path / "r"), "--no-hands", "--no-progress"]) == 0
     assert json.loads((tmp_path / "r" / "report.json").read_text())["scan"]["engine"] == "local"
+
+
+def test_an_address_nothing_answers_on_fails_fast(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    pytest.importorskip("ray", reason='Ray is not installed (pip install -e ".[ray]")')
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = make_class_folder(tmp_path / "data", {"A": 3, "B": 3})
+    argv = [
+        "check",
+        str(data),
+        "--out",
+        str(tmp_path / "r"),
+        "--engine",
+        "ray",
+        "--address",
+        f"127.0.0.1:{port}",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"cannot join the Ray cluster at 127.0.0.1:{port}: nothing answers there" in err
+    assert main([*argv[:-1], "no-port-here"]) == 2
+    assert "--address must be auto or HOST:PORT" in capsys.readouterr().err
