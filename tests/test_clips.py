@@ -162,3 +162,15 @@ def test_no_videos_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert main(["clips", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no videos" in err and len(err.splitlines()) == 1
+
+
+def test_an_animated_gif_becomes_a_clip(asl_sample: Path, tmp_path: Path) -> None:
+    base = Image.open(asl_sample / "L" / "L1.jpg").convert("RGB").resize((160, 120))
+    frames = [Image.fromarray(np.roll(np.asarray(base), 2 * k, axis=1)) for k in range(4)]
+    gif = tmp_path / "L" / "wave.gif"
+    gif.parent.mkdir()
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    result = clip_from_video(str(gif), "L")
+    assert result.error is None, result.error
+    assert result.clip.n_frames == 4 and result.clip.fps == pytest.approx(10.0)
+    np.testing.assert_allclose(result.clip.times, [0.0, 0.1, 0.2, 0.3], atol=1e-6)
