@@ -175,7 +175,7 @@ def _free_port() -> int:
 
 
 def _ray_env(temp_dir: Path, token: str) -> dict[str, str]:
-    # `ray start` turns token auth on; every process of this test shares one token and never writes ~/.ray
+    # `ray start` turns token auth on: the nodes and the CLI of this test share one token through the environment
     return {**os.environ, "RAY_TMPDIR": str(temp_dir), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 
 from curation.checks.balance import MIN_COUNT
+<<<<<<< HEAD
 from curation.engines import add_engine_arguments, engine_from_args
+=======
+from curation.cli.dispatch import worker_count
+from curation.hand_cache import add_hand_columns
+>>>>>>> main
 from curation.loading import load_table
 from curation.report import available_checks, loading_findings, run_checks, write_report
 from curation.split_io import refuse_inside_data
@@ -20,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "data", help="folder of class folders, a saved dataset (save_to_disk) or a Hub dataset id"
     )
     parser.add_argument("--out", default="curation-report", help="report folder (default: ./curation-report)")
-    parser.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=worker_count, default=None, help="decoding processes (default: all cores)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--group-column", default=None, help="metadata column holding the group (signer, session)"
