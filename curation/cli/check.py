@@ -9,12 +9,8 @@ from __future__ import annotations
 import argparse
 
 from curation.checks.balance import MIN_COUNT
-<<<<<<< HEAD
-from curation.engines import add_engine_arguments, engine_from_args
-=======
 from curation.cli.dispatch import worker_count
-from curation.hand_cache import add_hand_columns
->>>>>>> main
+from curation.engines import add_engine_arguments, engine_from_args
 from curation.loading import load_table
 from curation.report import available_checks, loading_findings, run_checks, write_report
 from curation.split_io import refuse_inside_data

@@ -17,11 +17,8 @@ from typing import Any
 import pandas as pd
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
-<<<<<<< HEAD
-from curation.engines import add_engine_arguments, engine_from_args
-=======
 from curation.cli.dispatch import worker_count
->>>>>>> main
+from curation.engines import add_engine_arguments, engine_from_args
 from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
