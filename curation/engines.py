@@ -153,7 +153,8 @@ class _HandsActor:
 
         from curation.hands import HandStage
 
-        self.stage = stage_factory() if stage_factory is not None else HandStage()
+        # one photo at a time per actor, so one landmarker (Ray runs as many actors as there are cores)
+        self.stage = stage_factory() if stage_factory is not None else HandStage(pool_size=1)
         self.cache = _KnownKeys(ray.get(known[0]))  # [ref]: nested, so Ray passes the ref, not a copy
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
