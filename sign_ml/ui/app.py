@@ -50,8 +50,18 @@ CSS = """
 
 
 def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
-    """What `demo.launch` needs besides host and port: the translations, the upload limit, the look."""
-    return {"i18n": make_i18n(lang), "max_file_size": MAX_FILE_SIZE, "css": CSS, "theme": gr.themes.Soft()}
+    """What `demo.launch` needs besides host and port: the translations, the upload limit, the look, and
+    the Live tab's browser assets (its script in the head, the files it may load)."""
+    from sign_ml.ui import live_browser
+
+    return {
+        "i18n": make_i18n(lang),
+        "max_file_size": MAX_FILE_SIZE,
+        "css": CSS,
+        "theme": gr.themes.Soft(),
+        "head": live_browser.head(),
+        "allowed_paths": live_browser.allowed_paths(),
+    }
 
 
 API_SCHEMA = {
