@@ -173,7 +173,7 @@ def test_the_export_reads_a_letter_offline_in_chromium(tmp_path, hands):
             context = browser.new_context(permissions=["camera"])
             outside: list[str] = []
             context.route(
-                re.compile(r"^(?!http://127\.0\.0\.1:%d/).*" % port),
+                re.compile(rf"^(?!http://127\.0\.0\.1:{port}/).*"),
                 lambda route: (outside.append(route.request.url), route.abort()),
             )
             page = context.new_page()
