@@ -249,7 +249,9 @@ def wire(
         [session, *outputs],
         js=TAKE_JS,
         trigger_mode="once",  # a click while the last message is answered is dropped: latest wins
-        concurrency_limit=8,  # each answer is ~1 ms of CPU; a slow one must not hold the others back
+        # one plain HTTP request per message, not the queue: an answer is ~1 ms of CPU and the queue's own
+        # round trip (join, then an event stream per message) cost ~20 ms of server CPU each
+        queue=False,
         **private,
     )
 
