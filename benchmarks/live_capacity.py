@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
@@ -223,10 +224,8 @@ class User:
                     self.processed += 1
         finally:
             if event_id is not None:
-                try:
+                with contextlib.suppress(OSError):
                     await self.client.post(f"{self.url}/gradio_api/stream/{event_id}/close")
-                except OSError:
-                    pass
             if listener is not None:
                 listener.cancel()
 
