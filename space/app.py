@@ -3,6 +3,8 @@
 `sign-ml space` writes the model id into DEFAULT_MODEL; the Space variable DACTYL_MODEL overrides it
 (a Hub id "user/name", or a folder beside this file such as the vendored "model"). The Record tab is off on
 a Space unless its owner sets the variable DACTYL_WORKSPACE to a writable folder (persistent storage: /data).
+The Live tab starts on the browser path (the camera stays on the device, only landmarks are sent) with a
+landmark model; DACTYL_LIVE_PATH=server starts it on frames instead.
 """
 
 from __future__ import annotations

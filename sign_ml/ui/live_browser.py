@@ -46,6 +46,13 @@ MODE_ENV = "DACTYL_LIVE_PATH"
 # the page's event: its input is what live.js's take() gives (the hidden textbox's value is never used)
 TAKE_JS = "(...args) => [window.dactylLive ? window.dactylLive.take() : '', ...args.slice(1)]"
 STOP_JS = "(m) => { if (m !== 'browser' && window.dactylLive) window.dactylLive.stop(); return m; }"
+# an app launched without `launch_kwargs()` has no live.js in its head: the browser path cannot start, so the
+# page takes the server path rather than show a camera button that does nothing
+NO_SCRIPT_JS = (
+    "setTimeout(() => { if (window.dactylLive) return;"
+    " const c = document.querySelector('#live-mode input[value=server]'); if (c && !c.checked) c.click(); },"
+    " 8000);"
+)
 
 
 def file_url(path: Path) -> str:
@@ -207,7 +214,11 @@ def mode_radio(app: Any, t: Any) -> tuple[gr.Radio, gr.Markdown]:
 def camera_block(app: Any) -> gr.HTML:
     """The browser path's camera (its words are filled in for the page's language when it loads)."""
     return gr.HTML(
-        "", visible=default_mode(app) == "browser", elem_id="live-browser", js_on_load=None, padding=False
+        "",
+        visible=default_mode(app) == "browser",
+        elem_id="live-browser",
+        js_on_load=NO_SCRIPT_JS,
+        padding=False,
     )
 
 
