@@ -37,6 +37,23 @@ class FakeClock:
         self.now += self.step
 
 
+def gradio_may_serve(path: str) -> bool:
+    """Gradio's rule for an output file (gradio.processing_utils._check_allowed): the upload cache, the
+    working folder or the temp dir (no allowed_paths here)."""
+    import os
+    import tempfile
+
+    from gradio.utils import get_upload_folder, is_allowed_file
+
+    allowed, _ = is_allowed_file(
+        Path(path).resolve(),
+        blocked_paths=[],
+        allowed_paths=[os.getcwd(), tempfile.gettempdir()],
+        created_paths=[get_upload_folder()],
+    )
+    return allowed
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -49,8 +66,13 @@ def clock(monkeypatch) -> FakeClock:
 
 
 @pytest.fixture
-def workspace_app(tmp_path) -> DactylApp:
-    app = DactylApp(workspace=str(tmp_path / "ws"))
+def workspace_app(tmp_path, monkeypatch) -> DactylApp:
+    # the workspace lies outside both the working folder and the temp dir, as /data does on a Space
+    import tempfile
+
+    (tmp_path / "tmpdir").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmpdir"))
+    app = DactylApp(workspace=str(tmp_path / "data" / "ws"))
     app.workspace.set_alphabet("custom", list(LETTERS))
     return app
 
@@ -104,6 +126,7 @@ def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(worksp
     assert list(per_signer["signer"]) == ["ann", "bo"] and list(per_signer["photos"]) == [9, 9]
     assert "sign-curate split" in log_md and "--group-column signer" in log_md and "sign-ml loso" in log_md
     assert image["visible"] and Path(image["value"]).is_file()
+    assert gradio_may_serve(image["value"])  # else Train ends in a bare "Error" (InvalidPathError)
     # the app now serves the new model, and the Evaluation tab reads the very same result
     assert app.class_names == list(LETTERS)
     loso, _ = app.unseen_signers()
@@ -264,7 +287,7 @@ def test_a_single_signer_split_is_stratified_not_grouped():
 def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(
     tmp_path, asl_sample
 ):
-    import time
+    from conftest import wait_until
 
     from sign_ml import studio
 
@@ -286,10 +309,8 @@ def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own
     assert studio.split(ws.root, n_signers=2)[0].ok
     status = jobs.start(1)
     assert status.state == "running" and status.epochs == 1
-    for _ in range(300):
-        if (status := jobs.status()).state != "running":
-            break
-        time.sleep(0.5)
+    wait_until(lambda: jobs.status().state != "running", "the training job's end", 150)
+    status = jobs.status()
     assert status.state == "finished", status.last_line
     run = status.log_path.parent
     assert run.parent == ws.root / ".dactyl" / "runs" and (run / "model.safetensors").is_file()

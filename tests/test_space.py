@@ -31,7 +31,11 @@ DIST_NAMES = {
     "huggingface_hub": "huggingface-hub",
     "torchcam": "torchcam",
 }
-PREINSTALLED = {"gradio", "gradio_client"}  # the Space's SDK image has these
+PREINSTALLED = {
+    "gradio",
+    "gradio_client",
+    "starlette",
+}  # the Space's SDK image has these (starlette: gradio's server)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from curation.images import UnreadableImageError, load_rgb
 from sign_ml.ui import data as data_io
 from sign_ml.ui import safety, views
 from sign_ml.ui.i18n import make_i18n, pick_lang, text
+from sign_ml.ui.owners import LOCAL, Owners, owner_only
 from sign_ml.ui.safety import MAX_FILE_SIZE, UploadRefused
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TOP_K = 5
 DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 DISPLAY_SIDE = 640  # px: the photo shown back (skeleton, Grad-CAM) is at most this large
+STATE_SESSIONS = 1000  # sessions whose state Gradio keeps in memory (API calls included)
 DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept every 30 min, deleted after 1 h
 CSS = """
 #verdict h2 { font-size: 2.6rem; margin: 0.2rem 0; }
@@ -49,19 +51,30 @@ CSS = """
 """
 
 
-def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
-    """What `demo.launch` needs besides host and port: the translations, the upload limit, the look, and
-    the Live tab's browser assets (its script in the head, the files it may load)."""
+def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) -> dict[str, Any]:
+    """What `demo.launch` needs besides host and port: the translations, the upload and request-body limits,
+    the look, the Live tab's browser assets (its script in the head, the files it may load), and Gradio's own
+    login when `auth` = (user, password) is given."""
+    from starlette.middleware import Middleware
+
     from sign_ml.ui import live_browser
 
-    return {
+    kwargs = {
         "i18n": make_i18n(lang),
         "max_file_size": MAX_FILE_SIZE,
         "css": CSS,
         "theme": gr.themes.Soft(),
         "head": live_browser.head(),
         "allowed_paths": live_browser.allowed_paths(),
+        # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
+        "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
+        # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a
+        # session of its own: 10,000 (its default) would be ~1.8 GB; the least recently used go first
+        "state_session_capacity": STATE_SESSIONS,
     }
+    if auth is not None:
+        kwargs["auth"] = [auth]
+    return kwargs
 
 
 API_SCHEMA = {
@@ -109,9 +122,13 @@ class DactylApp:
         lang: str | None = None,
         backend: str = "auto",
         workspace: str | None = None,
+        owners: Owners | None = LOCAL,
     ):
         self.lang = lang
         self.backend = backend
+        # who may write, train, publish (sign_ml/ui/owners.py); None = no one: no Record tab, no mislabel review
+        self.owners = owners
+        self._blocks: gr.Blocks | None = None
         # workspace: the one folder the app may write to (the Record tab); None = the app writes nothing
         self.workspace = None
         if workspace:
@@ -196,6 +213,8 @@ class DactylApp:
         if isinstance(exc, UploadRefused):
             if exc.key == "no_image":
                 return text("no_image", lang)
+            if exc.key == "not_received":
+                return text("not_received", lang)
             if exc.key == "too_big":
                 return f"{text('too_big', lang)} ({exc.detail})"
             return f"{text('unreadable', lang)}: {text('reason_not_image', lang)}"
@@ -520,13 +539,23 @@ class DactylApp:
         )
 
     # ------------------------------------------------------------ layout
+    def owner_only(self) -> Any:
+        """A block inside `build()` whose events run only for an owner (checked on the server, per call)."""
+        assert self._blocks is not None, "owner_only() is for use inside build()"
+        return owner_only(self._blocks, self.owners)
+
     def build(self) -> gr.Blocks:
         """The Blocks: five tabs (one module each), their events, and the typed `predict` API endpoint."""
         from sign_ml.ui import tab_dataset, tab_evaluation, tab_live, tab_model, tab_recognize
 
         t = make_i18n(self.lang)
         with gr.Blocks(title="ukrsl-dactyl", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
+            self._blocks = demo
             gr.Markdown(t("title"), elem_id="title")
+            if self.owners is not None and self.owners.needs_login_button:
+                with gr.Row(elem_id="login"):  # Hugging Face OAuth on a Space: the owner signs in to write
+                    gr.Markdown(t("login_owner"))
+                    gr.LoginButton()
             loaders = []
             with gr.Tabs():
                 with gr.Tab(t("tab_recognize"), id="recognize"):
@@ -539,12 +568,11 @@ class DactylApp:
                     tab_model.build(self, t, model_tab)
                 with gr.Tab(t("tab_live"), id="live"):
                     tab_live.build(self, t)
-                if (
-                    self.workspace is not None
-                ):  # only with a writable workspace: otherwise the app writes nothing
+                # only with a writable workspace and an owner: otherwise the app writes nothing
+                if self.workspace is not None and self.owners is not None:
                     from sign_ml.ui import tab_record
 
-                    with gr.Tab(t("tab_record"), id="record"):
+                    with gr.Tab(t("tab_record"), id="record"), self.owner_only():
                         tab_record.build(self, t)
             # the typed endpoint for gradio_client / curl: one image in, {class: probability} out
             with gr.Row(visible=False):
@@ -567,10 +595,14 @@ class DactylApp:
 
 
 def build_demo(
-    model: str | None = None, data: str | None = None, lang: str | None = None, workspace: str | None = None
+    model: str | None = None,
+    data: str | None = None,
+    lang: str | None = None,
+    workspace: str | None = None,
+    owners: Owners | None = LOCAL,
 ) -> gr.Blocks:
     """The app's Blocks for a model (run dir or Hub id) and data (split dir, folder or report dir)."""
-    return DactylApp(model=model, data=data, lang=lang, workspace=workspace).build()
+    return DactylApp(model=model, data=data, lang=lang, workspace=workspace, owners=owners).build()
 
 
 __all__ = ["DactylApp", "Inference", "build_demo", "launch_kwargs", "MAX_FILE_SIZE"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.app import DactylApp
 from sign_ml.ui.i18n import text
@@ -36,7 +37,7 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
             gr.update(visible=True),
             views.loso_markdown(loso, lang),
             views.loso_table(loso, lang),
-            gr.update(value=str(png) if png.is_file() else None, visible=png.is_file()),
+            gr.update(value=data_io.servable_copy(png), visible=png.is_file()),  # served from anywhere
         ]
 
     tab.select(

@@ -28,6 +28,7 @@ from curation.alphabet import describe_class, is_ukrainian, ukrainian_letter
 from curation.capture import Capture, CapturePlan, CaptureStatus
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
+from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.app import DactylApp
 from sign_ml.ui.i18n import text
@@ -254,7 +255,7 @@ def loso_image(run_dir: Path | None) -> str | None:
     from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
 
     png = run_eval_dir(run_dir) / LOSO_CONFUSION_PNG if run_dir is not None else None
-    return str(png) if png is not None and png.is_file() else None
+    return data_io.servable_copy(png)  # the workspace may lie where Gradio serves nothing (a Space's /data)
 
 
 def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
