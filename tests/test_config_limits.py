@@ -51,7 +51,7 @@ def test_a_bad_config_file_names_itself_and_the_field(splits, tmp_path, capsys, 
 
 
 @pytest.mark.parametrize("cls", [TrainConfig, LandmarkConfig])
-def test_a_whole_number_beyond_64_bits_is_refused_by_name(cls) -> None:
+def test_a_whole_number_beyond_the_limit_is_refused_by_name(cls) -> None:
     with pytest.raises(ValueError, match="seed: .* too large"):
         cls(seed=99999999999999999999999)
 

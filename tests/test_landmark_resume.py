@@ -46,7 +46,7 @@ def splits(tmp_path_factory) -> Path:
 
 
 def test_one_epoch_of_exactly_ten_steps_trains() -> None:
-    # 613 hands in batches of 64 = 10 steps: OneCycleLR's 10 % warm-up is one step, and it divided by zero
+    # 615 hands in batches of 64 = 10 steps: OneCycleLR's 10 % warm-up is one step, and it divided by zero
     train = hands(205)
     assert len(train.labels) == 615
     fit = fit_landmark_model(LandmarkConfig(epochs=1, hidden=(16,)), train, None, 3)
