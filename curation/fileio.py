@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,8 @@ def read_json(path: str | Path) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not valid JSON (not UTF-8 text)") from None
+    except RecursionError:  # `[[[[...` thousands deep: the parser recurses once per level
+        raise ValueError(f"{path}: not valid JSON here (nested too deeply)") from None
 
 
 def looks_local(text: str) -> bool:
@@ -133,3 +135,29 @@ def first_line(exc: BaseException) -> str:
     """An exception's message as one line (its first), or its type's name when it has none."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def refuse_output_in_data(
+    out: str | Path, data_roots: Iterable[str | Path | None], flag: str = "--out", outside_too: bool = False
+) -> Path:
+    """The output path `out` (a file or folder) resolved, or ValueError naming `flag` when it is one of the
+    data folders or lies inside one: the next load would read what is written there as photos (a CSV in
+    a class folder is reported as a bad photo). A hidden folder directly under a data folder is allowed
+    (every load skips it: a workspace keeps its splits and runs in DATA/.dactyl).
+
+    Every command that writes beside data calls this one check (check, split, issues --csv, predict --out,
+    push --dry-run). outside_too: also refuse a folder that contains a data folder (it is replaced whole).
+    """
+    target = Path(out).expanduser().resolve()
+    for given in data_roots:
+        if given is None or str(given) == "":
+            continue
+        root = Path(given).expanduser().resolve()
+        if root in target.parents and target.relative_to(root).parts[0].startswith("."):
+            continue
+        if target == root or root in target.parents or (outside_too and target in root.parents):
+            raise ValueError(
+                f"{flag} {target} overlaps the data folder {root}: choose a path outside it "
+                "(the photos are never written to or deleted)"
+            )
+    return target

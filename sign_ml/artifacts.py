@@ -76,6 +76,9 @@ class ModelMeta:
         out = []
         if not self.class_names:
             out.append("class_names is empty")
+        elif not all(isinstance(c, str) and c for c in self.class_names):
+            bad = next(c for c in self.class_names if not isinstance(c, str) or not c)
+            out.append(f"class_names must be a list of non-empty text, got {bad!r}")
         size = self.preprocessing.size
         if not isinstance(size, int) or not 1 <= size <= MAX_INPUT_SIDE:
             # the weights do not fix it (adaptive pooling), so a bound: 20000 px took 4.6 GB at start-up

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import strip_local_paths
-from curation.fileio import read_json
+from curation.fileio import read_json, refuse_output_in_data
 from curation.hub import bound_hub_timeouts, with_retries
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text, read_meta
 from sign_ml.curves import METRICS_FILE, read_metrics
@@ -253,6 +253,9 @@ def push_run(
     check_repo_id(repo_id)
     options = dict(repo_id=repo_id, split=split, license=license, dataset_id=dataset_id, credits=credits)
     if dry_run_dir is not None:
+        data = read_meta(run_dir).data  # the run and the photos it was trained on stay as they are
+        roots = [run_dir, *(data.get(k) for k in ("splits_dir", "data_root") if isinstance(data.get(k), str))]
+        refuse_output_in_data(dry_run_dir, roots, "--dry-run")
         return build_model_repo(run_dir, dry_run_dir, **options)
     if api is None:
         require_login()  # before the build: no point writing a folder that cannot be sent

@@ -287,7 +287,7 @@ def test_a_single_signer_split_is_stratified_not_grouped():
 def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(
     tmp_path, asl_sample
 ):
-    import time
+    from conftest import wait_until
 
     from sign_ml import studio
 
@@ -309,10 +309,8 @@ def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own
     assert studio.split(ws.root, n_signers=2)[0].ok
     status = jobs.start(1)
     assert status.state == "running" and status.epochs == 1
-    for _ in range(300):
-        if (status := jobs.status()).state != "running":
-            break
-        time.sleep(0.5)
+    wait_until(lambda: jobs.status().state != "running", "the training job's end", 150)
+    status = jobs.status()
     assert status.state == "finished", status.last_line
     run = status.log_path.parent
     assert run.parent == ws.root / ".dactyl" / "runs" and (run / "model.safetensors").is_file()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from curation.checks.balance import MIN_COUNT
+from curation.cli.dispatch import worker_count
 from curation.hand_cache import add_hand_columns
 from curation.loading import load_table
 from curation.report import available_checks, loading_findings, run_checks, write_report
@@ -21,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "data", help="folder of class folders, a saved dataset (save_to_disk) or a Hub dataset id"
     )
     parser.add_argument("--out", default="curation-report", help="report folder (default: ./curation-report)")
-    parser.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=worker_count, default=None, help="decoding processes (default: all cores)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--group-column", default=None, help="metadata column holding the group (signer, session)"

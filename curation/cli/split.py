@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.cli.dispatch import worker_count
 from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
@@ -79,7 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="error",
         help="a class with fewer photos than splits: stop with an error (default) or keep it in train",
     )
-    parser.add_argument("--workers", type=int, default=None, help="decode processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=worker_count, default=None, help="decode processes (default: all cores)"
+    )
     parser.add_argument(
         "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
     )

@@ -45,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--folds must be at least 2, got {args.folds}")
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
+    if args.csv:  # before the slow part: a CSV in a class folder is read as a bad photo by the next check
+        from curation.fileio import refuse_output_in_data
+        from curation.split_io import data_roots_of
+
+        refuse_output_in_data(args.csv, data_roots_of(args.data), "--csv")
     cfg = LandmarkConfig.from_file(args.config) if args.config else None
     result = find_mislabels(
         args.data, folds=args.folds, cfg=cfg, progress=True, apply_label_decisions=args.decisions

@@ -112,12 +112,22 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def choose_kind(args: argparse.Namespace) -> str:
-    """The model kind to train: as asked, or for `auto` by the size of the training split."""
+    """The model kind to train: as asked, or for `auto` by the size of the training split.
+
+    On --resume the run's own kind (config.json), and a --kind that differs from it is refused."""
+    if args.resume:
+        saved, last = Path(args.out) / "config.json", Path(args.out) / "checkpoints" / "last.pt"
+        if saved.is_file():
+            kind = read_json(saved).get("kind", "image")
+        elif last.is_file():  # an image run stopped before its first epoch ended: the only run without one
+            kind = "image"
+        else:
+            raise FileNotFoundError(f"{last}: nothing to resume (no run in {args.out})")
+        if args.kind not in ("auto", kind):
+            raise ValueError(f"{args.out} is a run of the {kind} kind; --kind {args.kind} cannot resume it")
+        return kind
     if args.kind != "auto":
         return args.kind
-    saved = Path(args.out) / "config.json"
-    if args.resume and saved.is_file():  # resuming keeps the run's own kind
-        return read_json(saved).get("kind", "image")
     from sign_ml.data import read_split_dir
 
     n_train = len(read_split_dir(args.data).splits["train"])
@@ -127,13 +137,28 @@ def choose_kind(args: argparse.Namespace) -> str:
 
 
 def resolve_landmark_config(args: argparse.Namespace) -> LandmarkConfig:
-    """LandmarkConfig defaults < --config < the flags that LandmarkConfig has."""
+    """LandmarkConfig defaults < RUN/train_config.json (on --resume) < --config < the flags given.
+
+    A flag of the image kind alone is refused by name: it would change nothing here."""
+    known = set(LandmarkConfig.__dataclass_fields__)
+    flags = {dest: flag for flag, (dest, _, _) in _FLAGS.items()} | {
+        "hflip": "--hflip",
+        "compile": "--compile",
+        "hand_crop": "--hand-crop",
+        "augment": "--no-augment",
+    }
+    for dest, flag in flags.items():
+        if hasattr(args, dest) and dest not in known:
+            raise ValueError(
+                f"{flag} applies to the image model only (--kind image); the landmark model has no {dest}"
+            )
     data: dict[str, Any] = {}
+    saved = Path(args.out) / "train_config.json"
+    if args.resume and saved.is_file():
+        data.update(LandmarkConfig.read_file(saved))
     if args.config:
         data.update(LandmarkConfig.read_file(args.config))
-    known = set(LandmarkConfig.__dataclass_fields__)
-    given = {dest for dest, _, _ in _FLAGS.values()} | {"augment"}
-    data.update({k: getattr(args, k) for k in given & known if hasattr(args, k)})
+    data.update({k: getattr(args, k) for k in flags if k in known and hasattr(args, k)})
     data["out_dir"] = str(args.out)
     return LandmarkConfig.from_dict(data)
 
@@ -142,8 +167,14 @@ def run_landmarks(args: argparse.Namespace) -> int:
     from sign_ml.landmark_train import train_landmarks
 
     cfg = resolve_landmark_config(args)
-    result = train_landmarks(cfg, args.data, args.out)
+    result = train_landmarks(cfg, args.data, args.out, resume=args.resume)
     where = Path(result["run_dir"]).resolve()
+    if result["interrupted"]:
+        print(
+            f"interrupted after epoch {result['epochs_trained']}; state saved in {where}/checkpoints/last.pt"
+        )
+        print(f"continue with: sign-ml train --data {args.data} --out {args.out} --resume")
+        return 130
     print(f"run: {where}")
     which = "the last epoch" if cfg.keep == "last" else "the best validation epoch"
     val = result["best_val_accuracy"]
