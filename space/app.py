@@ -6,6 +6,8 @@ a Space unless its owner sets the variable DACTYL_WORKSPACE to a writable folder
 and turns on OAuth (`hf_oauth: true` in README.md): only the users in DACTYL_OWNERS (default: the Space's
 author), signed in with Hugging Face, may then record, train and publish. Without OAuth the app refuses to
 start with a workspace (or use DACTYL_AUTH=USER:PASSWORD for Gradio's login on the whole app).
+The Live tab starts on the browser path (the camera stays on the device, only landmarks are sent) with a
+landmark model; DACTYL_LIVE_PATH=server starts it on frames instead.
 """
 
 from __future__ import annotations

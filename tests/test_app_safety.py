@@ -343,7 +343,7 @@ def test_a_50_mb_body_is_refused_before_it_is_read():
     assert asyncio.run(_asgi_call(limited, [bytes(mb)] * 50, declared)) == 413
     assert read == []  # refused on its Content-Length, before one byte was received
     streamed = asyncio.run(_asgi_call(limited, [bytes(mb)] * 50, []))  # chunked: no length declared
-    assert streamed == 413 and sum(read) <= safety.MAX_BODY_BYTES
+    assert streamed == 413 and sum(read) <= safety.MAX_CHUNKED_BYTES
     read.clear()
     assert (
         asyncio.run(_asgi_call(limited, [bytes(mb)] * 3, [(b"content-length", str(3 * mb).encode())])) == 200

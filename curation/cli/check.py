@@ -10,10 +10,9 @@ import argparse
 
 from curation.checks.balance import MIN_COUNT
 from curation.cli.dispatch import worker_count
-from curation.hand_cache import add_hand_columns
+from curation.engines import add_engine_arguments, engine_from_args
 from curation.loading import load_table
 from curation.report import available_checks, loading_findings, run_checks, write_report
-from curation.scan import scan_table
 from curation.split_io import refuse_inside_data
 
 
@@ -34,18 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--checks", default=None, help="comma-separated subset of checks (default: all)")
     parser.add_argument("--no-hands", action="store_true", help="skip the hand stage (and the hands check)")
+    add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_table(args.data, group_column=args.group_column)
     if loaded.root is not None:  # a report inside the data would be loaded as photos next time
         refuse_inside_data(args.out, loaded.root)
-    scanned = scan_table(loaded.table, workers=args.workers, progress=not args.no_progress)
+    engine = engine_from_args(args)
+    scanned = engine.scan_table(loaded.table, workers=args.workers, progress=not args.no_progress)
     names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
     if args.no_hands:
         names = [n for n in (names or available_checks()) if n != "hands"]
     elif names is None or "hands" in names:
-        scanned, _ = add_hand_columns(scanned, progress=not args.no_progress, workers=args.workers)
+        scanned, _ = engine.add_hand_columns(scanned, progress=not args.no_progress, workers=args.workers)
     results = [loading_findings(loaded)] + run_checks(
         scanned,
         names,

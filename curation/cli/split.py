@@ -18,6 +18,7 @@ import pandas as pd
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
 from curation.cli.dispatch import worker_count
+from curation.engines import add_engine_arguments, engine_from_args
 from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
@@ -95,14 +96,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="don't apply DATA/label_decisions.csv (relabel/exclude decisions from mislabel review)",
     )
+    add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from curation.loading import load_table
-    from curation.scan import scan_table
     from curation.split_io import check_out_dir, write_splits
 
     ratios = parse_ratios(args.ratios)
+    engine = engine_from_args(args)
     if not 0 <= args.near_dup_threshold <= 64:
         raise ValueError(f"--near-dup-threshold must be 0..64 bits, got {args.near_dup_threshold}")
     loaded = load_table(args.data, group_column=args.group_column)
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     excluded: list[dict[str, str]] = []
     clusters = None
     if not args.no_cluster:
-        table = scan_table(table, workers=args.workers, progress=not args.no_progress)
+        table = engine.scan_table(table, workers=args.workers, progress=not args.no_progress)
         bad = table["error"].astype(str) != ""
         excluded = [
             {"relpath": r, "error": e}
@@ -141,9 +143,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.data}: none of the {len(excluded)} photos could be decoded")
         clusters = near_duplicate_clusters(table, args.near_dup_threshold)
     if not args.no_hands:  # landmarks, handedness and box travel with the split: training never detects again
-        from curation.hand_cache import add_hand_columns
-
-        table, hands = add_hand_columns(table, progress=not args.no_progress, workers=args.workers)
+        table, hands = engine.add_hand_columns(table, progress=not args.no_progress, workers=args.workers)
         print(hands.line())
     present = set(table["label"])
     class_names = [c for c in loaded.class_names if c in present]  # alphabet order, minus emptied classes

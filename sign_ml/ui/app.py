@@ -59,9 +59,11 @@ table th, table th * { word-break: normal !important; overflow-wrap: normal !imp
 
 def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) -> dict[str, Any]:
     """What `demo.launch` needs besides host and port: the translations, the upload and request-body limits,
-    the look, and Gradio's own login when `auth` = (user, password) is given."""
+    the look, the Live tab's browser assets (its script in the head, the files it may load), and Gradio's own
+    login when `auth` = (user, password) is given."""
     from starlette.middleware import Middleware
 
+    from sign_ml.ui import live_browser
     from sign_ml.ui.fonts import font_css, theme
 
     kwargs = {
@@ -69,7 +71,9 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
         "max_file_size": MAX_FILE_SIZE,
         "css": font_css() + CSS,  # Noto Sans embedded: no CDN, no theme font that misreads letters
         "theme": theme(),
-        "head": page_text_script(lang),  # Gradio's own untranslated text (queue line, webcam button)
+        # the Live tab's browser path, and Gradio's own untranslated text (queue line, webcam button)
+        "head": live_browser.head() + page_text_script(lang),
+        "allowed_paths": live_browser.allowed_paths(),
         # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
         "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
         # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a

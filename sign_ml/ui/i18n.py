@@ -36,6 +36,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_no_hand": "no letter — show one hand to the camera",
         "live_static_start": "static start only: this letter is signed with movement, the model sees its start",
         "live_holding": "held {p}",
+        "live_mode": "Where the hand is found",
+        "live_mode_browser": "On this device",
+        "live_mode_server": "On the server",
+        "live_path_browser": (
+            "🔒 **Your camera stays on this device.** This browser finds the hand; only its 21 points (under "
+            "1 KB a frame) go to the server, which reads the letter."
+        ),
+        "live_path_server": (
+            "📤 **Frames are sent to the server.** Each camera frame goes to the server, which finds the hand "
+            "and reads the letter."
+        ),
+        "live_path_server_only": "This model reads pictures, not hand points, so it needs the frames.",
+        "live_start": "Start the camera",
+        "live_stop": "Stop",
+        "live_loading": "Loading the hand model into this browser…",
+        "live_running": "Finding the hand on this device (WebAssembly, CPU).",
+        "live_fallback": "This browser cannot find the hand itself ({reason}); frames now go to the server.",
+        "live_no_camera": "No camera: {reason}",
+        "live_refused": "Message ignored: {reason}",
+        "live_flood": "Too many messages: {n} ignored (at most {rate} a second).",
         "practice_show": "Show",
         "practice_ok": "{letter}: well done!",
         "practice_progress": "This session: {ok} right, {missed} missed",
@@ -222,6 +242,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_no_hand": "літери немає — покажіть камері одну руку",
         "live_static_start": "лише початкова позиція: ця літера показується з рухом, модель бачить її початок",
         "live_holding": "утримано {p}",
+        "live_mode": "Де шукати руку",
+        "live_mode_browser": "На цьому пристрої",
+        "live_mode_server": "На сервері",
+        "live_path_browser": (
+            "🔒 **Камера лишається на цьому пристрої.** Руку знаходить цей браузер; на сервер ідуть лише її "
+            "21 точка (менше 1 КБ на кадр), а сервер читає літеру."
+        ),
+        "live_path_server": (
+            "📤 **Кадри надсилаються на сервер.** Кожен кадр камери йде на сервер, який знаходить руку й "
+            "читає літеру."
+        ),
+        "live_path_server_only": "Ця модель читає зображення, а не точки руки, тож їй потрібні кадри.",
+        "live_start": "Увімкнути камеру",
+        "live_stop": "Зупинити",
+        "live_loading": "Завантажуємо модель руки в цей браузер…",
+        "live_running": "Руку знаходить цей пристрій (WebAssembly, процесор).",
+        "live_fallback": "Цей браузер не може сам знайти руку ({reason}); тепер кадри йдуть на сервер.",
+        "live_no_camera": "Немає камери: {reason}",
+        "live_refused": "Повідомлення відкинуто: {reason}",
+        "live_flood": "Забагато повідомлень: відкинуто {n} (не більше {rate} на секунду).",
         "practice_show": "Покажіть",
         "practice_ok": "{letter}: чудово!",
         "practice_progress": "За цей сеанс: правильно {ok}, пропущено {missed}",

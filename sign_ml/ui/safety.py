@@ -188,22 +188,26 @@ def inside_roots(row_path: str, relpath: str, roots: list[Path]) -> Path | None:
     return None
 
 
-MAX_BODY_BYTES = (
-    16 * 1024 * 1024
-)  # any request body: a 10 MB photo as base64 in JSON (~13.4 MB) fits, more does not
+# any request body: a 10 MB photo as base64 in JSON (~13.4 MB) fits, more does not
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# a body without Content-Length (chunked): browsers and gradio_client always declare one, and what the app
+# had buffered before the cut stayed held (~16 MB a request at the full limit)
+MAX_CHUNKED_BYTES = 1024 * 1024
 
 
 class BodyLimit:
     """ASGI middleware: refuse (413) a request body over `max_bytes` before the app reads it.
 
     A declared Content-Length over the limit is refused before one byte is received; a chunked body is
-    counted as it streams and cut off where it passes the limit. Gradio's own checks run only after the
+    counted as it streams and cut off where it passes `max_chunked` (1 MB), and a body that sends more
+    than it declared where it passes the limit. Gradio's own checks run only after the
     JSON is parsed (three 420 MB bodies took a served app from 2.7 to 5.3 GB, never given back).
     """
 
-    def __init__(self, app: Any, max_bytes: int = MAX_BODY_BYTES):
+    def __init__(self, app: Any, max_bytes: int = MAX_BODY_BYTES, max_chunked: int = MAX_CHUNKED_BYTES):
         self.app = app
         self.max_bytes = int(max_bytes)
+        self.max_chunked = min(int(max_chunked), self.max_bytes)
 
     async def _refuse(self, send: Any) -> None:
         body = f'{{"error": "request body over {self.max_bytes} bytes"}}'.encode()
@@ -230,6 +234,7 @@ class BodyLimit:
             )
             await self._refuse(send)
             return
+        limit = self.max_bytes if declared is not None else self.max_chunked
         seen = 0
         cut = False
         started = False
@@ -241,7 +246,7 @@ class BodyLimit:
             message = await receive()
             if message.get("type") == "http.request":
                 seen += len(message.get("body") or b"")
-                if seen > self.max_bytes:
+                if seen > limit:
                     cut = True
                     log.warning("cut off a streamed request body at %d bytes to %s", seen, scope.get("path"))
                     return {"type": "http.disconnect"}  # the app sees the client gone and stops reading
