@@ -20,8 +20,7 @@ def test_a_long_run_gets_few_whole_epoch_ticks() -> None:
     fig = plot_curves(metrics)
     for ax in fig.axes:
         ticks = [t for t in ax.get_xticks() if 1 <= t <= n]
-        assert (
-            2 <= len(ticks) <= 6
-        )  # matplotlib's default gave 7 labels that ran together ("280300") when shown small
+        # matplotlib's default put 6 labels in 1..300, which ran together ("280300") when shown small
+        assert 2 <= len(ticks) <= 5
         assert all(float(t).is_integer() for t in ticks)
     assert fig.axes[1].get_title() == "best validation accuracy 0.9000 (epoch 300)"
