@@ -7,6 +7,13 @@ all processes (the honest figure on a machine whose cores other jobs share).
 
     python benchmarks/curation_speed.py                 # 20,000 generated JPEGs
     python benchmarks/curation_speed.py --n 5000 --keep /tmp/jpegs   # smaller; reuse the set next time
+    python benchmarks/curation_speed.py --engine ray --workers-list 1,2   # local and Ray side by side
+    python benchmarks/curation_speed.py --engine ray --hands-n 240 --skip-sample --n 0   # hand stage only
+
+With --engine ray each workers count is run on the local engine and on Ray (an in-process Ray of
+--workers CPUs, started once and not timed: its start-up is printed on its own), in turn, and Ray's
+overhead is printed as local photos/s over Ray photos/s. --hands-n N times the hand stage (no cache) on
+N sample photos through the local thread pool and through Ray's actors, as frames/s per core.
 """
 
 from __future__ import annotations
@@ -60,14 +67,23 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def measure(data: Path, workers: int, max_side: int, limit: int | None = None) -> dict[str, float]:
-    """Seconds for load, scan, checks on `data` (first `limit` photos when given), and CPU seconds."""
+def measure(
+    data: Path, workers: int, max_side: int, limit: int | None = None, engine=None
+) -> dict[str, float]:
+    """Seconds for load, scan, checks on `data` (first `limit` photos when given), and CPU seconds.
+
+    engine: a `curation.engines` engine for the scan (default: the local `scan_table`). On Ray the CPU
+    seconds count only this process (Ray's workers are not its children), so read the wall figures.
+    """
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     loaded = load_table(data)
     table = loaded.table if limit is None else loaded.table.iloc[:limit]
     t1 = time.perf_counter()
-    scanned = scan_table(table, workers=workers, progress=False, max_side=max_side)
+    if engine is None:
+        scanned = scan_table(table, workers=workers, progress=False, max_side=max_side)
+    else:
+        scanned = engine.scan_table(table, workers=workers, progress=False, max_side=max_side)
     t2 = time.perf_counter()
     results = run_checks(scanned, class_names=loaded.class_names, empty_classes=loaded.empty_classes)
     t3 = time.perf_counter()
@@ -106,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-side", type=int, default=256, help="scan decode size (scan_table's max_side)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and reuse) this folder")
     parser.add_argument("--skip-sample", action="store_true", help="skip the shared ASL sample")
+    parser.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="ray: local and Ray in turn"
+    )
+    parser.add_argument("--workers-list", default="1,2", help="with --engine ray: worker counts to compare")
+    parser.add_argument(
+        "--hands-n", type=int, default=0, help="sample photos for the hand-stage figure (0: skip)"
+    )
     args = parser.parse_args(argv)
+    if args.engine == "ray":
+        return compare_ray(args)
     logging.basicConfig(level=logging.WARNING)
     width, height = map(int, args.size.lower().split("x"))
 
@@ -134,6 +159,59 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+    return 0
+
+
+def compare_ray(args) -> int:
+    """Local and Ray side by side on the same photos, for each workers count; then the hand stage."""
+    import ray
+
+    from curation.engines import LocalEngine, RayEngine
+
+    logging.basicConfig(level=logging.WARNING)
+    width, height = map(int, args.size.lower().split("x"))
+    counts = [int(w) for w in args.workers_list.split(",") if w.strip()]
+    t = time.perf_counter()
+    ray.init(num_cpus=max(counts), include_dashboard=False, log_to_driver=False, configure_logging=False)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+        f"ray {ray.__version__} started with {max(counts)} CPUs in {time.perf_counter() - t:.1f} s (not counted)"
+    )
+    local, on_ray = LocalEngine(), RayEngine()
+    tmp = None if args.keep else tempfile.TemporaryDirectory(prefix="curation-speed-")
+    root = args.keep or Path(tmp.name) / "jpegs"
+    try:
+        sets = []
+        if not args.skip_sample and SAMPLE.is_dir():
+            sets.append(("asl-letters-sample", SAMPLE))
+        if args.n:
+            generate(root, args.n, (width, height), max(counts))
+            sets.append((f"generated {width}x{height}", root))
+        for name, data in sets:
+            for w in counts:
+                a = measure(data, w, args.max_side, engine=local)
+                b = measure(data, w, args.max_side, engine=on_ray)
+                report(f"{name} local", a)
+                report(f"{name} ray", b)
+                rate = lambda m: m["n"] / (m["load"] + m["scan"] + m["checks"])  # noqa: E731
+                print(f"  -> workers {w}: Ray overhead {rate(a) / rate(b):.2f}x (local photos/s over Ray's)")
+        if args.hands_n and SAMPLE.is_dir():
+            paths = sorted(str(p) for p in SAMPLE.glob("*/*.jpg"))[: args.hands_n]
+            paths = paths[:: max(1, len(paths) // args.hands_n)]
+            for w in counts:
+                for engine in (local, on_ray):
+                    t = time.perf_counter()
+                    _, summary = engine.detect_files(paths, cache=False, workers=w)
+                    seconds = time.perf_counter() - t
+                    print(
+                        f"hand stage {engine.name:<5} workers {w}: {len(paths)} photos in {seconds:6.1f} s -> "
+                        f"{len(paths) / seconds:6.1f} frames/s, {len(paths) / seconds / w:6.1f} per core "
+                        f"({summary.n_found} hands found)"
+                    )
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+        ray.shutdown()
     return 0
 
 

@@ -90,10 +90,14 @@ def timed(step: Callable[[int], int], steps: int, warmup: int, device: torch.dev
     return n / (time.perf_counter() - t0)
 
 
-def make_model(num_classes: int, cfg: TrainConfig, device: torch.device, channels_last: bool) -> nn.Module:
+def make_model(
+    num_classes: int, cfg: TrainConfig, device: torch.device, channels_last: bool, compile_backend: str = ""
+) -> nn.Module:
+    """compile_backend: "" = eager, else torch.compile with that backend ("inductor" on a GPU)."""
     torch.manual_seed(0)
     model = build_model(num_classes, width_mult=cfg.width_mult, dropout=cfg.dropout).to(device).train()
-    return model.to(memory_format=torch.channels_last) if channels_last else model
+    model = model.to(memory_format=torch.channels_last) if channels_last else model
+    return torch.compile(model, backend=compile_backend) if compile_backend else model
 
 
 def bench_thesis(
@@ -125,9 +129,15 @@ def bench_thesis(
 
 
 def bench_project(
-    cache: TensorCache, k: int, cfg: TrainConfig, rt: Runtime, steps: int, warmup: int
+    cache: TensorCache,
+    k: int,
+    cfg: TrainConfig,
+    rt: Runtime,
+    steps: int,
+    warmup: int,
+    compile_backend: str = "",
 ) -> float:
-    model = make_model(k, cfg, rt.device, channels_last=True)
+    model = make_model(k, cfg, rt.device, channels_last=True, compile_backend=compile_backend)
     opt = make_optimizer(model.parameters(), cfg, rt.device)
     criterion = nn.CrossEntropyLoss()
     prep, aug = Preprocessing(size=cfg.image_size), AugmentParams.from_config(cfg)
@@ -146,8 +156,10 @@ def bench_project(
     return timed(step, steps, warmup, rt.device)
 
 
-def bench_bare(k: int, cfg: TrainConfig, rt: Runtime, steps: int, warmup: int) -> float:
-    model = make_model(k, cfg, rt.device, channels_last=True)
+def bench_bare(
+    k: int, cfg: TrainConfig, rt: Runtime, steps: int, warmup: int, compile_backend: str = ""
+) -> float:
+    model = make_model(k, cfg, rt.device, channels_last=True, compile_backend=compile_backend)
     opt = make_optimizer(model.parameters(), cfg, rt.device)
     criterion = nn.CrossEntropyLoss()
     x = torch.randn(cfg.batch_size, 3, cfg.image_size, cfg.image_size, device=rt.device)

@@ -57,8 +57,16 @@ def ukrainian_letter(class_name: str) -> Letter | None:
 
 
 def is_ukrainian(class_names: list[str]) -> bool:
-    """True when every class name is a Ukrainian letter."""
-    return bool(class_names) and all(ukrainian_letter(n) is not None for n in class_names)
+    """True when every class name is a Ukrainian letter (the letter or its transliteration).
+
+    A set of single Latin capitals only (A B V, ...) reads as Latin letters, not as transliterations:
+    ASL's V is not В. A transliterated Ukrainian set shows itself by its Cyrillic or multi-letter names (ZH, KH).
+    """
+    if not class_names or all(
+        len(n) == 1 and "A" <= n <= "Z" for n in map(normalize_class_name, class_names)
+    ):
+        return False
+    return all(ukrainian_letter(n) is not None for n in class_names)
 
 
 def order_classes(class_names: list[str]) -> list[str]:

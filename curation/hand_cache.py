@@ -75,6 +75,14 @@ class HandCache:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM hands").fetchone()[0])
 
+    def keys(self, fingerprint: str) -> set[str]:
+        """Every key stored for this stage fingerprint (what a remote worker may skip detecting)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM hands WHERE substr(key, 66) = ?", (fingerprint,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -88,6 +96,7 @@ class DetectOutcome:
     detection: HandDetection | None = None
     error: str | None = None
     cached: bool = False
+    key: str = ""  # the cache key (content hash | stage fingerprint) when a cache was asked
 
 
 @dataclass
@@ -112,28 +121,33 @@ class DetectSummary:
 
 def _detect_content(
     content: bytes, source: str, stage: HandStage, cache: HandCache | None
-) -> tuple[HandDetection, bool]:
-    """(detection, from the cache?) for one photo's encoded bytes; raises UnreadableImageError."""
+) -> tuple[HandDetection, bool, str]:
+    """(detection, from the cache?, key) for one photo's encoded bytes; raises UnreadableImageError.
+
+    cache: anything with HandCache's get(key)/put(key, detection) (the Ray engine's workers pass a
+    stand-in that knows only which keys the driver's cache holds).
+    """
     key = HandCache.key(content, stage.fingerprint) if cache is not None else ""
     if cache is not None and (hit := cache.get(key)) is not None:
-        return dataclasses.replace(hit, source=source), True
+        return dataclasses.replace(hit, source=source), True, key
     image = load_rgb(content, max_side=DETECT_MAX_SIDE)  # the same decode as `decode_for_hands`
     detection = stage.detect(image, source=source)
     if cache is not None:
         cache.put(key, detection)
-    return detection, False
+    return detection, False, key
 
 
-def _detect_one(path: str, stage: HandStage, cache: HandCache | None) -> DetectOutcome:
+def detect_one(path: str, stage: HandStage, cache: HandCache | None = None) -> DetectOutcome:
+    """The hand stage's work on one photo file, whichever engine runs it; never raises for a bad file."""
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
         return DetectOutcome(path, error=f"cannot read ({exc.strerror or exc})")
     try:
-        detection, cached = _detect_content(content, path, stage, cache)
+        detection, cached, key = _detect_content(content, path, stage, cache)
     except UnreadableImageError as exc:
         return DetectOutcome(path, error=exc.reason)
-    return DetectOutcome(path, detection=detection, cached=cached)
+    return DetectOutcome(path, detection=detection, cached=cached, key=key)
 
 
 def detect_bytes(
@@ -183,22 +197,27 @@ def detect_files(
             ThreadPoolExecutor(max_workers=workers) as pool,
             tqdm(total=len(names), desc=desc, unit="img", disable=not progress) as bar,
         ):
-            for outcome in pool.map(lambda p: _detect_one(p, stage, store), names):
+            for outcome in pool.map(lambda p: detect_one(p, stage, store), names):
                 outcomes.append(outcome)
                 bar.update(1)
     finally:
         if owned and store is not None:
             store.close()
+    summary = summarize(outcomes, time.perf_counter() - start)
+    log.debug("%s", summary.line())
+    return outcomes, summary
+
+
+def summarize(outcomes: Sequence[DetectOutcome], seconds: float) -> DetectSummary:
+    """The DetectSummary of a run's outcomes (every engine counts the same way)."""
     read = [o for o in outcomes if o.detection is not None]
-    summary = DetectSummary(
-        n_files=len(names),
+    return DetectSummary(
+        n_files=len(outcomes),
         n_read=len(read),
         n_found=sum(o.detection.found for o in read),
         n_cached=sum(o.cached for o in read),
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
     )
-    log.debug("%s", summary.line())
-    return outcomes, summary
 
 
 # --- detections as table columns (manifest.csv, the split's DatasetDict, the hands check) ---
@@ -223,9 +242,13 @@ def detection_from_column(value: object, source: str = "") -> HandDetection | No
     return HandDetection.from_dict(json.loads(value), source=source)
 
 
-def add_hand_columns(table, progress: bool = False, workers: int | None = None):
-    """The table (one row per photo, a `path` column) with HAND_COLUMNS added; returns (table, summary)."""
-    outcomes, summary = detect_files(table["path"].astype(str).tolist(), progress=progress, workers=workers)
+def add_hand_columns(table, progress: bool = False, workers: int | None = None, detect=None):
+    """The table (one row per photo, a `path` column) with HAND_COLUMNS added; returns (table, summary).
+
+    detect: the engine's `detect_files(paths, progress=, workers=)` (default: this module's, the local one).
+    """
+    detect = detect or detect_files
+    outcomes, summary = detect(table["path"].astype(str).tolist(), progress=progress, workers=workers)
     table = table.copy()
     for name, values in hand_columns(outcomes).items():
         table[name] = values

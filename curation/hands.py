@@ -2,8 +2,8 @@
 
 MediaPipe's Tasks `HandLandmarker` finds hands and their 21 landmarks. Curation checks its findings,
 training learns from them (the landmark model) or from the crop (MobileNetV3 with `hand_crop`), and the
-predictor refuses to guess a letter when it finds no hand. One `HandStage` per process (or per live
-video session) holds the landmarker; results are plain frozen dataclasses that serialize to JSON.
+predictor refuses to guess a letter when it finds no hand. One image stage per process (a bounded pool of
+landmarkers) and one video stage per live session; results are plain frozen dataclasses that serialize to JSON.
 
 The model file is `curation/assets/hand_landmarker.task` (made by `recipes/hand_landmarker_task.py`);
 `DACTYL_HAND_MODEL=PATH` points at another, e.g. Google's official `hand_landmarker.task`.
@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "assets" / "hand_landmarker.task"
 MODEL_ENV = "DACTYL_HAND_MODEL"
+POOL_ENV = "DACTYL_HAND_POOL"  # landmarkers per image stage (default: one per core, 2..8)
 DETECT_MAX_SIDE = 1280  # px: larger photos are reduced first; the networks work at 192-224 px anyway
 # MediaPipe's default 0.5 missed 7% of the shared sample's hands; 0.3 finds 94% (0.2: 96%) and still found
 # nothing in pure noise or flat colour (benchmarks/hand_stage.py prints both figures)
@@ -204,40 +206,58 @@ def pad_border(image: Image.Image, fraction: float) -> tuple[Image.Image, int, i
     return ImageOps.expand(image, border=pad, fill=(0, 0, 0)), pad, pad
 
 
-class HandStage:
-    """MediaPipe's hand landmarker, ready for photos (IMAGE mode) or a video stream (VIDEO mode).
+class HandStageClosed(RuntimeError):
+    """A use of a hand stage after its `close()`: an error, never a silent "no hand"."""
 
-    model: the .task file (None: $DACTYL_HAND_MODEL, else the bundled one). mode: "image" | "video".
-    max_hands: how many hands to look for (2 lets curation flag photos with several hands).
-    retry_padded: in image mode, look again on a padded copy when no hand is found at first.
-    Thread-safe: in image mode each thread gets its own landmarker; video mode is one stream, one lock.
+
+def default_pool_size() -> int:
+    """How many image landmarkers one stage keeps at most: one per CPU core (MediaPipe keeps each core busy;
+    more threads would only wait), at least 2 and at most 8. $DACTYL_HAND_POOL overrides."""
+    given = os.environ.get(POOL_ENV, "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+class HandStage:
+    """MediaPipe's hand landmarker: `HandStage(...)` gives an ImageHandStage, `HandStage(mode="video")` a
+    VideoHandStage. Both build their landmarkers with one factory (`_make_landmarker`), and after `close()`
+    every use, from any thread, raises HandStageClosed.
+
+    model: the .task file (None: $DACTYL_HAND_MODEL, else the bundled one). max_hands: how many hands to
+    look for (2 lets curation flag photos with several hands). retry_padded: in image mode, look again on a
+    padded copy when no hand is found at first.
     """
+
+    mode = ""
+
+    def __new__(cls, *args: Any, mode: str = "image", **kwargs: Any) -> HandStage:
+        if cls is HandStage:
+            if mode not in ("image", "video"):
+                raise ValueError(f"mode must be 'image' or 'video', got {mode!r}")
+            cls = ImageHandStage if mode == "image" else VideoHandStage
+        return super().__new__(cls)
 
     def __init__(
         self,
         model: str | os.PathLike | None = None,
-        mode: str = "image",
+        mode: str | None = None,
         max_hands: int = 2,
         min_detection_confidence: float = MIN_CONFIDENCE,
         min_presence_confidence: float = MIN_CONFIDENCE,
         min_tracking_confidence: float = 0.5,
         retry_padded: bool = True,
     ):
-        if mode not in ("image", "video"):
-            raise ValueError(f"mode must be 'image' or 'video', got {mode!r}")
+        if mode is not None and mode != self.mode:
+            raise ValueError(f"{type(self).__name__} is mode {self.mode!r}, not {mode!r}")
         self.model = model_path(model)
-        self.mode = mode
         self.options = {
             "max_hands": int(max_hands),
             "min_detection_confidence": float(min_detection_confidence),
             "min_presence_confidence": float(min_presence_confidence),
             "min_tracking_confidence": float(min_tracking_confidence),
         }
-        self.retry_padded = retry_padded and mode == "image"
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.RLock()  # detect_video holds it while the first call builds the landmarker
-        self._last_ts = -1
+        self.retry_padded = retry_padded and self.mode == "image"
         self._closed = False
         self.fingerprint = self._fingerprint()
         _LIVE.add(self)
@@ -248,30 +268,27 @@ class HandStage:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.options.items()))
         return f"{digest}|{opts}|retry={self.retry_padded}|max_side={DETECT_MAX_SIDE}"
 
-    def _landmarker(self):
-        marker = getattr(self._local, "marker", None)
-        if marker is None:
-            if self._closed:
-                raise RuntimeError("this HandStage is closed")
-            from mediapipe.tasks.python import BaseOptions, vision
+    def _make_landmarker(self) -> Any:
+        """A new MediaPipe landmarker for this stage's model, mode and options (the one factory)."""
+        from mediapipe.tasks.python import BaseOptions, vision
 
-            running = vision.RunningMode.IMAGE if self.mode == "image" else vision.RunningMode.VIDEO
-            options = vision.HandLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(self.model)),
-                running_mode=running,
-                num_hands=self.options["max_hands"],
-                min_hand_detection_confidence=self.options["min_detection_confidence"],
-                min_hand_presence_confidence=self.options["min_presence_confidence"],
-                min_tracking_confidence=self.options["min_tracking_confidence"],
-            )
-            try:
-                marker = vision.HandLandmarker.create_from_options(options)
-            except Exception as exc:  # a file that is not a task bundle fails deep inside MediaPipe
-                raise NoHandModelError(f"{self.model}: not a usable hand model ({exc})") from None
-            self._local.marker = marker
-            with self._lock:
-                self._all.append(marker)
-        return marker
+        running = vision.RunningMode.IMAGE if self.mode == "image" else vision.RunningMode.VIDEO
+        options = vision.HandLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model)),
+            running_mode=running,
+            num_hands=self.options["max_hands"],
+            min_hand_detection_confidence=self.options["min_detection_confidence"],
+            min_hand_presence_confidence=self.options["min_presence_confidence"],
+            min_tracking_confidence=self.options["min_tracking_confidence"],
+        )
+        try:
+            return vision.HandLandmarker.create_from_options(options)
+        except Exception as exc:  # a file that is not a task bundle fails deep inside MediaPipe
+            raise NoHandModelError(f"{self.model}: not a usable hand model ({exc})") from None
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise HandStageClosed(f"this {type(self).__name__} is closed")
 
     @staticmethod
     def _mp_image(image: Image.Image):
@@ -289,53 +306,148 @@ class HandStage:
         return image
 
     def detect(self, image: Image.Image, source: str = "") -> HandDetection:
-        """Hands in one upright RGB photo (decode it with `curation.images.load_rgb`)."""
-        if self.mode != "image":
-            raise RuntimeError("detect() is for image mode; use detect_video() on a video stage")
-        width, height = image.size
-        small = self._reduce(image)
-        marker = self._landmarker()
-        hands = _hands_from_result(marker.detect(self._mp_image(small)), width, height)
-        retried = False
-        for fraction, mirrored in RETRIES if self.retry_padded else ():
-            if hands:
-                break
-            padded, pad_x, pad_y = pad_border(ImageOps.mirror(small) if mirrored else small, fraction)
-            found = _hands_from_result(marker.detect(self._mp_image(padded)), *padded.size)
-            hands = _unpad(found, pad_x, pad_y, *small.size, mirrored=mirrored)
-            retried = bool(hands)
-        return HandDetection(width, height, tuple(hands), retried, source)
+        raise RuntimeError("detect() is for image mode; use detect_video() on a video stage")
 
     def detect_video(self, image: Image.Image, timestamp_ms: int) -> HandDetection:
-        """Hands in one frame of a stream; timestamps must increase (older frames are refused)."""
-        if self.mode != "video":
-            raise RuntimeError("detect_video() needs a stage made with mode='video'")
-        width, height = image.size
-        with self._lock:
-            if timestamp_ms <= self._last_ts:
-                raise ValueError(
-                    f"timestamp {timestamp_ms} ms is not after the last one ({self._last_ts} ms)"
-                )
-            self._last_ts = int(timestamp_ms)
-            result = self._landmarker().detect_for_video(
-                self._mp_image(self._reduce(image)), int(timestamp_ms)
-            )
-        return HandDetection(width, height, tuple(_hands_from_result(result, width, height)))
+        raise RuntimeError("detect_video() needs a stage made with mode='video'")
+
+    @property
+    def landmarkers(self) -> int:
+        """How many MediaPipe landmarkers this stage holds now (each has its own threads and memory)."""
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Release every landmarker (MediaPipe's graphs hold threads and memory)."""
-        with self._lock:
-            markers, self._all = self._all, []
-            self._closed = True
-        for marker in markers:
-            with contextlib.suppress(Exception):  # at interpreter exit MediaPipe may be half torn down
-                marker.close()
+        raise NotImplementedError
 
     def __enter__(self) -> HandStage:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ImageHandStage(HandStage):
+    """Photos (IMAGE mode). Thread-safe: a caller borrows a landmarker from a bounded pool and returns it,
+    so however many threads a server starts and ends, at most `pool_size` landmarkers exist (a landmarker
+    per thread grew a served app from 880 MB to 5 GB over six bursts of 200 requests)."""
+
+    mode = "image"
+
+    def __init__(self, *args: Any, pool_size: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.pool_size = int(pool_size or default_pool_size())
+        self._cond = threading.Condition()
+        self._idle: list[Any] = []
+        self._made = 0  # landmarkers alive or being built (idle + borrowed)
+
+    @property
+    def landmarkers(self) -> int:
+        return self._made
+
+    @contextlib.contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        """A landmarker for one photo: an idle one, a new one while under pool_size, else wait for one."""
+        with self._cond:
+            while True:
+                self._refuse_if_closed()
+                if self._idle:
+                    marker = self._idle.pop()
+                    break
+                if self._made < self.pool_size:
+                    self._made += 1
+                    marker = None
+                    break
+                self._cond.wait()
+        if marker is None:
+            try:
+                marker = self._make_landmarker()
+            except BaseException:
+                with self._cond:
+                    self._made -= 1
+                    self._cond.notify()
+                raise
+        try:
+            yield marker
+        finally:
+            with self._cond:
+                keep = not self._closed
+                if keep:
+                    self._idle.append(marker)
+                else:
+                    self._made -= 1
+                self._cond.notify()
+            if not keep:  # closed while in use: the last photo finished, now release it
+                _close_marker(marker)
+
+    def detect(self, image: Image.Image, source: str = "") -> HandDetection:
+        """Hands in one upright RGB photo (decode it with `curation.images.load_rgb`)."""
+        width, height = image.size
+        small = self._reduce(image)
+        with self._borrow() as marker:
+            hands = _hands_from_result(marker.detect(self._mp_image(small)), width, height)
+            retried = False
+            for fraction, mirrored in RETRIES if self.retry_padded else ():
+                if hands:
+                    break
+                padded, pad_x, pad_y = pad_border(ImageOps.mirror(small) if mirrored else small, fraction)
+                found = _hands_from_result(marker.detect(self._mp_image(padded)), *padded.size)
+                hands = _unpad(found, pad_x, pad_y, *small.size, mirrored=mirrored)
+                retried = bool(hands)
+        return HandDetection(width, height, tuple(hands), retried, source)
+
+    def close(self) -> None:
+        """Release every idle landmarker now and each borrowed one when it comes back; later uses raise."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._made -= len(idle)
+            self._cond.notify_all()  # waiters wake to HandStageClosed
+        for marker in idle:
+            _close_marker(marker)
+
+
+class VideoHandStage(HandStage):
+    """One video stream (VIDEO mode): one landmarker, frames one at a time under a lock, timestamps increasing."""
+
+    mode = "video"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._marker: Any = None
+        self._last_ts = -1
+
+    @property
+    def landmarkers(self) -> int:
+        return int(self._marker is not None)
+
+    def detect_video(self, image: Image.Image, timestamp_ms: int) -> HandDetection:
+        """Hands in one frame of a stream; timestamps must increase (older frames are refused)."""
+        width, height = image.size
+        with self._lock:
+            self._refuse_if_closed()
+            if timestamp_ms <= self._last_ts:
+                raise ValueError(
+                    f"timestamp {timestamp_ms} ms is not after the last one ({self._last_ts} ms)"
+                )
+            if self._marker is None:
+                self._marker = self._make_landmarker()
+            self._last_ts = int(timestamp_ms)
+            result = self._marker.detect_for_video(self._mp_image(self._reduce(image)), int(timestamp_ms))
+        return HandDetection(width, height, tuple(_hands_from_result(result, width, height)))
+
+    def close(self) -> None:
+        """Release the landmarker (after the frame in progress); later frames raise HandStageClosed."""
+        with self._lock:
+            self._closed = True
+            marker, self._marker = self._marker, None
+        if marker is not None:
+            _close_marker(marker)
+
+
+def _close_marker(marker: Any) -> None:
+    with contextlib.suppress(Exception):  # at interpreter exit MediaPipe may be half torn down
+        marker.close()
 
 
 _LIVE: weakref.WeakSet[HandStage] = weakref.WeakSet()
@@ -349,13 +461,13 @@ def _close_all() -> None:  # MediaPipe's own __del__ fails at interpreter exit; 
         stage.close()
 
 
-def shared_stage(model: str | os.PathLike | None = None) -> HandStage:
+def shared_stage(model: str | os.PathLike | None = None) -> ImageHandStage:
     """The process-wide image-mode stage for `model` (built on first use; the predictor and curation share it)."""
     key = (str(model_path(model)), "image")
     with _SHARED_LOCK:
         stage = _SHARED.get(key)
         if stage is None:
-            stage = _SHARED[key] = HandStage(model, mode="image")
+            stage = _SHARED[key] = ImageHandStage(model)
         return stage
 
 

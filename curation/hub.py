@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import DEFAULT_DATA_LICENSE, ordered_splits, render_dataset_card
-from curation.fileio import read_json
+from curation.fileio import read_json, refuse_output_in_data
 from curation.manifest import DATASET_DIR, SPLITS_FILE
 
 if TYPE_CHECKING:
@@ -30,25 +30,99 @@ DATA_DIR = "data"  # push_to_hub's folder for the default config
 PRIVATE_COLUMNS = ("path",)  # absolute local file paths: never published
 
 
-# huggingface_hub waits forever by default: a Hub that accepts the connection and never answers hung
-# `push` indefinitely. Each request now gets HUB_TIMEOUT_S of silence, each step HUB_ATTEMPTS tries.
-HUB_TIMEOUT_S = float(os.environ.get("DACTYL_HUB_TIMEOUT", "60"))  # seconds without a byte from the Hub
+# huggingface_hub waits forever by default, and retries each request 5 more times inside each of our tries:
+# a Hub that accepts the connection and never answers hung `push` for 20 minutes. Our policy alone decides:
+# each request gets `hub_timeout_s()` of silence, each step HUB_ATTEMPTS tries (README: the worst case).
+HUB_TIMEOUT_S = 60.0  # seconds without a byte from the Hub; DACTYL_HUB_TIMEOUT overrides
+HUB_TIMEOUT_ENV = "DACTYL_HUB_TIMEOUT"
 HUB_CONNECT_TIMEOUT_S = 10.0
 HUB_ATTEMPTS = 3  # tries of each step (create the repo, upload the commit)
 HUB_RETRY_WAIT_S = 2.0  # before the 2nd try; doubled before each later one
+_NO_ANSWER_STATUS = frozenset({408, 500, 502, 503, 504})  # huggingface_hub would retry these itself
 
 
 class HubUnreachableError(RuntimeError):
     """The Hub did not answer (timeouts, refused connections, 5xx) after every try."""
 
 
-def bound_hub_timeouts() -> None:
-    """Give huggingface_hub's shared HTTP client finite timeouts (it has none by default)."""
-    from huggingface_hub import get_session
+class HubNoAnswer(TimeoutError):
+    """One request the Hub left unanswered (silence, a dropped connection, a 5xx). huggingface_hub's own
+    retry loop does not catch it (it retries only its HTTP library's errors), so `with_retries` decides."""
 
-    session = get_session()
-    # the client's own Timeout class: huggingface_hub chooses the HTTP library, this code need not name it
-    session.timeout = type(session.timeout)(HUB_TIMEOUT_S, connect=min(HUB_CONNECT_TIMEOUT_S, HUB_TIMEOUT_S))
+
+def hub_timeout_s() -> float:
+    """Seconds of silence allowed per request: DACTYL_HUB_TIMEOUT, or HUB_TIMEOUT_S; ValueError naming it."""
+    raw = os.environ.get(HUB_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return HUB_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 86_400:  # also NaN
+        raise ValueError(f"{HUB_TIMEOUT_ENV}: expected seconds, a number in (0, 86400), got {raw!r}")
+    return value
+
+
+def hub_worst_case_s(steps: int = 1, timeout_s: float | None = None) -> float:
+    """The longest `steps` steps can wait on a Hub that stops answering: every try silent for the timeout,
+    plus the pauses between tries."""
+    timeout_s = hub_timeout_s() if timeout_s is None else timeout_s
+    pauses = sum(HUB_RETRY_WAIT_S * 2**i for i in range(HUB_ATTEMPTS - 1))
+    return steps * (HUB_ATTEMPTS * timeout_s + pauses)
+
+
+def _one_try_client(http: Any, retried: tuple[type[BaseException], ...]) -> type:
+    """huggingface_hub's client class with `send` ending the try at an unanswered request (HubNoAnswer).
+
+    A subclass, not a custom transport: the client keeps everything else it does (proxies from the
+    environment, redirects); a non-streamed answer is read inside `send`, so silence mid-body is caught too."""
+
+    class OneTryClient(http.Client):  # type: ignore[misc, name-defined]
+        one_try = True
+
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            what = f"{request.method} {request.url.path}"
+            try:
+                response = super().send(request, **kwargs)
+            except retried as exc:
+                raise HubNoAnswer(f"{what}: {type(exc).__name__}") from exc
+            if response.status_code in _NO_ANSWER_STATUS:
+                response.close()
+                raise HubNoAnswer(f"{what}: the Hub answered {response.status_code}")
+            return response
+
+    return OneTryClient
+
+
+def bound_hub_timeouts() -> None:
+    """Give huggingface_hub's shared HTTP client our policy: finite timeouts and no retries of its own.
+
+    Through its documented `set_client_factory`: a client like its default one (its event hooks, redirects)
+    with our timeout, whose unanswered requests raise HubNoAnswer instead of being retried inside."""
+    import importlib
+
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import get_session
+
+    timeout_s = hub_timeout_s()
+    default = get_session()
+    # huggingface_hub chooses the HTTP library (httpx, httpx2): take it from its own client (or the one
+    # an earlier call here replaced it with)
+    base = next(c for c in type(default).__mro__ if not getattr(c, "one_try", False))
+    http = importlib.import_module(base.__module__.partition(".")[0])
+    # what huggingface_hub's http_backoff retries on its own, 5 more times per request
+    client_class = _one_try_client(http, (http.TimeoutException, http.NetworkError, http.RemoteProtocolError))
+    hooks = default.event_hooks
+
+    def factory() -> Any:
+        return client_class(
+            event_hooks=hooks,
+            follow_redirects=True,
+            timeout=http.Timeout(timeout_s, connect=min(HUB_CONNECT_TIMEOUT_S, timeout_s)),
+        )
+
+    set_client_factory(factory)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -76,7 +150,7 @@ def with_retries(step: str, call: Callable[[], Any]) -> Any:
             if attempt == HUB_ATTEMPTS:
                 raise HubUnreachableError(
                     f"{step}: the Hub did not answer after {HUB_ATTEMPTS} tries ({type(exc).__name__}; "
-                    f"{HUB_TIMEOUT_S:g} s allowed per request, DACTYL_HUB_TIMEOUT to change)"
+                    f"{hub_timeout_s():g} s allowed per request, {HUB_TIMEOUT_ENV} to change)"
                 ) from exc
             log.warning(
                 "%s: %s; trying again in %g s (%d/%d)",
@@ -206,6 +280,10 @@ def push_splits(
     """
     if len(repo_id.split("/")) != 2 or not all(repo_id.split("/")):
         raise ValueError(f"--repo must be USER/NAME, got {repo_id!r}")
+    if dry_run_dir is not None:  # before loading the dataset
+        from curation.split_io import data_roots_of
+
+        refuse_output_in_data(dry_run_dir, data_roots_of(splits_dir), "--dry-run")
     dataset, card = dataset_card_text(splits_dir, repo_id, license=license, credits=credits)
     if dry_run_dir is not None:
         return write_dataset_folder(dataset, card, dry_run_dir)

@@ -116,7 +116,9 @@ def _decode(source: ImageSource, max_side: int | None, probe: ImageProbe) -> Ima
     except UnreadableImageError:
         raise
     except UnidentifiedImageError:
-        raise UnreadableImageError(name, "not an image PIL can identify (corrupt or not a picture)") from None
+        raise UnreadableImageError(
+            name, "not an image that can be read (corrupt, or not a picture)"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UnreadableImageError(name, f"too large to decode safely ({exc})") from None
     except FileNotFoundError:

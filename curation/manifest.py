@@ -43,6 +43,9 @@ def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
         raise ValueError(
             f"{info_path}: no class_names list; not a splits.json written by `sign-curate split`"
         )
+    bad = [c for c in info["class_names"] if not isinstance(c, str) or not c]
+    if bad:
+        raise ValueError(f"{info_path}: class_names must be a list of non-empty text, got {bad[0]!r}")
     missing = [c for c in ("path", "label", "split") if c not in table.columns]
     if missing:
         raise ValueError(f"{manifest_path}: missing column(s) {missing}")

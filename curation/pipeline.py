@@ -1,6 +1,7 @@
 """The dataset commands as library calls: `check_dataset` (what `sign-curate check` runs) and `split_dataset`
 (what `sign-curate split` runs). Each returns its outcome with the lines a terminal shows (`lines` for
 stdout, `warnings` for stderr), so the CLIs and the app word results alike; nothing here prints.
+Both take the engine that runs the per-photo work (`curation.engines`; None: this machine's cores).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,7 +23,14 @@ from curation.splitting import (
     parse_ratios,
     split_counts,
     split_method,
+    split_names,
+    split_notes,
 )
+
+if TYPE_CHECKING:
+    from curation.engines import LocalEngine, RayEngine
+
+    Engine = LocalEngine | RayEngine
 
 log = logging.getLogger(__name__)
 _SHOW = 10  # unreadable files listed on the terminal (all of them go to splits.json)
@@ -38,6 +46,12 @@ class Outcome:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def _local_engine() -> Engine:
+    from curation.engines import LocalEngine
+
+    return LocalEngine()
+
+
 # --------------------------------------------------------------------------- check
 def check_dataset(
     data: str | Path,
@@ -49,23 +63,23 @@ def check_dataset(
     checks: list[str] | None = None,
     hands: bool = True,
     min_count: int = MIN_COUNT,
+    engine: Engine | None = None,
 ) -> Outcome:
     """Load DATA, decode every photo once, run the checks (`checks`: a subset by name) and write the report."""
-    from curation.hand_cache import add_hand_columns
     from curation.loading import load_table
     from curation.report import available_checks, loading_findings, run_checks, write_report
-    from curation.scan import scan_table
     from curation.split_io import refuse_inside_data
 
+    engine = engine or _local_engine()
     loaded = load_table(data, group_column=group_column)
     if loaded.root is not None:  # a report inside the data would be loaded as photos next time
         refuse_inside_data(out, loaded.root)
-    scanned = scan_table(loaded.table, workers=workers, progress=progress)
+    scanned = engine.scan_table(loaded.table, workers=workers, progress=progress)
     names = checks
     if not hands:
         names = [n for n in (names or available_checks()) if n != "hands"]
     elif names is None or "hands" in names:
-        scanned, _ = add_hand_columns(scanned, progress=progress, workers=workers)
+        scanned, _ = engine.add_hand_columns(scanned, progress=progress, workers=workers)
     results = [loading_findings(loaded)] + run_checks(
         scanned,
         names,
@@ -96,7 +110,7 @@ class SplitOptions:
     seed: int = 0  # same seed, same split
     near_dup_threshold: int = DEFAULT_NEAR_DUP_THRESHOLD  # pHash bits within which photos stay together
     cluster: bool = True  # decode pass: near-duplicates kept together, unreadable files excluded
-    small_classes: str = "error"  # error | train: a class with fewer photos than splits
+    small_classes: str = "error"  # error | train: a class with fewer photos (or signers) than splits
     workers: int | None = None  # decode processes (None: all cores)
     force: bool = False  # replace a non-empty out that is not a split directory
     progress: bool = True
@@ -104,11 +118,14 @@ class SplitOptions:
     ignore_decisions: bool = False  # don't apply DATA/label_decisions.csv
 
 
-def split_dataset(data: str | Path, out: str | Path, opts: SplitOptions = SplitOptions()) -> Outcome:
+def split_dataset(
+    data: str | Path, out: str | Path, opts: SplitOptions = SplitOptions(), *, engine: Engine | None = None
+) -> Outcome:
     """Load DATA, apply its label decisions, decode, assign every photo to a split, write OUT."""
     from curation.loading import load_table
     from curation.split_io import check_out_dir, write_splits
 
+    engine = engine or _local_engine()
     ratios = parse_ratios(opts.ratios)
     if opts.group_pattern and opts.group_column:
         raise ValueError("give a group pattern or a group column, not both")
@@ -133,11 +150,9 @@ def split_dataset(data: str | Path, out: str | Path, opts: SplitOptions = SplitO
         import datasets  # its save_to_disk bars too
 
         datasets.disable_progress_bars()
-    table, excluded, clusters = _decode_pass(table, data, opts)
+    table, excluded, clusters = _decode_pass(table, data, opts, engine)
     if opts.hands:  # landmarks, handedness and box travel with the split: training never detects again
-        from curation.hand_cache import add_hand_columns
-
-        table, found = add_hand_columns(table, progress=opts.progress, workers=opts.workers)
+        table, found = engine.add_hand_columns(table, progress=opts.progress, workers=opts.workers)
         result.lines.append(found.line())
     present = set(table["label"])
     class_names = [c for c in loaded.class_names if c in present]  # alphabet order, minus emptied classes
@@ -168,6 +183,15 @@ def split_dataset(data: str | Path, out: str | Path, opts: SplitOptions = SplitO
         "near_duplicate_threshold": opts.near_dup_threshold if opts.cluster else None,
         "near_duplicate_clusters": int((clusters.value_counts() > 1).sum()) if clusters is not None else None,
         "train_only_classes": train_only if opts.small_classes == "train" else [],
+        # what the split could not do, in words (near-duplicates joining signers, empty splits)
+        "notes": split_notes(
+            table,
+            split,
+            names=split_names(ratios),
+            group_col=group_col,
+            clusters=clusters,
+            group_word="signer" if opts.group_column == "signer" else "group",
+        ),
         "excluded": excluded,
         "skipped": len(loaded.skipped),
         "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
@@ -180,14 +204,12 @@ def split_dataset(data: str | Path, out: str | Path, opts: SplitOptions = SplitO
 
 
 def _decode_pass(
-    table: pd.DataFrame, data: str | Path, opts: SplitOptions
+    table: pd.DataFrame, data: str | Path, opts: SplitOptions, engine: Engine
 ) -> tuple[pd.DataFrame, list[dict[str, str]], pd.Series | None]:
     """(the readable photos, the unreadable ones with their errors, near-duplicate clusters); no pass: as is."""
     if not opts.cluster:
         return table, [], None
-    from curation.scan import scan_table
-
-    table = scan_table(table, workers=opts.workers, progress=opts.progress)
+    table = engine.scan_table(table, workers=opts.workers, progress=opts.progress)
     bad = table["error"].astype(str) != ""
     excluded = [
         {"relpath": r, "error": e}
@@ -253,8 +275,7 @@ def _summary(result: Outcome, out: Path, counts: dict[str, dict[str, int]], clas
         )
     if info["group_source"]:
         lines.append(f"  groups from {info['group_source']}: none crosses splits")
-    if info["train_only_classes"]:
-        lines.append(f"  kept in train only (too small): {', '.join(info['train_only_classes'])}")
+    lines += [f"  {note['text']}" for note in info["notes"]]
     if info["unreadable_folders"]:
         warnings.append(
             f"  {len(info['unreadable_folders'])} unreadable folder(s) skipped (their photos are not in the "

@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pandas as pd
 from tqdm._monitor import TMonitor
@@ -80,22 +81,21 @@ def _scan_chunk(paths: list[str], max_side: int) -> list[Row]:
     return [scan_one(p, max_side) for p in paths]
 
 
-def _pool_context() -> mp.context.BaseContext:
-    # fork is cheapest (workers inherit the imported modules) but unsafe once other threads exist, as in
-    # the Gradio app (tqdm's monitor thread only sleeps: harmless); then forkserver, from a clean process.
-    # forkserver/spawn need the caller's script to be import-safe (`if __name__ == "__main__":`); when it
-    # is not, the pool breaks and `_scan_pool` hands the rest to the in-process loop.
-    methods = mp.get_all_start_methods()
+def _pool_context() -> mp.context.BaseContext | None:
+    """fork when it is safe (no other threads, as in a CLI), else None: scan in threads instead.
+
+    fork is cheapest (workers inherit the imported modules) but unsafe once other threads exist, as in the
+    Gradio app (tqdm's monitor thread only sleeps: harmless). forkserver and spawn workers re-import the
+    caller's __main__ first: in the app that is app.py with Gradio, torch and the whole Blocks, seconds per
+    worker on every button press (65 photos took 41-55 s in the app against 0.8 s from the CLI). Threads
+    start at once and share the modules already imported.
+    """
     others = [
         t for t in threading.enumerate() if t is not threading.main_thread() and not isinstance(t, TMonitor)
     ]
-    if "fork" in methods and not others and sys.platform != "darwin":
+    if "fork" in mp.get_all_start_methods() and not others and sys.platform != "darwin":
         return mp.get_context("fork")
-    if "forkserver" in methods:
-        context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["curation.scan"])  # workers start with PIL and this module imported
-        return context
-    return mp.get_context("spawn")
+    return None
 
 
 def scan_table(
@@ -118,7 +118,11 @@ def scan_table(
     rows: list[Row] = []
     with tqdm(total=n, desc="scan", unit="photo", disable=not progress, smoothing=0.1) as bar:
         chunks = [paths[i : i + chunk] for i in range(0, n, chunk)]
-        done = _scan_pool(chunks, workers, max_side, rows, bar) if workers > 1 else 0
+        context = _pool_context() if workers > 1 else None
+        if workers > 1 and context is None:
+            done = _scan_threads(chunks, workers, max_side, rows, bar)
+        else:
+            done = _scan_pool(chunks, workers, max_side, rows, bar, context) if workers > 1 else 0
         for part in chunks[done:]:  # in-process: small tables, one worker, or after a broken pool
             rows.extend(_scan_chunk(part, max_side))
             bar.update(len(part))
@@ -134,16 +138,27 @@ def scan_table(
         "photos_per_s": round(n / seconds, 1) if seconds > 0 else None,
     }
     n_bad = int((out["error"] != "").sum()) if n else 0
-    log.info("scanned %d photos in %.1f s with %d worker(s); %d unreadable", n, seconds, workers, n_bad)
+    log.info("scanned %d photos in %.2f s with %d worker(s); %d unreadable", n, seconds, workers, n_bad)
     return out
 
 
-def _scan_pool(chunks: list[list[str]], workers: int, max_side: int, rows: list[Row], bar: tqdm) -> int:
+def _scan_threads(chunks: list[list[str]], workers: int, max_side: int, rows: list[Row], bar: tqdm) -> int:
+    """Scan chunks in threads, in order (PIL's decoders and numpy release the GIL); returns the chunks done."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool:
+        for part in pool.map(_scan_chunk, chunks, [max_side] * len(chunks)):
+            rows.extend(part)
+            bar.update(len(part))
+    return len(chunks)
+
+
+def _scan_pool(
+    chunks: list[list[str]], workers: int, max_side: int, rows: list[Row], bar: tqdm, context: Any
+) -> int:
     """Scan chunks in a process pool, in order; returns how many chunks were done (all, unless it broke)."""
     done = 0
     try:
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=_pool_context(), initializer=die_with_parent
+            max_workers=workers, mp_context=context, initializer=die_with_parent
         ) as pool:
             for part in pool.map(_scan_chunk, chunks, [max_side] * len(chunks)):
                 rows.extend(part)

@@ -7,6 +7,7 @@ split directory stays intact until the new one is complete. Source photos are on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from curation.fileio import read_json, refuse_output_in_data
 from curation.manifest import (
     DATASET_DIR,
     HAND_COLUMNS,
@@ -43,25 +45,26 @@ def is_split_dir(path: Path) -> bool:
     return (path / MANIFEST_FILE).is_file() and (path / SPLITS_FILE).is_file()
 
 
-def _hidden_below(path: Path, root: Path) -> bool:
-    """True when `path` lies in a hidden folder directly under `root` (ROOT/.name/...)."""
-    return path.relative_to(root).parts[0].startswith(".")
-
-
 def refuse_inside_data(out_dir: str | Path, data_root: str | Path, outside_too: bool = False) -> None:
     """ValueError when `out_dir` is the data folder or inside it (a later load would take its files for photos),
-    unless it lies in a hidden folder of the data, which every load skips.
+    unless it lies in a hidden folder of the data, which every load skips (`refuse_output_in_data`).
 
     outside_too: also refuse a folder that contains the data (one that will be replaced as a whole).
     """
-    out, root = Path(out_dir).expanduser().resolve(), Path(data_root).resolve()
-    if root in out.parents and _hidden_below(out, root):
-        return  # the loader skips hidden folders (a workspace keeps its splits and runs in DATA/.dactyl)
-    if out == root or root in out.parents or (outside_too and out in root.parents):
-        raise ValueError(
-            f"--out {out} overlaps the data folder {root}: choose a folder outside it "
-            "(the photos are never written to or deleted)"
-        )
+    refuse_output_in_data(out_dir, [data_root], "--out", outside_too=outside_too)
+
+
+def data_roots_of(path: str | Path) -> list[Path]:
+    """The folders whose files a load of `path` reads: `path` itself, and for a split directory the photo
+    folder its splits.json names."""
+    path = Path(path)
+    roots = [path]
+    if is_split_dir(path):
+        with contextlib.suppress(ValueError, OSError):
+            info = read_json(path / SPLITS_FILE)
+            if isinstance(info, dict) and isinstance(info.get("data_root"), str) and info["data_root"]:
+                roots.append(Path(info["data_root"]))
+    return roots
 
 
 def check_out_dir(out_dir: str | Path, data_root: str | Path | None = None, force: bool = False) -> Path:

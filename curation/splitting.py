@@ -25,6 +25,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,9 @@ def assign_splits(
     clusters: near-duplicate cluster id per row, in table order (`near_duplicate_clusters`); each
         cluster stays in one split (empty ids are singletons).
     small_classes: a class with fewer photos (units) than splits cannot be in every split:
-        "error" raises SplitError naming the classes; "train" puts them all in train and warns.
+        "error" raises SplitError naming the classes; "train" holds out what it can and warns: a class in
+        k >= 2 units gets train plus the first k-1 held-out splits (two signers: train and validation),
+        a class in one unit stays in train.
     """
     ratios = validate_ratios(ratios)
     if small_classes not in SMALL_CLASS_POLICIES:
@@ -248,7 +251,6 @@ def assign_splits(
         pd.DataFrame({"label": labels, "unit": units}).groupby("label")["unit"].agg(["size", "nunique"])
     )
     small = per_class[per_class["nunique"] < len(names)].sort_index()
-    train_only: set[str] = set()
     if len(small):
         listed = ", ".join(
             _describe_small(name, row["size"], row["nunique"]) for name, row in small.iterrows()
@@ -259,34 +261,51 @@ def assign_splits(
                 f"{listed}. Add photos, merge or drop these classes, use 2 ratios, "
                 "or pass --small-classes train to keep them in train only"
             )
-        log.warning("classes kept in train only (too small for %d splits): %s", len(names), listed)
-        train_only = set(small.index)
+        log.warning(
+            "classes held out in fewer than %d splits (too few photos or groups): %s", len(names), listed
+        )
+        # as many splits as the class has units: train first, then validation, then test
+        reach = {str(name): int(row["nunique"]) for name, row in small.iterrows()}
+    else:
+        reach = {}
 
     out = np.empty(n, dtype=object)
     if len(np.unique(units)) == n:
-        _assign_random(out, labels, table, ratios, names, seed, train_only)
+        _assign_random(out, labels, table, ratios, names, seed, reach)
     else:
-        _assign_grouped(out, labels, units, ratios, names, seed, train_only)
+        _assign_grouped(out, labels, units, ratios, names, seed, reach)
     return pd.Series(out, index=table.index, name="split")
 
 
-def _assign_random(out, labels, table, ratios, names, seed, train_only) -> None:
+def _reached_ratios(ratios: Sequence[float], k: int) -> np.ndarray:
+    """The ratios of the first k splits, renormalised; zeros for the splits the class cannot reach."""
+    out = np.zeros(len(ratios))
+    out[:k] = np.asarray(ratios[:k], dtype=float) / float(sum(ratios[:k]))
+    return out
+
+
+def _class_quotas(n: int, ratios: Sequence[float], k: int, rng: np.random.Generator) -> np.ndarray:
+    """class_quotas over the first k splits (k = every split for a class large enough), zeros after."""
+    quota = np.zeros(len(ratios), dtype=np.int64)
+    quota[:k] = class_quotas(n, _reached_ratios(ratios, k)[:k], rng)
+    return quota
+
+
+def _assign_random(out, labels, table, ratios, names, seed, reach) -> None:
     """Per class: seeded shuffle of the rows in NFC-relpath order, cut at the integer quotas."""
     order = nfc_order(table)
     ordered_labels = labels[order]
     for label in sorted(set(labels.tolist())):
         rows = order[ordered_labels == label]
-        if label in train_only:
-            out[rows] = names[0]
-            continue
         rng = _seed_for(seed, label)
         rows = rows[rng.permutation(len(rows))]
-        bounds = np.cumsum(class_quotas(len(rows), ratios, rng))[:-1]
+        quota = _class_quotas(len(rows), ratios, reach.get(label, len(names)), rng)
+        bounds = np.cumsum(quota)[:-1]
         for name, part in zip(names, np.split(rows, bounds), strict=True):
             out[part] = name
 
 
-def _assign_grouped(out, labels, units, ratios, names, seed, train_only) -> None:
+def _assign_grouped(out, labels, units, ratios, names, seed, reach) -> None:
     """Greedy: units largest first (seeded order among equals) to the split most short of them."""
     classes = sorted(set(labels.tolist()))
     class_idx = pd.Series(range(len(classes)), index=classes)[labels].to_numpy()
@@ -294,12 +313,12 @@ def _assign_grouped(out, labels, units, ratios, names, seed, train_only) -> None
     counts = np.zeros((n_units, n_classes), dtype=np.int64)  # photos of each class in each unit
     np.add.at(counts, (units, class_idx), 1)
     totals = counts.sum(axis=0)
-    quotas = [class_quotas(int(t), ratios, _seed_for(seed, c)) for t, c in zip(totals, classes, strict=True)]
+    quotas = [
+        _class_quotas(int(t), ratios, reach.get(c, n_splits), _seed_for(seed, c))
+        for t, c in zip(totals, classes, strict=True)
+    ]
     target = np.stack(quotas, axis=1).astype(float)  # (splits, classes)
-    for c, name in enumerate(classes):
-        if name in train_only:
-            target[:, c] = 0
-            target[0, c] = totals[c]
+    train_only = {c for c, k in reach.items() if k < 2}
     weight = 1.0 / np.maximum(target, 1.0)  # relative shortfall: one photo short of 1 weighs like 10 of 10
     filled = np.zeros((n_splits, n_classes))
 
@@ -321,6 +340,7 @@ def _assign_grouped(out, labels, units, ratios, names, seed, train_only) -> None
             best = int(np.argmin(delta))  # ties go to the earlier split
         unit_split[u] = best
         filled[best] += v
+    _hold_out_one_unit_each(unit_split, filled, counts, target, weight, order, train_only_idx)
     out[:] = np.asarray(names, dtype=object)[unit_split[units]]
     missing = [
         f"{classes[c]!r} not in {names[s]}"
@@ -336,6 +356,41 @@ def _assign_grouped(out, labels, units, ratios, names, seed, train_only) -> None
         )
 
 
+def _hold_out_one_unit_each(unit_split, filled, counts, target, weight, order, train_only_idx) -> None:
+    """A held-out split left empty gets the train unit that costs least to move, while train keeps 2+ units.
+
+    The greedy keeps a large unit (a whole signer) in train rather than overshoot a small quota, so with two
+    signers and 85/10/5 both would train and nothing would be held out; one signer held out is worth more.
+    """
+    for s in range(1, len(filled)):
+        if filled[s].sum() > 0 or target[s].sum() == 0:
+            continue
+        movable = [
+            u
+            for u in order
+            if unit_split[u] == 0
+            and not (train_only_idx and counts[u][train_only_idx].any())
+            # never take a class's last photos out of train
+            and not ((filled[0] - counts[u] <= 0) & (counts[u] > 0)).any()
+        ]
+        if len(movable) < 1 or (unit_split == 0).sum() < 2:
+            return
+
+        # change in sum_c w·(filled - target)² over train and split s if unit u moves from train to s
+        def cost(u: int, s: int = s) -> float:
+            v = counts[u]
+            after_train, after_s = filled[0] - v, filled[s] + v
+            return float(
+                (weight[0] * ((after_train - target[0]) ** 2 - (filled[0] - target[0]) ** 2)).sum()
+                + (weight[s] * ((after_s - target[s]) ** 2 - (filled[s] - target[s]) ** 2)).sum()
+            )
+
+        u = min(movable, key=cost)  # ties: the earlier unit in the seeded order
+        unit_split[u] = s
+        filled[0] -= counts[u]
+        filled[s] += counts[u]
+
+
 def split_counts(
     table: pd.DataFrame, split: pd.Series, class_names: Sequence[str]
 ) -> dict[str, dict[str, int]]:
@@ -344,3 +399,101 @@ def split_counts(
     present = [s for s in SPLIT_NAMES if s in set(frame["split"])]
     counts = frame.groupby(["split", "label"]).size()
     return {s: {c: int(counts.get((s, c), 0)) for c in class_names} for s in present}
+
+
+# ---------------------------------------------------------------- what the split could not do, in words
+
+
+def name_list(values: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def split_notes(
+    table: pd.DataFrame,
+    split: pd.Series,
+    *,
+    names: Sequence[str] = SPLIT_NAMES,
+    group_col: str | None = None,
+    clusters: pd.Series | None = None,
+    group_word: str = "group",
+) -> list[dict[str, Any]]:
+    """What a split could not do and why: near-duplicates joining groups, empty splits, letters held out in
+    fewer splits than asked. Empty when the split is everything it was asked to be.
+
+    Each note is JSON-ready: {"kind", "text" (a plain English sentence), and the facts behind it} so a UI can
+    say it in another language: "near_duplicates" (who, pairs, n), "nothing_held_out" / "missing_splits"
+    (splits, reason "groups" | "joined" | "few", n_groups), "train_only" (letters, reason "group" | "few").
+    group_word: what a group is to the user ("signer"), used in the English sentences.
+    """
+    notes: list[dict[str, Any]] = []
+    relpaths = table["relpath" if "relpath" in table.columns else "path"].astype(str).to_numpy()
+    groups = (
+        table[group_col].fillna("").astype(str).to_numpy()
+        if group_col is not None and group_col in table.columns
+        else None
+    )
+    if groups is not None and clusters is not None:
+        ids = pd.Series(clusters).fillna("").astype(str).to_numpy()
+        joined: dict[tuple[str, ...], list[str]] = {}
+        for cid in sorted(set(ids.tolist()) - {""}):
+            rows = np.flatnonzero(ids == cid)
+            members = tuple(sorted({g for g in groups[rows].tolist() if g}))
+            if len(members) > 1:
+                joined.setdefault(members, []).append(" ≈ ".join(sorted(relpaths[rows].tolist())))
+        for members, pairs in joined.items():
+            who = " and ".join([", ".join(members[:-1]), members[-1]])
+            notes.append(
+                {
+                    "kind": "near_duplicates",
+                    "who": list(members),
+                    "pairs": pairs,
+                    "n": len(pairs),
+                    "text": f"These photos of {who} are near-duplicates (they look alike pixel for pixel), so "
+                    f"these {group_word}s count as one and stay in one split: {name_list(pairs, 4)}. Record each "
+                    f"{group_word} with their own camera and hands to hold one out.",
+                }
+            )
+    present = set(split.astype(str).tolist())
+    empty = [name for name in names[1:] if name not in present]
+    if empty:
+        n_groups = len(set(groups.tolist()) - {""}) if groups is not None else 0
+        reason = "groups" if n_groups else "few"
+        why = (
+            f"there {'is' if n_groups == 1 else 'are'} only {n_groups} {group_word}{'s' if n_groups != 1 else ''} "
+            f"and a {group_word} is never split"
+            if n_groups
+            else "there are too few photos"
+        )
+        if notes:  # near-duplicates made one unit of the groups: that, not their number, is the reason
+            reason, why = "joined", f"near-duplicates join the {group_word}s into one"
+        facts = {"splits": empty, "reason": reason, "n_groups": n_groups}
+        if len(empty) == len(names) - 1:
+            notes.append(
+                {
+                    "kind": "nothing_held_out",
+                    **facts,
+                    "text": f"Nothing is held out ({' or '.join(empty)}): {why}, so the model can only be "
+                    "judged on photos it trained on.",
+                }
+            )
+        else:
+            notes.append(
+                {"kind": "missing_splits", **facts, "text": f"No {' or '.join(empty)} split: {why}."}
+            )
+    labels = table["label"].astype(str).to_numpy()
+    frame = pd.DataFrame({"label": labels, "split": split.astype(str).to_numpy()})
+    where = frame.groupby("label")["split"].agg(lambda v: frozenset(v))
+    only_train = sorted(str(c) for c, splits in where.items() if splits == {names[0]})
+    if only_train and len(present) > 1:
+        reason = "group" if groups is not None else "few"
+        why = f"each of them comes from one {group_word}" if groups is not None else "too few photos"
+        notes.append(
+            {
+                "kind": "train_only",
+                "letters": only_train,
+                "reason": reason,
+                "text": f"Only in train, not held out: {name_list(only_train, 12)} ({why}).",
+            }
+        )
+    return notes

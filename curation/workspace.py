@@ -5,12 +5,13 @@ Layout (a normal class-folder dataset: `curation.loading.load_table(DIR)` reads 
     DIR/metadata.csv                          file_name, signer, session, letter, time, handedness
     DIR/workspace.json                        the alphabet being recorded
     DIR/.sessions/<signer>_<session>          one empty marker per reserved session
-    DIR/.metadata.lock                        held (flock) while a row is appended
+    DIR/.metadata.lock                        held (flock) while a photo and its row are written
 
 Every name that reaches the file system is validated and refused when unsafe, never rewritten; a photo
-is created so it can never replace another file (hard link of a finished temporary file), and
-metadata rows are appended under an exclusive lock, so several browsers (threads or processes) can
-record at once. Existing photos are never modified or deleted.
+is created so it can never replace another file (hard link of a finished temporary file), and it and
+its metadata row are written under one exclusive lock, so several browsers (threads or processes) can
+record at once. Existing photos are never modified or deleted. Opening a workspace reconciles it: a photo
+whose writer was killed before its row gets the row back, and stale `.part` files go (`Workspace.reconcile`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from curation.alphabet import UKRAINIAN_ALPHABET
-from curation.fileio import atomic_write_json, file_lock, read_json
+from curation.fileio import atomic_write_json, file_lock, file_mode, read_json
 from curation.loading import SPLIT_ALIASES
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ HANDEDNESS = ("", "Left", "Right")  # MediaPipe's labels; "" when not known
 MAX_SIGNER = 32
 MAX_LETTER = 16
 _JPEG_MAGIC = b"\xff\xd8\xff"
+PART_PREFIX = ".recording-"  # a photo being written: DIR/<letter>/.recording-XXXX.part, hidden from loaders
+# a .part this old belongs to a dead writer (one is written and linked in milliseconds): removed on open
+PART_STALE_S = 3600.0
 _LETTER_PUNCT = frozenset("-_'’+")  # besides letters, marks and digits: enough for "Ch", "М'", "A+"
 # errors from os.link on file systems without hard links (FAT, some network mounts): fall back to O_EXCL
 _NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
@@ -79,19 +83,57 @@ def _nfc(value: object, field: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
+# Windows cannot create these as file names (with any extension), whatever the case: a photo named after
+# them could never be copied there
+_RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)})
+MAX_MARKS = 2  # combining marks on one letter, decomposed (Vietnamese needs two; a flood is refused)
+# letters of other scripts that look like a Latin one: two ids that differ only in them are one person to
+# the eye ("асе" in Cyrillic and "ace"), so `signer_skeleton` folds them
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁһԛԝкмтвнгԍɡαοрνρτυχιϳκ",  # Cyrillic, then Latin ɡ, then Greek
+    "aeopcyxijsdhqwkmtbhrggaopvptuxijk",
+)
+
+
+def _script(ch: str) -> str:
+    """The script of a letter, from its Unicode name ("CYRILLIC SMALL LETTER O" → "CYRILLIC")."""
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def signer_skeleton(name: str) -> str:
+    """What a signer id looks like: case folded, look-alike letters of other scripts as their Latin twin.
+    Two ids with one skeleton are one person to the eye (and one file name on a case-insensitive disk)."""
+    return unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLES)
+
+
 def safe_signer(value: str) -> str:
-    """The signer id, NFC and stripped, or NameRefused: 1..32 letters, digits and '-', not starting with '-'."""
+    """The signer id for identity, NFKC and stripped, or NameRefused: 1..32 letters (of one script), digits and
+    '-', not starting with '-', not a name Windows reserves, at most MAX_MARKS combining marks per letter."""
     allowed = (
-        f"1..{MAX_SIGNER} letters, digits and '-' (no spaces, dots, '_' or slashes), not starting with '-'"
+        f"1..{MAX_SIGNER} letters of one script, digits and '-' (no spaces, dots, '_' or slashes), "
+        "not starting with '-', not a name Windows reserves (con, nul, com1 ...)"
     )
-    name = _nfc(value, "signer")
-    if not 1 <= len(name) <= MAX_SIGNER or name.startswith("-"):
+    if not isinstance(value, str):
+        raise NameRefused("signer", value, "text only")
+    # NFKC, not only NFC: fullwidth "ｏｌｅｎａ" and "olena" are one id
+    name = unicodedata.normalize("NFKC", value).strip()
+    if not 1 <= len(name) <= MAX_SIGNER or name.startswith("-") or name.casefold() in _RESERVED:
         raise NameRefused("signer", value, allowed)
+    scripts, marks = set(), 0
     for i, ch in enumerate(name):
         cat = unicodedata.category(ch)
-        # combining marks only after a base letter (scripts that NFC cannot compose)
+        # combining marks only after a base letter (scripts that NFC cannot compose), and only a few
         if not (cat.startswith("L") or cat == "Nd" or ch == "-" or (cat.startswith("M") and i > 0)):
             raise NameRefused("signer", value, allowed)
+        if cat.startswith("L"):
+            scripts.add(_script(ch))
+    for ch in unicodedata.normalize("NFD", name):  # marks counted decomposed: "ễ" is e + two of them
+        marks = marks + 1 if unicodedata.category(ch).startswith("M") else 0
+        if marks > MAX_MARKS:
+            raise NameRefused("signer", value, allowed)
+    if len(scripts) > 1:  # "оlena" with a Cyrillic о: a second signer that reads as the first
+        raise NameRefused("signer", value, allowed + f"; it mixes {' and '.join(sorted(scripts)).lower()}")
     return name
 
 
@@ -131,6 +173,16 @@ def parse_custom_alphabet(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Reconciled:
+    """What `Workspace.reconcile` found and did (relpaths)."""
+
+    rows_added: list[str] = field(default_factory=list)  # photos that had no row: their rows rebuilt
+    photos_missing: list[str] = field(default_factory=list)  # rows whose photo is gone: reported, kept
+    parts_removed: list[str] = field(default_factory=list)  # unfinished writes of dead writers
+    unknown: list[str] = field(default_factory=list)  # photos without a row whose name says nothing
+
+
+@dataclass(frozen=True)
 class Saved:
     """Where one recorded photo went."""
 
@@ -140,12 +192,6 @@ class Saved:
     session: int
     letter: str
     n: int  # the photo's number within (letter, signer, session)
-
-
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _fsync_dir(path: Path) -> None:
@@ -182,6 +228,7 @@ class Workspace:
         self.root = path.resolve()
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise PermissionError(f"{self.root}: the workspace folder is not writable")
+        self.reconciled = self.reconcile()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -235,8 +282,11 @@ class Workspace:
     # --- sessions ---
 
     def new_session(self, signer: str) -> int:
-        """Reserve the signer's next session number (1, 2, ...); concurrent callers get different numbers."""
+        """Reserve the signer's next session number (1, 2, ...); concurrent callers get different numbers.
+
+        An id that looks like another signer's of this workspace (`signer_skeleton`) is refused."""
         signer = safe_signer(signer)
+        self._refuse_look_alike(signer)
         marks = self.root / SESSIONS_DIR
         marks.mkdir(exist_ok=True)
         used = self._sessions_used(signer)
@@ -250,13 +300,32 @@ class Workspace:
             log.info("%s: signer %s starts session %d", self.root, signer, session)
             return session
 
+    def known_signers(self) -> set[str]:
+        """Every signer id of this workspace: in metadata.csv and in the session markers."""
+        known = {s for s in self.metadata()["signer"] if s}
+        marks = self.root / SESSIONS_DIR
+        if marks.is_dir():
+            for entry in os.scandir(marks):
+                name, _, number = entry.name.rpartition("_")
+                if name and number.isdecimal():
+                    known.add(unicodedata.normalize("NFKC", name))
+        return known
+
+    def _refuse_look_alike(self, signer: str) -> None:
+        skeleton = signer_skeleton(signer)
+        for other in sorted(self.known_signers()):
+            if other != signer and signer_skeleton(other) == skeleton:
+                raise NameRefused(
+                    "signer", signer, f"an id that does not look like the workspace's signer {other!r}"
+                )
+
     def _sessions_used(self, signer: str) -> set[int]:
         used: set[int] = set()
         marks = self.root / SESSIONS_DIR
         if marks.is_dir():
             for entry in os.scandir(marks):
                 name, _, number = entry.name.rpartition("_")
-                if unicodedata.normalize("NFC", name) == signer and number.isdecimal():
+                if unicodedata.normalize("NFKC", name) == signer and number.isdecimal():
                     used.add(int(number))
         meta = self.metadata()  # a workspace copied without its hidden folder still knows its sessions
         for value in meta.loc[meta["signer"] == signer, "session"]:
@@ -292,6 +361,10 @@ class Workspace:
             )
         if isinstance(session, bool) or not isinstance(session, int) or session < 1:
             raise ValueError(f"session must be a whole number >= 1, got {session!r}")
+        if not (
+            self.root / SESSIONS_DIR / f"{signer}_{session}"
+        ).exists():  # new_session checked it otherwise
+            self._refuse_look_alike(signer)
         if handedness not in HANDEDNESS:
             raise ValueError(f"handedness must be one of {HANDEDNESS}, got {handedness!r}")
         if not isinstance(jpeg, bytes | bytearray):
@@ -308,19 +381,22 @@ class Workspace:
         folder.mkdir(exist_ok=True)
         folder = self.inside(letter)  # again: a symlinked letter folder pointing elsewhere is refused
         prefix = f"{signer}_{session}_"
-        path, n = self._create_photo(folder, prefix, bytes(jpeg))
-        relpath = f"{letter}/{path.name}"
-        self._append_row(
-            {
-                "file_name": relpath,
-                "signer": signer,
-                "session": str(session),
-                "letter": letter,
-                "time": stamp.isoformat(timespec="milliseconds"),
-                "handedness": handedness,
-                "landmarks": points,
-            }
-        )
+        # the photo and its row under one lock: `reconcile` (under the same lock) then sees a photo without
+        # its row only where a writer died between the two, never one that is about to get it
+        with self._locked():
+            path, n = self._create_photo(folder, prefix, bytes(jpeg))
+            relpath = f"{letter}/{path.name}"
+            self._append_row(
+                {
+                    "file_name": relpath,
+                    "signer": signer,
+                    "session": str(session),
+                    "letter": letter,
+                    "time": stamp.isoformat(timespec="milliseconds"),
+                    "handedness": handedness,
+                    "landmarks": points,
+                }
+            )
         log.debug("%s: saved %s", self.root, relpath)
         return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
 
@@ -333,13 +409,13 @@ class Workspace:
         ]
         n = max(taken, default=0) + 1
         # hidden name: a loader skips it should a crash leave it behind
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".recording-", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=PART_PREFIX, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, _umask_mode())
+            os.chmod(tmp, file_mode())
             while True:
                 final = folder / f"{prefix}{n:03d}.jpg"
                 if not final.parent.resolve().is_relative_to(self.root):
@@ -382,22 +458,130 @@ class Workspace:
         """An exclusive lock on the workspace's metadata (threads and processes)."""
         return file_lock(self.root / LOCK_FILE)
 
-    def _append_row(self, row: dict[str, str]) -> None:
+    def _append_row(self, *rows: dict[str, str]) -> None:
+        """Append whole rows to metadata.csv; the caller holds `_locked()`."""
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([row[c] for c in METADATA_COLUMNS])
+        writer = csv.writer(buffer, lineterminator="\n")
+        for row in rows:
+            writer.writerow([row[c] for c in METADATA_COLUMNS])
         path = self.root / METADATA_FILE
-        with self._locked():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
-            with os.fdopen(fd, "ab") as f:
-                text = buffer.getvalue()
-                size = os.fstat(f.fileno()).st_size
-                if size == 0:
-                    text = ",".join(METADATA_COLUMNS) + "\n" + text
-                elif not self._ends_with_newline(path, size):  # a hand-edited file without its last newline
-                    text = "\n" + text
-                f.write(text.encode("utf-8"))  # one write of whole rows, under the lock: never torn
-                f.flush()
-                os.fsync(f.fileno())
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        with os.fdopen(fd, "ab") as f:
+            text = buffer.getvalue()
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                text = ",".join(METADATA_COLUMNS) + "\n" + text
+            elif not self._ends_with_newline(path, size):  # a hand-edited file without its last newline
+                text = "\n" + text
+            f.write(text.encode("utf-8"))  # one write of whole rows, under the lock: never torn
+            f.flush()
+            os.fsync(f.fileno())
+
+    # --- reconciling photos and rows ---
+
+    def reconcile(self) -> Reconciled:
+        """Make photos and rows agree after a crash; run on every open.
+
+        A photo without its row (a writer killed between the two writes) gets its row back, rebuilt from
+        its folder and name (signer, session; time from the file, no handedness or landmarks); a row whose
+        photo is gone is reported, not removed (the photo may come back from a backup); `.part` files of
+        writers dead for PART_STALE_S are removed. A metadata.csv that cannot be read is left alone.
+        The repair runs under the metadata lock, taken only when a first look finds something to repair
+        (so opening a clean or new workspace writes nothing).
+        """
+        try:
+            rows, photos, stale = self._survey()
+        except ValueError as exc:
+            log.warning("%s: not reconciled: %s", self.root, exc)
+            return Reconciled()
+        added: list[str] = []
+        unknown: list[str] = []
+        removed: list[str] = []
+        if stale or set(photos) - rows:
+            with self._locked():  # again under the lock: a writer may have finished meanwhile
+                rows, photos, stale = self._survey()
+                for part in stale:
+                    with contextlib.suppress(FileNotFoundError):
+                        part.unlink()
+                        removed.append(part.relative_to(self.root).as_posix())
+                new_rows = []
+                for relpath in sorted(set(photos) - rows):
+                    row = self._row_from_name(relpath, photos[relpath])
+                    if row is None:
+                        unknown.append(relpath)
+                    else:
+                        new_rows.append(row)
+                        added.append(relpath)
+                if new_rows:
+                    self._append_row(*new_rows)
+        missing = sorted(r for r in rows if r and r not in photos and not (self.root / r).is_file())
+        if added:
+            log.warning(
+                "%s: %d photo(s) had no metadata row (a crash?); rows rebuilt: %s",
+                self.root,
+                len(added),
+                ", ".join(added[:5]),
+            )
+        if missing:
+            log.warning(
+                "%s: %d row(s) of metadata.csv name a missing photo: %s",
+                self.root,
+                len(missing),
+                ", ".join(missing[:5]),
+            )
+        if unknown:
+            log.warning(
+                "%s: %d photo(s) without a row and not named <signer>_<session>_<n>.jpg: %s",
+                self.root,
+                len(unknown),
+                ", ".join(unknown[:5]),
+            )
+        if removed:
+            log.info("%s: removed %d unfinished photo write(s) (.part)", self.root, len(removed))
+        return Reconciled(added, missing, removed, unknown)
+
+    def _survey(self) -> tuple[set[str], dict[str, Path], list[Path]]:
+        """(metadata.csv's file names, {relpath: path} of the photos in letter folders, stale .part files)."""
+        rows = set(self.metadata()["file_name"])
+        photos: dict[str, Path] = {}
+        stale: list[Path] = []
+        now = datetime.now(UTC).timestamp()
+        for folder in sorted(self.root.iterdir()):
+            if folder.name.startswith(".") or folder.is_symlink() or not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if entry.name.startswith(PART_PREFIX) and entry.name.endswith(".part"):
+                    with contextlib.suppress(OSError):
+                        if now - entry.stat().st_mtime > PART_STALE_S:
+                            stale.append(Path(entry.path))
+                elif entry.name.endswith(".jpg") and entry.is_file(follow_symlinks=False):
+                    photos[f"{folder.name}/{entry.name}"] = Path(entry.path)
+        return rows, photos, sorted(stale)
+
+    @staticmethod
+    def _row_from_name(relpath: str, path: Path) -> dict[str, str] | None:
+        """The row a photo was written with, from DIR/<letter>/<signer>_<session>_<n>.jpg; None when the
+        name is not one `save_photo` writes."""
+        letter, _, name = relpath.partition("/")
+        match = re.fullmatch(r"(.+)_(\d+)_(\d+)\.jpg", name)
+        if match is None:
+            return None
+        try:
+            signer, letter = safe_signer(match.group(1)), safe_letter(letter)
+        except NameRefused:
+            return None
+        if signer != match.group(1) or int(match.group(2)) < 1:
+            return None
+        stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        return {
+            "file_name": relpath,
+            "signer": signer,
+            "session": str(int(match.group(2))),
+            "letter": letter,
+            "time": stamp.isoformat(timespec="milliseconds"),
+            "handedness": "",
+            "landmarks": "",
+        }
 
     @staticmethod
     def _ends_with_newline(path: Path, size: int) -> bool:

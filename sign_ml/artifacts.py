@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -31,6 +32,11 @@ from sign_ml.presets import Preprocessing
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
+MAX_INPUT_SIDE = (
+    1024  # px: the largest preprocessing.size a model directory may ask for (the thesis uses 224)
+)
+MAX_WIDTH_MULT = 4.0  # MobileNetV3 channel multiplier (1.0 in the thesis)
+MAX_CLASSES = 10_000  # a fingerspelling alphabet has ~33; a bound keeps a forged config from sizing anything
 
 
 @dataclass
@@ -70,9 +76,17 @@ class ModelMeta:
         out = []
         if not self.class_names:
             out.append("class_names is empty")
+        elif not all(isinstance(c, str) and c for c in self.class_names):
+            bad = next(c for c in self.class_names if not isinstance(c, str) or not c)
+            out.append(f"class_names must be a list of non-empty text, got {bad!r}")
         size = self.preprocessing.size
-        if not isinstance(size, int) or size < 1:
-            out.append(f"preprocessing.size must be a positive integer, got {size!r}")
+        if not isinstance(size, int) or not 1 <= size <= MAX_INPUT_SIDE:
+            # the weights do not fix it (adaptive pooling), so a bound: 20000 px took 4.6 GB at start-up
+            out.append(f"preprocessing.size must be a positive integer ≤ {MAX_INPUT_SIDE} px, got {size!r}")
+        if not 0 < self.width_mult <= MAX_WIDTH_MULT:
+            out.append(f"width_mult must be in (0, {MAX_WIDTH_MULT}], got {self.width_mult!r}")
+        if len(self.class_names) > MAX_CLASSES:
+            out.append(f"class_names has {len(self.class_names)} names; at most {MAX_CLASSES}")
         if (
             len(self.preprocessing.mean) != 3
             or len(self.preprocessing.std) != 3
@@ -136,21 +150,55 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
     return meta
 
 
+def _build(meta: ModelMeta) -> nn.Module:
+    if meta.kind == "landmarks":
+        from sign_ml.landmark_model import build_landmark_model
+
+        return build_landmark_model(meta.landmarks, len(meta.class_names))
+    return build_model(
+        len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none"
+    )
+
+
+def check_shapes(model_dir: Path, meta: ModelMeta, weights: Path) -> None:
+    """Refuse a config.json whose model would not be the one in the weights, before allocating anything.
+
+    The model is built on PyTorch's "meta" device (shapes only, no memory) and its every tensor's shape is
+    compared with the safetensors header (read without loading a tensor): a forged `hidden: [1000000, 128]`
+    would otherwise allocate gigabytes before load_state_dict noticed.
+    """
+    config = model_dir / CONFIG_FILE
+    try:
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in _build(meta).state_dict().items()}
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"{config}: cannot build the model it describes ({first_line(exc)})") from None
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    except Exception as exc:  # safetensors raises its own error type for a truncated or garbled header
+        raise ValueError(f"{weights}: not a readable safetensors file ({first_line(exc)})") from None
+    misfit = f"{weights}: weights do not fit the model {CONFIG_FILE} describes"
+    for key, shape in expected.items():
+        if key not in found:
+            raise ValueError(f"{misfit} (it has {key!r}, the file does not)")
+        if found[key] != shape:
+            raise ValueError(f"{misfit} ({key} would be {list(shape)}, the file holds {list(found[key])})")
+    extra = sorted(set(found) - set(expected))
+    if extra:
+        raise ValueError(f"{misfit} (the file holds {extra[0]!r}, the model has no such tensor)")
+
+
 def load_model_dir(model_dir: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, ModelMeta]:
-    """Rebuild the model from a model directory, in eval mode, fp32."""
+    """Rebuild the model from a model directory, in eval mode, fp32. The config's sizes are checked
+    against the weights' shapes (check_shapes) before the model is allocated."""
     model_dir = Path(model_dir)
     meta = read_meta(model_dir)
     weights = model_dir / MODEL_FILE
     if not weights.is_file():
         raise FileNotFoundError(f"{model_dir}: no {MODEL_FILE}")
-    if meta.kind == "landmarks":
-        from sign_ml.landmark_model import build_landmark_model
-
-        model = build_landmark_model(meta.landmarks, len(meta.class_names))
-    else:
-        model = build_model(
-            len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none"
-        )
+    check_shapes(model_dir, meta, weights)
+    model = _build(meta)
     try:
         state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights).items()}
     except Exception as exc:  # safetensors raises its own error type for a truncated or garbled file

@@ -7,6 +7,7 @@ class then checks its ranges, and files are read with errors that name the file 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -16,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+MAX_INT = 2**31 - 1  # any whole-number setting; beyond it every count here is a typo
+MAX_EPOCHS = 100_000
+MAX_BATCH = 65_536  # photos per step: far beyond any GPU's memory at 224 px, and beyond a landmark set
 
 
 class ConfigBase:
@@ -63,9 +68,14 @@ class ConfigBase:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: config file not found")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:  # a binary file given as the config
+            raise ValueError(f"{path}: not a text file (not UTF-8 at byte {exc.start})") from None
         try:
             data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except RecursionError:  # `[[[[...` 100,000 deep: the parsers recurse once per level
+            raise ValueError(f"{path}: nested too deeply to be a config file") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         except yaml.YAMLError as exc:
@@ -87,6 +97,16 @@ class ConfigBase:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
+def _count_problems(epochs: int, batch_size: int) -> list[str]:
+    """epochs and batch_size, each named, in 1..its maximum."""
+    problems = []
+    if not 1 <= epochs <= MAX_EPOCHS:
+        problems.append(f"epochs must be in 1..{MAX_EPOCHS:,}, got {epochs}")
+    if not 1 <= batch_size <= MAX_BATCH:
+        problems.append(f"batch_size must be in 1..{MAX_BATCH:,}, got {batch_size}")
+    return problems
+
+
 def _plain(obj: Any) -> Any:
     """Tuples as lists, recursively: what JSON and YAML write."""
     if isinstance(obj, dict):
@@ -104,16 +124,19 @@ def _coerce(value: Any, hint: Any) -> Any:
             return value
         raise TypeError(f"expected true or false, got {value!r}")
     if hint is int:
+        number_: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise TypeError(f"expected a whole number, got {value!r}")
+            number_ = value
+        elif isinstance(value, float) and value.is_integer():
+            number_ = int(value)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number_ = int(value.strip())
+        if number_ is None:
+            raise TypeError(f"expected a whole number, got {value!r}")
+        if abs(number_) > MAX_INT:  # torch and numpy take 64-bit integers: refuse here, not after decoding
+            raise ValueError(f"{number_} is too large (at most {MAX_INT:,})")
+        return number_
     if hint is float:
         number: float | None = None
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -205,8 +228,7 @@ class TrainConfig(ConfigBase):
             problems.append(f"width_mult must be > 0, got {self.width_mult}")
         if self.image_size < 32:
             problems.append(f"image_size must be ≥ 32, got {self.image_size}")
-        if self.epochs < 1 or self.batch_size < 1:
-            problems.append("epochs and batch_size must be ≥ 1")
+        problems += _count_problems(self.epochs, self.batch_size)
         if self.lr <= 0 or self.eps <= 0:
             problems.append("lr and eps must be > 0")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
@@ -279,8 +301,7 @@ class LandmarkConfig(ConfigBase):
             problems.append(f"hidden must be one or more positive widths, got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.epochs < 1 or self.batch_size < 1:
-            problems.append("epochs and batch_size must be ≥ 1")
+        problems += _count_problems(self.epochs, self.batch_size)
         if self.lr <= 0 or self.weight_decay < 0:
             problems.append("lr must be > 0 and weight_decay ≥ 0")
         if not 0.0 <= self.label_smoothing < 1.0:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from curation.fileio import atomic_write_bytes, atomic_write_text
 
@@ -68,6 +69,9 @@ def plot_curves(metrics: pd.DataFrame, title: str | None = None) -> Figure:
         ax.plot(epochs, metrics[f"train_{key}"], marker=marker, label="train")
         ax.plot(epochs, metrics[f"val_{key}"], marker=marker, label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(
+            MaxNLocator(nbins=5, integer=True)
+        )  # "280300": ticks collided when shown small
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()

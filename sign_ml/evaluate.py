@@ -330,7 +330,9 @@ class Interpretation:
 def figure_png(fig) -> bytes:
     """A matplotlib figure as PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(
+        buffer, format="png", bbox_inches="tight"
+    )  # a long title is never clipped ("onfusion matrix")
     return buffer.getvalue()
 
 

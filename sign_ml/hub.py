@@ -24,12 +24,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from curation.dataset_card import strip_local_paths
-from curation.fileio import read_json
+from curation.fileio import read_json, refuse_output_in_data
 from curation.hub import bound_hub_timeouts, with_retries
 from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE, atomic_write_json, atomic_write_text, read_meta
 from sign_ml.curves import METRICS_FILE, read_metrics
 from sign_ml.loso import LOSO_CONFUSION_PNG, LOSO_FILE
-from sign_ml.model_card import DEFAULT_LICENSE, CardInputs, render_model_card
+from sign_ml.model_card import DEFAULT_LICENSE, CardInputs, render_model_card, split_class_counts
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -79,35 +79,53 @@ def _public_predictions(src: Path) -> str:
     return out.getvalue()
 
 
+def find_evaluation(run_dir: str | Path, split: str | None = None) -> Path:
+    """RUN/eval/<split>/ the card reports: `split` when it was evaluated, else the evaluated split found first
+    (test, then the others), else the folder that holds loso.json, else eval/test (nothing evaluated)."""
+    from sign_ml.loso import run_eval_dir
+
+    root = Path(run_dir) / "eval"
+    if split is not None and (root / split / "metrics.json").is_file():
+        return root / split
+    where = run_eval_dir(run_dir)
+    if split is not None and where.name != split:
+        log.warning("%s: no evaluation on %s; the card reports %s", run_dir, split, where.name)
+    if (where / "metrics.json").is_file() or (where / LOSO_FILE).is_file():
+        return where
+    found = sorted(p.parent for p in root.glob(f"*/{LOSO_FILE}"))
+    return found[0] if found else where
+
+
 def build_model_repo(
     run_dir: str | Path,
     out_dir: str | Path,
     *,
     repo_id: str,
-    split: str = "test",
+    split: str | None = None,
     license: str = DEFAULT_LICENSE,
     dataset_id: str | None = None,
     credits: str | None = None,
 ) -> Path:
     """Write the folder that `push_run` uploads: model files, card, plots, evaluation. Returns out_dir.
 
-    run_dir: a training run (a model directory with eval/<split>/ from `sign-ml evaluate`).
+    run_dir: a training run (a model directory; eval/<split>/ from `sign-ml evaluate` and loso.json from
+        `sign-ml loso` when they ran: the card reports whatever evaluation exists and names what is missing).
+    split: the evaluated split to report; None = test when evaluated, else the split that was.
     out_dir: created if needed; must not be run_dir. Files of a previous build are replaced.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     meta = read_meta(run_dir)  # FileNotFoundError when run_dir is not a model directory
     if not (run_dir / MODEL_FILE).is_file():
         raise FileNotFoundError(f"{run_dir}: no {MODEL_FILE}")
-    eval_dir = run_dir / "eval" / split
+    eval_dir = find_evaluation(run_dir, split)
+    split = eval_dir.name if eval_dir.name != "eval" else "test"
     metrics_path = eval_dir / "metrics.json"
-    if not metrics_path.is_file():
-        raise FileNotFoundError(
-            f"{metrics_path} not found: evaluate the run first (`sign-ml evaluate {run_dir} --split {split}`)"
-        )
     if out_dir.resolve() == run_dir.resolve():
         raise ValueError("the repo folder must be a new directory, not the run itself")
-    evaluation = read_json(metrics_path)
-    if list(evaluation.get("class_names", meta.class_names)) != list(meta.class_names):
+    evaluation = read_json(metrics_path) if metrics_path.is_file() else None
+    if evaluation is None:
+        log.warning("%s: not evaluated on a held-out split; the card says so", run_dir)
+    elif list(evaluation.get("class_names", meta.class_names)) != list(meta.class_names):
         raise ValueError(
             f"{metrics_path}: class_names differ from {run_dir / CONFIG_FILE}; re-run the evaluation"
         )
@@ -121,7 +139,8 @@ def build_model_repo(
             shutil.copyfile(run_dir / name, out_dir / name)
 
     repo_eval = out_dir / "eval" / split
-    repo_eval.mkdir(parents=True, exist_ok=True)
+    if evaluation is not None or (eval_dir / LOSO_FILE).is_file():
+        repo_eval.mkdir(parents=True, exist_ok=True)
     for name in EVAL_FILES:
         src = eval_dir / name
         if not src.is_file():
@@ -165,6 +184,7 @@ def build_model_repo(
             confusion_image=confusion,
             curves_image=curves,
             metrics_path=f"eval/{split}/metrics.json",
+            splits_in_data=tuple(split_class_counts(meta.data)),
             loso=scrub_paths(loso) if loso is not None else None,
             loso_path=f"eval/{split}/{LOSO_FILE}",
             loso_confusion_image=loso_confusion,
@@ -237,7 +257,7 @@ def push_run(
     repo_id: str,
     *,
     private: bool = False,
-    split: str = "test",
+    split: str | None = None,
     license: str = DEFAULT_LICENSE,
     dataset_id: str | None = None,
     credits: str | None = None,
@@ -253,6 +273,9 @@ def push_run(
     check_repo_id(repo_id)
     options = dict(repo_id=repo_id, split=split, license=license, dataset_id=dataset_id, credits=credits)
     if dry_run_dir is not None:
+        data = read_meta(run_dir).data  # the run and the photos it was trained on stay as they are
+        roots = [run_dir, *(data.get(k) for k in ("splits_dir", "data_root") if isinstance(data.get(k), str))]
+        refuse_output_in_data(dry_run_dir, roots, "--dry-run")
         return build_model_repo(run_dir, dry_run_dir, **options)
     if api is None:
         require_login()  # before the build: no point writing a folder that cannot be sent
@@ -264,7 +287,7 @@ def push_run(
             repo_type="model",
             private=private,
             api=api,
-            commit_message=f"Upload {Path(run_dir).name} ({split} accuracy in README.md)",
+            commit_message=f"Upload {Path(run_dir).name} (its evaluation in README.md)",
         )
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,11 @@ from sign_ml.landmark_model import LandmarkMLP, landmark_spec
 from sign_ml.landmarks import N_FEATURES, augment_points, canonicalize, features, mirror_points, to_points
 from sign_ml.presets import Preprocessing
 from sign_ml.progress import ProgressCallback, event
+from sign_ml.schedules import one_cycle
 
 log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoints/last.pt"
 
 
 @dataclass
@@ -108,6 +112,12 @@ class FitResult:
     best_score: float  # the kept epoch's validation accuracy (no hand = wrong); minus train loss without one
     seconds: float
     interrupted: bool
+    state: dict[str, Any] = field(default_factory=dict)  # where training stands: a checkpoint's content
+
+
+# the settings that may differ on --resume: where the run is written and free-form notes. Every other one,
+# epochs included (the one-cycle schedule spans them all), changes what training computes
+RESUMABLE_CHANGES = frozenset({"out_dir", "extra"})
 
 
 def fit_landmark_model(
@@ -117,17 +127,23 @@ def fit_landmark_model(
     num_classes: int,
     progress: bool = False,
     on_epoch: ProgressCallback | None = None,
+    *,
+    resume_from: dict[str, Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitResult:
     """Train the MLP on `train`'s hands; keep the epoch with the best accuracy on `val` (pure: no files).
 
-    on_epoch: called with a `sign_ml.progress` event after each epoch."""
+    on_epoch: called with a `sign_ml.progress` event after each epoch.
+    resume_from: a FitResult.state (from a checkpoint) to continue exactly where it stopped.
+    should_stop: polled after every epoch; True ends training as Ctrl-C does (the result is interrupted).
+    """
     if len(train.labels) == 0:
         raise ValueError("no training hands")
     torch.manual_seed(cfg.seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a batch of 64 × 290 is too small to share: threads only add waiting
     try:
-        return _fit(cfg, train, val, num_classes, progress, on_epoch)
+        return _fit(cfg, train, val, num_classes, progress, on_epoch, resume_from, should_stop)
     finally:
         torch.set_num_threads(threads)
 
@@ -139,6 +155,8 @@ def _fit(
     num_classes: int,
     progress: bool,
     on_epoch: ProgressCallback | None = None,
+    resume_from: dict[str, Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitResult:
     model = LandmarkMLP(
         N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric"
@@ -149,16 +167,22 @@ def _fit(
     model.set_standardization(torch.from_numpy(base.mean(0)), torch.from_numpy(base.std(0)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, -(-len(train.labels) // cfg.batch_size))
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, pct_start=0.1
-    )
+    scheduler = one_cycle(optimizer, cfg.lr, cfg.epochs * steps_per_epoch)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     eval_criterion = nn.CrossEntropyLoss()
     rows: list[dict[str, Any]] = []
     best: dict[str, Any] = {"score": -np.inf, "epoch": 0, "state": None}
+    first = 1
+    if resume_from is not None:
+        model.load_state_dict(resume_from["model"])
+        optimizer.load_state_dict(resume_from["optimizer"])
+        scheduler.load_state_dict(resume_from["scheduler"])
+        torch.set_rng_state(resume_from["rng"]["torch"])  # dropout continues its own stream
+        rows, best = list(resume_from["rows"]), dict(resume_from["best"])
+        first = int(resume_from["epoch"]) + 1
     t_train = time.perf_counter()
     interrupted = False
-    bar = tqdm(range(1, cfg.epochs + 1), desc="landmark model", unit="epoch", disable=not progress)
+    bar = tqdm(range(first, cfg.epochs + 1), desc="landmark model", unit="epoch", disable=not progress)
     try:
         for epoch in bar:
             t0 = time.perf_counter()
@@ -209,6 +233,8 @@ def _fit(
             bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
             if on_epoch is not None:
                 on_epoch(event(epoch, cfg.epochs, 1, 1, rows[-1]["train_loss"], rows[-1]["train_acc"]))
+            if should_stop is not None and epoch < cfg.epochs and should_stop():
+                raise KeyboardInterrupt
     except KeyboardInterrupt:  # keep what was learnt so far: the best epoch is still returned
         interrupted = True
         log.warning("interrupted after %d epochs; keeping the best so far", len(rows))
@@ -216,11 +242,62 @@ def _fit(
         bar.close()
     if best["state"] is None:
         raise KeyboardInterrupt("interrupted before the first epoch finished")
+    state = {  # taken before the best epoch's weights replace the last one's
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": len(rows),
+        "step_in_epoch": 0,
+        "rng": {"torch": torch.get_rng_state()},
+        "rows": rows,
+        "best": best,
+    }
     model.load_state_dict(best["state"])
     model.eval()
     return FitResult(
-        model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted
+        model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted, state
     )
+
+
+def resume_problems(
+    saved: dict[str, Any], cfg: LandmarkConfig, saved_classes: list[str], classes: list[str]
+) -> list[str]:
+    """Why a landmark checkpoint (its config and class names) cannot be continued exactly with `cfg` on `classes`."""
+    problems = []
+    if list(saved_classes) != list(classes):
+        problems.append(
+            f"class names differ (checkpoint: {', '.join(map(str, saved_classes))}; data: {', '.join(classes)})"
+        )
+    saved = LandmarkConfig().to_dict() | dict(saved)  # a field added since the checkpoint had its default
+    now = cfg.to_dict()
+    for key in sorted(set(saved) | set(now)):
+        if key not in RESUMABLE_CHANGES and saved.get(key) != now.get(key):
+            problems.append(f"{key} differs (checkpoint {saved.get(key)!r}, now {now.get(key)!r})")
+    return problems
+
+
+def _checked_checkpoint(
+    cfg: LandmarkConfig, class_names: list[str], path: Path, out_dir: Path
+) -> dict[str, Any]:
+    """last.pt of a landmark run, verified and compatible with `cfg` and the data, or a one-line refusal."""
+    from sign_ml.train import CheckpointError, load_checkpoint  # the image kind's verified format
+
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: nothing to resume (train into a new --out, or drop --resume to start afresh)"
+        )
+    ckpt = load_checkpoint(path)
+    if ckpt.get("kind") != "landmarks" or not {"rows", "best"} <= set(ckpt):
+        raise CheckpointError(
+            f"{path}: not a checkpoint of the landmark model (an image run's? use --kind image)"
+        )
+    problems = resume_problems(ckpt["config"], cfg, list(ckpt["class_names"]), class_names)
+    if problems:
+        raise ValueError(
+            f"cannot resume {out_dir} exactly: {'; '.join(problems)}; "
+            "resume with the run's settings or train into a new --out"
+        )
+    return ckpt
 
 
 def train_landmarks(
@@ -228,15 +305,27 @@ def train_landmarks(
     splits_dir: str | Path,
     out_dir: str | Path,
     progress: bool = True,
+    resume: bool = False,
+    should_stop: Callable[[], bool] | None = None,
     on_epoch: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train the landmark model on a split directory into `out_dir`; return a summary dict.
 
-    progress: draw progress bars; on_epoch: called with a `sign_ml.progress` event after each epoch."""
+    progress: draw progress bars; on_epoch: called with a `sign_ml.progress` event after each epoch.
+    resume: continue exactly from out_dir/checkpoints/last.pt (written at the end and on Ctrl-C); a damaged
+    checkpoint, or one whose class names or settings differ, is refused, as for the image kind.
+    should_stop: polled after every epoch; True saves last.pt and returns (as Ctrl-C does).
+    """
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
+    last = out_dir / CHECKPOINT
+    if not resume and last.is_file():
+        raise FileExistsError(f"{out_dir} already holds a run ({CHECKPOINT}); use --resume or another --out")
     data: SplitData = read_split_dir(splits_dir)
     num_classes = len(data.class_names)
+    ckpt = (
+        _checked_checkpoint(cfg, data.class_names, last, out_dir) if resume else None
+    )  # before the slow part
     sets: dict[str, HandSet] = {}
     for name in ("train", "validation"):
         detections, unreadable = detections_for(data.splits[name], splits_dir, progress=progress)
@@ -248,7 +337,16 @@ def train_landmarks(
     if missing:
         log.warning("no training hand for class(es): %s", ", ".join(data.class_names[i] for i in missing))
 
-    fit = fit_landmark_model(cfg, train, val, num_classes, progress=progress, on_epoch=on_epoch)
+    fit = fit_landmark_model(
+        cfg,
+        train,
+        val,
+        num_classes,
+        progress=progress,
+        on_epoch=on_epoch,
+        resume_from=ckpt,
+        should_stop=should_stop,
+    )
     spec = landmark_spec(cfg.hidden, cfg.dropout, cfg.handedness)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -286,6 +384,11 @@ def train_landmarks(
         out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False)
     )
     save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
+    from sign_ml.train import save_checkpoint  # the image kind's format: verified by its sha256 on load
+
+    save_checkpoint(
+        fit.state | {"config": cfg.to_dict(), "class_names": data.class_names, "kind": "landmarks"}, last
+    )
     log.info(
         "landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
         fit.best_epoch,

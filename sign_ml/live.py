@@ -1,7 +1,8 @@
 """Live fingerspelling, the pure part: when a streamed letter counts, the word it builds, and practice.
 
 No Gradio, no camera, no model: the app's Live tab feeds these with one (letter or None, confidence,
-timestamp) per frame. `commit_step` is the debounce rule: a letter is committed once it has been seen,
+timestamp) per frame. `smooth_step` averages the frames' probabilities with hysteresis, so a still hand
+shows one letter; `commit_step` is the debounce rule: a letter is committed once it has been seen,
 confident, for `hold_ms` without a break; no hand means no letter; the same letter is not committed
 twice until the hand changes letter or leaves. `Practice` asks for letters, counts per-letter success
 for the session and brings back the letters missed more often.
@@ -70,6 +71,66 @@ def commit_letters(
     return out
 
 
+# ---------------------------------------------------------------- smoothing the shown letter
+@dataclass(frozen=True)
+class SmoothRule:
+    """How the letter shown (and held) follows the frames: an average with hysteresis, so one still hand
+    reads as one letter even when single frames waver between two (the video landmarker's points move a
+    little from frame to frame where a photo's stay put)."""
+
+    alpha: float = (
+        0.35  # weight of the newest frame in the running average of probabilities (1 = no smoothing)
+    )
+    margin: float = 0.1  # a new letter replaces the shown one only when its average leads by this much
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in (0, 1], got {self.alpha}")
+        if not 0.0 <= self.margin < 1.0:
+            raise ValueError(f"margin must be in [0, 1), got {self.margin}")
+
+
+@dataclass(frozen=True)
+class Smoothed:
+    """The running average between frames and the letter it shows."""
+
+    probs: tuple[tuple[str, float], ...] = ()  # (letter, averaged probability), most probable first
+    letter: str | None = None  # the letter shown; None until a hand is seen
+
+
+def smooth_step(
+    state: Smoothed, top: list[tuple[str, float]] | None, rule: SmoothRule = SmoothRule()
+) -> tuple[Smoothed, list[tuple[str, float]] | None]:
+    """One frame's (letter, probability) list → (new state, the averaged list with the shown letter first).
+
+    No hand (None) forgets the average: the next hand starts afresh, as a new hold would.
+    """
+    if not top:
+        return Smoothed(), None
+    new, old = dict(top), dict(state.probs)
+    if old:
+        mixed = {k: (1 - rule.alpha) * old.get(k, 0.0) + rule.alpha * new.get(k, 0.0) for k in old | new}
+    else:
+        mixed = new
+    ranked = sorted(mixed.items(), key=lambda kv: (-kv[1], kv[0]))
+    best, shown = ranked[0][0], state.letter
+    if shown is None or shown not in mixed or mixed[best] >= mixed[shown] + rule.margin:
+        shown = best
+    ordered = [(shown, mixed[shown])] + [kv for kv in ranked if kv[0] != shown]
+    return Smoothed(tuple(ranked), shown), ordered
+
+
+def smooth_letters(
+    frames: list[list[tuple[str, float]] | None], rule: SmoothRule = SmoothRule()
+) -> list[str | None]:
+    """The letter shown after each frame of a sequence (None where no hand)."""
+    state, out = Smoothed(), []
+    for top in frames:
+        state, shown = smooth_step(state, top, rule)
+        out.append(shown[0][0] if shown else None)
+    return out
+
+
 # ---------------------------------------------------------------- the word being spelled
 def add_letter(word: str, letter: str) -> str:
     return word + letter
@@ -108,6 +169,7 @@ class Practice:
     successes: dict[str, int] = field(default_factory=dict)
     misses: dict[str, int] = field(default_factory=dict)
     missed_now: bool = False  # the current target already counted one miss
+    prompted_ms: float | None = None  # when the current target was shown (a hold begun earlier is no miss)
     asked: set[str] = field(default_factory=set)  # letters that have been a target
     rng: random.Random = field(init=False, repr=False)
 
@@ -135,15 +197,26 @@ class Practice:
         self.missed_now = False
         return self.target
 
-    def check(self, letter: str | None) -> bool:
+    def prompt(self, now_ms: float) -> None:
+        """The target is on screen from `now_ms`: only a hold that starts after it can miss it."""
+        self.prompted_ms = now_ms
+
+    def check(self, letter: str | None, now_ms: float | None = None, since_ms: float | None = None) -> bool:
         """A committed letter: True (a success, next target) when it is the target; a wrong one is one miss
-        for the target (once per prompt). None (no letter) changes nothing."""
+        for the target (once per prompt), unless its hold began (`since_ms`) before the target was shown:
+        the hand was already up when practice started or the prompt changed. None changes nothing.
+
+        now_ms: the commit's time; the next target is shown from then.
+        """
         if letter is None:
             return False
         if letter == self.target:
             self.successes[letter] = self.successes.get(letter, 0) + 1
             self.next_target()
+            self.prompted_ms = now_ms
             return True
+        if since_ms is not None and self.prompted_ms is not None and since_ms < self.prompted_ms:
+            return False  # no time to react to this prompt yet
         self._miss()
         return False
 

@@ -191,12 +191,14 @@ def find_mislabels(
     cfg: LandmarkConfig | None = None,
     progress: bool = True,
     apply_label_decisions: bool = True,
+    detect=None,
 ) -> MislabelResult:
     """Mislabel candidates of a folder of class folders (e.g. the recording workspace) or a split directory.
 
     Label decisions (label_decisions.csv in the data root) are applied first: an excluded photo is not listed,
     a relabelled one is checked under its new label. Hands come from the landmark cache (MediaPipe once per
-    photo); photos without one are counted, not checked.
+    photo); photos without one are counted, not checked. detect: an engine's `detect_files` (default: the
+    local one, `curation.hand_cache.detect_files`).
     """
     from curation.hand_cache import detect_files
     from curation.loading import load_table
@@ -218,7 +220,7 @@ def find_mislabels(
     relpaths = table["relpath"].astype(str).tolist() if "relpath" in table else paths
     labels = np.asarray([index[c] for c in table["label"].astype(str)], dtype=np.int64)
 
-    outcomes, summary = detect_files(paths, progress=progress, desc="hands")
+    outcomes, summary = (detect or detect_files)(paths, progress=progress, desc="hands")
     log.info("%s", summary.line())
     hands = hand_set(SplitItems("all", paths, labels), [o.detection for o in outcomes], cfg.handedness)
     rows = np.flatnonzero(hands.found)  # photo index of each hand

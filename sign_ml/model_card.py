@@ -37,7 +37,9 @@ class CardInputs:
 
     repo_id: str  # "USER/NAME" (used in the title, model-index and the how-to-use lines)
     meta: ModelMeta  # config.json: class names, preprocessing, train config, data info
-    evaluation: Mapping[str, Any]  # eval/<split>/metrics.json
+    evaluation: (
+        Mapping[str, Any] | None
+    )  # eval/<split>/metrics.json, None = not evaluated on a held-out split
     history: Sequence[Mapping[str, Any]] = ()  # metrics.csv rows (per epoch), may be empty
     license: str = DEFAULT_LICENSE
     dataset_id: str | None = None  # Hub dataset id of the training data, if published
@@ -49,6 +51,17 @@ class CardInputs:
     loso: Mapping[str, Any] | None = None  # eval/<split>/loso.json (sign_ml.loso), None = no such section
     loso_path: str = "eval/test/loso.json"  # where the repo keeps it
     loso_confusion_image: str | None = None  # its confusion matrix inside the repo, None = not shipped
+    splits_in_data: tuple[str, ...] = ()  # the splits the training data has ("train", "validation"), if known
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The one number the card leads with, where it comes from, and the evaluations that are missing."""
+
+    label: str  # "test accuracy", "leave-one-signer-out accuracy", ...
+    value: float | None  # None: no number at all
+    source: str  # a sentence: what the number is measured on
+    missing: tuple[str, ...]  # sentences: each evaluation the run lacks and why
 
 
 # ---------------------------------------------------------------- facts derived from the run
@@ -82,9 +95,80 @@ def split_class_counts(data: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     return {}
 
 
+def _loso_ok(inputs: CardInputs) -> bool:
+    return bool(inputs.loso) and inputs.loso.get("status") == "ok" and inputs.loso.get("accuracy") is not None
+
+
+def _best_validation(inputs: CardInputs) -> Mapping[str, Any] | None:
+    rows = [r for r in inputs.history if r.get("val_acc") is not None]
+    return max(rows, key=lambda r: float(r["val_acc"])) if rows else None
+
+
+def headline(inputs: CardInputs) -> Headline:
+    """Which number leads the card: a test-split evaluation, else leave-one-signer-out, else an evaluation on
+    validation, else the best validation accuracy seen during training; and what is missing."""
+    ev, split = inputs.evaluation, str((inputs.evaluation or {}).get("split", ""))
+    has_test = "test" in inputs.splits_in_data
+    missing = []
+    if split != "test":
+        missing.append(
+            "No evaluation on a test split: "
+            + (
+                "the run was not evaluated on it (`sign-ml evaluate RUN --split test`)."
+                if has_test
+                else "the training data has no test split (too few signers to hold one out for testing)."
+            )
+        )
+    if not _loso_ok(inputs):
+        status = (inputs.loso or {}).get("status")
+        missing.append(
+            "No leave-one-signer-out result: "
+            + (
+                "only one signer was recorded."
+                if status == "one_signer"
+                else "the photos carry no signer information."
+                if status
+                else "`sign-ml loso` was not run for this model."
+            )
+        )
+    if ev is not None and split == "test":
+        return Headline(
+            "test accuracy", float(ev["accuracy"]), f"the test split ({int(ev['n'])} photos)", tuple(missing)
+        )
+    if _loso_ok(inputs):
+        signers = len(inputs.loso.get("per_signer") or [])
+        return Headline(
+            "leave-one-signer-out accuracy",
+            float(inputs.loso["accuracy"]),
+            f"each of {signers} signers in turn, by a model trained on the others",
+            tuple(missing),
+        )
+    if ev is not None:
+        return Headline(
+            f"{split} accuracy",
+            float(ev["accuracy"]),
+            f"the {split} split ({int(ev['n'])} photos; training chose its epoch on it, so it is optimistic)",
+            tuple(missing),
+        )
+    best = _best_validation(inputs)
+    if best is not None:
+        return Headline(
+            "best validation accuracy during training",
+            float(best["val_acc"]),
+            f"the validation split at epoch {int(best['epoch'])}, the best of {len(inputs.history)}: optimistic",
+            tuple(missing),
+        )
+    return Headline("no accuracy", None, "no held-out photos", tuple(missing))
+
+
 def eval_results(inputs: CardInputs) -> list[EvalResult]:
-    """The model-index entries: accuracy and macro F1 on the evaluated split, protocol in the name."""
+    """The model-index entries: accuracy and macro F1 on the evaluated split, protocol in the name;
+    leave-one-signer-out accuracy when there is no evaluated split but LOSO ran; none without either."""
     ev, data = inputs.evaluation, inputs.meta.data
+    if ev is None:
+        if not _loso_ok(inputs):
+            return []
+        ev = {"split": "leave-one-signer-out", "accuracy": inputs.loso["accuracy"]}
     split = str(ev.get("split", "test"))
     dataset_name = f"{_data_title(inputs)}, {protocol(data)}"
     common = dict(
@@ -142,7 +226,7 @@ def card_metadata(inputs: CardInputs) -> ModelCardData:
         tags=tags,
         datasets=[inputs.dataset_id] if inputs.dataset_id else None,
         metrics=["accuracy", "f1"],
-        eval_results=eval_results(inputs),
+        eval_results=eval_results(inputs) or None,
     )
 
 
@@ -157,10 +241,26 @@ def _data_title(inputs: CardInputs) -> str:
 
 
 def _title_and_summary(inputs: CardInputs) -> list[str]:
-    meta, ev = inputs.meta, inputs.evaluation
+    meta = inputs.meta
     k, kind = len(meta.class_names), class_set_kind(meta.class_names)
-    split = ev.get("split", "test")
     arch = architecture(meta)
+    head = headline(inputs)
+    if head.value is None:
+        number = "- **No accuracy is known**: nothing was held out to measure it on."
+    else:
+        number = (
+            f"- Headline number: {head.label} **{fmt(head.value)}**, measured on {head.source} "
+            f"({protocol(meta.data)})."
+        )
+    ev = inputs.evaluation
+    if (
+        ev is not None
+        and head.label == f"{ev.get('split', 'test')} accuracy"
+        and ev.get("macro_f1") is not None
+    ):
+        number = number.replace(", measured on", f", macro F1 **{fmt(ev['macro_f1'])}**, measured on", 1)
+    if head.missing:
+        number += "\n" + "\n".join(f"  - {m}" for m in head.missing)
     if kind == "ukrsl":
         title = f"# {inputs.repo_id}: Ukrainian Sign Language fingerspelling (дактилеми) from a photo"
         what = f"Recognizes which of {k} letters of the Ukrainian manual alphabet a single photo of a hand shows."
@@ -181,8 +281,7 @@ def _title_and_summary(inputs: CardInputs) -> list[str]:
         f"- Architecture: {arch}.",
         "- Every photo goes through MediaPipe's hand landmarker first; where it finds no hand the answer is "
         '"no hand found", never a letter.',
-        f"- {split.capitalize()} accuracy **{fmt(ev['accuracy'])}**, macro F1 **{fmt(ev['macro_f1'])}** "
-        f"on {int(ev['n'])} photos ({protocol(meta.data)}).",
+        number,
         "- Trained and published with the `ukrsl-dactyl` package (`sign-ml train`, `sign-ml push`).",
         "",
     ]
@@ -372,6 +471,15 @@ def _hyperparameters(inputs: CardInputs) -> list[str]:
 
 def _evaluation(inputs: CardInputs) -> list[str]:
     ev = inputs.evaluation
+    if ev is None:
+        best = _best_validation(inputs)
+        seen = (
+            f" The best validation accuracy seen during training was {fmt(best['val_acc'])} (epoch "
+            f"{int(best['epoch'])}), on the split that chose the epoch, so it is optimistic."
+            if best is not None
+            else ""
+        )
+        return ["## Evaluation", "", f"This run was not evaluated on a held-out split.{seen}", ""]
     split = ev.get("split", "test")
     lines = [
         "## Evaluation",

@@ -226,6 +226,9 @@ def make_session(onnx_path: str | Path):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only: ORT's warnings about unused initializers are noise here
+    # no spin-waiting between runs: a server's cores are shared, and idle threads spinning after every
+    # small run burned ~10 ms of CPU per Live landmarks message (benchmarks/live_capacity.py)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 

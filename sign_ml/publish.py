@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from curation.fileio import dir_mode
 from curation.hub import push_splits
 from sign_ml.hub import check_repo_id, push_run, require_login
 
@@ -99,9 +100,7 @@ def _build_into(target: Path, build: Callable[[Path], Any]) -> Path:
     """Build a folder beside `target` and swap it in, so a failed build leaves no half preview and no stale files."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    mask = os.umask(0)
-    os.umask(mask)
-    fresh.chmod(0o777 & ~mask)  # mkdtemp's 0700 would hide the preview from a server running as another user
+    fresh.chmod(dir_mode())  # mkdtemp's 0700 would hide the preview from a server running as another user
     try:
         build(fresh)
         if target.exists():
@@ -111,15 +110,6 @@ def _build_into(target: Path, build: Callable[[Path], Any]) -> Path:
         if fresh.exists():
             shutil.rmtree(fresh)
     return target
-
-
-def evaluated_split(run_dir: str | Path) -> str:
-    """The split the card reports: test when the run was evaluated on it, else the one it was evaluated on
-    (a small recording's split may have no test signer)."""
-    from sign_ml.loso import run_eval_dir
-
-    where = run_eval_dir(run_dir)
-    return where.name if where.name != "eval" else "test"
 
 
 def preview(
@@ -155,7 +145,6 @@ def preview(
                 model_repo,
                 dry_run_dir=folder,
                 dataset_id=dataset_repo,
-                split=evaluated_split(run_dir),
                 **options,
             ),
         )
@@ -208,7 +197,6 @@ def publish(
                 model_repo,
                 private=private,
                 dataset_id=dataset_repo,
-                split=evaluated_split(run_dir),
                 api=api,
                 **options,
             )

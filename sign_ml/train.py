@@ -58,6 +58,7 @@ from sign_ml.data import (
 from sign_ml.model import build_model, set_bn_momentum
 from sign_ml.presets import Preprocessing
 from sign_ml.progress import ProgressCallback, event
+from sign_ml.schedules import one_cycle
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,8 @@ def make_scheduler(
     warm = min(total - 1, cfg.warmup_epochs * steps_per_epoch)
     if cfg.lr_schedule == "onecycle":
         pct = warm / total if warm > 0 else 0.3
-        # cycle_momentum off: keep the configured Adam betas
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=cfg.lr, total_steps=total, pct_start=pct, cycle_momentum=False
-        )
+        # cycle_momentum off: keep the configured Adam betas; a warm-up of one step is one_cycle's short case
+        return one_cycle(optimizer, cfg.lr, total, pct, cycle_momentum=False)
 
     def factor(step: int) -> float:
         if step < warm:

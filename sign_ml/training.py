@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 KINDS = ("auto", "landmarks", "image")
 AUTO_IMAGE_MIN_PHOTOS = 10_000  # below this many training photos, a CNN from scratch learns rooms, not hands
 EXIT_INTERRUPTED = 130  # the status of a run stopped by Ctrl-C or SIGTERM (curation.cli.dispatch)
-_IMAGE_ONLY = ("hflip", "compile", "hand_crop")  # TrainConfig switches a landmark run never takes
 
 
 @dataclass(frozen=True)
@@ -90,23 +89,44 @@ def resolve_config(req: TrainRequest) -> TrainConfig:
 
 
 def resolve_landmark_config(req: TrainRequest) -> LandmarkConfig:
-    """LandmarkConfig defaults < the config file < the overrides that LandmarkConfig has."""
+    """LandmarkConfig defaults < RUN/train_config.json (on resume) < the config file < the overrides.
+
+    A setting of the image kind alone is refused by its flag's name: it would change nothing here."""
+    known = set(LandmarkConfig.__dataclass_fields__)
+    for name in req.overrides:
+        if name not in known:
+            flag = "--no-augment" if name == "augment" else "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{flag} applies to the image model only (--kind image); the landmark model has no {name}"
+            )
     data: dict[str, Any] = {}
+    saved = Path(req.out) / "train_config.json"
+    if req.resume and saved.is_file():
+        data.update(LandmarkConfig.read_file(saved))
     if req.config_file:
         data.update(LandmarkConfig.read_file(req.config_file))
-    known = set(LandmarkConfig.__dataclass_fields__) - set(_IMAGE_ONLY)
-    data.update({k: v for k, v in req.overrides.items() if k in known})
+    data.update(req.overrides)
     data["out_dir"] = str(req.out)
     return LandmarkConfig.from_dict(data)
 
 
 def choose_kind(req: TrainRequest) -> tuple[str, str | None]:
-    """(the model kind to train, a line saying why when `auto` chose it): as asked, else by the split's size."""
+    """(the model kind to train, a line saying why when `auto` chose it): as asked, else by the split's size.
+
+    On resume the run's own kind (config.json), and a kind that differs from it is refused."""
+    if req.resume:
+        saved, last = Path(req.out) / "config.json", Path(req.out) / "checkpoints" / "last.pt"
+        if saved.is_file():
+            kind = read_json(saved).get("kind", "image")
+        elif last.is_file():  # an image run stopped before its first epoch ended: the only run without one
+            kind = "image"
+        else:
+            raise FileNotFoundError(f"{last}: nothing to resume (no run in {req.out})")
+        if req.kind not in ("auto", kind):
+            raise ValueError(f"{req.out} is a run of the {kind} kind; --kind {req.kind} cannot resume it")
+        return kind, None
     if req.kind != "auto":
         return req.kind, None
-    saved = Path(req.out) / "config.json"
-    if req.resume and saved.is_file():  # resuming keeps the run's own kind
-        return read_json(saved).get("kind", "image"), None
     from sign_ml.data import read_split_dir
 
     n_train = len(read_split_dir(req.data).splits["train"])
@@ -149,8 +169,8 @@ def run_training(
 ) -> TrainOutcome:
     """Resolve the request's settings and train; raises ValueError/OSError with one-line messages.
 
-    progress: called with `sign_ml.progress` events as training goes. should_stop: polled by the image
-    trainer; True saves checkpoints/last.pt and returns (as SIGTERM does).
+    progress: called with `sign_ml.progress` events as training goes. should_stop: polled by both
+    trainers; True saves checkpoints/last.pt and returns (as SIGTERM does).
     """
     kind, note = choose_kind(req)
     if note:
@@ -160,7 +180,17 @@ def run_training(
         from sign_ml.landmark_train import train_landmarks
 
         cfg = resolve_landmark_config(req)
-        result = train_landmarks(cfg, req.data, req.out, progress=progress_bars, on_epoch=progress)
+        result = train_landmarks(
+            cfg,
+            req.data,
+            req.out,
+            progress=progress_bars,
+            resume=req.resume,
+            should_stop=should_stop,
+            on_epoch=progress,
+        )
+        if result["interrupted"]:
+            return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
         return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep), 0)
     from sign_ml.train import train  # torch import only when training
 
@@ -185,6 +215,16 @@ def landmark_lines(result: dict[str, Any], keep: str) -> list[str]:
     ]
 
 
+def interrupted_lines(result: dict[str, Any], req: TrainRequest) -> list[str]:
+    """Where an interrupted run (either kind) saved its state, and the command that continues it."""
+    where = Path(result["run_dir"]).resolve()
+    again = shlex.join(["sign-ml", "train", "--data", str(req.data), "--out", str(req.out), "--resume"])
+    return [
+        f"interrupted after epoch {result['epochs_trained']}; state saved in {where}/checkpoints/last.pt",
+        f"continue with: {again}",
+    ]
+
+
 def image_lines(result: dict[str, Any], req: TrainRequest) -> list[str]:
     """What an image run reports: skipped photos, then where it stopped and how to go on, or its best epoch."""
     where = Path(result["run_dir"]).resolve()
@@ -193,11 +233,7 @@ def image_lines(result: dict[str, Any], req: TrainRequest) -> list[str]:
     if dropped:
         lines.append(f"unreadable photos skipped: {dropped} (see the log for their paths)")
     if result["interrupted"]:
-        again = shlex.join(["sign-ml", "train", "--data", str(req.data), "--out", str(req.out), "--resume"])
-        return lines + [
-            f"interrupted after epoch {result['epochs_trained']}; state saved in {where}/checkpoints/last.pt",
-            f"continue with: {again}",
-        ]
+        return lines + interrupted_lines(result, req)
     return lines + [
         f"run: {where}",
         f"best validation accuracy {result['best_val_accuracy']:.4f} at epoch {result['best_epoch']} "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,6 +14,23 @@ from PIL import Image
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ASL_SAMPLE = SHARED_DATA / "asl-letters-sample"
+
+
+def wait_until(
+    condition: Callable[[], Any], what: str | Callable[[], str], timeout_s: float = 120.0, poll_s: float = 0.1
+) -> Any:
+    """Poll `condition()` until it returns something truthy and return that; fail naming `what` (text, or a
+    function giving it then) after `timeout_s`, a bound for a hang, not a timing claim. Tests wait on conditions through this, never on
+    a sleep that assumes something has happened by then."""
+    deadline = time.monotonic() + timeout_s
+    pause = threading.Event()  # never set: a wait that cannot be cut short
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what() if callable(what) else what}: not within {timeout_s:g} s")
+        pause.wait(poll_s)
 
 
 @pytest.fixture(scope="session")
@@ -240,3 +261,23 @@ def proba(predictor, sources, batch_size: int = 32):
 
     predictions = list(predictor.predict_files(list(sources), batch_size=batch_size))
     return probability_rows(predictions, len(predictor.class_names))
+
+
+@pytest.fixture
+def gradio_upload(tmp_path, monkeypatch):
+    """`upload(path)` → the payload Gradio's page sends for an uploaded file: a copy in Gradio's upload
+    cache (a private GRADIO_TEMP_DIR here) named by a FileData dict with its `meta`."""
+    import shutil
+    import uuid
+
+    cache = tmp_path / "gradio-cache"
+    cache.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+
+    def upload(path) -> dict:
+        target = cache / uuid.uuid4().hex / Path(path).name
+        target.parent.mkdir()
+        shutil.copyfile(path, target)
+        return {"path": str(target), "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+    return upload

@@ -211,7 +211,7 @@ def test_api_documents_the_shape_it_returns(app_module):
     assert isinstance(out, dict) and all(isinstance(k, str) and isinstance(v, float) for k, v in out.items())
 
 
-def test_predict_returns_all_k_probabilities_sorted(app_module, tmp_path):
+def test_predict_returns_all_k_probabilities_sorted(app_module, tmp_path, gradio_upload):
     out = app_module.predict(photo())
     assert list(out) != [] and len(out) == len(CLASSES) and set(out) == set(CLASSES)
     assert sum(out.values()) == pytest.approx(1.0, abs=1e-5)
@@ -224,7 +224,7 @@ def test_predict_returns_all_k_probabilities_sorted(app_module, tmp_path):
     for source in (
         str(path),
         path.read_bytes(),
-        {"path": str(path), "orig_name": "p.png"},
+        gradio_upload(path),
         {"url": data_url},
     ):
         again = app_module.predict(source)
@@ -273,15 +273,15 @@ def test_recognize_output_follows_the_uploaded_pixels(app_module, tmp_path):
     assert grey_out == {} or not np.allclose(sorted(grey_out.values(), reverse=True)[:5], shown[0], atol=1e-7)
 
 
-def test_page_and_api_give_identical_probabilities_for_the_same_file(app_module, tmp_path):
+def test_page_and_api_give_identical_probabilities_for_the_same_file(app_module, tmp_path, gradio_upload):
     """One preprocessing path: a large JPEG (where a 1024-px pre-decode used to change the answer) gives
     bit-identical probabilities on the Recognize tab and through /predict."""
     big = tmp_path / "big.jpg"
     Image.fromarray(np.random.default_rng(5).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(
         big, quality=90
     )
-    _, labels, *_ = app_module.dactyl.recognize({"path": str(big), "orig_name": "big.jpg"}, 0.0, False)
-    api = app_module.predict({"path": str(big), "orig_name": "big.jpg"})
+    _, labels, *_ = app_module.dactyl.recognize(gradio_upload(big), 0.0, False)
+    api = app_module.predict(gradio_upload(big))
     assert list(labels.values()) == list(api.values())[:5]
 
 
@@ -297,14 +297,12 @@ def test_gradcam_overlay_differs_from_the_photo(app_module):
     assert cam["visible"] is False and legend["visible"] is False
 
 
-def test_a_bad_upload_clears_the_answer_and_says_why_in_both_languages(app_module, tmp_path):
+def test_a_bad_upload_clears_the_answer_and_says_why_in_both_languages(app_module, tmp_path, gradio_upload):
     bad = tmp_path / "notes.jpg"
     bad.write_text("this is not a picture", encoding="utf-8")
     with pytest.raises(gr.Error, match=r"cannot be used as a photo \(notes.jpg\): not an image"):
-        app_module.predict({"path": str(bad), "orig_name": "notes.jpg"})
-    answer, labels, hand, crop, cam, legend = app_module.dactyl.recognize(
-        {"path": str(bad), "orig_name": "notes.jpg"}, 0.5, True
-    )
+        app_module.predict(gradio_upload(bad))
+    answer, labels, hand, crop, cam, legend = app_module.dactyl.recognize(gradio_upload(bad), 0.5, True)
     assert "cannot be used as a photo (notes.jpg)" in answer and labels is None
     assert not hand["visible"] and not crop["visible"] and not cam["visible"] and not legend["visible"]
     truncated = io.BytesIO()

@@ -6,6 +6,7 @@ A data URL over the size limit: refused. The tiny model here is untrained; the h
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import subprocess
@@ -31,10 +32,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def launch(tmp: Path, *flags: str):
+    """`python app.py --model TINY FLAGS` on a free loopback port: a context manager yielding its URL."""
+    return _launch(tmp, flags)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`python app.py --model TINY` on a free loopback port; yields its URL."""
-    tmp = tmp_path_factory.mktemp("api")
+    with launch(tmp_path_factory.mktemp("api")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _launch(tmp: Path, flags: tuple[str, ...]):
     make_model_dir(tmp / "run", class_names=CLASSES, size=32)
     port, log = free_port(), tmp / "app.log"
     env = {
@@ -55,6 +66,7 @@ def served(tmp_path_factory):
                 str(port),
                 "--host",
                 "127.0.0.1",
+                *flags,
             ],
             cwd=REPO,
             env=env,
@@ -109,3 +121,62 @@ def test_a_13_mb_data_url_is_rejected_over_http(served):
     stream = httpx.get(served + f"gradio_api/call/predict/{event_id}", timeout=120).text
     assert "event: error" in stream and "event: complete" not in stream
     assert "The photo is larger than 10 MB (13.0 MB > 10.0 MB)" in stream  # the reason, no traceback
+
+
+def _call_predict(served: str, payload) -> str:
+    start = httpx.post(served + "gradio_api/call/predict", json={"data": [payload]}, timeout=60)
+    assert start.status_code == 200, start.text
+    return httpx.get(served + f"gradio_api/call/predict/{start.json()['event_id']}", timeout=60).text
+
+
+def test_a_bare_path_to_a_server_photo_is_refused_like_a_missing_file(served, tmp_path):
+    """{"path": ...} without Gradio's `meta` names any file on the server: a real photo outside the upload
+    cache, a missing file and /etc/passwd get the very same answer, never probabilities."""
+    photo = tmp_path / "private.png"
+    Image.new("RGB", (320, 240), (200, 150, 120)).save(photo)
+    answers = {
+        name: _call_predict(served, {"path": path})
+        for name, path in {
+            "photo": str(photo),
+            "missing": str(tmp_path / "nope.jpg"),
+            "passwd": "/etc/passwd",
+            "folder": "/etc",
+        }.items()
+    }
+    assert "event: error" in answers["photo"] and "event: complete" not in answers["photo"]
+    assert "was not uploaded to the app" in answers["photo"]
+    assert len(set(answers.values())) == 1, answers
+
+
+def test_a_50_mb_body_is_refused_before_it_is_parsed(served):
+    """The limit sits in front of Gradio's routes: a body over it gets 413 on its Content-Length."""
+    body = b'{"data": ["' + b"A" * (50 * 1024 * 1024) + b'"]}'
+    answer = httpx.post(
+        served + "gradio_api/call/predict",
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=60,
+    )
+    assert answer.status_code == 413, answer.text[:300]
+
+
+def test_anonymous_calls_to_a_workspace_app_with_auth_are_refused(tmp_path_factory):
+    """`--workspace --auth`: every event, by fn_index through queue/join, is refused to a caller without the
+    login (publishing, training, recording and the alphabet among them); the logged-in owner gets the page."""
+    tmp = tmp_path_factory.mktemp("auth")
+    with launch(tmp, "--workspace", str(tmp / "ws"), "--auth", "owner:s3cret") as url:
+        owner = httpx.Client(base_url=url, timeout=30)
+        assert owner.post("login", data={"username": "owner", "password": "s3cret"}).status_code == 200
+        config = owner.get("config").json()
+        events = [d["id"] for d in config["dependencies"]]
+        assert len(events) > 30  # the Record tab's events are there for the owner
+        refused = {}
+        for fn_index in events:
+            answer = httpx.post(
+                url + "gradio_api/queue/join",
+                json={"data": [None] * 6, "fn_index": fn_index, "session_hash": "anon", "event_data": None},
+                timeout=30,
+            )
+            refused[fn_index] = answer.status_code
+        assert set(refused.values()) == {401}, refused
+        assert httpx.get(url + "config", timeout=30).status_code == 401

@@ -309,4 +309,14 @@ def test_ukrainian_ui_has_no_english_left(fresh_clone_app, browser, size, hand_p
         if english:
             leftovers[tab] = english
     assert leftovers == {}, leftovers
+    # Gradio's status line has no i18n key: drawn as "queue: 2/5 |" on a loaded server, it must read in
+    # Ukrainian whenever it shows, so this test (and a user) never meets it in English
+    page.evaluate(
+        "() => { const d = document.createElement('span'); d.id = 'queue-probe';"
+        " d.textContent = 'queue: 2/5 |'; document.body.appendChild(d); }"
+    )
+    page.wait_for_function("() => document.querySelector('#queue-probe').textContent === 'черга: 2/5 |'")
+    font = page.evaluate("() => getComputedStyle(document.querySelector('#title')).fontFamily")
+    assert font.startswith('"Noto Sans"'), font  # the shipped face, not the theme's Montserrat Alternates
+    assert page.evaluate("() => document.fonts.check('16px \"Noto Sans\"')")
     page.context.close()

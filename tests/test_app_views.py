@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -41,6 +42,10 @@ def test_label_dict_shows_letter_and_name_and_api_keeps_raw_names():
     assert list(views.api_dict(preds)) == ["Й", "А", "Я"]
     assert views.display_label("B", ukrainian=False) == "B"  # ASL's B is not the Ukrainian Б
     assert views.label_dict([("B", 1.0)], ukrainian=False) == {"B": 1.0}
+    # no "0 %" rows in the top 5
+    ranked = [("B", 0.996), ("C", 0.004), ("D", 0.0), ("E", 0.0)]
+    assert views.label_dict(ranked, ukrainian=False) == {"B": 0.996}
+    assert views.label_dict([("B", 0.001)], ukrainian=False) == {"B": 0.001}
 
 
 def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
@@ -223,6 +228,13 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     )
     overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
     assert "Й (йот)" in overview and "learned from 9 photos" in overview and "accuracy **75%**" in overview
+    assert "signers it has not seen" not in overview
+    from types import SimpleNamespace
+
+    loso = SimpleNamespace(status="ok", accuracy=0.86, mean_signer_accuracy=0.85, per_signer=[1, 2])
+    only_loso = views.model_overview(meta, "runs/x", None, "en", loso=loso)
+    assert "86% on signers it has not seen" in only_loso and "No evaluation is stored" not in only_loso
+    assert "No evaluation is stored" in views.model_overview(meta, "runs/x", None, "en")
     md = views.model_details(meta, "runs/x", backend="onnx")
     for needle in (
         "А (а)",
@@ -246,7 +258,7 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
 
 
 def test_error_reasons_are_translated():
-    assert views.error_reason("not an image PIL can identify (corrupt or not a picture)", "uk").startswith(
+    assert views.error_reason("not an image that can be read (corrupt, or not a picture)", "uk").startswith(
         "це не зображення"
     )
     assert views.error_reason("file not found", "en") == "file not found"
@@ -268,3 +280,38 @@ def test_i18n_tables_match_and_language_is_picked():
     assert i18n.translations()["en"]["tab_recognize"] == "Recognize"
     with pytest.raises(ValueError):
         i18n.translations("fr")
+
+
+def test_split_notes_read_in_both_languages_from_the_facts() -> None:
+    """The notes splits.json keeps: English as the CLI printed them, Ukrainian from the same facts."""
+    import pandas as pd
+
+    from curation.splitting import assign_splits, split_notes
+
+    rows = [
+        {"relpath": f"{c}/{g}_{i}.jpg", "label": c, "group": g}
+        for g in ("anna", "bohdan")
+        for c in "AB"
+        for i in range(2)
+    ]
+    table = pd.DataFrame(rows)
+    clusters = pd.Series([f"{r.label}{r.relpath[-5]}" for r in table.itertuples()])  # one camera for both
+    split = assign_splits(
+        table, ratios=(0.5, 0.5), group_col="group", clusters=clusters, small_classes="train"
+    )
+    notes = split_notes(
+        table, split, names=("train", "validation"), group_col="group", clusters=clusters, group_word="signer"
+    )
+    en = views.split_notes_markdown(notes, "en")
+    uk = views.split_notes_markdown(notes, "uk")
+    assert en.count("\n- ") == 1 and "near-duplicates" in en and "A/anna_0.jpg ≈ A/bohdan_0.jpg" in en
+    assert "anna, bohdan" in uk and "A/anna_0.jpg ≈ A/bohdan_0.jpg" in uk and "валідаційна" in uk
+    words = re.sub(r"[\w/.]*\.jpg|anna|bohdan", "", uk)
+    assert not re.search(r"[A-Za-z]{3,}", words), uk  # nothing left in English
+
+
+def test_an_empty_confusion_cell_says_so_instead_of_0_photos_misclassified() -> None:
+    caption = views.cell_caption("А", "Б", 0, 0.0, ["А", "Б"], "en")
+    assert "0 photo(s)" not in caption and "no test photo of А (а) was read as Б (бе)" in caption
+    assert "1 photo(s)" in views.cell_caption("А", "Б", 1, 0.5, ["А", "Б"], "en")
+    assert "жодне" in views.cell_caption("А", "Б", 0, 0.0, ["А", "Б"], "uk")

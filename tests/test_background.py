@@ -10,10 +10,10 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from test_data import make_split_dir
 
 import sign_ml.background as background
@@ -57,14 +57,13 @@ def splits(tmp_path_factory) -> Path:
 
 def wait_for(job: TrainJob, done, what: str) -> JobStatus:
     """Poll job.status() until done(status); fail naming what was awaited and the log's last line."""
-    deadline = time.monotonic() + BOUND_S
-    while True:
-        status = job.status()
-        if done(status):
-            return status
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {BOUND_S} s: {status}")
-        time.sleep(0.2)
+    seen: list[JobStatus] = []
+
+    def reached() -> JobStatus | None:
+        seen[:] = [job.status()]
+        return seen[0] if done(seen[0]) else None
+
+    return wait_until(reached, lambda: f"no {what} (last status: {seen[-1] if seen else None})", BOUND_S)
 
 
 def restart_app(monkeypatch) -> None:

@@ -11,7 +11,7 @@ from curation.checks.integrity import check_integrity, error_flag
 ROWS = [  # path, error, flags, width, height, mode
     ("/d/A/ok.jpg", "", "", 320, 240, "RGB"),
     ("/d/A/cut.jpg", "cannot decode (image file is truncated (62 bytes not processed))", "", 64, 64, "RGB"),
-    ("/d/A/text.jpg", "not an image PIL can identify (corrupt or not a picture)", "", 0, 0, ""),
+    ("/d/A/text.jpg", "not an image that can be read (corrupt, or not a picture)", "", 0, 0, ""),
     (
         "/d/A/bomb.png",
         "too large to decode safely (Image size (400000000 pixels) exceeds limit)",
@@ -56,7 +56,7 @@ def test_every_problem_is_named_with_its_score() -> None:
         ("phone.jpg", "exif-rotated"): 0.1,
     }
     detail = result.issues.set_index("flag")["detail"]
-    assert detail["unreadable"] == "not an image PIL can identify (corrupt or not a picture)"
+    assert detail["unreadable"] == "not an image that can be read (corrupt, or not a picture)"
     assert detail["tiny"].endswith("(1×1 px)")
     assert result.stats["n_unusable"] == 4 and result.stats["n_odd"] == 6
     assert result.summary == (

@@ -171,7 +171,10 @@ def test_planted_ukrainian_set(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     excluded = {e["relpath"] for e in info["excluded"]}
     assert {"А/corrupt.jpg", "А/notes.jpg", "Б/huge.png"} <= excluded
     assert not excluded & set(manifest["relpath"])
-    assert set(info["train_only_classes"]) == {"Г", "Й"}  # NFD folder read as the NFC letter
+    assert set(info["train_only_classes"]) == {"Г"}  # NFD folder read as the NFC letter
+    # Й's two photos: one trains, one is held out (validation), and the note says Г is not held out
+    assert sorted(manifest.loc[manifest["label"] == "Й", "split"]) == ["train", "validation"]
+    assert any(n["kind"] == "train_only" and n["letters"] == ["Г"] for n in info["notes"])
     assert info["class_names"][:2] == ["А", "Б"]
     assert file_hashes(data) == before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -223,3 +224,72 @@ def test_video_mode_needs_increasing_timestamps():
             stage.detect(frame)
     finally:
         stage.close()
+
+
+def _in_thread(fn):
+    """fn() run in a new thread: its result, or the exception it raised."""
+    import threading
+
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except Exception as exc:  # handed back to the test
+            out["value"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    return out["value"]
+
+
+@pytest.mark.parametrize("mode", ["image", "video"])
+def test_after_close_every_use_from_any_thread_raises(mode):
+    """A thread that used the stage before close() must not get a silent "no hand" afterwards."""
+    from curation.hands import HandStageClosed, ImageHandStage, VideoHandStage
+
+    stage = HandStage(mode=mode, retry_padded=False)
+    assert isinstance(stage, ImageHandStage if mode == "image" else VideoHandStage) and stage.mode == mode
+    frame = no_hand_images()[0]
+    ticks = iter(range(10, 1000, 10))
+
+    def use():
+        return stage.detect(frame) if mode == "image" else stage.detect_video(frame, next(ticks))
+
+    assert not use().found  # this thread has used it
+    assert not _in_thread(use).found  # and so has another
+    assert stage.landmarkers >= 1
+    stage.close()
+    assert stage.landmarkers == 0
+    with pytest.raises(HandStageClosed):
+        use()
+    assert isinstance(_in_thread(use), HandStageClosed)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def test_landmarkers_and_memory_stay_flat_over_bursts_from_short_lived_threads():
+    """Three bursts of 100 requests, each from its own short-lived thread (as a server's workers come and
+    go): the stage holds at most pool_size landmarkers and RSS does not climb burst after burst."""
+    import threading
+
+    stage = HandStage(retry_padded=False, pool_size=3)
+    frame = no_hand_images()[2]
+    counts, rss = [], []
+    try:
+        for _ in range(3):
+            burst = [threading.Thread(target=stage.detect, args=(frame,)) for _ in range(100)]
+            for thread in burst:
+                thread.start()
+            for thread in burst:
+                thread.join(120)
+            counts.append(stage.landmarkers)
+            rss.append(_rss_mb())
+    finally:
+        stage.close()
+    assert max(counts) <= 3, counts  # a landmarker per thread made 100, 200, 300
+    assert rss[2] - rss[0] < 60, rss  # each landmarker costs ~30 MB: 100 more would be +3 GB

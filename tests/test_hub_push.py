@@ -200,14 +200,47 @@ def test_dry_run_writes_the_repo_folder(run_dir, tmp_path, capsys):
     assert "- Source: folder seeded-pictures." in files["README.md"].decode()
 
 
-def test_dry_run_needs_an_evaluated_run(tmp_path):
+def test_a_run_without_evaluation_is_published_and_its_card_says_what_is_missing(tmp_path, capsys):
     run = make_run(tmp_path)
     shutil.rmtree(run / "eval")
-    with pytest.raises(FileNotFoundError, match="evaluate the run first"):
-        push_run(run, "user/m", dry_run_dir=tmp_path / "out")
-    assert main(["push", str(run), "--repo", "user/m", "--dry-run", str(tmp_path / "out")]) == 2
+    out = tmp_path / "out"
+    assert main(["push", str(run), "--repo", "user/m", "--dry-run", str(out)]) == 0
+    assert {"README.md", "model.safetensors", "config.json"} <= {p.name for p in out.iterdir()}
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "No evaluation on a test split" in card and "No leave-one-signer-out result" in card
+    assert "This run was not evaluated on a held-out split." in card
+    assert "model-index" not in card  # no number claimed in the metadata
     with pytest.raises(ValueError, match="USER/NAME"):
         push_run(run, "no-namespace", dry_run_dir=tmp_path / "out2")
+
+
+def test_a_validation_only_run_leads_with_leave_one_signer_out(tmp_path):
+    """Two signers: train + validation, no test split; the card leads with LOSO and names the missing test."""
+    run = make_run(tmp_path)
+    (run / "eval" / "test").rename(run / "eval" / "validation")
+    metrics = json.loads((run / "eval" / "validation" / "metrics.json").read_text())
+    metrics["split"] = "validation"
+    (run / "eval" / "validation" / "metrics.json").write_text(json.dumps(metrics))
+    loso = {
+        "status": "ok",
+        "accuracy": 0.8125,
+        "mean_signer_accuracy": 0.8,
+        "no_hand": 0,
+        "class_names": json.loads((run / "config.json").read_text())["class_names"],
+        "per_signer": [
+            {"signer": "anna", "photos": 8, "hands": 8, "correct": 7, "accuracy": 0.875},
+            {"signer": "bohdan", "photos": 8, "hands": 8, "correct": 6, "accuracy": 0.75},
+        ],
+    }
+    (run / "eval" / "validation" / "loso.json").write_text(json.dumps(loso))
+    repo = push_run(run, "user/m", dry_run_dir=tmp_path / "out")
+    card = (repo / "README.md").read_text(encoding="utf-8")
+    assert "Headline number: leave-one-signer-out accuracy **0.8125**" in card
+    assert "No evaluation on a test split" in card and "No leave-one-signer-out" not in card
+    assert (repo / "eval" / "validation" / "metrics.json").is_file() and (
+        repo / "eval" / "validation" / "loso.json"
+    ).is_file()
+    assert "On the **validation** split" in card
 
 
 def test_pushed_folder_loads_back_bit_for_bit(run_dir, tmp_path, monkeypatch):

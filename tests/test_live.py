@@ -7,6 +7,8 @@ import pytest
 from sign_ml.live import (
     CommitRule,
     Practice,
+    Smoothed,
+    SmoothRule,
     Tracker,
     add_letter,
     add_space,
@@ -14,6 +16,8 @@ from sign_ml.live import (
     clear,
     commit_letters,
     commit_step,
+    smooth_letters,
+    smooth_step,
 )
 
 
@@ -145,3 +149,58 @@ def test_practice_with_one_letter_and_none():
     assert Practice(("A",)).next_target() == "A"
     with pytest.raises(ValueError):
         Practice(())
+
+
+# ---------------------------------------------------------------- smoothing
+
+
+def wavering(pattern: str, strong: float = 0.55) -> list[list[tuple[str, float]] | None]:
+    """Frames whose top-1 wavers: 'VVWV' → each frame's favourite at `strong`, the other at 1 - strong."""
+    out = []
+    for c in pattern:
+        if c == ".":
+            out.append(None)
+            continue
+        other = "W" if c == "V" else "V"
+        out.append([(c, strong), (other, 1 - strong)])
+    return out
+
+
+def test_a_still_hand_wavering_between_two_letters_shows_one():
+    raw = [f[0][0] if f else None for f in wavering("VWVVWVVWVV")]
+    assert len(set(raw)) == 2  # single frames flicker V/W
+    assert set(smooth_letters(wavering("VWVVWVVWVV"))) == {"V"}
+
+
+def test_a_real_change_of_letter_comes_through_within_a_few_frames():
+    shown = smooth_letters(wavering("VVVVVWWWWWWWW", strong=0.9))
+    assert shown[:5] == ["V"] * 5 and shown[-1] == "W"
+    assert shown.index("W") <= 7  # a deliberate change shows within ~3 frames
+
+
+def test_no_hand_forgets_the_average_and_shows_nothing():
+    state, top = smooth_step(Smoothed(), [("V", 0.9), ("W", 0.1)])
+    state, top = smooth_step(state, None)
+    assert top is None and state == Smoothed()
+    _, top = smooth_step(state, [("W", 0.8), ("V", 0.2)])
+    assert top[0][0] == "W"  # nothing of V carried over
+
+
+def test_the_shown_letter_comes_first_with_its_averaged_probability():
+    state, _ = smooth_step(Smoothed(), [("V", 0.8), ("W", 0.2)])
+    _, top = smooth_step(state, [("W", 0.55), ("V", 0.45)], SmoothRule(alpha=0.5, margin=0.1))
+    assert top[0] == ("V", pytest.approx(0.625)) and top[1] == ("W", pytest.approx(0.375))
+    with pytest.raises(ValueError):
+        SmoothRule(alpha=0)
+
+
+def test_practice_counts_no_miss_for_a_hold_begun_before_the_prompt():
+    p = Practice(("А", "Б"), seed=0)
+    p.prompt(1000.0)
+    wrong = "Б" if p.target == "А" else "А"
+    assert p.check(wrong, now_ms=1600.0, since_ms=900.0) is False  # the hand was up before practice began
+    assert p.misses == {}
+    assert p.check(wrong, now_ms=2600.0, since_ms=2000.0) is False  # a hold begun after the prompt
+    assert sum(p.misses.values()) == 1
+    target = p.target
+    assert p.check(target, now_ms=3000.0, since_ms=2500.0) is True and p.prompted_ms == 3000.0

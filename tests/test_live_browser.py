@@ -7,6 +7,7 @@ Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam"
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -33,6 +34,8 @@ GRADIO_WEBCAM_TEXT = {
     "Access",
     "Webcam",
 }  # hard-coded in Gradio's webcam, not in its i18n tables
+# its button in either language (the page rewrites it in Ukrainian: sign_ml.ui.i18n.PAGE_TEXT)
+WEBCAM_BUTTON = re.compile("Access Webcam|увімкнути камеру")
 
 
 def write_y4m(path: Path, frames: list[Image.Image], fps: int = 10) -> Path:
@@ -141,16 +144,24 @@ def open_page(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     return p, browser, page
 
 
-def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
-    """A fresh browser on the Live tab with the fake camera streaming; returns (playwright, browser, page)."""
-    p, browser, page = open_page(live_app, lang, size)
+def live_tab(page) -> None:
     tab = page.locator("button[role=tab][data-tab-id=live]")
     if tab.count() and tab.first.is_visible():
         tab.first.click()
     else:  # a phone: the last tab sits behind "More tabs"
         page.locator("button[aria-label='More tabs']").click()
         page.locator(".overflow-dropdown button, .overflow-menu button").last.click()
-    page.locator("#live-cam button", has_text="Access Webcam").click(timeout=60_000)
+
+
+def open_live(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
+    """A fresh browser on the Live tab's server path (frames sent) with the fake camera streaming; returns
+    (playwright, browser, page)."""
+    p, browser, page = open_page(live_app, lang, size)
+    live_tab(page)
+    page.locator("#live-mode input[value=server]").check(
+        timeout=30_000
+    )  # the page starts on the browser path
+    page.locator("#live-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
     page.locator("#live-cam button[aria-label='capture photo']").click(timeout=60_000)
     return p, browser, page
 
@@ -214,7 +225,7 @@ def test_a_recognize_tab_snapshot_reaches_the_model_unmirrored(live_app):
     p, browser, page = open_page(live_app)
     try:
         page.locator("#photo button[aria-label='Capture from camera']").click()
-        page.locator("#photo button", has_text="Access Webcam").click(timeout=60_000)
+        page.locator("#photo button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
         page.wait_for_function(
             "() => { const v = document.querySelector('#photo video');"
             " return v && v.readyState >= 2 && v.videoWidth > 0; }",
@@ -252,6 +263,108 @@ def test_ukrainian_live_tab_has_no_english_left(live_app):
         }
         assert english == set(), english
         assert "Покажіть" in page.locator("#live-prompt").inner_text()
+    finally:
+        browser.close()
+        p.stop()
+
+
+# ---------------------------------------------------------------- the browser path (camera on the device)
+WORD_IS = (
+    "() => { const w = document.querySelector('#live-word textarea, #live-word input');"
+    " return w && w.value.startsWith('{letter}'); }"
+)
+
+
+def open_browser_path(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900), init: str = ""):
+    """The Live tab as it opens (the browser path), the camera started; requests recorded from then on.
+    Returns (playwright, browser, page, requests as (method, url, body bytes))."""
+    p, browser, page = open_page(live_app, lang, size)
+    if init:
+        page.add_init_script(init)
+        page.reload()
+        page.wait_for_selector("#photo", timeout=60_000)
+    live_tab(page)
+    page.wait_for_selector("#live-browser .live-start", timeout=30_000)
+    requests: list[tuple[str, str, bytes]] = []
+    page.on("request", lambda r: requests.append((r.method, r.url, r.post_data_buffer or b"")))
+    page.locator("#live-browser .live-start").click()
+    return p, browser, page, requests
+
+
+def test_browser_path_keeps_the_camera_on_the_device_and_spells(live_app):
+    _, _, letter, _, spy, _ = live_app
+    with spy.lock:
+        before = len(spy.frames)
+    p, browser, page, requests = open_browser_path(live_app)
+    try:
+        assert page.locator("#live-mode input[value=browser]").is_checked()
+        assert "Your camera stays on this device" in page.locator("#live-path").inner_text()
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=120_000
+        )
+        page.wait_for_function(WORD_IS.replace("{letter}", letter), timeout=60_000)
+        word = page.locator("#live-word textarea, #live-word input").first.input_value()
+        assert re.fullmatch(f"{letter}+", word)  # held: committed (once per hold)
+        assert "WebAssembly" in page.locator("#live-browser .live-status").inner_text()
+        # the skeleton is drawn on the page's own canvas, in its colour, over the camera's picture
+        green = page.evaluate(
+            "() => { const c = document.querySelector('#live-browser canvas');"
+            " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+            " for (let i = 0; i < d.length; i += 4) if (d[i] < 40 && d[i+1] > 200 && d[i+2] > 90"
+            " && d[i+2] < 150) n++; return [n, c.width, c.height, c.dataset.hands]; }"
+        )
+        assert green[0] > 200 and green[1:] == [W, H, "1"]
+        stats = page.evaluate("() => ({...window.dactylLive.state, landmarker: null, stream: null})")
+        assert stats["handFrames"] >= 2 and stats["sent"] >= 2
+    finally:
+        browser.close()
+        p.stop()
+    with spy.lock:
+        assert len(spy.frames) == before  # the server's hand stage never saw a frame
+    posts = [(url, body) for method, url, body in requests if method == "POST"]
+    assert len(posts) >= 2
+    for url, body in posts:
+        assert len(body) < 4096, (url, len(body))  # a landmarks message, never a picture
+        assert b"\xff\xd8\xff" not in body and b"data:image" not in body and b"PNG" not in body
+    sent = [json.loads(body) for url, body in posts if b'"hands' in body]
+    assert sent, "no landmarks message was sent"
+    payload = json.loads(next(d for d in sent[-1]["data"] if isinstance(d, str) and d.startswith("{")))
+    assert payload["w"] == W and payload["h"] == H and len(payload["hands"][0]["lm"]) == 63
+
+
+def test_browser_path_falls_back_to_frames_without_webassembly(live_app):
+    p, browser, page, _ = open_browser_path(live_app, init="delete window.WebAssembly;")
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('#live-mode input[value=server]').checked", timeout=30_000
+        )
+        page.wait_for_function(
+            "() => document.querySelector('#live-path').innerText.includes('Frames are sent to the server')",
+            timeout=30_000,
+        )
+        assert page.locator("#live-cam").is_visible()  # the server path's camera, ready for Record
+    finally:
+        browser.close()
+        p.stop()
+
+
+def test_ukrainian_browser_path_on_a_phone(live_app):
+    _, _, letter, *_ = live_app
+    p, browser, page, _ = open_browser_path(live_app, lang="uk", size=(390, 844))
+    try:
+        assert "Камера лишається на цьому пристрої" in page.locator("#live-path").inner_text()
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=120_000
+        )
+        visible = page.locator("#component-0, .gradio-container").first.inner_text()
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9_./-]*", visible))
+        english = {
+            w
+            for w in words - ALLOWED - GRADIO_WEBCAM_TEXT - {"WebAssembly"}
+            if len(w) > 1 and not re.fullmatch(r"[A-Z]\d*", w)
+        }
+        assert english == set(), english
+        assert "Зупинити" in page.locator("#live-browser").inner_text()
     finally:
         browser.close()
         p.stop()

@@ -213,7 +213,8 @@ def test_every_number_in_the_card_is_the_runs(tmp_path):
             [want["precision"], want["recall"], want["f1"]], abs=5e-5
         )
         assert int(row[4]) == want["support"]
-    assert f"on {ev['n']} photos" in text
+    assert f"Headline number: test accuracy **{ev['accuracy']:.4f}**" in text
+    assert f"the test split ({ev['n']} photos)" in text
 
     counts = _table_rows(text, "| class | train |")
     data_counts = json.loads((run / "config.json").read_text())["data"]["counts"]

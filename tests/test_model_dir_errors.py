@@ -65,3 +65,60 @@ def test_cached_onnx_with_edited_class_names(model: Path, tmp_path: Path, capsys
     with pytest.raises(ValueError, match="weights do not fit"):
         load_model_dir(model)
     _assert_one_line(*_predict(model, tmp_path, capsys, backend="onnx"), "weights do not fit")
+
+
+def _landmark_model_dir(path: Path) -> Path:
+    from sign_ml.artifacts import ModelMeta, save_model_dir
+    from sign_ml.landmark_model import LandmarkMLP, landmark_spec
+    from sign_ml.landmarks import N_FEATURES
+
+    spec = landmark_spec((16, 8), 0.3, "symmetric")
+    model = LandmarkMLP(N_FEATURES, 3, (16, 8), 0.3, symmetric=True).eval()
+    save_model_dir(path, model, ModelMeta(["А", "Б", "В"], kind="landmarks", landmarks=spec))
+    return path
+
+
+_PEAK = """
+import json, resource, sys
+from sign_ml.artifacts import load_model_dir
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    load_model_dir(sys.argv[1])
+    error = ""
+except ValueError as exc:
+    error = str(exc)
+print(json.dumps({"rise_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024, "error": error}))
+"""
+
+
+def _load_in_fresh_process(model: Path) -> dict:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(model)], cwd=repo, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_an_oversized_config_is_refused_before_anything_is_allocated(tmp_path: Path) -> None:
+    """`hidden: [1000000, 128]` (3.9 GB) and `preprocessing.size: 20000` (4.6 GB) are refused from the
+    config and the weights' header alone: the loading process grows by a few MB, not gigabytes."""
+    landmarks = _landmark_model_dir(tmp_path / "landmarks")
+    load_model_dir(landmarks)  # as saved, it loads
+    _edit_config(landmarks, lambda c: c["landmarks"].update(hidden=[1_000_000, 128]))
+    result = _load_in_fresh_process(landmarks)
+    assert "net.0.weight would be [1000000," in result["error"], result
+    assert "weights do not fit" in result["error"] and "the file holds [16," in result["error"], result
+    assert result["rise_mb"] < 100, result
+    image = tmp_path / "image"
+    make_model_dir(image)
+    _edit_config(image, lambda c: c["preprocessing"].update(size=20000))
+    result = _load_in_fresh_process(image)
+    assert "preprocessing.size must be a positive integer ≤ 1024 px" in result["error"], result
+    assert result["rise_mb"] < 100, result
+    _edit_config(image, lambda c: (c["preprocessing"].update(size=32), c.update(class_names=["А", "Б"])))
+    with pytest.raises(ValueError, match=r"classifier\.3\.weight would be \[2, "):  # 5 classes in the weights
+        load_model_dir(image)

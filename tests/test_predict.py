@@ -222,7 +222,9 @@ def test_resolve_hub_id_offline(model_dir: Path, tmp_path: Path, monkeypatch: py
 def test_cli_predict_hub_id_with_env_vars(model_dir: Path, tmp_path: Path) -> None:
     """End to end in a fresh process, configured only by the environment: HF_HUB_OFFLINE=1 + HF_HUB_CACHE."""
     seed_hf_cache(tmp_path / "hub", "someone/tiny-dactyl", model_dir)
-    photo = make_photo(tmp_path / "hand.png", seed=5)
+    # a seed no other test draws: the landmark cache is the session's, and make_class_folder's photos would
+    # otherwise come back with this planted hand in later tests (seed 5 is make_class_folder(seed=0)'s A_5)
+    photo = make_photo(tmp_path / "hand.png", seed=9_999_999)
     plant_hand_in_cache(photo)  # the fresh process runs the real hand stage, through the landmark cache
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
     code = "import sys; from sign_ml.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -8,10 +8,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from test_hub_push import SENTINEL
 from test_model_card import make_run
 
@@ -97,12 +97,8 @@ def test_sigterm_during_upload_removes_the_temporary_copy(run_dir, silent_hub, t
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while (
-            not silent_hub.connections and time.monotonic() < deadline
-        ):  # the weights are copied, upload begun
-            time.sleep(0.1)
-        assert silent_hub.connections and any(tmp.iterdir()), "push never reached the Hub"
+        wait_until(lambda: silent_hub.connections, "push reaching the Hub")  # weights copied, upload begun
+        assert any(tmp.iterdir()), "push reached the Hub without its copy of the weights"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from sign_ml.ui import tab_record
 from sign_ml.ui.app import DactylApp
+from sign_ml.ui.i18n import text
 
 LETTERS = ("A", "B", "C")
 
@@ -37,6 +38,23 @@ class FakeClock:
         self.now += self.step
 
 
+def gradio_may_serve(path: str) -> bool:
+    """Gradio's rule for an output file (gradio.processing_utils._check_allowed): the upload cache, the
+    working folder or the temp dir (no allowed_paths here)."""
+    import os
+    import tempfile
+
+    from gradio.utils import get_upload_folder, is_allowed_file
+
+    allowed, _ = is_allowed_file(
+        Path(path).resolve(),
+        blocked_paths=[],
+        allowed_paths=[os.getcwd(), tempfile.gettempdir()],
+        created_paths=[get_upload_folder()],
+    )
+    return allowed
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -49,8 +67,13 @@ def clock(monkeypatch) -> FakeClock:
 
 
 @pytest.fixture
-def workspace_app(tmp_path) -> DactylApp:
-    app = DactylApp(workspace=str(tmp_path / "ws"))
+def workspace_app(tmp_path, monkeypatch) -> DactylApp:
+    # the workspace lies outside both the working folder and the temp dir, as /data does on a Space
+    import tempfile
+
+    (tmp_path / "tmpdir").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmpdir"))
+    app = DactylApp(workspace=str(tmp_path / "data" / "ws"))
     app.workspace.set_alphabet("custom", list(LETTERS))
     return app
 
@@ -104,6 +127,7 @@ def test_two_signers_record_train_and_see_accuracy_on_the_signer_left_out(worksp
     assert list(per_signer["signer"]) == ["ann", "bo"] and list(per_signer["photos"]) == [9, 9]
     assert "sign-curate split" in log_md and "--group-column signer" in log_md and "sign-ml loso" in log_md
     assert image["visible"] and Path(image["value"]).is_file()
+    assert gradio_may_serve(image["value"])  # else Train ends in a bare "Error" (InvalidPathError)
     # the app now serves the new model, and the Evaluation tab reads the very same result
     assert app.class_names == list(LETTERS)
     loso, _ = app.unseen_signers()
@@ -264,7 +288,7 @@ def test_a_single_signer_split_is_stratified_not_grouped():
 def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own_process(
     tmp_path, asl_sample
 ):
-    import time
+    from conftest import wait_until
 
     from sign_ml import studio
 
@@ -286,12 +310,59 @@ def test_background_mobilenet_needs_a_split_then_trains_on_hand_crops_in_its_own
     assert studio.split(ws.root, n_signers=2)[0].ok
     status = jobs.start(1)
     assert status.state == "running" and status.epochs == 1
-    for _ in range(300):
-        if (status := jobs.status()).state != "running":
-            break
-        time.sleep(0.5)
+    wait_until(lambda: jobs.status().state != "running", "the training job's end", 150)
+    status = jobs.status()
     assert status.state == "finished", status.last_line
     run = status.log_path.parent
     assert run.parent == ws.root / ".dactyl" / "runs" and (run / "model.safetensors").is_file()
     assert "--hand-crop" in (run / "job.json").read_text(encoding="utf-8")
     assert tab_record.Jobs(ws.root).status().state == "finished"  # re-attached after a restart
+
+
+@pytest.mark.parametrize("kind", ["asl", "ukrainian"])
+def test_every_single_letter_subset_prompts_that_letter_of_the_workspace_alphabet(tmp_path, kind):
+    """'Only these letters' = one letter: the prompt names it as the workspace's alphabet does, never
+    transliterated (ASL V is not В, Y is not И, Z is not З)."""
+    from curation.alphabet import UKRAINIAN_ALPHABET
+    from curation.workspace import ALPHABETS
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet(kind)
+    names = {letter.char: letter.name for letter in UKRAINIAN_ALPHABET}
+    cyrillic = {c for c in "".join(names) + "".join(names.values()) if "\u0400" <= c <= "\u04ff"}
+    for letter in ALPHABETS[kind]:
+        rs, status = tab_record.start_session(app, None, "ann", letter, 3, 1)
+        head = status.splitlines()[0]
+        if kind == "asl":
+            motion = " ↻ " + text("rec_motion_note", "en") if letter in "JZ" else ""
+            assert head == f"## {letter}{motion}", (letter, head)
+            assert not set(head) & cyrillic
+        else:
+            assert head.startswith(f"## {letter} ({names[letter]})"), (letter, head)
+
+
+def test_a_custom_latin_alphabet_is_never_read_as_ukrainian(tmp_path):
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet("custom", ["V", "Y", "H"])
+    rs, status = tab_record.start_session(app, None, "ann", "V Y", 3, 1)
+    assert status.splitlines()[0] == "## V"
+    assert "В" not in tab_record.letters_markdown(["V", "Y", "H"], "en", "custom")
+
+
+def test_check_shows_its_summary_and_the_flagged_photos_on_the_page(tmp_path, asl_sample):
+    """The Check button's result goes where the user looks (not only into the closed command log)."""
+    from sign_ml import studio
+
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    ws = app.workspace
+    ws.set_alphabet("custom", ["A", "B"])
+    for name in ["A/A0.jpg", "A/A1.jpg", "B/B5.jpg", "B/B6.jpg"]:
+        ws.save_photo((asl_sample / name).read_bytes(), signer="ann", session=1, letter=name[0])
+    ws.save_photo((asl_sample / "A/A0.jpg").read_bytes(), signer="bo", session=1, letter="B")  # a duplicate
+    step = studio.check(ws.root)
+    summary, flagged = tab_record.check_result(ws.root, step, "en")
+    assert summary.startswith("### ✅ Checked 5 photos.")
+    assert "- **duplicates**: 2 flagged" in summary and "- **hands**: none found" in summary
+    assert flagged is not None and sorted(flagged["file"]) == ["A/ann_1_001.jpg", "B/bo_1_001.jpg"]
+    uk, _ = tab_record.check_result(ws.root, step, "uk")
+    assert uk.startswith("### ✅ Перевірено фото: 5.")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_live_browser import H, W, write_y4m
+from test_live_browser import WEBCAM_BUTTON, H, W, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
@@ -83,7 +83,7 @@ def start_recording(page, signer: str) -> None:
     page.wait_for_function(
         "() => document.querySelector('#rec-status').innerText.includes('letter 1 of 3')", timeout=30_000
     )
-    page.locator("#rec-cam button", has_text="Access Webcam").click(timeout=60_000)
+    page.locator("#rec-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
     page.locator("#rec-cam button[aria-label='capture photo']").click(timeout=60_000)
 
 
@@ -166,3 +166,78 @@ def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(reco
     card = (preview / "model" / "README.md").read_text(encoding="utf-8")
     assert "## Accuracy on signers it has not seen" in card and "ann" in card and "bo" in card
     assert (preview / "dataset" / "README.md").is_file()
+
+
+@pytest.fixture(scope="module")
+def one_camera_app(tmp_path_factory, asl_sample):
+    """As the reviewer did: two signers in front of fake cameras showing the same photo (their photos are
+    near-duplicates), in a fresh workspace with the ASL alphabet: (url, workspace, y4m)."""
+    from sign_ml.ui.app import DactylApp, launch_kwargs
+
+    root = tmp_path_factory.mktemp("workspace") / "ws"
+    app = DactylApp(workspace=str(root))
+    app.workspace.set_alphabet("asl")
+    photo = Image.open(asl_sample / "A/A0.jpg").convert("RGB")
+    photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
+    frame = Image.new("RGB", (W, H), (200, 200, 200))
+    frame.paste(photo, ((W - photo.width) // 2, 0))
+    y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
+    port = free_port()
+    demo = app.build()
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/", root, y4m
+    finally:
+        demo.close()
+
+
+def test_two_signers_on_one_camera_still_train_and_preview_a_model_card_and_weights(one_camera_app):
+    """Issue 20's dead end: near-duplicates join the signers, nothing is held out, and yet Train explains it
+    by name, Check shows its summary on the page, and the publish preview lists the card and the weights."""
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright's Python package is not installed"
+    )
+    url, root, y4m = one_camera_app
+    p = playwright.sync_playwright().start()
+    browsers = []
+    try:
+        for signer in ("anna", "bohdan"):  # one after the other, the same camera
+            browser, page = open_record_tab(p, url, y4m)
+            browsers.append((browser, page))
+            start_recording(page, signer)
+            status = page.locator("#rec-status").inner_text()
+            assert not re.search("[А-Яа-яІіЇїЄєҐґ]", status), status  # an ASL prompt: A, never А (а)
+            wait_finished(page)
+        page = browsers[0][1]
+        page.locator("#rec-check").click()
+        page.wait_for_function(
+            "() => document.querySelector('#rec-train-result').innerText.includes('Checked 18 photos')",
+            timeout=120_000,
+        )
+        assert "duplicates" in page.locator("#rec-train-result").inner_text()
+        page.locator("#rec-train").click()
+        page.wait_for_function(
+            "() => document.querySelector('#rec-train-result').innerText.includes('Trained in')",
+            timeout=180_000,
+        )
+        result = page.locator("#rec-train-result").inner_text()
+        assert "anna and bohdan are near-duplicates" in result and "too small" not in result
+        page.locator("#pub-dataset textarea, #pub-dataset input").first.fill("someone/asl-letters")
+        page.locator("#pub-model textarea, #pub-model input").first.fill("someone/asl-landmarks")
+        page.locator("#pub-preview").click()
+        page.wait_for_function(
+            "() => document.querySelector('#pub-files') && "
+            "document.querySelector('#pub-files').innerText.includes('model.safetensors')",
+            timeout=120_000,
+        )
+        listed = page.locator("#pub-files").inner_text()
+        assert "README.md" in listed and "model.safetensors" in listed
+        assert "not found" not in page.locator("#pub-result").inner_text()
+    finally:
+        for browser, _ in browsers:
+            browser.close()
+        p.stop()
+    card = (root / ".dactyl" / "publish-preview" / "model" / "README.md").read_text(encoding="utf-8")
+    assert "Headline number:" in card and "No evaluation on a test split" in card

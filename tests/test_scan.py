@@ -30,7 +30,7 @@ def test_planted_files_are_described_exactly(tmp_path: Path) -> None:
     assert out[["path", "label"]].equals(table[["path", "label"]])  # same rows, same order
     rows = _by_name(out)
     assert rows["corrupt.jpg"]["error"].startswith("cannot decode (image file is truncated")
-    assert rows["notes.jpg"]["error"] == "not an image PIL can identify (corrupt or not a picture)"
+    assert rows["notes.jpg"]["error"] == "not an image that can be read (corrupt, or not a picture)"
     assert rows["huge.png"]["error"].startswith("too large to decode safely")
     errors = {name for name, row in rows.items() if row["error"]}
     assert errors == {"corrupt.jpg", "notes.jpg", "huge.png"}
@@ -104,3 +104,32 @@ def test_a_dying_worker_does_not_end_the_scan(
     out = scan_table(load_table(root).table, workers=2, progress=False)
     assert len(out) == 80 and (out["error"] == "").all()  # the rest was scanned in this process
     assert "scan worker died" in caplog.text
+
+
+def test_with_other_threads_alive_the_scan_uses_threads_not_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the app (server threads alive) a forkserver/spawn worker re-imports app.py: seconds each. Threads instead."""
+    import threading
+
+    root = make_class_folder(tmp_path / "data", {"A": 40, "B": 40}, size=(32, 32))
+    table = load_table(root).table
+    alone = scan_table(table, workers=2, progress=False)
+    stop = threading.Event()
+    server = threading.Thread(target=stop.wait, daemon=True)  # as Gradio's server threads
+    server.start()
+    try:
+        assert scan._pool_context() is None
+        seen: set[str] = set()
+        real = scan._scan_chunk
+
+        def spy(paths, max_side):
+            seen.add(threading.current_thread().name)
+            return real(paths, max_side)
+
+        monkeypatch.setattr(scan, "_scan_chunk", spy)
+        busy = scan_table(table, workers=2, progress=False)
+    finally:
+        stop.set()
+    assert seen and all(name.startswith("scan") for name in seen)  # the thread pool, not the main thread
+    assert busy[SCAN_COLUMNS].equals(alone[SCAN_COLUMNS])  # the same rows either way

@@ -15,6 +15,7 @@ from curation.splitting import (
     group_from_pattern,
     parse_ratios,
     split_method,
+    split_notes,
     split_units,
 )
 
@@ -147,12 +148,81 @@ def test_tiny_class_is_named_in_a_split_error() -> None:
 
 
 def test_tiny_class_can_go_to_train_only(caplog: pytest.LogCaptureFixture) -> None:
-    table = photos({"А": 30, "Ї": 2})
+    table = photos({"А": 30, "Ї": 2, "Б": 1})
     with caplog.at_level(logging.WARNING, logger="curation.splitting"):
         split = assign_splits(table, small_classes="train")
-    assert set(split[table["label"] == "Ї"]) == {"train"}
+    assert set(split[table["label"] == "Б"]) == {"train"}
+    assert sorted(split[table["label"] == "Ї"]) == ["train", "validation"]  # held out as far as it goes
     assert set(split[table["label"] == "А"]) == {"train", "validation", "test"}
     assert "Ї" in caplog.text
+    notes = texts(split_notes(table, split))
+    assert notes == ["Only in train, not held out: Б (too few photos)."]
+
+
+def texts(notes: list[dict]) -> list[str]:
+    return [n["text"] for n in notes]
+
+
+def signers(names: list[str], letters: str = "ABCLVY", each: int = 5) -> pd.DataFrame:
+    rows = [
+        {"relpath": f"{c}/{g}_{i}.jpg", "label": c, "group": g}
+        for g in names
+        for c in letters
+        for i in range(each)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("ratios", [(0.85, 0.10, 0.05), (0.5, 0.5), (0.8, 0.1, 0.1)])
+def test_two_signers_give_a_held_out_signer(ratios: tuple[float, ...]) -> None:
+    table = signers(["anna", "bohdan"])
+    split = assign_splits(table, ratios=ratios, group_col="group", small_classes="train")
+    per_signer = pd.crosstab(table["group"], split)
+    assert list(per_signer.columns) == ["train", "validation"]  # one signer each, whole
+    assert sorted((per_signer > 0).sum(axis=1)) == [1, 1]
+    notes = texts(
+        split_notes(
+            table,
+            split,
+            names=("train", "validation", "test")[: len(ratios)],
+            group_col="group",
+            group_word="signer",
+        )
+    )
+    assert notes == (
+        ["No test split: there are only 2 signers and a signer is never split."] if len(ratios) == 3 else []
+    )
+
+
+def test_three_signers_fill_every_split() -> None:
+    table = signers(["anna", "bohdan", "olena"])
+    split = assign_splits(table, group_col="group", small_classes="train")
+    assert sorted(set(split)) == ["test", "train", "validation"]
+    assert (pd.crosstab(table["group"], split) > 0).sum(axis=1).max() == 1
+
+
+def test_near_duplicates_joining_signers_are_named() -> None:
+    table = signers(["anna", "bohdan"], letters="AB", each=2)
+    # the same two photos per letter from both "signers" (one fake camera shown to both)
+    clusters = pd.Series([f"{r.label}{r.relpath[-5]}" for r in table.itertuples()])
+    split = assign_splits(
+        table, ratios=(0.5, 0.5), group_col="group", clusters=clusters, small_classes="train"
+    )
+    assert set(split) == {"train"}
+    notes = texts(
+        split_notes(
+            table,
+            split,
+            names=("train", "validation"),
+            group_col="group",
+            clusters=clusters,
+            group_word="signer",
+        )
+    )
+    assert len(notes) == 2
+    assert notes[0].startswith("These photos of anna and bohdan are near-duplicates")
+    assert "A/anna_0.jpg ≈ A/bohdan_0.jpg" in notes[0] and "too small" not in " ".join(notes)
+    assert notes[1].startswith("Nothing is held out (validation): near-duplicates join the signers into one")
 
 
 def test_class_in_too_few_groups_is_named() -> None:

@@ -6,8 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
@@ -41,10 +42,9 @@ def test_scan_workers_die_when_the_parent_is_killed() -> None:
         assert all(_alive(pid) for pid in workers)
         parent.send_signal(signal.SIGKILL)  # no clean-up runs in the parent
         parent.wait()
-        deadline = time.monotonic() + 30  # a generous bound, not a timing claim
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(_alive(pid) for pid in workers)
+        wait_until(
+            lambda: not any(_alive(pid) for pid in workers), "the workers ending with their parent", 30
+        )
     finally:
         for pid in locals().get("workers", []):
             if _alive(pid):

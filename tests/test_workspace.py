@@ -401,18 +401,28 @@ def test_eight_threads_saving_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def test_a_row_waits_for_the_metadata_lock(tmp_path: Path) -> None:
-    """While another writer holds the lock, the photo is written but its row waits; then it is appended."""
+    """While another writer holds the lock, the photo and its row wait (so a workspace opened meanwhile never
+    sees a photo without its row); then both are written."""
     import fcntl
 
     ws = Workspace(tmp_path / "ws")
+    at_the_lock = threading.Event()
+    locked = ws._locked
+
+    def signalling_lock():  # the writer says when it asks for the lock: a condition to wait on, not a sleep
+        at_the_lock.set()
+        return locked()
+
+    ws._locked = signalling_lock
     with open(ws.root / ".metadata.lock", "a+b") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         writer = threading.Thread(
             target=ws.save_photo, args=(jpeg(0),), kwargs={"signer": "anna", "session": 1, "letter": "А"}
         )
         writer.start()
-        writer.join(0.5)
-        assert writer.is_alive() and (ws.root / "А" / "anna_1_001.jpg").is_file() and ws.metadata().empty
+        assert at_the_lock.wait(60)
+        # it cannot pass the lock while this test holds it: nothing is written, however long one looks
+        assert writer.is_alive() and not (ws.root / "А" / "anna_1_001.jpg").exists() and ws.metadata().empty
         fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     writer.join(30)
     assert not writer.is_alive() and ws.metadata()["file_name"].tolist() == ["А/anna_1_001.jpg"]

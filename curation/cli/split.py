@@ -12,6 +12,8 @@ import argparse
 import sys
 
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD
+from curation.cli.dispatch import worker_count
+from curation.engines import add_engine_arguments, engine_from_args
 from curation.pipeline import SplitOptions, split_dataset
 from curation.splitting import SMALL_CLASS_POLICIES
 
@@ -61,9 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--small-classes",
         choices=SMALL_CLASS_POLICIES,
         default="error",
-        help="a class with fewer photos than splits: stop with an error (default) or keep it in train",
+        help="a class with fewer photos (or signers) than splits: stop with an error (default), or "
+        "'train': hold out what it can (two signers: train and validation) and keep a one-photo class in train",
     )
-    parser.add_argument("--workers", type=int, default=None, help="decode processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=worker_count, default=None, help="decode processes (default: all cores)"
+    )
     parser.add_argument(
         "--force", action="store_true", help="replace a non-empty --out that is not a split directory"
     )
@@ -73,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="don't apply DATA/label_decisions.csv (relabel/exclude decisions from mislabel review)",
     )
+    add_engine_arguments(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> SplitOptions:
@@ -93,7 +99,7 @@ def options_from_args(args: argparse.Namespace) -> SplitOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    outcome = split_dataset(args.data, args.out, options_from_args(args))
+    outcome = split_dataset(args.data, args.out, options_from_args(args), engine=engine_from_args(args))
     for line in outcome.lines:
         print(line)
     for line in outcome.warnings:

@@ -1,4 +1,4 @@
-"""`sign-ml`: train, evaluate, loso, predict, push, space. Each subcommand lives in its own module
+"""`sign-ml`: train, evaluate, loso, predict, push, space, export-web. Each subcommand lives in its own module
 exposing `add_arguments(parser)` and `run(args) -> int`; imported lazily so `--help` is fast."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ COMMANDS = {
     "predict": ("sign_ml.cli.predict", "predict the letter in photos"),
     "push": ("sign_ml.cli.push", "publish a run to the Hugging Face Hub with a model card"),
     "space": ("sign_ml.cli.space", "assemble (and upload) a Hugging Face Space for a model"),
+    "export-web": ("sign_ml.cli.export_web", "a static web page that spells letters with no server (ONNX)"),
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from curation.engines import add_engine_arguments, engine_from_args
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -34,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="ignore label_decisions.csv (check the photos as labelled on disk)",
     )
+    add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,9 +48,20 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--folds must be at least 2, got {args.folds}")
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
+    if args.csv:  # before the slow part: a CSV in a class folder is read as a bad photo by the next check
+        from curation.fileio import refuse_output_in_data
+        from curation.split_io import data_roots_of
+
+        refuse_output_in_data(args.csv, data_roots_of(args.data), "--csv")
     cfg = LandmarkConfig.from_file(args.config) if args.config else None
+    engine = engine_from_args(args)
     result = find_mislabels(
-        args.data, folds=args.folds, cfg=cfg, progress=True, apply_label_decisions=args.decisions
+        args.data,
+        folds=args.folds,
+        cfg=cfg,
+        progress=True,
+        apply_label_decisions=args.decisions,
+        detect=engine.detect_files,
     )
     table = result.table
     if len(table):

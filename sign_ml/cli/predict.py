@@ -6,6 +6,7 @@ Text output: `path<TAB>label prob, label prob, ...` per file on stdout (`path<TA
 hand), `path<TAB>error: reason` on stderr.
 --json: one object per line on stdout, {"file", "top": [{"label", "prob", "motion"?}] | null,
 "no_hand": bool, "error": str | null}; `top` is null when no_hand is true or the file is unreadable.
+--out FILE: the same lines into FILE (written whole at the end), refused inside a folder of the photos.
 Exit status: 0 all files predicted, 1 some file failed, 2 the command could not run (e.g. no model).
 """
 
@@ -24,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--top-k", type=int, default=5, help="labels per photo (default 5)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the answers to FILE (not inside a photo folder) instead of stdout",
+    )
     parser.add_argument(
         "--backend",
         default="auto",
@@ -63,9 +69,22 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise ValueError("--top-k must be ≥ 1")
+    if args.out:  # a file among the photos would be read as one (a bad one) by the next load
+        from curation.fileio import refuse_output_in_data
+
+        folders = [Path(i) if Path(i).is_dir() else Path(i).parent for i in args.images]
+        refuse_output_in_data(args.out, folders, "--out")
     files = expand_inputs(args.images)
     if not files:
         raise ValueError("no image files to predict")
+    lines: list[str] = []
+
+    def emit(line: str) -> None:
+        if args.out:
+            lines.append(line)
+        else:
+            print(line, flush=True)
+
     predictor = Predictor.from_pretrained(
         args.run, backend=args.backend, device=args.device, revision=args.revision
     )
@@ -83,17 +102,18 @@ def run(args: argparse.Namespace) -> int:
                 ]
             )
             record = {"file": result.source, "top": top, "no_hand": result.no_hand, "error": result.error}
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            emit(json.dumps(record, ensure_ascii=False))
         elif result.no_hand:
-            print(f"{result.source}	{NO_HAND}", flush=True)
+            emit(f"{result.source}	{NO_HAND}")
         elif result.ok:
             mark = " (motion letter: static start only)" if result.top[0][0] in motion else ""
-            print(
-                f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark,
-                flush=True,
-            )
+            emit(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark)
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
+    if args.out:
+        from curation.fileio import atomic_write_text
+
+        atomic_write_text(args.out, "".join(f"{line}\n" for line in lines))
     if failed:
         print(f"{failed} of {len(files)} file(s) could not be read", file=sys.stderr)
     return 1 if failed else 0

@@ -13,7 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--private", action="store_true", help="create the repo as private")
     parser.add_argument("--dry-run", metavar="DIR", help="write the repo folder to DIR and upload nothing")
     parser.add_argument(
-        "--split", default="test", help="evaluation split reported in the card (default: test)"
+        "--split",
+        default=None,
+        help="evaluated split reported in the card (default: test when evaluated, else the split that was; "
+        "a run with no evaluation is published with a card that says what is missing)",
     )
     parser.add_argument(
         "--license", default=DEFAULT_LICENSE, help=f"licence of the weights (default: {DEFAULT_LICENSE})"

@@ -22,7 +22,8 @@ from curation.alphabet import is_ukrainian
 from curation.images import UnreadableImageError, load_rgb
 from sign_ml.ui import data as data_io
 from sign_ml.ui import safety, views
-from sign_ml.ui.i18n import make_i18n, pick_lang, text
+from sign_ml.ui.i18n import make_i18n, page_text_script, pick_lang, text
+from sign_ml.ui.owners import LOCAL, Owners, owner_only
 from sign_ml.ui.safety import MAX_FILE_SIZE, UploadRefused
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TOP_K = 5
 DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 DISPLAY_SIDE = 640  # px: the photo shown back (skeleton, Grad-CAM) is at most this large
+STATE_SESSIONS = 1000  # sessions whose state Gradio keeps in memory (API calls included)
 DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept every 30 min, deleted after 1 h
 CSS = """
 #verdict h2 { font-size: 2.6rem; margin: 0.2rem 0; }
@@ -40,18 +42,47 @@ CSS = """
 /* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
 #top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
+/* table headers break between words, never inside one ("clust er") */
+table th, table th * { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
 @media (max-width: 768px) {
   #result-col { order: -1; }
-  #examples .grid-container { --grid-cols: 5 !important; }
+  /* 3 photos a row fit a phone's 326 px: 5 made the grid 532 px wide, 10 examples off screen */
+  #examples .grid-container { --grid-cols: 3 !important; }
+  /* the heatmap keeps readable cells and scrolls sideways instead of shrinking them to 11 px */
+  #heatmap { overflow-x: auto; }
+  #heatmap img { min-width: 640px; max-width: none; }
   #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container,
   #mislabels .grid-container { --grid-cols: 2 !important; }
 }
 """
 
 
-def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
-    """What `demo.launch` needs besides host and port: the translations, the upload limit, the look."""
-    return {"i18n": make_i18n(lang), "max_file_size": MAX_FILE_SIZE, "css": CSS, "theme": gr.themes.Soft()}
+def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) -> dict[str, Any]:
+    """What `demo.launch` needs besides host and port: the translations, the upload and request-body limits,
+    the look, the Live tab's browser assets (its script in the head, the files it may load), and Gradio's own
+    login when `auth` = (user, password) is given."""
+    from starlette.middleware import Middleware
+
+    from sign_ml.ui import live_browser
+    from sign_ml.ui.fonts import font_css, theme
+
+    kwargs = {
+        "i18n": make_i18n(lang),
+        "max_file_size": MAX_FILE_SIZE,
+        "css": font_css() + CSS,  # Noto Sans embedded: no CDN, no theme font that misreads letters
+        "theme": theme(),
+        # the Live tab's browser path, and Gradio's own untranslated text (queue line, webcam button)
+        "head": live_browser.head() + page_text_script(lang),
+        "allowed_paths": live_browser.allowed_paths(),
+        # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
+        "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
+        # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a
+        # session of its own: 10,000 (its default) would be ~1.8 GB; the least recently used go first
+        "state_session_capacity": STATE_SESSIONS,
+    }
+    if auth is not None:
+        kwargs["auth"] = [auth]
+    return kwargs
 
 
 API_SCHEMA = {
@@ -99,9 +130,13 @@ class DactylApp:
         lang: str | None = None,
         backend: str = "auto",
         workspace: str | None = None,
+        owners: Owners | None = LOCAL,
     ):
         self.lang = lang
         self.backend = backend
+        # who may write, train, publish (sign_ml/ui/owners.py); None = no one: no Record tab, no mislabel review
+        self.owners = owners
+        self._blocks: gr.Blocks | None = None
         # workspace: the one folder the app may write to (the Record tab); None = the app writes nothing
         self.workspace = None
         if workspace:
@@ -186,6 +221,8 @@ class DactylApp:
         if isinstance(exc, UploadRefused):
             if exc.key == "no_image":
                 return text("no_image", lang)
+            if exc.key == "not_received":
+                return text("not_received", lang)
             if exc.key == "too_big":
                 return f"{text('too_big', lang)} ({exc.detail})"
             return f"{text('unreadable', lang)}: {text('reason_not_image', lang)}"
@@ -500,7 +537,7 @@ class DactylApp:
             )
         p = self.predictor
         return (
-            views.model_overview(p.meta, self.model.ref, self.metrics, lang),
+            views.model_overview(p.meta, self.model.ref, self.metrics, lang, loso=self.unseen_signers()[0]),
             views.model_details(
                 p.meta,
                 self.model.ref,
@@ -512,16 +549,26 @@ class DactylApp:
         )
 
     # ------------------------------------------------------------ layout
+    def owner_only(self) -> Any:
+        """A block inside `build()` whose events run only for an owner (checked on the server, per call)."""
+        assert self._blocks is not None, "owner_only() is for use inside build()"
+        return owner_only(self._blocks, self.owners)
+
     def build(self) -> gr.Blocks:
         """The Blocks: five tabs (one module each), their events, and the typed `predict` API endpoint."""
         from sign_ml.ui import tab_dataset, tab_evaluation, tab_live, tab_model, tab_recognize
 
         t = make_i18n(self.lang)
         with gr.Blocks(title="ukrsl-dactyl", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
+            self._blocks = demo
             gr.Markdown(t("title"), elem_id="title")
+            if self.owners is not None and self.owners.needs_login_button:
+                with gr.Row(elem_id="login"):  # Hugging Face OAuth on a Space: the owner signs in to write
+                    gr.Markdown(t("login_owner"))
+                    gr.LoginButton()
             loaders = []
             with gr.Tabs():
-                with gr.Tab(t("tab_recognize"), id="recognize"):
+                with gr.Tab(t("tab_recognize"), id="recognize") as recognize_tab:
                     loaders.append(tab_recognize.build(self, t))
                 with gr.Tab(t("tab_dataset"), id="dataset") as dataset_tab:
                     tab_dataset.build(self, t, dataset_tab)
@@ -531,12 +578,11 @@ class DactylApp:
                     tab_model.build(self, t, model_tab)
                 with gr.Tab(t("tab_live"), id="live"):
                     tab_live.build(self, t)
-                if (
-                    self.workspace is not None
-                ):  # only with a writable workspace: otherwise the app writes nothing
+                # only with a writable workspace and an owner: otherwise the app writes nothing
+                if self.workspace is not None and self.owners is not None:
                     from sign_ml.ui import tab_record
 
-                    with gr.Tab(t("tab_record"), id="record"):
+                    with gr.Tab(t("tab_record"), id="record"), self.owner_only():
                         tab_record.build(self, t)
             # the typed endpoint for gradio_client / curl: one image in, {class: probability} out
             with gr.Row(visible=False):
@@ -555,14 +601,20 @@ class DactylApp:
             )
             for fn, outputs in loaders:
                 demo.load(fn, None, outputs, api_visibility="private", show_progress="hidden")
+                # and on every return to the tab: the Record tab may have switched the model since the load
+                recognize_tab.select(fn, None, outputs, api_visibility="private", show_progress="hidden")
         return demo
 
 
 def build_demo(
-    model: str | None = None, data: str | None = None, lang: str | None = None, workspace: str | None = None
+    model: str | None = None,
+    data: str | None = None,
+    lang: str | None = None,
+    workspace: str | None = None,
+    owners: Owners | None = LOCAL,
 ) -> gr.Blocks:
     """The app's Blocks for a model (run dir or Hub id) and data (split dir, folder or report dir)."""
-    return DactylApp(model=model, data=data, lang=lang, workspace=workspace).build()
+    return DactylApp(model=model, data=data, lang=lang, workspace=workspace, owners=owners).build()
 
 
 __all__ = ["DactylApp", "Inference", "build_demo", "launch_kwargs", "MAX_FILE_SIZE"]

@@ -36,6 +36,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_no_hand": "no letter — show one hand to the camera",
         "live_static_start": "static start only: this letter is signed with movement, the model sees its start",
         "live_holding": "held {p}",
+        "live_mode": "Where the hand is found",
+        "live_mode_browser": "On this device",
+        "live_mode_server": "On the server",
+        "live_path_browser": (
+            "🔒 **Your camera stays on this device.** This browser finds the hand; only its 21 points (under "
+            "1 KB a frame) go to the server, which reads the letter."
+        ),
+        "live_path_server": (
+            "📤 **Frames are sent to the server.** Each camera frame goes to the server, which finds the hand "
+            "and reads the letter."
+        ),
+        "live_path_server_only": "This model reads pictures, not hand points, so it needs the frames.",
+        "live_start": "Start the camera",
+        "live_stop": "Stop",
+        "live_loading": "Loading the hand model into this browser…",
+        "live_running": "Finding the hand on this device (WebAssembly, CPU).",
+        "live_fallback": "This browser cannot find the hand itself ({reason}); frames now go to the server.",
+        "live_no_camera": "No camera: {reason}",
+        "live_refused": "Message ignored: {reason}",
+        "live_flood": "Too many messages: {n} ignored (at most {rate} a second).",
         "practice_show": "Show",
         "practice_ok": "{letter}: well done!",
         "practice_progress": "This session: {ok} right, {missed} missed",
@@ -68,6 +88,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "unreadable": "This file cannot be used as a photo",
         "no_image": "Upload a photo, use the webcam or paste an image first.",
         "too_big": "The photo is larger than 10 MB",
+        "not_received": "This photo was not uploaded to the app: send the file itself",
+        "owner_only": "Only the app's owner can do this: log in as the owner first.",
+        "login_owner": "Recording, training and publishing are for the app's owner: sign in to use them.",
         "reason_not_image": "not an image (corrupt or not a picture)",
         "reason_too_large": "too large to decode safely",
         "reason_not_found": "file not found",
@@ -82,6 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "split_sizes": "Split sizes",
         "issues_unreadable": "Unreadable or odd files",
         "issues_duplicates": "Duplicates and near-duplicates",
+        "issues_hands": "Photos whose hand the model cannot read well",
         "issues_leakage": "Leakage across splits",
         "none_found": "none found",
         "dup_gallery": "Duplicate clusters, side by side (judge each at a glance)",
@@ -102,6 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_loading": "skipped while loading",
         "check_integrity": "unreadable or odd files",
         "check_duplicates": "duplicates",
+        "check_hands": "hands",
         "check_leakage": "leakage across splits",
         "check_balance": "class balance",
         "flagged": "{n} flagged",
@@ -139,6 +164,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "axis_true": "true ↓",
         "axis_predicted": "predicted →",
         "cell_gallery": "Photos of the chosen cell",
+        "cell_empty": "**true {true} → predicted {pred}**: no test photo of {true} was read as {pred}.",
         "cell_caption": "**true {true} → predicted {pred}**: {n} photo(s), {share} of {true}'s test photos, {what}",
         "correct": "correct",
         "misclassified": "misclassified",
@@ -216,6 +242,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "live_no_hand": "літери немає — покажіть камері одну руку",
         "live_static_start": "лише початкова позиція: ця літера показується з рухом, модель бачить її початок",
         "live_holding": "утримано {p}",
+        "live_mode": "Де шукати руку",
+        "live_mode_browser": "На цьому пристрої",
+        "live_mode_server": "На сервері",
+        "live_path_browser": (
+            "🔒 **Камера лишається на цьому пристрої.** Руку знаходить цей браузер; на сервер ідуть лише її "
+            "21 точка (менше 1 КБ на кадр), а сервер читає літеру."
+        ),
+        "live_path_server": (
+            "📤 **Кадри надсилаються на сервер.** Кожен кадр камери йде на сервер, який знаходить руку й "
+            "читає літеру."
+        ),
+        "live_path_server_only": "Ця модель читає зображення, а не точки руки, тож їй потрібні кадри.",
+        "live_start": "Увімкнути камеру",
+        "live_stop": "Зупинити",
+        "live_loading": "Завантажуємо модель руки в цей браузер…",
+        "live_running": "Руку знаходить цей пристрій (WebAssembly, процесор).",
+        "live_fallback": "Цей браузер не може сам знайти руку ({reason}); тепер кадри йдуть на сервер.",
+        "live_no_camera": "Немає камери: {reason}",
+        "live_refused": "Повідомлення відкинуто: {reason}",
+        "live_flood": "Забагато повідомлень: відкинуто {n} (не більше {rate} на секунду).",
         "practice_show": "Покажіть",
         "practice_ok": "{letter}: чудово!",
         "practice_progress": "За цей сеанс: правильно {ok}, пропущено {missed}",
@@ -248,6 +294,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "unreadable": "Цей файл не вдається відкрити як фотографію",
         "no_image": "Спершу завантажте фото, увімкніть камеру або вставте зображення.",
         "too_big": "Фото більше за 10 МБ",
+        "not_received": "Це фото не було завантажене в застосунок: надішліть сам файл",
+        "owner_only": "Це може робити лише власник застосунку: спершу увійдіть як власник.",
+        "login_owner": "Запис, навчання й публікація доступні лише власнику застосунку: увійдіть, щоб ними скористатися.",
         "reason_not_image": "це не зображення (пошкоджений файл або не фото)",
         "reason_too_large": "завелике, щоб безпечно його розкодувати",
         "reason_not_found": "файл не знайдено",
@@ -262,6 +311,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "split_sizes": "Розміри вибірок",
         "issues_unreadable": "Непрочитні або незвичні файли",
         "issues_duplicates": "Дублікати та майже-дублікати",
+        "issues_hands": "Фото, де руку важко прочитати",
         "issues_leakage": "Витік між вибірками",
         "none_found": "не знайдено",
         "dup_gallery": "Групи дублікатів поруч (оцініть кожну з першого погляду)",
@@ -282,6 +332,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_loading": "пропущено під час читання",
         "check_integrity": "непрочитні або незвичні файли",
         "check_duplicates": "дублікати",
+        "check_hands": "руки",
         "check_leakage": "витік між вибірками",
         "check_balance": "баланс класів",
         "flagged": "позначено: {n}",
@@ -319,6 +370,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "axis_true": "справжня ↓",
         "axis_predicted": "передбачена →",
         "cell_gallery": "Фотографії вибраної клітинки",
+        "cell_empty": "**справжня {true} → передбачена {pred}**: жодне тестове фото літери {true} не прочитано як {pred}.",
         "cell_caption": "**справжня {true} → передбачена {pred}**: фото: {n}, це {share} тестових фото літери {true}; {what}",
         "correct": "правильно",
         "misclassified": "помилково",
@@ -444,6 +496,22 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_stopped": "Stopped; {n} photos of this session are saved.",
         "rec_train_head": "### 2. Curate and train",
         "rec_check": "Check the photos",
+        "note_near_duplicates": (
+            "These photos of {who} are near-duplicates (they look alike pixel for pixel), so these signers "
+            "count as one and stay in one split: {pairs}. Record each signer with their own camera and hands "
+            "to hold one out."
+        ),
+        "note_nothing_held_out": "Nothing is held out ({splits}): {why}, so the model can only be judged on photos it trained on.",
+        "note_missing_splits": "No {splits} split: {why}.",
+        "note_why_groups": "there are only {n} signers and a signer is never split",
+        "note_why_joined": "near-duplicates join the signers into one",
+        "note_why_few": "there are too few photos",
+        "note_train_only": "Only in train, not held out: {letters} ({why}).",
+        "note_only_group": "each of them comes from one signer",
+        "note_only_few": "too few photos",
+        "rec_checked": "Checked {n} photos.",
+        "rec_check_failed": "The check stopped; what it printed is under “What the commands printed”.",
+        "rec_flagged": "Flagged photos",
         "rec_train": "Train the landmark model",
         "rec_log": "What the commands printed",
         "rec_no_output": "(no output)",
@@ -541,6 +609,22 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_stopped": "Зупинено; {n} фото цього сеансу збережено.",
         "rec_train_head": "### 2. Перевірка й навчання",
         "rec_check": "Перевірити фото",
+        "note_near_duplicates": (
+            "Ці фото {who} майже однакові (збігаються піксель у піксель), тож ці жестувальники рахуються як "
+            "один і лишаються в одній частині: {pairs}. Щоб одного відкласти для перевірки, записуйте кожного "
+            "його власною камерою й руками."
+        ),
+        "note_nothing_held_out": "Нічого не відкладено для перевірки ({splits}): {why}, тож модель можна оцінити лише на фото, на яких вона вчилась.",
+        "note_missing_splits": "Немає частини «{splits}»: {why}.",
+        "note_why_groups": "жестувальників лише {n}, а одного жестувальника ніколи не ділять",
+        "note_why_joined": "майже однакові фото об’єднують жестувальників в одного",
+        "note_why_few": "замало фото",
+        "note_train_only": "Лише в навчальній частині, не відкладено: {letters} ({why}).",
+        "note_only_group": "кожну показав лише один жестувальник",
+        "note_only_few": "замало фото",
+        "rec_checked": "Перевірено фото: {n}.",
+        "rec_check_failed": "Перевірка зупинилась; що вона вивела — у розділі «Що вивели команди».",
+        "rec_flagged": "Позначені фото",
         "rec_train": "Навчити модель за точками руки",
         "rec_log": "Що вивели команди",
         "rec_no_output": "(нічого)",
@@ -571,8 +655,8 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "job_cancelled": "Скасовано після {e} з {n} епох (продовження — з останньої контрольної точки)",
         "job_absent": "Фонового навчання немає.",
         "pub_head": "### 3. Публікація на Hugging Face Hub",
-        "pub_dataset": "Репозиторій даних (user/name)",
-        "pub_model": "Репозиторій моделі (user/name)",
+        "pub_dataset": "Репозиторій даних (користувач/назва)",
+        "pub_model": "Репозиторій моделі (користувач/назва)",
         "pub_license": "Ліцензія фото",
         "pub_private": "Приватні репозиторії",
         "pub_preview": "Попередній перегляд (без вивантаження)",
@@ -607,9 +691,46 @@ for _lang, _table in RECORD_STRINGS.items():
 
 # Gradio's own keys that its Ukrainian table lacks (seen as raw keys in the page, e.g. a finished progress bar)
 GRADIO_KEYS: dict[str, dict[str, str]] = {
-    "en": {"common.complete": "complete"},
-    "uk": {"common.complete": "готово"},
+    "en": {"common.complete": "complete", "common.loading": "Loading", "common.error": "Error"},
+    "uk": {"common.complete": "готово", "common.loading": "Завантаження", "common.error": "Помилка"},
 }
+# Text Gradio's page writes without its i18n (the status tracker's queue line, the webcam's button):
+# (regular expression over one text node, replacement) per language, applied in the browser as it appears
+PAGE_TEXT: dict[str, list[tuple[str, str]]] = {
+    "uk": [
+        (r"^queue: (\d+)/(\d*) \|$", "черга: $1/$2 |"),
+        (r"^processing \|$", "обробка |"),
+        (r"^\s*Click to Access Webcam\s*$", " Натисніть, щоб увімкнути камеру"),
+    ],
+}
+
+
+def page_text_script(lang: str | None = None) -> str:
+    """A <script> for the page's head that puts Gradio's untranslated text into the page's language: the
+    forced one, else the browser's (as gr.I18n chooses). The queue line is rewritten as it is drawn, so a
+    loaded server shows "черга: 1/3 |", never "queue: 1/3 |"."""
+    import json
+
+    rules = json.dumps(PAGE_TEXT, ensure_ascii=False)
+    forced = json.dumps(lang)
+    return (
+        "<script>(() => {"
+        f"const rules = {rules}; const forced = {forced};"
+        "const lang = forced || ((navigator.language || 'en').toLowerCase().split('-')[0]);"
+        "const mine = (rules[lang] || []).map(([re, to]) => [new RegExp(re), to]);"
+        "if (!mine.length) return;"
+        "const fix = (node) => { const v = node.nodeValue; if (!v) return;"
+        "  for (const [re, to] of mine) { if (re.test(v)) { node.nodeValue = v.replace(re, to); return; } } };"
+        "const walk = (root) => { if (root.nodeType === 3) { fix(root); return; }"
+        "  const it = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); let n;"
+        "  while ((n = it.nextNode())) fix(n); };"
+        "const start = () => { walk(document.body);"
+        "  new MutationObserver((ms) => { for (const m of ms) {"
+        "    if (m.type === 'characterData') fix(m.target); else m.addedNodes.forEach(walk); } })"
+        "  .observe(document.body, {childList: true, subtree: true, characterData: true}); };"
+        "if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);"
+        "})();</script>"
+    )
 
 
 def pick_lang(accept_language: str | None = None, forced: str | None = None) -> str:

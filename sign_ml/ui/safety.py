@@ -1,5 +1,6 @@
-"""What the app refuses, in one place: oversized uploads (however they arrive), decodes that would take
-too much memory, and photo paths outside the data folders given at start-up.
+"""What the app refuses, in one place: oversized uploads (however they arrive), payloads naming files
+Gradio did not receive, decodes that would take too much memory, and photo paths outside the data folders
+given at start-up.
 
 Gradio's `max_file_size` guards its /upload route only; a base64 `data:` URL in an API payload, raw bytes
 from a Python caller or a file already in the cache reach `upload_source` instead, which measures them
@@ -16,6 +17,7 @@ import ctypes
 import io
 import logging
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -57,7 +59,7 @@ def upload_source(value: Any) -> Any:
         raise UploadRefused("no_image")
     if isinstance(value, dict):  # the image component's payload (the events use preprocess=False)
         if value.get("path"):
-            value = value["path"]
+            value = received_path(value)
         elif str(value.get("url") or "").startswith("data:"):
             value = value["url"]
         else:
@@ -76,15 +78,45 @@ def upload_source(value: Any) -> Any:
         return bytes(value)
     if isinstance(value, str | os.PathLike):
         try:
-            size = os.stat(value).st_size
+            info = os.stat(value)
         except OSError:
             return value  # the decoder names the missing file
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the worker forever, a device never end
+            raise UnreadableImageError(str(value), "not a regular file")
+        size = info.st_size
         if size > MAX_UPLOAD_BYTES:
             raise UploadRefused("too_big", f"{_mb(size)} > {_mb(MAX_UPLOAD_BYTES)}")
         return value
     if isinstance(value, np.ndarray):
         return Image.fromarray(value.astype(np.uint8))
     return value
+
+
+def upload_folder() -> Path:
+    """Gradio's own upload cache (GRADIO_TEMP_DIR, else TMPDIR/gradio): the one folder a payload may name."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def received_path(value: dict[str, Any]) -> str:
+    """The file a FileData payload names, only if Gradio vetted it: `meta` says gradio.FileData (Gradio
+    then checks the path is its upload) and the path lies in Gradio's upload cache as a regular file.
+
+    Without `meta` Gradio passes a dict on unchecked, so `{"path": "/etc/passwd"}` would reach the decoder.
+    Every refusal is the same UploadRefused("not_received"), whether or not the file exists, so the answer
+    tells nothing about the server's files; a FIFO, device or folder is never opened.
+    """
+    meta = value.get("meta")
+    if not isinstance(meta, dict) or meta.get("_type") != "gradio.FileData":
+        raise UploadRefused("not_received")
+    try:
+        path = Path(str(value["path"])).resolve()
+        if not path.is_relative_to(upload_folder()) or not stat.S_ISREG(path.stat().st_mode):
+            raise UploadRefused("not_received")
+    except (OSError, ValueError):  # missing, unreadable, a NUL in the name
+        raise UploadRefused("not_received") from None
+    return str(path)
 
 
 def _header(source: Any) -> tuple[str, int, int] | None:
@@ -154,3 +186,83 @@ def inside_roots(row_path: str, relpath: str, roots: list[Path]) -> Path | None:
         elif candidate.is_absolute() and str(candidate) == str(row_path):
             log.warning("refused photo path %r: outside the data folders given at start-up", row_path)
     return None
+
+
+# any request body: a 10 MB photo as base64 in JSON (~13.4 MB) fits, more does not
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# a body without Content-Length (chunked): browsers and gradio_client always declare one, and what the app
+# had buffered before the cut stayed held (~16 MB a request at the full limit)
+MAX_CHUNKED_BYTES = 1024 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: refuse (413) a request body over `max_bytes` before the app reads it.
+
+    A declared Content-Length over the limit is refused before one byte is received; a chunked body is
+    counted as it streams and cut off where it passes `max_chunked` (1 MB), and a body that sends more
+    than it declared where it passes the limit. Gradio's own checks run only after the
+    JSON is parsed (three 420 MB bodies took a served app from 2.7 to 5.3 GB, never given back).
+    """
+
+    def __init__(self, app: Any, max_bytes: int = MAX_BODY_BYTES, max_chunked: int = MAX_CHUNKED_BYTES):
+        self.app = app
+        self.max_bytes = int(max_bytes)
+        self.max_chunked = min(int(max_chunked), self.max_bytes)
+
+    async def _refuse(self, send: Any) -> None:
+        body = f'{{"error": "request body over {self.max_bytes} bytes"}}'.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            log.warning(
+                "refused a %s-byte request body to %s", declared.decode(errors="replace"), scope.get("path")
+            )
+            await self._refuse(send)
+            return
+        limit = self.max_bytes if declared is not None else self.max_chunked
+        seen = 0
+        cut = False
+        started = False
+
+        async def counted_receive() -> dict:
+            nonlocal seen, cut
+            if cut:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message.get("type") == "http.request":
+                seen += len(message.get("body") or b"")
+                if seen > limit:
+                    cut = True
+                    log.warning("cut off a streamed request body at %d bytes to %s", seen, scope.get("path"))
+                    return {"type": "http.disconnect"}  # the app sees the client gone and stops reading
+            return message
+
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if cut:  # the 413 below answers instead
+                return
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not cut:
+                raise
+        if cut and not started:
+            await self._refuse(send)

@@ -109,6 +109,8 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
 
     from sign_ml.ui import tab_mislabels
 
-    tab_mislabels.build(app, t)
+    if app.owners is not None:  # the search takes minutes of CPU and the decisions write: the owner's
+        with app.owner_only():
+            tab_mislabels.build(app, t)
     tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[balance])
     run_button.click(on_click, None, outputs, api_visibility="private", show_progress_on=[balance])

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.app import DactylApp
 from sign_ml.ui.i18n import text
@@ -36,7 +37,7 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
             gr.update(visible=True),
             views.loso_markdown(loso, lang),
             views.loso_table(loso, lang),
-            gr.update(value=str(png) if png.is_file() else None, visible=png.is_file()),
+            gr.update(value=data_io.servable_copy(png), visible=png.is_file()),  # served from anywhere
         ]
 
     tab.select(
@@ -46,66 +47,58 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
 
 def build(app: DactylApp, t: Any, tab: Any) -> None:
     build_unseen_signers(app, t, tab)
-    if app.metrics is None or app.confusion is None:
-        gr.Markdown(t("no_eval"))
-        return
-    summary = gr.Markdown(elem_id="eval-summary")
-    gr.Markdown(t("confusion"))
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=320):
-            heatmap = gr.Image(
-                interactive=False,
-                show_label=False,
-                elem_id="heatmap",
-                type="pil",
-                buttons=["fullscreen"],
-                container=False,
-            )
-        with gr.Column(scale=2, min_width=300):
-            caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
-            gallery = gr.Gallery(
-                label=t("cell_gallery"),
-                columns=3,
-                height="auto",
-                object_fit="contain",
-                elem_id="cell-gallery",
-            )
-            pairs = gr.Dataframe(label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs")
-    losses = gr.Gallery(
-        label=t("top_losses"), columns=6, height="auto", object_fit="contain", elem_id="top-losses"
-    )
-    per_class = gr.Dataframe(label=t("per_class"), interactive=False, max_height=420, elem_id="per-class")
-    curves = []
-    history = app.model.history
-    if history is not None and "epoch" in history.columns:
+    # every panel is built whatever the model at start-up: the Record tab may switch to a model evaluated on a
+    # split (panels shown) or on none (one plain line instead of empty tables and plots)
+    evaluated = app.metrics is not None and app.confusion is not None
+    empty = gr.Markdown(t("no_eval"), visible=not evaluated, elem_id="eval-none")
+    with gr.Column(visible=evaluated) as panels:
+        summary = gr.Markdown(elem_id="eval-summary")
+        gr.Markdown(t("confusion"))
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                heatmap = gr.Image(
+                    interactive=False,
+                    show_label=False,
+                    elem_id="heatmap",
+                    type="pil",
+                    buttons=["fullscreen"],
+                    container=False,
+                )
+            with gr.Column(scale=2, min_width=300):
+                caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
+                gallery = gr.Gallery(
+                    label=t("cell_gallery"),
+                    columns=3,
+                    height="auto",
+                    object_fit="contain",
+                    elem_id="cell-gallery",
+                )
+                pairs = gr.Dataframe(
+                    label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs"
+                )
+        losses = gr.Gallery(
+            label=t("top_losses"), columns=6, height="auto", object_fit="contain", elem_id="top-losses"
+        )
+        per_class = gr.Dataframe(label=t("per_class"), interactive=False, max_height=420, elem_id="per-class")
         with gr.Row():
             curves = [
                 gr.LinePlot(x="epoch", y="value", color="series", height=280, elem_id=f"curves-{kind}")
                 for kind in ("loss", "accuracy")
             ]
-    elif app.model.curves_png is not None:
-        gr.Image(str(app.model.curves_png), label=t("curves_loss"), interactive=False)
-    credit = gr.Markdown(elem_id="photo-credit")
-    outputs = [summary, heatmap, caption, gallery, pairs, losses, per_class, *curves, credit]
+        curves_png = gr.Image(label=t("curves_loss"), interactive=False, visible=False)
+        credit = gr.Markdown(elem_id="photo-credit")
+    outputs = [empty, panels, summary, heatmap, caption, gallery, pairs, losses, per_class, *curves]
+    outputs += [curves_png, credit]
 
     def on_open(request: gr.Request) -> list[Any]:
         lang = app.lang_of(request)
-        if (
-            app.metrics is None or app.confusion is None
-        ):  # the Record tab switched to a model evaluated on no split
-            return [
-                text("no_eval", lang),
-                None,
-                "",
-                [],
-                None,
-                gr.update(value=None),
-                None,
-                *[gr.update(value=None) for _ in curves],
-                "",
-            ]
+        if app.metrics is None or app.confusion is None:  # e.g. a Record run evaluated on no split
+            nothing = [gr.update() for _ in outputs[2:]]
+            return [gr.update(value=text("no_eval", lang), visible=True), gr.update(visible=False), *nothing]
         mistakes = app.top_losses(lang)
         values = [
+            gr.update(visible=False),
+            gr.update(visible=True),
             views.eval_summary(app.metrics, lang),
             views.confusion_heatmap(app.confusion, lang),
             text("cell_hint", lang),
@@ -117,18 +110,27 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
             ),
             views.per_class_frame(app.metrics, lang),
         ]
-        if curves:
-            long = views.curves_long(history, lang)
-            for kind in ("loss", "accuracy"):
-                values.append(
-                    gr.update(
-                        value=long[long["kind"] == kind],
-                        title=text(f"curves_{kind}", lang),
-                        x_title=text("axis_epoch", lang),
-                        y_title=text(f"axis_{kind}", lang),
-                        color_title="",
-                    )
+        history = app.model.history  # the model served now, not the one at start-up
+        has_curves = history is not None and "epoch" in history.columns
+        long = views.curves_long(history, lang) if has_curves else None
+        for kind in ("loss", "accuracy"):
+            values.append(
+                gr.update(
+                    value=long[long["kind"] == kind] if has_curves else None,
+                    visible=has_curves,
+                    title=text(f"curves_{kind}", lang),
+                    x_title=text("axis_epoch", lang),
+                    y_title=text(f"axis_{kind}", lang),
+                    color_title="",
                 )
+            )
+        png = app.model.curves_png
+        values.append(
+            gr.update(
+                value=str(png) if png is not None and not has_curves else None,
+                visible=png is not None and not has_curves,
+            )
+        )
         credit_line = thumbnail_credit(app.model.eval_dir)
         values.append(f"_{text('thumbs_credit', lang)}: {credit_line}_" if credit_line else "")
         return values

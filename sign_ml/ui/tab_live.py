@@ -47,10 +47,12 @@ class LiveSession:
         self.t0 = time.monotonic()
         self.last_ms = 0  # the last timestamp given to the landmarker (it refuses non-increasing ones)
         self.tracker = live.Tracker()
+        self.smoothed = live.Smoothed()  # the running average the shown letter comes from
         self.word = ""
         self.practice: live.Practice | None = None
         self.frames = 0
         self.lock = threading.Lock()  # one frame at a time per session, whatever the server's concurrency
+        self.link: Any = None  # the browser path's state (sign_ml.ui.live_browser.BrowserLink)
 
     def hand_stage(self) -> Any:
         if self.stage is None:
@@ -179,28 +181,51 @@ def live_frame(
         return session, frame, f"### {text('no_model', lang)}", session.word, gr.update(), gr.update()
     image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
     image = image.convert("RGB")
-    names = app.class_names
     with session.lock:
         detection, top = recognize_frame(app, session, image)
-        now = float(session.last_ms)
-        letter, confidence = top[0] if top else (None, 0.0)
-        rule = live.CommitRule(hold_ms=float(hold_ms))
-        session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
-        session.frames += 1
-        just_ok = None
-        if committed is not None:
-            session.word = live.add_letter(session.word, letter_char(committed, names))
-            if practising and session.practice is not None and session.practice.check(committed):
-                just_ok = committed
+        answer, prompt, summary = advance(
+            app, session, top, float(session.last_ms), hold_ms, practising, lang
+        )
     from curation.hands import draw_hand
 
     shown = draw_hand(image, detection) if detection.found else image
+    return session, shown, answer, session.word, prompt, summary
+
+
+def advance(
+    app: DactylApp,
+    session: LiveSession,
+    top: list[tuple[str, float]] | None,
+    now: float,
+    hold_ms: float,
+    practising: bool,
+    lang: str,
+) -> tuple[str, Any, Any]:
+    """One frame's letters (None: no hand) at `now` ms through the commit rule, the word and practice:
+    (letter markdown, practice prompt, practice summary). The same for server frames and browser landmarks;
+    the caller holds `session.lock`."""
+    names = app.class_names
+    session.smoothed, top = live.smooth_step(session.smoothed, top)  # one still hand, one letter
+    letter, confidence = top[0] if top else (None, 0.0)
+    rule = live.CommitRule(hold_ms=float(hold_ms))
+    since = session.tracker.since_ms if session.tracker.candidate == letter else now  # this hold's start
+    session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
+    session.frames += 1
+    just_ok = None
+    if committed is not None:
+        session.word = live.add_letter(session.word, letter_char(committed, names))
+        if (
+            practising
+            and session.practice is not None
+            and session.practice.check(committed, now_ms=now, since_ms=since)
+        ):
+            just_ok = committed
     answer = letter_markdown(
         top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms)
     )
     prompt = practice_markdown(session.practice, names, lang, just_ok) if practising else gr.update()
     summary = summary_markdown(session.practice, names, lang) if practising and committed else gr.update()
-    return session, shown, answer, session.word, prompt, summary
+    return answer, prompt, summary
 
 
 def edit_word(session: LiveSession | None, edit: str) -> tuple[LiveSession, str]:
@@ -219,6 +244,8 @@ def start_practice(
     names = app.class_names
     if on and names and session.practice is None:
         session.practice = live.Practice(tuple(names), seed=int(time.time_ns() % 2**31))
+    if on and session.practice is not None:
+        session.practice.prompt(float(session.next_ms()))  # a hand already up is not a miss of this prompt
     if not on:
         return session, gr.update(value="", visible=False), summary_markdown(session.practice, names, lang)
     return (
@@ -236,6 +263,7 @@ def skip_letter(
     session = session if session is not None else LiveSession()
     if session.practice is not None:
         session.practice.skip()
+        session.practice.prompt(float(session.next_ms()))
     names = app.class_names
     return (
         session,
@@ -247,8 +275,12 @@ def skip_letter(
 # ---------------------------------------------------------------- layout
 def build(app: DactylApp, t: Any) -> None:
     """Lay the tab out and wire its events."""
+    from sign_ml.ui import live_browser
+
     session = gr.State(None, delete_callback=close_session)
     gr.Markdown(t("live_intro"), elem_id="live-intro")
+    mode, said = live_browser.mode_radio(app, t)  # the camera in the browser (landmarks only) or frames
+    on_server = live_browser.default_mode(app) == "server"
     with gr.Row():  # the settings first, so on a phone the letter and the word sit right under the camera
         hold = gr.Slider(
             100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold"
@@ -256,6 +288,7 @@ def build(app: DactylApp, t: Any) -> None:
         practising = gr.Checkbox(False, label=t("live_practice"), elem_id="live-practice")
     with gr.Row(equal_height=False):
         with gr.Column():
+            browser = live_browser.camera_block(app)
             camera = gr.Image(
                 sources=["webcam"],
                 streaming=True,
@@ -263,6 +296,7 @@ def build(app: DactylApp, t: Any) -> None:
                 label=t("live_camera"),
                 webcam_options=gr.WebcamOptions(mirror=False),
                 height=360,
+                visible=on_server,
                 elem_id="live-cam",
             )
             letter = gr.Markdown(elem_id="live-letter")
@@ -274,7 +308,9 @@ def build(app: DactylApp, t: Any) -> None:
                 clear = gr.Button(t("live_clear"), size="sm", elem_id="live-clear")
             skip = gr.Button(t("live_skip"), size="sm", visible=False, elem_id="live-skip")
         with gr.Column():
-            view = gr.Image(label=t("live_view"), interactive=False, height=360, elem_id="live-view")
+            view = gr.Image(
+                label=t("live_view"), interactive=False, height=360, visible=on_server, elem_id="live-view"
+            )
             summary = gr.Markdown(elem_id="live-summary")
     private = {"api_visibility": "private", "show_progress": "hidden"}
 
@@ -315,3 +351,6 @@ def build(app: DactylApp, t: Any) -> None:
         return skip_letter(app, s, request)
 
     skip.click(on_skip, session, [session, prompt, summary], **private)
+    live_browser.wire(
+        app, mode, said, browser, [camera, view], session, hold, practising, [letter, word, prompt, summary]
+    )

@@ -123,8 +123,10 @@ def build(app: DactylApp, t: Any) -> None:
     """The review section, laid out inside the Dataset tab."""
     rows_state = gr.State(None)
     selected = gr.State(None)
-    gr.Markdown(t("ml_head"))
-    find_btn = gr.Button(t("ml_find"), elem_id="ml-find")
+    # photos to check: a split or a folder on this machine, or the workspace being recorded; else no button
+    has_photos = app.workspace is not None or app.data.kind in ("splits", "folder")
+    gr.Markdown(t("ml_head"), visible=has_photos)
+    find_btn = gr.Button(t("ml_find"), elem_id="ml-find", visible=has_photos)
     summary = gr.Markdown(elem_id="ml-summary")
     gallery = gr.Gallery(
         label=t("ml_gallery"),

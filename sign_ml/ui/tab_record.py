@@ -16,6 +16,7 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from curation.alphabet import describe_class, is_ukrainian, ukrainian_letter
+from curation.alphabet import ASL_MOTION, UKRAINIAN_ALPHABET, Letter, is_ukrainian, ukrainian_letter
 from curation.capture import Capture, CapturePlan, CaptureStatus
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
+from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.app import DactylApp
 from sign_ml.ui.i18n import text
@@ -52,6 +54,7 @@ class RecordSession:
     capture: Capture | None = None
     saved: int = 0
     last_saved: str = ""
+    alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __deepcopy__(self, memo: dict) -> RecordSession:  # Gradio copies state values; a lock is not copyable
@@ -59,16 +62,42 @@ class RecordSession:
 
 
 # ---------------------------------------------------------------- views (pure)
-def letters_markdown(letters: list[str], lang: str) -> str:
+def _ukrainian_chars(kind: str, alphabet: Sequence[str]) -> bool:
+    """Whether a workspace alphabet is Ukrainian letters themselves: never by transliteration, so an ASL
+    or a custom Latin alphabet (V, Y, ...) is never read as В, И."""
+    chars = {letter.char for letter in UKRAINIAN_ALPHABET}
+    return kind == "ukrainian" or (kind == "custom" and all(n.upper() in chars for n in alphabet))
+
+
+def _letter(name: str, kind: str, alphabet: Sequence[str]) -> Letter | None:
+    """The Ukrainian letter `name` is, when the workspace records Ukrainian letters; else None."""
+    return ukrainian_letter(name) if _ukrainian_chars(kind, alphabet) else None
+
+
+def _motion(name: str, kind: str, alphabet: Sequence[str]) -> bool:
+    if kind == "asl":
+        return name in ASL_MOTION
+    letter = _letter(name, kind, alphabet)
+    return bool(letter and letter.motion)
+
+
+def prompt_label(name: str, kind: str, alphabet: Sequence[str], lang: str = "en") -> str:
+    """The letter to sign, as the workspace's own alphabet names it: `Й (йот) ↻ …` or `Z ↻ …` or `V`."""
+    letter = _letter(name, kind, alphabet)
+    shown = f"{letter.char} ({letter.name})" if letter else name
+    return shown + (f" ↻ {text('rec_motion_note', lang)}" if _motion(name, kind, alphabet) else "")
+
+
+def letters_markdown(letters: list[str], lang: str, kind: str | None = None) -> str:
     """The alphabet being recorded: each letter with its name and a mark on motion letters."""
     if not letters:
         return ""
-    uk = is_ukrainian(letters)
+    kind = kind or ("ukrainian" if is_ukrainian(letters) else "custom")
     items = []
     for name in letters:
-        letter = ukrainian_letter(name) if uk else None
+        letter = _letter(name, kind, letters)
         shown = f"**{letter.char}** ({letter.name})" if letter else f"**{name}**"
-        items.append(shown + (" ↻" if views.is_motion(name, letters) else ""))
+        items.append(shown + (" ↻" if _motion(name, kind, letters) else ""))
     return (
         f"{text('rec_letters', lang, n=len(letters))}: "
         + " · ".join(items)
@@ -85,7 +114,8 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
         if status.short:
             lines.append(text("rec_short", lang, letters=", ".join(status.short)))
         return "\n\n".join(lines)
-    shown = describe_class(status.letter, letters) if status.letter else ""
+    kind, alphabet = rs.alphabet or ("custom", letters)
+    shown = prompt_label(status.letter, kind, alphabet, lang) if status.letter else ""
     head = f"## {shown}"
     where = text(
         "rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session
@@ -157,7 +187,12 @@ def start_session(
     except NameRefused as exc:
         return rs, f"### ⚠ {exc}"
     plan = CapturePlan(letters=tuple(letters), countdown_s=float(countdown), burst=int(burst))
+    kind, alphabet = ws.alphabet()
     with rs.lock:
+        rs.alphabet = (
+            kind,
+            tuple(alphabet),
+        )  # prompts name letters as this alphabet does, never transliterated
         rs.signer, rs.session = name, ws.new_session(name)
         rs.capture, rs.saved, rs.last_saved = Capture(plan, time.monotonic()), 0, ""
         status = rs.capture.status(time.monotonic())
@@ -238,7 +273,7 @@ def set_alphabet(app: DactylApp, kind: str, custom: str, lang: str = "en") -> tu
         letters = ws.set_alphabet(kind, parse_custom_alphabet(custom) if kind == "custom" else None)
     except NameRefused as exc:
         return f"### ⚠ {exc}", gr.update()
-    return letters_markdown(letters, lang), grid_frame(ws.counts(), lang)
+    return letters_markdown(letters, lang, kind), grid_frame(ws.counts(), lang)
 
 
 def steps_markdown(steps: list[studio.Step], lang: str) -> str:
@@ -250,11 +285,41 @@ def steps_markdown(steps: list[studio.Step], lang: str) -> str:
     return "\n\n".join(parts)
 
 
+def check_result(root: Path, step: studio.Step, lang: str) -> tuple[str, pd.DataFrame | None]:
+    """What "Check the photos" found, for the page itself: one line per check and every flagged photo."""
+    from curation.fileio import read_json
+
+    report_path = studio.outputs_dir(root) / "report" / "report.json"
+    if not step.ok or not report_path.is_file():
+        return f"### ⚠ {text('rec_check_failed', lang)}", None
+    report = read_json(report_path)
+    lines = [
+        f"### ✅ {text('rec_checked', lang, n=int(report.get('n_photos', 0)))}",
+        views.report_summary(report, lang),
+    ]
+    frames = [t for t in views.issue_tables(report, str(root)).values() if not t.empty]
+    if not frames:
+        return "\n\n".join(lines), None
+    flagged = pd.concat(frames, ignore_index=True)
+    keep = [c for c in ("path", "flag", "check", "detail") if c in flagged.columns]
+    return "\n\n".join(lines), views.localize_issues(flagged[keep], lang)
+
+
+def split_notes_of(splits_dir: Path | None, lang: str) -> str:
+    """The notes `sign-curate split` left in splits.json, in `lang` ("" when it could do all it was asked)."""
+    from curation.fileio import read_json
+
+    path = splits_dir / "splits.json" if splits_dir is not None else None
+    if path is None or not path.is_file():
+        return ""
+    return views.split_notes_markdown(read_json(path).get("notes") or [], lang)
+
+
 def loso_image(run_dir: Path | None) -> str | None:
     from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
 
     png = run_eval_dir(run_dir) / LOSO_CONFUSION_PNG if run_dir is not None else None
-    return str(png) if png is not None and png.is_file() else None
+    return data_io.servable_copy(png)  # the workspace may lie where Gradio serves nothing (a Space's /data)
 
 
 def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
@@ -271,8 +336,10 @@ def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[s
     head = [
         f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
         views.loso_markdown(outcome.loso, lang),
+        split_notes_of(outcome.splits_dir, lang),  # what the split could not hold out, and why
         text("train_serving", lang),
     ]
+    head = [h for h in head if h]
     table = views.loso_table(outcome.loso, lang)
     image = loso_image(outcome.run_dir)
     return (
@@ -438,7 +505,7 @@ def build(app: DactylApp, t: Any) -> None:
             signer = gr.Textbox(
                 label=t("rec_signer"), placeholder="olena", max_length=32, elem_id="rec-signer"
             )
-            only = gr.Textbox(label=t("rec_only"), placeholder="А Б В", elem_id="rec-only")
+            only = gr.Textbox(label=t("rec_only"), placeholder=" ".join(letters[:3]), elem_id="rec-only")
         with gr.Row():
             countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
             burst = gr.Slider(1, 30, value=5, step=1, label=t("rec_burst"), elem_id="rec-burst")
@@ -469,6 +536,14 @@ def build(app: DactylApp, t: Any) -> None:
         check_btn = gr.Button(t("rec_check"), elem_id="rec-check")
         train_btn = gr.Button(t("rec_train"), variant="primary", elem_id="rec-train")
     train_md = gr.Markdown(elem_id="rec-train-result")
+    check_df = gr.Dataframe(
+        label=t("rec_flagged"),
+        interactive=False,
+        visible=False,
+        max_height=320,
+        wrap=True,
+        elem_id="rec-flagged",
+    )
     loso_df = gr.Dataframe(label=t("loso_table"), interactive=False, visible=False, elem_id="rec-loso")
     loso_png = gr.Image(
         label=t("loso_confusion"), interactive=False, visible=False, height=420, elem_id="rec-loso-cm"
@@ -507,22 +582,38 @@ def build(app: DactylApp, t: Any) -> None:
     # ---- events: each reads the page's language from its request
     def on_load(request: gr.Request):
         lang = app.lang_of(request)
-        _, now_letters = ws.alphabet()
+        now_kind, now_letters = ws.alphabet()
         return (
-            letters_markdown(now_letters, lang),
+            # the radio and the list both from workspace.json now, not from when the page was built
+            gr.update(value=now_kind),
+            gr.update(
+                value=" ".join(now_letters) if now_kind == "custom" else "", visible=now_kind == "custom"
+            ),
+            letters_markdown(now_letters, lang, now_kind),
+            gr.update(
+                placeholder=" ".join(now_letters[:3])
+            ),  # the workspace's own letters, never А Б В for ASL
             grid_frame(ws.counts(), lang),
             text("rec_idle", lang),
             token_markdown(lang),
         )
 
-    gr.context.Context.root_block.load(on_load, None, [letters_md, grid, status, token_md], **quiet)
+    gr.context.Context.root_block.load(
+        on_load, None, [alphabet, custom, letters_md, only, grid, status, token_md], **quiet
+    )
 
     def on_alphabet(k, c, request: gr.Request):
         shown, table = set_alphabet(app, k, c, app.lang_of(request))
-        return gr.update(visible=k == "custom"), shown, table
+        _, now_letters = ws.alphabet()
+        return (
+            gr.update(visible=k == "custom"),
+            shown,
+            table,
+            gr.update(placeholder=" ".join(now_letters[:3])),
+        )
 
-    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
-    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid], **quiet)
+    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
+    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
 
     def on_start(s, who, subset, cd, n, request: gr.Request):
         return start_session(app, s, who, subset, cd, n, app.lang_of(request))
@@ -557,17 +648,36 @@ def build(app: DactylApp, t: Any) -> None:
     timer.tick(on_tick, None, grid, **quiet)
 
     def on_check(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        return steps_markdown([studio.check(ws.root)], app.lang_of(request))
+        lang = app.lang_of(request)
+        progress(0, desc=text("rec_check", lang))  # a bar from the first second, not after the load
+        step = studio.check(ws.root)
+        summary, flagged = check_result(ws.root, step, lang)
+        return (
+            summary,
+            steps_markdown([step], lang),
+            gr.update(value=flagged, visible=flagged is not None),
+            gr.update(value=None, visible=False),
+            gr.update(value=None, visible=False),
+        )
 
-    check_btn.click(on_check, None, log_md, **private)
+    check_btn.click(
+        on_check,
+        None,
+        [train_md, log_md, check_df, loso_df, loso_png],
+        concurrency_limit=1,
+        show_progress_on=[train_md],  # where the user looks, not the closed log
+        **private,
+    )
 
     def on_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        return train_now(app, app.lang_of(request))
+        lang = app.lang_of(request)
+        progress(0, desc=text("rec_train", lang))
+        return (*train_now(app, lang), gr.update(value=None, visible=False))
 
     train_btn.click(
         on_train,
         None,
-        [train_md, log_md, loso_df, loso_png],
+        [train_md, log_md, loso_df, loso_png, check_df],
         concurrency_limit=1,
         show_progress_on=[train_md],
         **private,

@@ -71,15 +71,21 @@ def write_eval_thumbnails(
 
 
 def find_thumbnail(eval_dir: Path | None, relpath: str) -> Path | None:
-    """The shipped thumbnail of `relpath` in eval_dir/thumbs/, or None (also for paths that would leave it)."""
+    """The shipped thumbnail of `relpath` in eval_dir/thumbs/, or None (also for paths that would leave it).
+
+    Containment is checked against the real path of the evaluation folder, not of thumbs/: a thumbs/ that
+    is itself a symlink (to `/`, to a private folder) would otherwise make its target the root."""
     if eval_dir is None:
         return None
     name = thumbnail_name(relpath)
     if name is None:
         return None
-    root = (eval_dir / THUMBS).resolve()
-    path = (root / name).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None
+    root = Path(eval_dir).resolve()
+    path = (root / THUMBS / name).resolve()
+    if not path.is_relative_to(root):
+        log.warning("refused thumbnail %s: a symlink out of %s", name, root)
+        return None
+    return path if path.is_file() else None
 
 
 def thumbnail_credit(eval_dir: Path | None) -> str:

@@ -30,6 +30,7 @@ ISSUE_GROUPS: dict[str, tuple[str, ...]] = {
     "issues_unreadable": ("integrity", "loading"),
     "issues_duplicates": ("duplicates",),
     "issues_leakage": ("leakage",),
+    "issues_hands": ("hands",),  # the photos behind "hands: N flagged"
 }
 COLUMNS = (
     "class",
@@ -83,8 +84,10 @@ def display_label(class_name: str, ukrainian: bool = True) -> str:
 
 
 def label_dict(preds: Prediction, ukrainian: bool = True) -> dict[str, float]:
-    """{`letter (name)`: probability} for gr.Label, in the predictor's order (most probable first)."""
-    return {display_label(name, ukrainian): float(p) for name, p in preds}
+    """{`letter (name)`: probability} for gr.Label, in the predictor's order (most probable first); letters
+    that would read "0 %" are left out (the first always stays), so the ranking has no empty rows."""
+    kept = [(name, p) for i, (name, p) in enumerate(preds) if i == 0 or float(p) >= 0.005]
+    return {display_label(name, ukrainian): float(p) for name, p in kept}
 
 
 def api_dict(preds: Prediction) -> dict[str, float]:
@@ -182,8 +185,11 @@ def example_label(class_name: str, class_names: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- Model tab
-def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en") -> str:
-    """In plain language: what the model is for, what it cannot do, how it was evaluated."""
+def model_overview(
+    meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en", loso: Any = None
+) -> str:
+    """In plain language: what the model is for, what it cannot do, how it was evaluated (a held-out split,
+    leave-one-signer-out `loso`, both, or neither)."""
     names = list(meta.class_names)
     uk = is_ukrainian(names)
     data = getattr(meta, "data", {}) or {}
@@ -230,7 +236,19 @@ def model_overview(meta: Any, model_ref: str, evaluation: Mapping[str, Any] | No
                 f1=f"{float(evaluation.get('macro_f1', 0)):.2f}",
             )
         )
-    else:
+    has_loso = loso is not None and getattr(loso, "status", None) == "ok"
+    if has_loso:
+        lines.append(
+            ("\n" if evaluation else "")
+            + text(
+                "loso_result",
+                lang,
+                acc=pct(loso.accuracy),
+                mean=pct(loso.mean_signer_accuracy),
+                n=len(loso.per_signer),
+            )
+        )
+    if not evaluation and not has_loso:
         lines.append(text("model_how_none", lang))
     return "\n".join(lines)
 
@@ -612,6 +630,8 @@ def cell_caption(
     true: str, pred: str, n: int, share: float, class_names: Sequence[str], lang: str = "en"
 ) -> str:
     uk = is_ukrainian(list(class_names))
+    if n == 0:  # an empty cell: no "0 photo(s) … misclassified"
+        return text("cell_empty", lang, true=display_label(true, uk), pred=display_label(pred, uk))
     what = text("correct" if true == pred else "misclassified", lang)
     return text(
         "cell_caption",
@@ -736,3 +756,32 @@ def loso_table(loso: Any, lang: str) -> pd.DataFrame | None:
     if "accuracy" in table.columns:
         table["accuracy"] = table["accuracy"].map(lambda a: pct(a) if a == a else "—")
     return table.rename(columns={c: text(f"loso_col_{c}", lang) for c in table.columns})
+
+
+def split_notes_markdown(notes: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    """The split's notes (`curation.splitting.split_notes`, kept in splits.json) as bullet points in `lang`."""
+    from curation.splitting import name_list
+
+    def splits(names: Sequence[str]) -> str:
+        return ", ".join(text(f"col_{n}", lang) if n in SPLIT_NAMES else str(n) for n in names)
+
+    lines = []
+    for note in notes:
+        kind = note.get("kind")
+        if lang == "en" or kind is None:
+            lines.append(f"- {note.get('text', '')}")
+        elif kind == "near_duplicates":
+            who, pairs = list(note["who"]), list(note["pairs"])
+            shown = ", ".join(pairs[:4]) + (f" … (+{len(pairs) - 4})" if len(pairs) > 4 else "")
+            lines.append(f"- {text('note_near_duplicates', lang, who=', '.join(who), pairs=shown)}")
+        elif kind in ("nothing_held_out", "missing_splits"):
+            why = text(f"note_why_{note['reason']}", lang, n=note.get("n_groups", 0))
+            lines.append(f"- {text(f'note_{kind}', lang, splits=splits(note['splits']), why=why)}")
+        elif kind == "train_only":
+            why = text("note_only_group" if note.get("reason") == "group" else "note_only_few", lang)
+            lines.append(
+                f"- {text('note_train_only', lang, letters=name_list(list(note['letters']), 12), why=why)}"
+            )
+        else:
+            lines.append(f"- {note.get('text', '')}")
+    return "\n".join(lines)

@@ -1,0 +1,197 @@
+// The Live tab's browser path: the camera stays in this page. MediaPipe's hand landmarker (Tasks Vision,
+// WebAssembly, CPU) runs here in VIDEO mode on each camera frame, the skeleton is drawn here, and only the
+// landmarks go to the server: {"t", "w", "h", "hands": [{"lm": 63 numbers, "hd": "Left"|"Right"}]}, the
+// message sign_ml/landmark_messages.py checks. The server reads the letter, commits held letters and runs
+// practice, exactly as for frames it receives.
+//
+// Sending: each new frame's message replaces the last unsent one, and the page clicks a hidden Gradio
+// button whose event reads `take()`; Gradio ignores the click while the previous message is still being
+// answered, so a slow server gets fewer, fresh messages, never a queue. At most SEND_FPS a second.
+//
+// Everything the page needs comes from the app itself (data-* attributes of #live-browser): no CDN.
+
+const SEND_FPS = 15;
+const EDGES = [
+  [0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [9, 10], [10, 11], [11, 12],
+  [13, 14], [14, 15], [15, 16], [0, 17], [17, 18], [18, 19], [19, 20], [5, 9], [9, 13], [13, 17],
+];
+export const SKELETON_RGB = [0, 230, 118];
+
+const state = {
+  landmarker: null, // a promise of the HandLandmarker, made once per page
+  stream: null,
+  running: false,
+  pending: null, // the newest message not yet taken by the send event
+  lastSent: 0,
+  frames: 0, // frames the landmarker ran on
+  handFrames: 0, // of which with a hand drawn
+  sent: 0, // messages taken by the send event
+  mode: "",
+};
+
+function root() {
+  return document.querySelector("#live-browser [data-live-browser]");
+}
+
+function say(key, extra) {
+  const el = root();
+  const status = el && el.querySelector(".live-status");
+  if (!status) return;
+  let msg = el.dataset[key] || key;
+  for (const [k, v] of Object.entries(extra || {})) msg = msg.replace(`{${k}}`, v);
+  status.textContent = msg;
+  status.dataset.state = key;
+}
+
+function wasmWorks() {
+  try {
+    // the smallest valid module: the SIMD build needs WebAssembly itself, and Tasks Vision checks SIMD
+    return typeof WebAssembly === "object" &&
+      WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  } catch (e) {
+    return false;
+  }
+}
+
+// the app gives URLs relative to the page; import() needs absolute ones
+const abs = (url) => new URL(url, document.baseURI).href;
+
+async function makeLandmarker(el) {
+  const vision = await import(abs(el.dataset.vision));
+  const fileset = { wasmLoaderPath: abs(el.dataset.wasmLoader), wasmBinaryPath: abs(el.dataset.wasmBinary) };
+  return vision.HandLandmarker.createFromOptions(fileset, {
+    // CPU: the same XNNPACK path as the server's landmarker (and no GPU in headless browsers)
+    baseOptions: { modelAssetPath: abs(el.dataset.task), delegate: "CPU" },
+    runningMode: "VIDEO",
+    numHands: 1,
+    // curation/hands.py's MIN_CONFIDENCE and tracking threshold, as the server's Live landmarker uses
+    minHandDetectionConfidence: 0.3,
+    minHandPresenceConfidence: 0.3,
+    minTrackingConfidence: 0.5,
+  });
+}
+
+function fallBack(reason) {
+  // the server path instead: click the mode radio's "server" choice, as the user would
+  console.warn("dactyl live: browser path unavailable:", reason);
+  stop();
+  say("fallback", { reason });
+  const choice = document.querySelector('#live-mode input[value="server"]');
+  if (choice && !choice.checked) choice.click();
+}
+
+function draw(canvas, video, result) {
+  const w = video.videoWidth, h = video.videoHeight;
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(video, 0, 0, w, h);
+  const hands = result.landmarks || [];
+  ctx.strokeStyle = `rgb(${SKELETON_RGB.join(",")})`;
+  ctx.fillStyle = "rgb(255,255,255)";
+  ctx.lineWidth = Math.max(2, Math.round(w / 160));
+  for (const pts of hands) {
+    ctx.beginPath();
+    for (const [a, b] of EDGES) {
+      ctx.moveTo(pts[a].x * w, pts[a].y * h);
+      ctx.lineTo(pts[b].x * w, pts[b].y * h);
+    }
+    ctx.stroke();
+    for (const p of pts) {
+      ctx.beginPath();
+      ctx.arc(p.x * w, p.y * h, ctx.lineWidth, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+  canvas.dataset.hands = String(hands.length);
+}
+
+export function message(result, t, w, h) {
+  const hands = (result.landmarks || []).map((pts, k) => ({
+    lm: pts.flatMap((p) => [+p.x.toFixed(5), +p.y.toFixed(5), +p.z.toFixed(5)]),
+    hd: (result.handedness && result.handedness[k] && result.handedness[k][0].categoryName) || "Right",
+  }));
+  return JSON.stringify({ t: +t.toFixed(1), w, h, hands });
+}
+
+function send(msg) {
+  state.pending = msg;
+  const now = performance.now();
+  if (now - state.lastSent < 1000 / SEND_FPS) return;
+  const holder = document.querySelector("#live-lm-send");
+  const button = holder && (holder.tagName === "BUTTON" ? holder : holder.querySelector("button"));
+  if (!button) return;
+  state.lastSent = now;
+  button.click();
+}
+
+/** The send event's input: the newest message (then forgotten, so it is sent once). */
+export function take() {
+  const msg = state.pending;
+  state.pending = null;
+  if (msg) state.sent += 1;
+  return msg || "";
+}
+
+async function start() {
+  const el = root();
+  if (!el || state.running) return;
+  if (!wasmWorks()) return fallBack("no WebAssembly");
+  say("loading");
+  const video = el.querySelector("video");
+  const canvas = el.querySelector("canvas");
+  let landmarker;
+  try {
+    state.landmarker = state.landmarker || makeLandmarker(el);
+    landmarker = await state.landmarker;
+  } catch (e) {
+    state.landmarker = null;
+    return fallBack(String((e && e.message) || e).slice(0, 120));
+  }
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: false,
+    });
+  } catch (e) {
+    return say("noCamera", { reason: String((e && e.message) || e).slice(0, 120) });
+  }
+  video.srcObject = state.stream;
+  await video.play();
+  state.running = true;
+  el.dataset.active = "1";
+  say("running");
+  let lastTime = -1;
+  const tick = () => {
+    if (!state.running) return;
+    if (video.readyState >= 2 && video.currentTime !== lastTime && video.videoWidth > 0) {
+      lastTime = video.currentTime;
+      const t = performance.now();
+      const result = landmarker.detectForVideo(video, t);
+      state.frames += 1;
+      if ((result.landmarks || []).length) state.handFrames += 1;
+      draw(canvas, video, result);
+      send(message(result, t, video.videoWidth, video.videoHeight));
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+export function stop() {
+  state.running = false;
+  if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
+  state.stream = null;
+  const el = root();
+  if (el) delete el.dataset.active;
+}
+
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (target && target.closest("#live-browser .live-start")) start();
+  if (target && target.closest("#live-browser .live-stop")) stop();
+});
+
+window.dactylLive = { start, stop, take, state, wasmWorks };
