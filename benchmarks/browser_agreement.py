@@ -8,7 +8,7 @@ pixels. Both run in IMAGE mode (independent photos: VIDEO mode would track from 
 with the Live settings: one hand, detection and presence confidence 0.3, no padded retries. Prints how
 often each finds a hand and, over the frames where both do, how often the top-1 letter is the same.
 
-    flock /tmp/heavy.lock python benchmarks/browser_agreement.py [--photos ../shared/data/asl-letters-sample]
+    python benchmarks/browser_agreement.py [--photos ../shared/data/asl-letters-sample]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ wins; the frames it never sent are dropped). Frame users stream through the Live
 frames a second and the p95 round trip is <= --p95-ms, doubling N and then bisecting, each trial
 --seconds long after a warm-up. Loopback only, at most --max-landmarks / --max-frames users, bounded time.
 
-    flock /tmp/heavy.lock python benchmarks/live_capacity.py [--photos ../shared/data/asl-letters-sample]
+    python benchmarks/live_capacity.py [--photos ../shared/data/asl-letters-sample]
 
 The last line is exactly `capacity: frames=<N> landmarks=<M>`. The load generator runs on the same machine
 as the server, so its own CPU counts against the server's: the figures are a lower bound.

@@ -27,7 +27,8 @@ def demo_app():
 def test_the_skeleton_is_drawn_over_a_photo_with_a_hand(demo_app, asl_sample):
     photo = sorted((asl_sample / "C").glob("*.jpg"))[0]
     answer, labels, hand, crop, *_ = demo_app.recognize(str(photo), 0.0, False)
-    assert answer.startswith("## ") and len(labels) == 5
+    assert answer.startswith("## C") and max(labels, key=labels.get) == "C"
+    assert 1 <= len(labels) <= 5 and all(p >= 0.005 for p in labels.values())  # no "0 %" rows (issue 20)
     assert hand["visible"] is True and crop["visible"] is True
     drawn = np.asarray(hand["value"].convert("RGB"), dtype=np.int16)
     plain = Image.open(photo).convert("RGB")
