@@ -52,13 +52,16 @@ def test_verdict_below_threshold_says_not_sure_and_motion_letters_are_marked():
     unsure = views.verdict_markdown([("А", 0.3), ("Б", 0.2)], threshold=0.5)
     assert "not sure" in unsure and "## А" not in unsure
     sure = views.verdict_markdown([("Й", 0.9)], threshold=0.5)
-    assert sure.startswith("## Й (йот)") and "static start only" in sure
-    assert "static start only" not in views.verdict_markdown([("А", 0.9)], threshold=0.5)
+    assert sure.startswith("## Й (йот)") and "the start of Й; sign it with the movement to be sure" in sure
+    assert "the start of" not in views.verdict_markdown([("А", 0.9)], threshold=0.5)
+    # from a video: read from the movement (a model of movements), or its handshape only (of handshapes)
+    seen = views.verdict_markdown([("Й", 0.9)], 0.5, movement="seen")
+    assert "read from the movement" in seen and "the start of" not in seen
+    assert "handshape only" in views.verdict_markdown([("Й", 0.9)], 0.5, movement="unseen")
+    assert "це початок Й" in views.verdict_markdown([("Й", 0.9)], 0.5, lang="uk")
     assert "не впевнена" in views.verdict_markdown([("А", 0.3)], threshold=0.5, lang="uk")
     asl = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    assert "static start only" in views.verdict_markdown(
-        [("J", 0.9)], 0.5, class_names=asl
-    )  # ASL J and Z move
+    assert "the start of J;" in views.verdict_markdown([("J", 0.9)], 0.5, class_names=asl)  # ASL J and Z move
     assert views.verdict_markdown([("B", 0.9)], 0.5, class_names=asl).startswith("## B ·")  # not Б (бе)
 
 

@@ -1,11 +1,15 @@
-"""`sign-ml predict RUN IMAGE...`: the top-k letters for each photo; folders are expanded to their photos.
+"""`sign-ml predict RUN IMAGE...`: the top-k letters for each photo or short video; folders are expanded to
+their photos and videos.
 
 Every photo goes through the hand stage first: where it finds no hand, the answer is "no hand found",
-never a letter. Motion letters (UkrSL Ґ Д З Ї Й Ц Щ, ASL J Z) are marked: a photo shows only their start.
+never a letter. A video (mp4, webm, mov, avi, animated GIF or WebP; `sign_ml.videos`) is one sign: its
+frames go through the VIDEO-mode hand stage and the model reads the movement. Motion letters (UkrSL
+Ґ Д З Ї Й Ц Щ, ASL J Z) read from a photo are marked: a photo shows only their start.
 Text output: `path<TAB>label prob, label prob, ...` per file on stdout (`path<TAB>no hand found` without a
 hand), `path<TAB>error: reason` on stderr.
 --json: one object per line on stdout, {"file", "top": [{"label", "prob", "motion"?}] | null,
-"no_hand": bool, "error": str | null}; `top` is null when no_hand is true or the file is unreadable.
+"no_hand": bool, "error": str | null, "video"?: true}; `top` is null when no_hand is true or the file is
+unreadable; "video" is there for a video.
 --out FILE: the same lines into FILE (written whole at the end), refused inside a folder of the photos.
 Exit status: 0 all files predicted, 1 some file failed, 2 the command could not run (e.g. no model).
 """
@@ -42,8 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def expand_inputs(items: list[str]) -> list[str]:
-    """Files as given; folders replaced by their image files (recursive, sorted)."""
-    from curation.images import is_image_file
+    """Files as given; folders replaced by their image and video files (recursive, sorted)."""
+    from curation.images import is_image_file as is_photo_file
+    from sign_ml.videos import CONTAINER_SUFFIXES
+
+    def is_image_file(p: Path) -> bool:
+        return is_photo_file(p) or p.suffix.lower() in CONTAINER_SUFFIXES
 
     out: list[str] = []
     for item in items:
@@ -56,7 +64,7 @@ def expand_inputs(items: list[str]) -> list[str]:
                 if (p.is_file() or (p.is_symlink() and not p.exists())) and is_image_file(p)
             )
             if not found:
-                print(f"{item}: folder holds no image files", file=sys.stderr)
+                print(f"{item}: folder holds no image or video files", file=sys.stderr)
             out.extend(found)
         else:
             out.append(item)  # a missing file is reported per file, like an unreadable one
@@ -90,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     failed = 0
     motion = set(motion_letters(predictor.class_names))
-    for result in predictor.predict_files(files, top_k=args.top_k, batch_size=args.batch_size):
+    for result, video in _predictions(predictor, files, args.top_k, args.batch_size):
         failed += result.status == "unreadable"
         if args.json:
             top = (
@@ -102,11 +110,12 @@ def run(args: argparse.Namespace) -> int:
                 ]
             )
             record = {"file": result.source, "top": top, "no_hand": result.no_hand, "error": result.error}
-            emit(json.dumps(record, ensure_ascii=False))
+            emit(json.dumps({**record, **({"video": True} if video else {})}, ensure_ascii=False))
         elif result.no_hand:
             emit(f"{result.source}	{NO_HAND}")
         elif result.ok:
-            mark = " (motion letter: static start only)" if result.top[0][0] in motion else ""
+            top1 = result.top[0][0]
+            mark = f" ({motion_note(top1)})" if top1 in motion and not video else ""
             emit(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark)
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
@@ -117,3 +126,25 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"{failed} of {len(files)} file(s) could not be read", file=sys.stderr)
     return 1 if failed else 0
+
+
+def motion_note(letter: str) -> str:
+    """What a photo of a motion letter can say: it shows the letter's start, not the letter."""
+    return f"the start of {letter}; sign it with the movement to be sure"
+
+
+def _predictions(predictor, files: list[str], top_k: int, batch_size: int):
+    """(Prediction, is a video) for every file in input order: runs of photos batched, each video alone."""
+    from sign_ml.videos import is_video, recognize_video
+
+    run: list[str] = []
+    for path in [*files, None]:
+        if path is not None and not is_video(path):
+            run.append(path)
+            continue
+        if run:
+            for result in predictor.predict_files(run, top_k=top_k, batch_size=batch_size):
+                yield result, False
+            run = []
+        if path is not None:
+            yield recognize_video(predictor, path, top_k=top_k), True

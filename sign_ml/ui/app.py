@@ -20,6 +20,7 @@ from PIL import Image
 
 from curation.alphabet import is_ukrainian
 from curation.images import UnreadableImageError, load_rgb
+from sign_ml import videos
 from sign_ml.ui import data as data_io
 from sign_ml.ui import safety, views
 from sign_ml.ui.i18n import make_i18n, page_text_script, pick_lang, text
@@ -109,6 +110,9 @@ class Inference:
     image: Image.Image | None = None
     detection: Any = None  # curation.hands.HandDetection, when the predictor runs a hand stage
     crop: Image.Image | None = None  # the hand crop the model used, if any
+    # how a motion letter was read: "still" (a photo: only its start), "seen" (a video through a model of
+    # movements), "unseen" (a video through a model of handshapes, which cannot see the movement)
+    movement: str = "still"
 
     @property
     def no_hand(self) -> bool:
@@ -242,6 +246,14 @@ class DactylApp:
         predictor = self.predictor
         k = top_k or len(predictor.class_names)
         source = safety.upload_source(value)
+        if isinstance(source, str) and videos.is_video(source):  # a movement: sign_ml.videos, same limits
+            name = Path(str(value.get("orig_name") or source)).name if isinstance(value, dict) else source
+            with safety.bounded_decode(source):
+                rec = videos.recognize_video(predictor, source, top_k=k, name=name)
+            if rec.status == "unreadable":
+                raise UnreadableImageError(name, rec.error)
+            seen = "seen" if getattr(predictor, "kind", "") == "temporal" else "unseen"
+            return Inference(top=None if rec.no_hand else list(rec.top), movement=seen)
         with safety.bounded_decode(source):
             rec = predictor.predict(source, top_k=k)  # the hand stage first; no hand → no letter
         if rec.status == "unreadable":
@@ -320,7 +332,7 @@ class DactylApp:
                     gr.update(value=text("gradcam_legend", lang), visible=True),
                 )
         return (
-            views.verdict_markdown(top, float(threshold), lang, self.class_names),
+            views.verdict_markdown(top, float(threshold), lang, self.class_names, inference.movement),
             views.label_dict(top, self.ukrainian),
             hand,
             crop,

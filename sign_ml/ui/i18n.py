@@ -81,7 +81,7 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "not_sure": "not sure — show the hand closer / use a plainer background",
         "no_hand": "no hand found — show one whole hand, closer, against a plain background",
-        "motion_note": "static start only: this letter is signed with movement",
+        "motion_note": "the start of {letter}; sign it with the movement to be sure",
         "demo_model": "demo model: ASL letters, not UkrSL; train your own UkrSL model with `sign-curate split` + `sign-ml train`",
         "loaded_model": "Model",
         "test_accuracy": "test accuracy",
@@ -287,7 +287,7 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "not_sure": "не впевнена — покажіть руку ближче / на простішому тлі",
         "no_hand": "руку не знайдено — покажіть одну руку повністю, ближче, на простому тлі",
-        "motion_note": "лише початкова позиція: ця літера показується з рухом",
+        "motion_note": "це початок {letter}; покажіть її з рухом, щоб знати напевно",
         "demo_model": "демо-модель: літери ASL, не УЖМ; навчіть власну модель УЖМ за допомогою `sign-curate split` + `sign-ml train`",
         "loaded_model": "Модель",
         "test_accuracy": "точність на тесті",
@@ -765,3 +765,23 @@ def make_i18n(lang: str | None = None) -> Any:
     import gradio as gr  # keeps this module importable by the pure views without Gradio
 
     return gr.I18n(**translations(lang))
+
+
+# the motion letters in Recognize, Live and Record (issue 18); kept in their own table so that keys
+# added by other changes to the tables above merge cleanly
+_MOTION_STRINGS = {
+    "en": {
+        "motion_seen": "read from the movement",
+        "motion_unseen": "this model reads handshapes, not movements: {letter} is read from its handshape only",
+        "video": "Or a short video: one letter, signed with its movement",
+        "video_limit": "mp4, webm, animated GIF or WebP, or record with the webcam; up to 10 s and 10 MB.",
+    },
+    "uk": {
+        "motion_seen": "прочитано з руху",
+        "motion_unseen": "ця модель читає форму руки, не рух: {letter} прочитано лише з форми руки",
+        "video": "Або коротке відео: одна літера, показана з рухом",
+        "video_limit": "mp4, webm, анімований GIF чи WebP, або запис із вебкамери; до 10 с і 10 МБ.",
+    },
+}
+for _code, _table in _MOTION_STRINGS.items():
+    STRINGS[_code].update(_table)

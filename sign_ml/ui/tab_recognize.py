@@ -1,4 +1,5 @@
-"""The Recognize tab's layout: photo in (upload, webcam, clipboard, examples); answer, top-5 and pictures out.
+"""The Recognize tab's layout: photo in (upload, webcam, clipboard, examples) or a short video (upload or a
+webcam recording, for the letters signed with movement); answer, top-5 and pictures out.
 
 One recognition per photo: the photo's `input` event (a user's upload, capture, paste or removal) and a
 click on an example run it; `change`, which also fires when a value is set programmatically, is not used.
@@ -12,6 +13,13 @@ from typing import Any
 import gradio as gr
 
 from sign_ml.ui.app import DEFAULT_THRESHOLD, TOP_K, DactylApp
+
+
+def video_file(value: Any) -> Any:
+    """gr.Video's raw payload ({"video": FileData, "subtitles": ...}) → the FileData of its video; None stays."""
+    if isinstance(value, dict) and "video" in value:
+        return value["video"]
+    return value
 
 
 def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
@@ -30,6 +38,16 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
                 webcam_options=gr.WebcamOptions(mirror=False),
             )
             gr.Markdown(t("photo_limit"), elem_id="photo-limit")
+            # a movement: one letter recorded or uploaded; read by sign_ml.videos through DactylApp.infer
+            video = gr.Video(
+                sources=["upload", "webcam"],
+                label=t("video"),
+                height=240,
+                include_audio=False,
+                webcam_options=gr.WebcamOptions(mirror=False),
+                elem_id="video",
+            )
+            gr.Markdown(t("video_limit"), elem_id="video-limit")
             threshold = gr.Slider(0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label=t("threshold"))
             show_cam = gr.Checkbox(False, label=t("gradcam"), visible=app.is_image_model, elem_id="show-cam")
         with gr.Column(elem_id="result-col"):
@@ -73,6 +91,11 @@ def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
     image.input(app.recognize, inputs, outputs, **common)
     threshold.release(app.recognize, inputs, outputs, **common)
     show_cam.input(app.recognize, inputs, outputs, **common)
+
+    def on_video(value: Any, level: float, request: gr.Request) -> tuple[Any, ...]:
+        return app.recognize(video_file(value), level, False, request)
+
+    video.input(on_video, [video, threshold], outputs, **common)
 
     def on_load(request: gr.Request) -> str:
         return app.model_note(app.lang_of(request))

@@ -109,9 +109,15 @@ def motion_letters(class_names: Sequence[str]) -> list[str]:
 
 
 def verdict_markdown(
-    preds: Prediction, threshold: float, lang: str = "en", class_names: Sequence[str] | None = None
+    preds: Prediction,
+    threshold: float,
+    lang: str = "en",
+    class_names: Sequence[str] | None = None,
+    movement: str = "still",
 ) -> str:
-    """The answer: the letter in large type (motion letters marked), or "not sure" below the threshold.
+    """The answer: the letter in large type, or "not sure" below the threshold. A motion letter says how it
+    was read (`movement`): "still", a photo shows only its start; "seen", a video through a model of
+    movements; "unseen", a video through a model of handshapes (the movement was not checked).
 
     class_names: the model's whole class set (decides letter names and motion marks); default: the preds'.
     """
@@ -124,7 +130,8 @@ def verdict_markdown(
         return f"### {text('not_sure', lang)}\n\n({display_label(name, uk)}: {prob:.1%} < {threshold:.0%})"
     line = f"## {display_label(name, uk)} · {pct(prob)}"
     if is_motion(name, names):
-        line += f"\n\n_{text('motion_note', lang)}_"
+        key = {"seen": "motion_seen", "unseen": "motion_unseen"}.get(movement, "motion_note")
+        line += f"\n\n_{text(key, lang, letter=display_label(name, uk).split(' ')[0])}_"
     return line
 
 
