@@ -182,46 +182,13 @@ def recognize_video(predictor: Any, path: str | os.PathLike, top_k: int = 5, nam
         probe_video(path, shown)
     except VideoRefused as exc:
         return Prediction(shown, UNREADABLE, error=_reason(str(exc), shown))
-    prediction = _predict(predictor, path, top_k)
+    prediction = predictor.predict_video(path, top_k=top_k)  # the VIDEO-mode hand stage, then the model
     prediction.source = shown
     if prediction.error:
         prediction.error = _reason(prediction.error, path, shown)
         if prediction.status == UNREADABLE and "no hand found" in prediction.error:
             prediction.status = NO_HAND_FOUND
     return prediction
-
-
-def _predict(predictor: Any, path: str, top_k: int) -> Any:
-    """The predictor's own video path when it has one; else the clip's hand frames read one by one by a
-    still model and their probabilities averaged (a still model cannot see the movement)."""
-    if hasattr(predictor, "predict_video"):
-        return predictor.predict_video(path, top_k=top_k)
-    import numpy as np
-
-    from curation.alphabet import is_motion_letter
-    from curation.clips import clip_from_video
-    from curation.hands import Hand, HandDetection
-    from sign_ml.predict import OK, UNREADABLE, Prediction
-
-    if getattr(predictor, "kind", "") == "image":  # it reads a photo's pixels, not a clip's landmarks
-        return Prediction(
-            path, UNREADABLE, error="this model reads photos only; a video needs a landmark model"
-        )
-    result = clip_from_video(path, "?")
-    if result.clip is None:
-        return Prediction(path, UNREADABLE, error=result.error)
-    clip = result.clip
-    rows = []
-    for k in np.flatnonzero(clip.hand_found):
-        pts = clip.landmarks[k]
-        box = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
-        hand = Hand(pts, clip.world[k], clip.handedness[k] or "Right", 1.0, box)
-        p = predictor.predict_detection(None, HandDetection(clip.width, clip.height, (hand,)), source=path)
-        if p.ok:
-            rows.append(p.probs)
-    probs = np.mean(rows, axis=0).astype(np.float32)
-    top = predictor.top(probs, top_k)
-    return Prediction(path, OK, top, probs, motion=is_motion_letter(top[0][0], predictor.class_names))
 
 
 __all__ = ["VideoRefused", "VideoInfo", "is_video", "probe_video", "recognize_video"]

@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
         elif result.no_hand:
             emit(f"{result.source}	{NO_HAND}")
         elif result.ok:
-            top1 = result.top[0][0]
-            mark = f" ({motion_note(top1)})" if top1 in motion and not video else ""
+            mark = f" ({motion_note(result.top[0][0], video)})" if result.motion else ""
             emit(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark)
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
@@ -128,8 +127,11 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def motion_note(letter: str) -> str:
-    """What a photo of a motion letter can say: it shows the letter's start, not the letter."""
+def motion_note(letter: str, video: bool = False) -> str:
+    """What an answer that saw no movement says of a motion letter: a photo shows only the letter's start;
+    a video read by a still model was read from one handshape."""
+    if video:
+        return f"{letter} read from its handshape only: this model does not read movements"
     return f"the start of {letter}; sign it with the movement to be sure"
 
 

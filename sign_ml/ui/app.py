@@ -252,8 +252,10 @@ class DactylApp:
                 rec = videos.recognize_video(predictor, source, top_k=k, name=name)
             if rec.status == "unreadable":
                 raise UnreadableImageError(name, rec.error)
-            seen = "seen" if getattr(predictor, "kind", "") == "temporal" else "unseen"
-            return Inference(top=None if rec.no_hand else list(rec.top), movement=seen)
+            # a still model reads one frame of the video: a motion letter's movement went unchecked
+            return Inference(
+                top=None if rec.no_hand else list(rec.top), movement="unseen" if rec.motion else "seen"
+            )
         with safety.bounded_decode(source):
             rec = predictor.predict(source, top_k=k)  # the hand stage first; no hand → no letter
         if rec.status == "unreadable":
