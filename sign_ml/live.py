@@ -6,12 +6,21 @@ shows one letter; `commit_step` is the debounce rule: a letter is committed once
 confident, for `hold_ms` without a break; no hand means no letter; the same letter is not committed
 twice until the hand changes letter or leaves. `Practice` asks for letters, counts per-letter success
 for the session and brings back the letters missed more often.
+
+Motion letters (issue 18): the model reads the rolling last `WINDOW_S` of hand landmarks (`push_window`),
+so a letter signed with movement can be read while the window holds the movement. Such a letter is
+committed when its movement completes: the window shows the hand moved (`Movement.moved`) and the hand
+has now come to rest (`Movement.still`); the ending pose is then not committed again as a still letter
+until the hand moves on or leaves (`Tracker.after_motion`).
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,10 +29,13 @@ class CommitRule:
 
     hold_ms: float = 600.0  # ms: the letter must stay unchanged this long (a short, deliberate hold)
     min_confidence: float = 0.5  # below this top-1 probability a frame shows no letter
+    motion_ms: float = 0.0  # ms: a motion letter must be read this long before its movement's end commits it
 
     def __post_init__(self) -> None:
         if self.hold_ms < 0:
             raise ValueError(f"hold_ms must be >= 0, got {self.hold_ms}")
+        if self.motion_ms < 0:
+            raise ValueError(f"motion_ms must be >= 0, got {self.motion_ms}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
 
@@ -35,6 +47,8 @@ class Tracker:
     candidate: str | None = None  # the letter seen in the latest frames, None = no (confident) letter
     since_ms: float = 0.0  # when the candidate was first seen without a break
     committed: str | None = None  # the letter committed and still held (not committed again until it changes)
+    # a motion letter was just committed: its ending pose is no still letter until the hand moves or leaves
+    after_motion: bool = False
 
     def held_ms(self, now_ms: float) -> float:
         """How long the current candidate has been held at `now_ms` (0 without one)."""
@@ -42,19 +56,37 @@ class Tracker:
 
 
 def commit_step(
-    state: Tracker, letter: str | None, confidence: float, now_ms: float, rule: CommitRule = CommitRule()
+    state: Tracker,
+    letter: str | None,
+    confidence: float,
+    now_ms: float,
+    rule: CommitRule = CommitRule(),
+    motion: bool = False,
+    movement: Movement | None = None,
 ) -> tuple[Tracker, str | None]:
     """One frame: (new state, the letter committed by this frame or None).
 
     letter: the frame's top-1 letter, None when no hand was found. confidence: its probability.
     now_ms: the frame's time; frames come in increasing time order.
+    motion: the letter is signed with movement and the model reads movements (the rolling window);
+    movement: what the window's hand did (`window_movement`); None = unknown (no window: a still model),
+    where every letter commits on the hold as before.
     """
     seen = letter if letter is not None and confidence >= rule.min_confidence else None
     if seen is None:  # no hand or unsure: a release, the next hold may commit the same letter again
         return Tracker(), None
+    after = state.after_motion and (movement is None or movement.still)  # moving again ends it
     if seen != state.candidate:  # a new letter starts its hold (and releases the one committed before)
-        state = Tracker(seen, now_ms, None)
-    if state.committed != seen and now_ms - state.since_ms >= rule.hold_ms:
+        state = Tracker(seen, now_ms, None, after)
+    elif state.after_motion and not after:  # the hand moved on: a hold of this letter starts now
+        state = replace(state, since_ms=now_ms, after_motion=False)
+    if state.committed == seen:
+        return state, None
+    if motion and movement is not None:  # committed when its movement completes, not on a hold
+        if movement.moved and movement.still and now_ms - state.since_ms >= rule.motion_ms:
+            return replace(state, committed=seen, after_motion=True), seen
+        return state, None
+    if not state.after_motion and now_ms - state.since_ms >= rule.hold_ms:
         return replace(state, committed=seen), seen
     return state, None
 
@@ -69,6 +101,69 @@ def commit_letters(
         if committed is not None:
             out.append(committed)
     return out
+
+
+# ---------------------------------------------------------------- the rolling window and its movement
+WINDOW_S = 1.5  # s of landmarks the model reads in Live: a fingerspelled motion letter takes about this long
+SETTLE_S = 0.3  # s: the hand must have stayed put this long for a movement to count as complete
+STILL_EPS = 0.12  # hand sizes: tracked points within this of where they are now = at rest (tracking jitter)
+MOVED_EPS = 0.5  # hand sizes: a tracked point that travelled this far within the window = a movement
+_TRACKED = (0, 4, 8, 12, 16, 20)  # wrist and fingertips, as sign_ml.trajectory tracks them
+_KNUCKLES = (5, 9, 13, 17)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What the hand did over the window."""
+
+    moved: bool  # some tracked point travelled MOVED_EPS hand sizes or more within the window
+    still: bool  # over the last SETTLE_S every tracked point stayed within STILL_EPS of where it is now
+
+
+def push_window(window: Sequence[Any], frame: Any, span_s: float = WINDOW_S) -> tuple[Any, ...]:
+    """The window with `frame` added and the frames older than `span_s` before it dropped.
+
+    Frames are `sign_ml.predict.WindowFrame` rows (t seconds, landmarks (21, 3) or None, handedness,
+    width, height), oldest first; a frame not after the newest one replaces nothing and is dropped."""
+    if window and float(frame[0]) <= float(window[-1][0]):
+        return tuple(window)
+    t = float(frame[0])
+    return tuple(f for f in window if t - float(f[0]) <= span_s + 1e-9) + (frame,)
+
+
+def _pixels(frame: Any) -> list[tuple[float, float]]:
+    """A frame's 21 landmarks in isotropic pixels (x, y only)."""
+    _, marks, _, width, height = frame
+    return [(float(p[0]) * width, float(p[1]) * height) for p in marks]
+
+
+def window_movement(
+    window: Sequence[Any],
+    settle_s: float = SETTLE_S,
+    still_eps: float = STILL_EPS,
+    moved_eps: float = MOVED_EPS,
+) -> Movement:
+    """Whether the window's hand moved and whether it is at rest now, in units of its size now (so the same
+    movement reads the same near the camera or far from it). The newest frame must have a hand; "still"
+    needs two hand frames in the last `settle_s` (one frame shows no rest)."""
+    hands = [f for f in window if f[1] is not None]
+    if not hands or window[-1][1] is None:
+        return Movement(False, False)
+    now = _pixels(hands[-1])
+    wrist = now[0]
+    size = sum(math.dist(wrist, now[k]) for k in _KNUCKLES) / len(_KNUCKLES)
+    if size <= 1e-9:
+        return Movement(False, False)
+    t_now = float(hands[-1][0])
+
+    def away(frame: Any) -> float:  # the farthest a tracked point was from where it is now, in hand sizes
+        pts = _pixels(frame)
+        return max(math.dist(pts[k], now[k]) for k in _TRACKED) / size
+
+    recent = [f for f in hands if t_now - float(f[0]) <= settle_s + 1e-9]
+    still = len(recent) >= 2 and all(away(f) <= still_eps for f in recent)
+    moved = any(away(f) >= moved_eps for f in hands)
+    return Movement(moved, still)
 
 
 # ---------------------------------------------------------------- smoothing the shown letter

@@ -204,3 +204,95 @@ def test_practice_counts_no_miss_for_a_hold_begun_before_the_prompt():
     assert sum(p.misses.values()) == 1
     target = p.target
     assert p.check(target, now_ms=3000.0, since_ms=2500.0) is True and p.prompted_ms == 3000.0
+
+
+# ---------------------------------------------------------------- the rolling window and motion letters
+def hand_at(t: float, dx: float = 0.0, scale: float = 1.0, w: int = 640, h: int = 480):
+    """A window frame: a plain 21-point hand (wrist at the bottom, knuckles above) shifted by dx hand sizes."""
+    import numpy as np
+
+    from sign_ml.predict import WindowFrame
+
+    rng = np.random.default_rng(0)
+    pts = np.zeros((21, 3), dtype=np.float32)
+    pts[:, 0] = 320 + rng.uniform(-40, 40, 21)
+    pts[:, 1] = 240 + rng.uniform(-80, 0, 21)
+    pts[0] = (320, 280, 0)  # wrist
+    for k, x in zip((5, 9, 13, 17), (290, 310, 330, 350), strict=True):
+        pts[k] = (x, 200, 0)  # knuckles: hand size ≈ 85 px
+    pts[:, :2] = (pts[:, :2] - (320, 240)) * scale + (320, 240)
+    pts[:, 0] += dx * 85 * scale
+    pts[:, 0] /= w
+    pts[:, 1] /= h
+    return WindowFrame(t, pts, "Right", w, h)
+
+
+def test_the_window_keeps_the_last_span_and_only_later_frames():
+    from sign_ml.live import WINDOW_S, push_window
+
+    window = ()
+    for k in range(40):
+        window = push_window(window, hand_at(k * 0.1))
+    assert window[-1].t == pytest.approx(3.9) and window[0].t == pytest.approx(3.9 - WINDOW_S)
+    assert push_window(window, hand_at(3.9)) == window  # a frame not after the newest is dropped
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_window_movement_is_measured_in_hand_sizes(scale):
+    from sign_ml.live import push_window, window_movement
+
+    def run(dxs):
+        window = ()
+        for k, dx in enumerate(dxs):
+            window = push_window(window, hand_at(k * 0.1, dx, scale))
+        return window_movement(window)
+
+    still = run([0.0] * 10)
+    assert not still.moved and still.still
+    done = run([0.0, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0, 1.0])  # a stroke of one hand size, then a rest
+    assert done.moved and done.still
+    going = run([0.0, 0.3, 0.6, 0.9])  # still on its way
+    assert going.moved and not going.still
+    jitter = run([0.0, 0.05, -0.05, 0.04, 0.0, 0.05])  # tracking jitter is no movement
+    assert not jitter.moved and jitter.still
+
+
+def test_one_frame_shows_no_rest_and_no_hand_now_is_no_movement():
+    from sign_ml.live import Movement, push_window, window_movement
+    from sign_ml.predict import WindowFrame
+
+    nothing = Movement(moved=False, still=False)
+    assert window_movement((hand_at(0.0),)) == window_movement(()) == nothing
+    window = push_window((hand_at(0.0), hand_at(0.1)), WindowFrame(0.2, None, None, 640, 480))
+    assert window_movement(window) == nothing
+
+
+def test_a_motion_letter_commits_when_its_movement_completes_once():
+    from sign_ml.live import Movement
+
+    moving, done, still = Movement(True, False), Movement(True, True), Movement(False, True)
+    state, out = Tracker(), []
+    script = [("J", moving)] * 5 + [("J", done)] * 4 + [("I", still)] * 12  # then the ending pose rests as I
+    for k, (letter, movement) in enumerate(script):
+        state, committed = commit_step(
+            state, letter, 0.9, k * 100.0, RULE, motion=letter == "J", movement=movement
+        )
+        out.append(committed)
+    assert [c for c in out if c] == ["J"] and out.index("J") == 5  # at the first frame of rest
+    # the hand moves on and holds I: now I is a letter of its own
+    for k, movement in enumerate([moving, still, still, still, still, still], start=len(script)):
+        state, committed = commit_step(state, "I", 0.9, k * 100.0, RULE, movement=movement)
+        out.append(committed)
+    assert [c for c in out if c] == ["J", "I"]
+
+
+def test_a_motion_letter_read_from_a_still_hand_is_not_committed_and_static_ones_hold_as_before():
+    from sign_ml.live import Movement
+
+    still = Movement(False, True)
+    state, out = Tracker(), []
+    for k in range(10):  # the model says J but the hand never moved: no movement completed
+        state, committed = commit_step(state, "J", 0.9, k * 100.0, RULE, motion=True, movement=still)
+        out.append(committed)
+    assert not any(out)
+    assert commit_letters([("A", 0.9, k * 100.0) for k in range(5)], RULE) == ["A"]  # no window: the hold

@@ -77,9 +77,9 @@ def head() -> str:
 
 
 def supports_browser(app: Any) -> bool:
-    """The browser sends landmarks, so only a landmark model can answer them."""
+    """The browser sends landmarks, so only a model of landmarks (still or temporal) can answer them."""
     predictor = app.predictor
-    return predictor is not None and getattr(predictor, "kind", None) == "landmarks"
+    return predictor is not None and getattr(predictor, "kind", None) in ("landmarks", "temporal")
 
 
 def default_mode(app: Any) -> str:
@@ -169,6 +169,7 @@ def landmarks_step(
     A flooding session (beyond the rate limit) or a malformed message gets one line in the letter's place
     and changes nothing else. now_s: the server's clock (monotonic s), given by tests.
     """
+    from sign_ml.predict import window_frame
     from sign_ml.ui import tab_live
 
     lang = app.lang_of(request)
@@ -195,7 +196,9 @@ def landmarks_step(
     with session.lock:
         link.last_t = message.t_ms
         top = recognize_landmarks(app, message)
-        answer, prompt, summary = tab_live.advance(app, session, top, message.t_ms, hold_ms, practising, lang)
+        answer, prompt, summary = tab_live.advance(
+            app, session, top, message.t_ms, hold_ms, practising, lang, frame=window_frame(message)
+        )
     return session, answer, session.word, prompt, summary
 
 

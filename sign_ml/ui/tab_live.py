@@ -8,6 +8,11 @@ debounce state, word and practice; two sessions never share any of it. The handl
 of (app, session, inputs), callable without a browser. The rules (commit, word edits, practice) are
 `sign_ml.live`; this module only turns frames into letters and letters into text.
 
+The rolling window: every frame's hand (or its absence) joins the session's last `live.WINDOW_S` of
+landmarks, from a server frame or a browser message alike. A model of movements (the temporal kind)
+reads the whole window (`Predictor.predict_window`), so a motion letter commits when its movement
+completes; a still model reads each frame's hand as before.
+
 Latest frame wins: the webcam component captures no frame while the previous one is still being processed
 (Gradio's streaming webcam skips its capture while the stream waits for an answer), so a slow server gets
 fewer, fresh frames, never a queue. (A stream event keeps Gradio's own trigger mode: "always_last" stops
@@ -53,6 +58,7 @@ class LiveSession:
         self.frames = 0
         self.lock = threading.Lock()  # one frame at a time per session, whatever the server's concurrency
         self.link: Any = None  # the browser path's state (sign_ml.ui.live_browser.BrowserLink)
+        self.window: tuple[Any, ...] = ()  # the last live.WINDOW_S of sign_ml.predict.WindowFrame rows
 
     def hand_stage(self) -> Any:
         if self.stage is None:
@@ -97,16 +103,22 @@ def letter_markdown(
     lang: str,
     held: float = 0.0,
     hold_ms: float = DEFAULT_HOLD_MS,
+    moving: bool = False,
 ) -> str:
-    """The current letter with its confidence (motion letters marked), or "no hand"."""
+    """The current letter with its confidence (motion letters marked), or "no hand".
+
+    moving: the model reads movements (the rolling window): a motion letter commits when its movement
+    ends, not on a hold; else a motion letter is only its static start."""
     if top is None:
         return f"### {text('no_hand_short', lang)}\n\n{text('live_no_hand', lang)}"
     uk = is_ukrainian(class_names)
     name, prob = top[0]
     lines = [f"## {views.display_label(name, uk)} · {views.pct(prob)}"]
-    if views.is_motion(name, class_names):
-        lines.append(f"_{text('live_static_start', lang)}_")
-    extra = [text("live_holding", lang, p=f"{min(1.0, held / hold_ms):.0%}")] if hold_ms > 0 else []
+    motion = views.is_motion(name, class_names)
+    if motion:
+        lines.append(f"_{text('live_motion_window' if moving else 'live_static_start', lang)}_")
+    show_hold = hold_ms > 0 and not (motion and moving)
+    extra = [text("live_holding", lang, p=f"{min(1.0, held / hold_ms):.0%}")] if show_hold else []
     extra += [f"{views.display_label(n, uk)} {views.pct(p)}" for n, p in top[1:SHOWN_TOP]]
     if extra:
         lines.append(" · ".join(extra))
@@ -114,19 +126,33 @@ def letter_markdown(
 
 
 def practice_markdown(
-    practice: live.Practice | None, class_names: list[str], lang: str, just_ok: str | None = None
+    practice: live.Practice | None,
+    class_names: list[str],
+    lang: str,
+    just_ok: str | None = None,
+    moving: bool = False,
+    just_missed: tuple[str, str] | None = None,
 ) -> str:
-    """The prompt (letter, its name and motion flag), the last confirmation, the session's progress."""
+    """The prompt (letter, its name and motion flag), the last confirmation, the session's progress.
+
+    moving: the model reads movements, so a motion letter is asked with its movement and a success says the
+    movement was recognized; just_missed: (letter read, motion letter asked) when a movement was not."""
     if practice is None or practice.target is None:
         return ""
     uk = is_ukrainian(class_names)
     target = practice.target
     lines = []
     if just_ok:
-        lines.append(f"**✅ {text('practice_ok', lang, letter=views.display_label(just_ok, uk))}**")
+        ok = text("practice_ok", lang, letter=views.display_label(just_ok, uk))
+        if moving and views.is_motion(just_ok, class_names):
+            ok += " · " + text("practice_movement_ok", lang)
+        lines.append(f"**✅ {ok}**")
+    if just_missed:
+        read, asked = (views.display_label(x, uk) for x in just_missed)
+        lines.append(f"**✗ {text('practice_movement_missed', lang, read=read, letter=asked)}**")
     lines.append(f"### {text('practice_show', lang)}: {views.display_label(target, uk)}")
     if views.is_motion(target, class_names):
-        lines.append(f"_{text('live_static_start', lang)}_")
+        lines.append(f"_{text('practice_with_movement' if moving else 'live_static_start', lang)}_")
     done = sum(practice.successes.values())
     missed = sum(practice.misses.values())
     lines.append(text("practice_progress", lang, ok=done, missed=missed))
@@ -151,11 +177,29 @@ def summary_markdown(practice: live.Practice | None, class_names: list[str], lan
 
 
 # ---------------------------------------------------------------- handlers
+def reads_movement(app: DactylApp) -> bool:
+    """The served model reads clips (the temporal kind): Live feeds it the rolling window."""
+    return bool(getattr(getattr(app.predictor, "encoder", None), "takes_clips", False))
+
+
+def detection_frame(detection: Any, t_ms: float) -> Any:
+    """A hand-stage detection at `t_ms` as one row of the rolling window (its largest hand, or none)."""
+    from sign_ml.predict import WindowFrame
+
+    hand = detection.hand
+    if hand is None:
+        return WindowFrame(t_ms / 1000.0, None, None, detection.width, detection.height)
+    return WindowFrame(t_ms / 1000.0, hand.landmarks, hand.handedness, detection.width, detection.height)
+
+
 def recognize_frame(
     app: DactylApp, session: LiveSession, frame: Image.Image
 ) -> tuple[Any, list[tuple[str, float]] | None]:
-    """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None)."""
+    """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None).
+    A model of movements reads the window in `advance` instead (the frame's hand joins it there)."""
     detection = session.hand_stage().detect_video(frame, session.next_ms())
+    if reads_movement(app):
+        return detection, None
     prediction = app.predictor.predict_detection(frame, detection)  # every class, most likely first
     return detection, prediction.top if prediction.ok else None
 
@@ -183,8 +227,9 @@ def live_frame(
     image = image.convert("RGB")
     with session.lock:
         detection, top = recognize_frame(app, session, image)
+        now = float(session.last_ms)
         answer, prompt, summary = advance(
-            app, session, top, float(session.last_ms), hold_ms, practising, lang
+            app, session, top, now, hold_ms, practising, lang, frame=detection_frame(detection, now)
         )
     from curation.hands import draw_hand
 
@@ -200,30 +245,58 @@ def advance(
     hold_ms: float,
     practising: bool,
     lang: str,
+    frame: Any = None,
 ) -> tuple[str, Any, Any]:
     """One frame's letters (None: no hand) at `now` ms through the commit rule, the word and practice:
     (letter markdown, practice prompt, practice summary). The same for server frames and browser landmarks;
-    the caller holds `session.lock`."""
+    the caller holds `session.lock`.
+
+    frame: the frame's hand as a `sign_ml.predict.WindowFrame` (t in s), for the rolling window; with a
+    model of movements the letters come from the whole window and `top` is not used."""
     names = app.class_names
+    movement = None
+    if frame is not None:
+        session.window = live.push_window(session.window, frame)
+        if reads_movement(app):
+            movement = live.window_movement(session.window)
+            top = None  # no hand now, no letter (a release), whatever the window still holds
+            if frame[1] is not None:
+                prediction = app.predictor.predict_window(session.window)
+                top = prediction.top if prediction.ok else None
     session.smoothed, top = live.smooth_step(session.smoothed, top)  # one still hand, one letter
     letter, confidence = top[0] if top else (None, 0.0)
     rule = live.CommitRule(hold_ms=float(hold_ms))
     since = session.tracker.since_ms if session.tracker.candidate == letter else now  # this hold's start
-    session.tracker, committed = live.commit_step(session.tracker, letter, confidence, now, rule)
+    motion = movement is not None and letter is not None and views.is_motion(letter, names)
+    session.tracker, committed = live.commit_step(
+        session.tracker, letter, confidence, now, rule, motion=motion, movement=movement
+    )
     session.frames += 1
-    just_ok = None
+    just_ok = just_missed = None
+    moving = movement is not None
     if committed is not None:
         session.word = live.add_letter(session.word, letter_char(committed, names))
-        if (
-            practising
-            and session.practice is not None
-            and session.practice.check(committed, now_ms=now, since_ms=since)
-        ):
-            just_ok = committed
+        if practising and session.practice is not None:
+            asked = session.practice.target
+            missed_before = session.practice.missed_now
+            if session.practice.check(committed, now_ms=now, since_ms=since):
+                just_ok = committed
+            elif (  # this commit was the miss of a motion letter: say its movement was not recognized
+                moving
+                and asked
+                and views.is_motion(asked, names)
+                and session.practice.missed_now
+                and not missed_before
+            ):
+                just_missed = (committed, asked)
     answer = letter_markdown(
-        top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms)
+        top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms), moving
     )
-    prompt = practice_markdown(session.practice, names, lang, just_ok) if practising else gr.update()
+    prompt = (
+        practice_markdown(session.practice, names, lang, just_ok, moving, just_missed)
+        if practising
+        else gr.update()
+    )
     summary = summary_markdown(session.practice, names, lang) if practising and committed else gr.update()
     return answer, prompt, summary
 
@@ -250,7 +323,9 @@ def start_practice(
         return session, gr.update(value="", visible=False), summary_markdown(session.practice, names, lang)
     return (
         session,
-        gr.update(value=practice_markdown(session.practice, names, lang), visible=True),
+        gr.update(
+            value=practice_markdown(session.practice, names, lang, moving=reads_movement(app)), visible=True
+        ),
         summary_markdown(session.practice, names, lang),
     )
 
@@ -267,7 +342,7 @@ def skip_letter(
     names = app.class_names
     return (
         session,
-        practice_markdown(session.practice, names, lang),
+        practice_markdown(session.practice, names, lang, moving=reads_movement(app)),
         summary_markdown(session.practice, names, lang),
     )
 
