@@ -36,6 +36,7 @@ MAX_INPUT_SIDE = (
     1024  # px: the largest preprocessing.size a model directory may ask for (the thesis uses 224)
 )
 MAX_WIDTH_MULT = 4.0  # MobileNetV3 channel multiplier (1.0 in the thesis)
+KINDS = ("image", "landmarks", "temporal")  # config.json's `kind`: the model module that rebuilds it
 MAX_CLASSES = 10_000  # a fingerspelling alphabet has ~33; a bound keeps a forged config from sizing anything
 
 
@@ -45,8 +46,10 @@ class ModelMeta:
 
     class_names: list[str]
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
-    kind: str = "image"  # "image": a CNN on pixels | "landmarks": an MLP on hand-landmark features
-    landmarks: dict[str, Any] = field(default_factory=dict)  # landmark kind: feature spec and layer widths
+    # "image": a CNN on pixels | "landmarks": an MLP on hand-landmark features | "temporal": a model over a
+    # clip's landmarks and trajectory (a photo is a clip of one frame)
+    kind: str = "image"
+    landmarks: dict[str, Any] = field(default_factory=dict)  # landmark kinds: feature spec and layer widths
     arch: str = "mobilenet_v3_large"
     width_mult: float = 1.0
     dropout: float = 0.2
@@ -93,8 +96,8 @@ class ModelMeta:
             or min(self.preprocessing.std) <= 0
         ):
             out.append("preprocessing.mean and .std must be 3 numbers each, std > 0")
-        if self.kind not in ("image", "landmarks"):
-            out.append(f"kind must be 'image' or 'landmarks', got {self.kind!r}")
+        if self.kind not in KINDS:
+            out.append(f"kind must be one of {', '.join(map(repr, KINDS))}, got {self.kind!r}")
         return out
 
     @classmethod
@@ -155,6 +158,10 @@ def _build(meta: ModelMeta) -> nn.Module:
         from sign_ml.landmark_model import build_landmark_model
 
         return build_landmark_model(meta.landmarks, len(meta.class_names))
+    if meta.kind == "temporal":
+        from sign_ml.temporal_model import build_temporal_model
+
+        return build_temporal_model(meta.landmarks, len(meta.class_names))
     return build_model(
         len(meta.class_names), width_mult=meta.width_mult, dropout=meta.dropout, weights="none"
     )

@@ -260,15 +260,16 @@ def _fit(
 
 
 def resume_problems(
-    saved: dict[str, Any], cfg: LandmarkConfig, saved_classes: list[str], classes: list[str]
+    saved: dict[str, Any], cfg: Any, saved_classes: list[str], classes: list[str]
 ) -> list[str]:
-    """Why a landmark checkpoint (its config and class names) cannot be continued exactly with `cfg` on `classes`."""
+    """Why a checkpoint of a landmark-based kind (its config and class names) cannot be continued exactly
+    with `cfg` (a LandmarkConfig, or the temporal kind's config) on `classes`."""
     problems = []
     if list(saved_classes) != list(classes):
         problems.append(
             f"class names differ (checkpoint: {', '.join(map(str, saved_classes))}; data: {', '.join(classes)})"
         )
-    saved = LandmarkConfig().to_dict() | dict(saved)  # a field added since the checkpoint had its default
+    saved = type(cfg)().to_dict() | dict(saved)  # a field added since the checkpoint had its default
     now = cfg.to_dict()
     for key in sorted(set(saved) | set(now)):
         if key not in RESUMABLE_CHANGES and saved.get(key) != now.get(key):
@@ -276,10 +277,11 @@ def resume_problems(
     return problems
 
 
-def _checked_checkpoint(
-    cfg: LandmarkConfig, class_names: list[str], path: Path, out_dir: Path
+def checked_checkpoint(
+    cfg: Any, class_names: list[str], path: Path, out_dir: Path, kind: str = "landmarks"
 ) -> dict[str, Any]:
-    """last.pt of a landmark run, verified and compatible with `cfg` and the data, or a one-line refusal."""
+    """last.pt of a run of `kind` ("landmarks" or "temporal"), verified and compatible with `cfg` and the
+    data, or a one-line refusal."""
     from sign_ml.train import CheckpointError, load_checkpoint  # the image kind's verified format
 
     if not path.is_file():
@@ -287,10 +289,9 @@ def _checked_checkpoint(
             f"{path}: nothing to resume (train into a new --out, or drop --resume to start afresh)"
         )
     ckpt = load_checkpoint(path)
-    if ckpt.get("kind") != "landmarks" or not {"rows", "best"} <= set(ckpt):
-        raise CheckpointError(
-            f"{path}: not a checkpoint of the landmark model (an image run's? use --kind image)"
-        )
+    if ckpt.get("kind") != kind or not {"rows", "best"} <= set(ckpt):
+        found = ckpt.get("kind", "image")
+        raise CheckpointError(f"{path}: not a checkpoint of the {kind} model (a run of the {found} kind?)")
     problems = resume_problems(ckpt["config"], cfg, list(ckpt["class_names"]), class_names)
     if problems:
         raise ValueError(
@@ -298,6 +299,21 @@ def _checked_checkpoint(
             "resume with the run's settings or train into a new --out"
         )
     return ckpt
+
+
+def save_run(out_dir: Path, fit: FitResult, meta: ModelMeta, cfg: Any, title: str) -> None:
+    """Write a landmark-based run (either kind): the model directory, train_config.json, metrics.csv,
+    curves.png and checkpoints/last.pt (the image kind's format: verified by its sha256 on load)."""
+    from sign_ml.train import save_checkpoint
+
+    save_model_dir(out_dir, fit.model, meta)
+    atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
+    atomic_write_text(
+        out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False)
+    )
+    save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} ({title})")
+    extra = {"config": cfg.to_dict(), "class_names": meta.class_names, "kind": meta.kind}
+    save_checkpoint(fit.state | extra, out_dir / CHECKPOINT)
 
 
 def train_landmarks(
@@ -324,7 +340,7 @@ def train_landmarks(
     data: SplitData = read_split_dir(splits_dir)
     num_classes = len(data.class_names)
     ckpt = (
-        _checked_checkpoint(cfg, data.class_names, last, out_dir) if resume else None
+        checked_checkpoint(cfg, data.class_names, last, out_dir) if resume else None
     )  # before the slow part
     sets: dict[str, HandSet] = {}
     for name in ("train", "validation"):
@@ -378,17 +394,7 @@ def train_landmarks(
             "kept": cfg.keep,
         },
     )
-    save_model_dir(out_dir, fit.model, meta)
-    atomic_write_json(out_dir / "train_config.json", cfg.to_dict())
-    atomic_write_text(
-        out_dir / METRICS_FILE, pd.DataFrame(fit.rows, columns=METRICS_COLUMNS).to_csv(index=False)
-    )
-    save_curves(out_dir / METRICS_FILE, out_dir / "curves.png", title=f"{out_dir.name} (landmark model)")
-    from sign_ml.train import save_checkpoint  # the image kind's format: verified by its sha256 on load
-
-    save_checkpoint(
-        fit.state | {"config": cfg.to_dict(), "class_names": data.class_names, "kind": "landmarks"}, last
-    )
+    save_run(out_dir, fit, meta, cfg, "landmark model")
     log.info(
         "landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
         fit.best_epoch,

@@ -126,21 +126,31 @@ def _inside_hf_cache(directory: Path) -> bool:
     return directory.resolve().is_relative_to(hub_cache)
 
 
-def input_shape(meta) -> tuple[int, ...]:
-    """One sample's input shape: (3, S, S) for the image kind, (F,) features for the landmark kind."""
+def input_shape(meta, frames: int = 2) -> tuple[int, ...]:
+    """One sample's input shape: (3, S, S) for the image kind, (F,) features for the landmark kind,
+    (frames, F) rows for the temporal kind (its time axis is dynamic)."""
     if meta.kind == "landmarks":
         return (int(meta.landmarks["n_features"]),)
+    if meta.kind == "temporal":
+        return (frames, int(meta.landmarks["n_inputs"]))
     return (3, meta.preprocessing.size, meta.preprocessing.size)
 
 
-def _export_bytes(model: nn.Module, shape: tuple[int, ...]) -> bytes:
-    """Serialize `model` (fp32, eval) to ONNX with a dynamic batch axis; shape: one sample's input."""
+def check_lengths(meta) -> tuple[int, ...]:
+    """The time-axis lengths verify_onnx tries: a photo (1) and 1.5 s at 30 fps (45); () without one."""
+    return (1, 45) if meta.kind == "temporal" else ()
+
+
+def _export_bytes(model: nn.Module, shape: tuple[int, ...], dynamic_time: bool = False) -> bytes:
+    """Serialize `model` (fp32, eval) to ONNX with a dynamic batch axis (and time axis 1, when
+    dynamic_time); shape: one sample's input."""
     example = torch.zeros(2, *shape)
+    input_axes = {0: "batch", 1: "time"} if dynamic_time else {0: "batch"}
     common = dict(
         input_names=[INPUT_NAME],
         output_names=[OUTPUT_NAME],
         opset_version=OPSET,
-        dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+        dynamic_axes={INPUT_NAME: input_axes, OUTPUT_NAME: {0: "batch"}},
     )
     try:
         # the TorchScript exporter: ~2 s and reliable for MobileNetV3; deprecated, hence the filter
@@ -175,7 +185,11 @@ def _export_bytes(model: nn.Module, shape: tuple[int, ...]) -> bytes:
                 input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME],
                 opset_version=max(OPSET, 18),  # the dynamo exporter's lowest native opset
-                dynamic_shapes=({0: torch.export.Dim.DYNAMIC},),
+                dynamic_shapes=(
+                    {0: torch.export.Dim.DYNAMIC, 1: torch.export.Dim.DYNAMIC}
+                    if dynamic_time
+                    else {0: torch.export.Dim.DYNAMIC},
+                ),
             )
             return out.read_bytes()
         finally:
@@ -198,7 +212,8 @@ def export_onnx(model_dir: str | Path, model: nn.Module | None = None) -> Path:
         model, _ = load_model_dir(model_dir, "cpu")
     model = model.float().cpu().eval()  # Grad-CAM and export both want the fp32 CPU graph
 
-    proto = onnx.load_from_string(_export_bytes(model, input_shape(meta)))
+    dynamic_time = bool(check_lengths(meta))
+    proto = onnx.load_from_string(_export_bytes(model, input_shape(meta), dynamic_time))
     props = {
         WEIGHTS_SHA_KEY: sha,
         CLASS_NAMES_KEY: json.dumps(meta.class_names, ensure_ascii=False),
@@ -241,7 +256,8 @@ def verify_onnx(
     session=None,
     seed: int = 0,
 ) -> float:
-    """Compare ONNX Runtime's logits with torch's on random inputs (batches of 1 and 3); return the max |diff|.
+    """Compare ONNX Runtime's logits with torch's on random inputs (batches of 1 and 3, and for the temporal
+    kind clips of 1 and 45 frames); return the max |diff|.
 
     Raises OnnxMismatchError when |ort - torch| > atol + rtol·|torch| anywhere.
     """
@@ -252,8 +268,10 @@ def verify_onnx(
         session = make_session(onnx_path)
     generator = torch.Generator().manual_seed(seed)
     worst = 0.0
-    for batch in (1, 3):  # two batch sizes: proves the batch axis really is dynamic
-        x = torch.randn(batch, *input_shape(meta), generator=generator)
+    lengths = check_lengths(meta) or (2,)
+    # two batch sizes (and two clip lengths): proves those axes really are dynamic
+    for batch, frames in [(b, t) for b in (1, 3) for t in lengths]:
+        x = torch.randn(batch, *input_shape(meta, frames), generator=generator)
         with torch.inference_mode():
             expected = model.float().cpu().eval()(x).numpy()
         got = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]

@@ -152,6 +152,40 @@ class LandmarkEncoder:
 
 
 @dataclass(frozen=True)
+class TemporalEncoder:
+    """The temporal kind: a clip's rows (`temporal_model.clip_input`); a photo is a clip of one frame."""
+
+    n_inputs: int
+    steps: int
+    max_frames: int
+    mirror_left: bool
+    needs_image: bool = False
+    takes_clips: bool = True
+
+    def encode(self, source: Any, image: Any, detection: HandDetection) -> np.ndarray:
+        hand = detection.hand
+        return self._rows(
+            hand.landmarks[None], np.zeros(1), detection.width, detection.height, (hand.handedness,)
+        )
+
+    def encode_clip(self, clip: Clip) -> np.ndarray:
+        return self._rows(clip.landmarks, clip.times, clip.width, clip.height, clip.handedness, clip.source)
+
+    def _rows(self, landmarks, times, width, height, handedness, source: str = "clip") -> np.ndarray:
+        from sign_ml.temporal_model import clip_input
+
+        return clip_input(
+            landmarks, times, width, height, handedness, self.mirror_left, self.steps, self.max_frames, source
+        )
+
+    def check(self, batch: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if x.ndim != 3 or x.shape[1] < 1 or x.shape[2] != self.n_inputs:
+            raise ValueError(f"expected float32 (B, T ≥ 1, {self.n_inputs}) clip rows, got {x.shape}")
+        return x
+
+
+@dataclass(frozen=True)
 class CropEncoder:
     """The image kind trained on hand crops: the hand stage's crop, sized as in training."""
 
@@ -196,6 +230,10 @@ def make_encoder(meta: ModelMeta) -> Encoder:
     if meta.kind == "landmarks":
         spec = meta.landmarks
         return LandmarkEncoder(int(spec["n_features"]), spec.get("handedness") == "mirror_left")
+    if meta.kind == "temporal":
+        spec = meta.landmarks
+        mirror = spec.get("handedness") == "mirror_left"
+        return TemporalEncoder(int(spec["n_inputs"]), int(spec["steps"]), int(spec["max_frames"]), mirror)
     if bool(tc.get("hand_crop", False)):
         return CropEncoder(meta.preprocessing.size, float(tc.get("hand_crop_margin", 0.25)))
     return PhotoEncoder(meta.preprocessing.size)
@@ -472,7 +510,7 @@ class Predictor:
 
     def forward(self, batch: np.ndarray) -> np.ndarray:
         """Model logits (B, K) for a batch of encoded inputs: uint8 (B, S, S, 3) photos for the image kind,
-        float32 (B, F) features for the landmark kind."""
+        float32 (B, F) features for the landmark kind, float32 (B, T, F) clip rows for the temporal kind."""
         return self._engine.logits(self.encoder.check(batch))
 
     def top(self, probs: np.ndarray, top_k: int = 5) -> list[tuple[str, float]]:
@@ -709,7 +747,11 @@ class Predictor:
             return item
         item.detection = clip_detection(clip, k)
         if self.encoder.takes_clips:
-            item.x = self.encoder.encode_clip(clip)
+            try:
+                item.x = self.encoder.encode_clip(clip)
+            except ValueError as exc:  # a clip this model cannot read, e.g. a hand without extent
+                item.error = f"{item.source}: {exc}" if not str(exc).startswith(item.source) else str(exc)
+                return item
             item.frames = int(item.x.shape[0])
             return item
         if self.kind == "image" and item.image is None:

@@ -21,7 +21,7 @@ from sign_ml.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 
-KINDS = ("auto", "landmarks", "image")
+KINDS = ("auto", "landmarks", "image", "temporal")
 AUTO_IMAGE_MIN_PHOTOS = 10_000  # below this many training photos, a CNN from scratch learns rooms, not hands
 EXIT_INTERRUPTED = 130  # the status of a run stopped by Ctrl-C or SIGTERM (curation.cli.dispatch)
 
@@ -32,7 +32,7 @@ class TrainRequest:
 
     data: str
     out: str
-    kind: str = "auto"  # auto | landmarks | image
+    kind: str = "auto"  # auto | landmarks | image | temporal (photos and clips)
     resume: bool = False  # continue OUT exactly from checkpoints/last.pt
     config_file: str | None = None  # YAML or JSON of config fields
     overrides: Mapping[str, Any] = field(
@@ -88,26 +88,34 @@ def resolve_config(req: TrainRequest) -> TrainConfig:
     return TrainConfig.from_dict(data)  # the file's own values were checked by read_file, naming it
 
 
-def resolve_landmark_config(req: TrainRequest) -> LandmarkConfig:
-    """LandmarkConfig defaults < RUN/train_config.json (on resume) < the config file < the overrides.
+def resolve_landmark_config(req: TrainRequest, config_class: type | None = None) -> Any:
+    """The landmark-based kinds' config (LandmarkConfig, or the temporal kind's `config_class`): its
+    defaults < RUN/train_config.json (on resume) < the config file < the overrides.
 
     A setting of the image kind alone is refused by its flag's name: it would change nothing here."""
-    known = set(LandmarkConfig.__dataclass_fields__)
+    cls = config_class or LandmarkConfig
+    what = "the landmark model" if cls is LandmarkConfig else "the temporal model"
+    known = set(cls.__dataclass_fields__)
     for name in req.overrides:
         if name not in known:
             flag = "--no-augment" if name == "augment" else "--" + name.replace("_", "-")
-            raise ValueError(
-                f"{flag} applies to the image model only (--kind image); the landmark model has no {name}"
-            )
+            raise ValueError(f"{flag} applies to the image model only (--kind image); {what} has no {name}")
     data: dict[str, Any] = {}
     saved = Path(req.out) / "train_config.json"
     if req.resume and saved.is_file():
-        data.update(LandmarkConfig.read_file(saved))
+        data.update(cls.read_file(saved))
     if req.config_file:
-        data.update(LandmarkConfig.read_file(req.config_file))
+        data.update(cls.read_file(req.config_file))
     data.update(req.overrides)
     data["out_dir"] = str(req.out)
-    return LandmarkConfig.from_dict(data)
+    return cls.from_dict(data)
+
+
+def resolve_temporal_config(req: TrainRequest) -> Any:
+    """The temporal kind's TemporalConfig, resolved as the landmark kind's."""
+    from sign_ml.temporal_train import TemporalConfig
+
+    return resolve_landmark_config(req, TemporalConfig)
 
 
 def choose_kind(req: TrainRequest) -> tuple[str, str | None]:
@@ -139,6 +147,8 @@ def planned_epochs(req: TrainRequest) -> int:
     try:
         if req.kind == "landmarks":
             return resolve_landmark_config(req).epochs
+        if req.kind == "temporal":
+            return resolve_temporal_config(req).epochs
         # "auto" may still pick landmarks: the job's progress events carry the real count once it runs
         return resolve_config(req).epochs
     except (ValueError, OSError, TypeError) as exc:
@@ -192,6 +202,22 @@ def run_training(
         if result["interrupted"]:
             return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
         return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep), 0)
+    if kind == "temporal":
+        from sign_ml.temporal_train import train_temporal
+
+        cfg = resolve_temporal_config(req)
+        result = train_temporal(
+            cfg,
+            req.data,
+            req.out,
+            progress=progress_bars,
+            resume=req.resume,
+            should_stop=should_stop,
+            on_epoch=progress,
+        )
+        if result["interrupted"]:
+            return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
+        return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep, "temporal"), 0)
     from sign_ml.train import train  # torch import only when training
 
     cfg = resolve_config(req)
@@ -202,16 +228,19 @@ def run_training(
     return TrainOutcome(kind, result, lines, EXIT_INTERRUPTED if result["interrupted"] else 0)
 
 
-def landmark_lines(result: dict[str, Any], keep: str) -> list[str]:
-    """What a landmark run reports: where it is, which epoch was kept, how many photos had no hand."""
+def landmark_lines(result: dict[str, Any], keep: str, kind: str = "landmarks") -> list[str]:
+    """What a landmark or temporal run reports: where it is, which epoch was kept, how many photos had no
+    hand (and, for the temporal kind, how many clips it trained on)."""
     which = "the last epoch" if keep == "last" else "the best validation epoch"
     val = result["best_val_accuracy"]
+    name = "temporal model" if kind == "temporal" else "landmark model"
+    clips = f"; {result['clips']['train']} training clip(s)" if "clips" in result else ""
     return [
         f"run: {Path(result['run_dir']).resolve()}",
-        f"landmark model: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
+        f"{name}: kept {which}, {result['best_epoch']} of {result['epochs_trained']} "
         f"(validation accuracy {'n/a, no validation photos' if val is None else f'{val:.4f}'}; "
         f"{result['train_seconds']:.1f} s); "
-        f"no hand found in {result['no_hand']} photo(s), left out of training",
+        f"no hand found in {result['no_hand']} photo(s), left out of training{clips}",
     ]
 
 

@@ -1,8 +1,9 @@
-"""`sign-ml train --data SPLITS --out RUN`: train the landmark model or MobileNetV3-Large.
+"""`sign-ml train --data SPLITS --out RUN`: train the landmark model, the temporal model or MobileNetV3-Large.
 
 `--kind auto` (default) trains the landmark model (an MLP on MediaPipe hand landmarks, seconds on a CPU)
 when the training split has fewer than 10,000 photos, else MobileNetV3-Large with the thesis recipe;
-`--kind landmarks` / `--kind image` choose explicitly.
+`--kind landmarks` / `--kind image` choose explicitly; `--kind temporal` trains one model for still and
+moving letters on the split's photos and clips (`.clip.json` rows), minutes on a CPU.
 
 Configuration precedence: the TrainConfig defaults (thesis) < RUN/train_config.json when resuming
 < --config FILE < flags given on the command line. Multi-GPU:
@@ -57,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kind",
         choices=KINDS,
         default="auto",
-        help="landmarks (MLP on hand landmarks) | image (MobileNetV3-Large) | auto: landmarks "
-        f"below {AUTO_IMAGE_MIN_PHOTOS:,} training photos (default)",
+        help="landmarks (MLP on hand landmarks) | temporal (photos and clips, motion letters too) | "
+        f"image (MobileNetV3-Large) | auto: landmarks below {AUTO_IMAGE_MIN_PHOTOS:,} training photos "
+        "(default)",
     )
     parser.add_argument(
         "--hand-crop",
