@@ -221,6 +221,7 @@ class ClipResult:
     path: str
     clip: Clip | None = None
     error: str | None = None
+    no_hand: bool = False  # the video was decoded and no frame shows a hand (error says so)
 
 
 def _frames(path: str):
@@ -230,7 +231,7 @@ def _frames(path: str):
         raise ClipError(
             f"{path}: {size / 2**20:.0f} MB is over the {MAX_VIDEO_BYTES / 2**20:.0f} MB video limit"
         )
-    if Path(path).suffix.lower() == ".gif":
+    if Path(path).suffix.lower() in (".gif", ".webp"):  # FFmpeg in OpenCV reads neither animation
         return _gif_frames(path)
     import cv2  # opencv-contrib-python comes with mediapipe; its FFmpeg decodes mp4, webm, mov, avi
 
@@ -268,7 +269,7 @@ def _gif_frames(path: str):
             durations.append(frame.info.get("duration", 100) or 100)
             arrays.append(np.asarray(frame.convert("RGB")))
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise ClipError(f"{path}: cannot be decoded as an animated GIF ({exc})") from None
+        raise ClipError(f"{path}: cannot be decoded as an animated GIF or WebP ({exc})") from None
     fps = 1000.0 / float(np.median(durations)) if durations else 10.0
     return fps, iter(arrays)
 
@@ -313,7 +314,9 @@ def clip_from_video(path: str, label: str, stage_factory=None) -> ClipResult:
         if len(times) < MIN_FRAMES:
             raise ClipError(f"{path}: {len(times)} frame(s) decoded; a clip needs at least {MIN_FRAMES}")
         if all(h is None for h in hands):
-            raise ClipError(f"{path}: no hand found in any of its {len(times)} frames")
+            return ClipResult(
+                path, error=f"{path}: no hand found in any of its {len(times)} frames", no_hand=True
+            )
         clip = Clip(
             label,
             fps,
@@ -332,6 +335,20 @@ def clip_from_video(path: str, label: str, stage_factory=None) -> ClipResult:
         return ClipResult(path, error=str(exc))
     except OSError as exc:
         return ClipResult(path, error=f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def video_frame(path: str, index: int) -> np.ndarray:
+    """Frame `index` of a video as RGB uint8 (the pixels an image model reads); ClipError when absent."""
+    try:
+        _, frames = _frames(path)
+        for k, rgb in enumerate(frames):
+            if k == index:
+                return rgb
+            if k >= MAX_FRAMES:
+                break
+    except OSError as exc:
+        raise ClipError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    raise ClipError(f"{path}: has no frame {index}")
 
 
 # --- a corpus of videos ---

@@ -11,9 +11,13 @@ model, and one softmax and ranking make the Prediction. Both are chosen once, wh
                           exported from the weights on first load and checked against torch
               torch       torch eager on any device; also the fallback (with a logged reason)
 
-A later model kind is one more encoder: a temporal model over a landmark clip would encode a sequence of
-detections the same way. Every public call answers with a Prediction whose `status` is "ok", "no_hand" or
-"unreadable"; there is no other encoding of "no result". Torch stays available (`torch_model()`) for Grad-CAM.
+A clip (`curation.clips.Clip`: one hand's landmarks over time, from a video, a `.clip.json` file or the
+Live tab's rolling window) is one more input: the temporal kind encodes the whole clip (a photo is a clip
+of one frame); a still kind reads one frame of it (`still_frame`: the hand frame nearest the middle of the
+time the hand was seen), and its answer for a motion letter is marked `motion` (only the start is shown).
+
+Every public call answers with a Prediction whose `status` is "ok", "no_hand" or "unreadable"; there is no
+other encoding of "no result". Torch stays available (`torch_model()`) for Grad-CAM.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from PIL import Image
 
 from curation.alphabet import is_motion_letter
+from curation.clips import CLIP_SUFFIX, Clip, ClipError, read_clip
 from curation.hands import Hand, HandDetection, HandStage, crop_hand, shared_stage
 from curation.images import ImageSource, UnreadableImageError
 from sign_ml.artifacts import ModelMeta, read_meta
@@ -50,6 +55,11 @@ log = logging.getLogger(__name__)
 BACKENDS = ("auto", "onnx", "torch")
 NO_HAND = "no hand found"  # the answer, in every interface, for a photo in which the hand stage finds no hand
 OK, NO_HAND_FOUND, UNREADABLE = "ok", "no_hand", "unreadable"  # Prediction.status
+WINDOW_SECONDS = 1.5  # the Live tab's rolling window: a fingerspelled motion letter takes about this long
+# video containers decoded frame by frame (curation.clips.clip_from_video); a GIF or WebP is a video only
+# when it has more than one frame, else it is a photo
+VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v"})
+ANIMATED_SUFFIXES = frozenset({".gif", ".webp"})
 
 
 @dataclass
@@ -65,7 +75,12 @@ class Prediction:
     detection: HandDetection | None = None  # what the hand stage found (None: unreadable)
     image: Image.Image | None = None  # the upright RGB photo the hand stage saw (single-photo calls)
     crop: Image.Image | None = None  # the hand crop (single-photo calls; shown by the app for every kind)
-    motion: bool = False  # the top letter is signed with movement: a still shows only its start
+    # the top letter is signed with movement and this answer saw none (a photo, a still clip, or a still
+    # model reading one frame of a clip): it shows only the letter's start
+    motion: bool = False
+    frames: int = (
+        0  # hand frames the answer rests on: 1 for a photo, more for a clip read by the temporal kind
+    )
 
     @property
     def ok(self) -> bool:
@@ -97,6 +112,7 @@ class Encoder(Protocol):
     """Turns what the hand stage found in one input into one model input row."""
 
     needs_image: bool  # encode() needs the decoded upright photo (else the source or the detection suffice)
+    takes_clips: bool  # encode_clip() reads a whole clip (the temporal kind); else one frame of it is read
 
     def encode(
         self, source: ImageSource | None, image: Image.Image | None, detection: HandDetection
@@ -116,6 +132,7 @@ class LandmarkEncoder:
     n_features: int
     mirror_left: bool  # mirror left hands into right ones first (the model's handedness setting)
     needs_image: bool = False
+    takes_clips: bool = False
 
     def encode(self, source: Any, image: Any, detection: HandDetection) -> np.ndarray:
         hand = detection.hand
@@ -141,6 +158,7 @@ class CropEncoder:
     size: int
     margin: float
     needs_image: bool = True
+    takes_clips: bool = False
 
     def encode(self, source: Any, image: Image.Image | None, detection: HandDetection) -> np.ndarray:
         return hand_crop_uint8(image, detection, self.size, self.margin)
@@ -155,6 +173,7 @@ class PhotoEncoder:
 
     size: int
     needs_image: bool = False
+    takes_clips: bool = False
 
     def encode(self, source: Any, image: Image.Image | None, detection: HandDetection | None) -> np.ndarray:
         # a file or bytes are decoded and sized from the source itself, exactly as training did
@@ -180,6 +199,108 @@ def make_encoder(meta: ModelMeta) -> Encoder:
     if bool(tc.get("hand_crop", False)):
         return CropEncoder(meta.preprocessing.size, float(tc.get("hand_crop_margin", 0.25)))
     return PhotoEncoder(meta.preprocessing.size)
+
+
+# --------------------------------------------------------------------------- clips
+class WindowFrame(NamedTuple):
+    """One frame of the Live tab's rolling window, as `predict_landmarks` takes a hand."""
+
+    t: float  # seconds on the caller's clock (strictly increasing within a window)
+    landmarks: np.ndarray | None  # (21, 3): x, y fractions of width × height, z depth; None = no hand
+    handedness: str | None  # "Left" | "Right" as MediaPipe names it; None without a hand
+    width: int  # px of the frame the fractions refer to
+    height: int
+
+
+def window_frame(message: Any) -> WindowFrame:
+    """A checked browser message (`sign_ml.landmark_messages.LandmarkMessage`) as a window frame: its
+    largest hand (the page sends them largest first), t from ms to seconds."""
+    if message.landmarks:
+        return WindowFrame(
+            message.t_ms / 1000.0, message.landmarks[0], message.handedness[0], message.width, message.height
+        )
+    return WindowFrame(message.t_ms / 1000.0, None, None, message.width, message.height)
+
+
+def clip_problem(clip: Any) -> str | None:
+    """Why `clip` is not a usable Clip (one phrase), or None. Clips from read_clip are always usable; this
+    guards clips built in memory (the Live window, callers' own)."""
+    if not isinstance(clip, Clip):
+        return f"expected a curation.clips.Clip, got {type(clip).__name__}"
+    marks, times = np.asarray(clip.landmarks), np.asarray(clip.times)
+    if marks.ndim != 3 or marks.shape[1:] != (21, 3) or len(marks) == 0:
+        return f"landmarks must have shape (frames, 21, 3), got {marks.shape}"
+    if times.shape != (len(marks),) or len(clip.handedness) != len(marks):
+        return f"{len(marks)} frames but {times.shape} times and {len(clip.handedness)} handedness entries"
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+        return "frame times must be finite and strictly increasing"
+    found = ~np.isnan(marks).any(axis=(1, 2))
+    if not np.all(np.isfinite(marks[found])):
+        return "landmarks must be finite numbers (NaN marks a frame without a hand)"
+    if not (clip.width > 0 and clip.height > 0):
+        return f"frame size {clip.width}x{clip.height} is not positive"
+    return None
+
+
+def still_frame(clip: Clip) -> int | None:
+    """The frame a still model reads from a clip: among the frames with a hand, the one nearest the middle
+    of the time the hand was seen (a held letter's steadiest, a moving one's midpoint); None without a hand."""
+    found = np.flatnonzero(clip.hand_found)
+    if len(found) == 0:
+        return None
+    t = np.asarray(clip.times)[found]
+    middle = 0.5 * (t[0] + t[-1])
+    return int(found[np.argmin(np.abs(t - middle))])  # argmin: the earlier of two equally near
+
+
+def clip_detection(clip: Clip, k: int) -> HandDetection:
+    """Frame k of a clip as a hand-stage detection (one hand, or none)."""
+    if not clip.hand_found[k]:
+        return HandDetection(int(clip.width), int(clip.height), ())
+    points = np.asarray(clip.landmarks[k], dtype=np.float32)
+    world = np.asarray(clip.world[k], dtype=np.float32)
+    world = np.where(np.isfinite(world), world, 0.0).astype(np.float32)
+    x0, y0 = points[:, :2].min(0)
+    x1, y1 = points[:, :2].max(0)
+    handed = clip.handedness[k] or "Right"
+    score = clip.scores[k] if clip.scores[k] is not None else 1.0
+    box = (float(x0), float(y0), float(x1), float(y1))
+    return HandDetection(int(clip.width), int(clip.height), (Hand(points, world, handed, float(score), box),))
+
+
+def is_video_file(path: str | os.PathLike) -> bool:
+    """A video container by extension, or a GIF/WebP with more than one frame (one frame is a photo)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return True
+    if suffix not in ANIMATED_SUFFIXES:
+        return False
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1)) > 1
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False  # the photo path reports why it cannot be read
+
+
+def is_clip_file(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(CLIP_SUFFIX)
+
+
+def _one_frame(clip: Clip, k: int) -> Clip:
+    """Frame k of a clip as a clip of its own (at t = 0)."""
+    one = slice(k, k + 1)
+    return Clip(
+        clip.label,
+        clip.fps,
+        clip.width,
+        clip.height,
+        np.zeros(1),
+        clip.landmarks[one],
+        clip.world[one],
+        clip.handedness[one],
+        clip.scores[one],
+        clip.source,
+    )
 
 
 # --------------------------------------------------------------------------- backends
@@ -238,6 +359,8 @@ class _Item:
     image: Image.Image | None = None
     error: str | None = None
     x: np.ndarray | None = None
+    clip: Clip | None = None  # a clip input (from a clip file, a video or the Live window)
+    frames: int = 0  # hand frames the encoded input holds
 
 
 class Predictor:
@@ -413,6 +536,81 @@ class Predictor:
         )
         return self.predict_detection(None, HandDetection(int(width), int(height), (hand,)), top_k, source)
 
+    def predict_clip(self, clip: Clip, top_k: int | None = None, source: str | None = None) -> Prediction:
+        """One clip (`curation.clips.Clip`, e.g. from `read_clip` or `clip_from_video`), for every kind.
+
+        The temporal kind reads the whole clip; the still kinds read `still_frame(clip)` (the landmark kind
+        its landmarks; the image kinds need pixels, which a clip file lacks: see `predict_video`). A clip
+        without a hand frame is "no_hand"; a malformed one "unreadable" with one line naming `source`
+        (default: the clip's own source)."""
+        name = source or (getattr(clip, "source", "") or "<clip>")
+        problem = clip_problem(clip)
+        if problem is not None:
+            return Prediction(name, UNREADABLE, error=f"{name}: {problem}")
+        (prediction,) = self._finish([_Item(name, None, clip=clip)], top_k)
+        return prediction
+
+    def predict_video(self, path: str | os.PathLike, top_k: int | None = None) -> Prediction:
+        """A short video (mp4, webm, mov, animated GIF or WebP): its clip, from the VIDEO-mode hand stage
+        (`curation.clips.clip_from_video`), through `predict_clip`. A file that cannot be decoded, is over
+        the size or length limit or shows no hand answers with one line naming it, never an exception."""
+        (prediction,) = self._finish([self._video_item(str(path))], top_k)
+        return prediction
+
+    def predict_window(self, frames: Sequence[WindowFrame], top_k: int | None = None) -> Prediction:
+        """The Live tab's rolling window: the frames of the last `WINDOW_SECONDS` before the newest one
+        (older ones are dropped here), as a clip. Frames are (t seconds, landmarks (21, 3) or None,
+        handedness, width, height), oldest first, as `predict_landmarks` takes a hand (`window_frame`
+        converts a browser message). The temporal kind reads the movement; a still kind reads the newest
+        hand frame (what the camera shows now). An empty window or one without a hand is "no_hand"."""
+        source = "<window>"
+        frames = list(frames)
+        if not frames:
+            return Prediction(source, NO_HAND_FOUND, detection=HandDetection(1, 1, ()))
+        try:
+            clip = self._window_clip(frames)
+        except (TypeError, ValueError) as exc:
+            return Prediction(source, UNREADABLE, error=f"{source}: {exc}")
+        if not self.encoder.takes_clips:
+            found = np.flatnonzero(clip.hand_found)
+            if len(found) == 0:
+                return Prediction(source, NO_HAND_FOUND, detection=clip_detection(clip, len(clip.times) - 1))
+            clip = _one_frame(clip, int(found[-1]))
+        return self.predict_clip(clip, top_k, source)
+
+    def _window_clip(self, frames: list[WindowFrame]) -> Clip:
+        """The window's frames within WINDOW_SECONDS of the newest, as a Clip (ValueError when malformed)."""
+        newest = float(frames[-1][0])
+        keep = [f for f in frames if newest - float(f[0]) <= WINDOW_SECONDS + 1e-9]
+        n = len(keep)
+        marks = np.full((n, 21, 3), np.nan, dtype=np.float32)
+        hands: list[str | None] = []
+        for k, frame in enumerate(keep):
+            t, landmarks, handedness, width, height = frame
+            if landmarks is None:
+                hands.append(None)
+                continue
+            points = np.asarray(landmarks, dtype=np.float32)
+            if points.shape != (21, 3) or not np.isfinite(points).all():
+                raise ValueError(
+                    f"frame {k}: expected 21 finite (x, y, z) landmarks, got shape {points.shape}"
+                )
+            if handedness not in ("Left", "Right"):
+                raise ValueError(f"frame {k}: handedness must be 'Left' or 'Right', got {handedness!r}")
+            marks[k] = points
+            hands.append(handedness)
+        times = np.asarray([float(f[0]) for f in keep], dtype=np.float64)
+        if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+            raise ValueError("frame times must be finite and strictly increasing")
+        width, height = int(keep[-1][3]), int(keep[-1][4])
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size {width}x{height} is not positive")
+        times = times - times[0]
+        fps = (n - 1) / times[-1] if n > 1 else 30.0
+        scores = tuple(1.0 if h else None for h in hands)
+        world = np.where(np.isnan(marks), np.nan, 0.0).astype(np.float32)
+        return Clip("", float(fps), width, height, times, marks, world, tuple(hands), scores, "<window>")
+
     def predict_files(
         self,
         sources: Sequence[ImageSource],
@@ -421,8 +619,10 @@ class Predictor:
         progress: bool = False,
         desc: str = "predict",
     ) -> Iterator[Prediction]:
-        """Predictions in input order, a batch at a time (so a CLI can print while it works). Files go
-        through the landmark cache; decoding runs in threads (PIL releases the GIL)."""
+        """Predictions in input order, a batch at a time (so a CLI can print while it works). Photo files go
+        through the landmark cache; decoding runs in threads (PIL releases the GIL). Paths ending in
+        `.clip.json` are read as clips and videos (`is_video_file`) decoded into clips, both answered as
+        `predict_clip` does; a clip or video that cannot be used is "unreadable" with its one line."""
         from tqdm.auto import tqdm
 
         from curation.hand_cache import HandCache
@@ -452,9 +652,14 @@ class Predictor:
         """The hand stage over one batch: files through the landmark cache, in-memory photos decoded here."""
         from curation.hand_cache import detect_files
 
-        files = [k for k, s in enumerate(chunk) if isinstance(s, str | os.PathLike)]
-        in_memory = [k for k in range(len(chunk)) if k not in set(files)]
+        paths = [k for k, s in enumerate(chunk) if isinstance(s, str | os.PathLike)]
+        moving = {k for k in paths if is_clip_file(chunk[k]) or is_video_file(chunk[k])}
+        files = [k for k in paths if k not in moving]
+        in_memory = [k for k in range(len(chunk)) if k not in set(paths)]
         items = [_Item(str(s) if isinstance(s, str | os.PathLike) else "<image>", s) for s in chunk]
+        order = sorted(moving)
+        for k, item in zip(order, pool.map(self._moving_item, [chunk[k] for k in order]), strict=True):
+            items[k] = item
         if files:
             outcomes, _ = detect_files([chunk[k] for k in files], self.hands, cache=cache, workers=workers)
             for k, outcome in zip(files, outcomes, strict=True):
@@ -467,10 +672,63 @@ class Predictor:
                 item.error = exc.reason
         return items
 
+    def _moving_item(self, path: str | os.PathLike) -> _Item:
+        """A clip file or a video as an item (its clip, or the one line why there is none)."""
+        if not is_clip_file(path):
+            return self._video_item(str(path))
+        try:
+            return _Item(str(path), None, clip=read_clip(path))
+        except ClipError as exc:
+            return _Item(str(path), None, error=str(exc))
+
+    def _video_item(self, path: str) -> _Item:
+        """A video's clip as an item; image kinds also get the pixels of the frame they read."""
+        from curation.clips import clip_from_video, video_frame
+
+        result = clip_from_video(path, label="?")
+        if result.clip is None:
+            if result.no_hand:  # decoded, readable, and no hand anywhere: no letter, not an error
+                return _Item(path, None, detection=HandDetection(1, 1, ()), error=None, clip=None)
+            return _Item(path, None, error=result.error)
+        item = _Item(path, None, clip=result.clip)
+        k = still_frame(result.clip)
+        if self.kind == "image" and k is not None:
+            try:
+                item.image = Image.fromarray(video_frame(path, k))
+                item.raw = item.image
+            except ClipError as exc:
+                item.error = str(exc)
+        return item
+
+    def _encode_clip(self, item: _Item) -> _Item:
+        """A clip's model input: the whole clip for the temporal kind, else its still frame's."""
+        clip = item.clip
+        k = still_frame(clip)
+        if k is None:
+            item.detection = clip_detection(clip, len(clip.times) - 1)
+            return item
+        item.detection = clip_detection(clip, k)
+        if self.encoder.takes_clips:
+            item.x = self.encoder.encode_clip(clip)
+            item.frames = int(item.x.shape[0])
+            return item
+        if self.kind == "image" and item.image is None:
+            item.error = (
+                f"{item.source}: an image model reads pixels, and a clip holds only landmarks "
+                "(give the video itself)"
+            )
+            return item
+        item.x = self.encoder.encode(item.raw, item.image, item.detection)
+        item.frames = 1
+        return item
+
     def _encode(self, item: _Item) -> _Item:
         """The model input of an item whose hand was found; a decode failure makes it unreadable."""
+        if item.error is None and item.clip is not None:
+            return self._encode_clip(item)
         if item.error is not None or not item.detection.found:
             return item
+        item.frames = 1
         try:
             if self.encoder.needs_image and item.image is None:
                 item.image = decode_for_hands(item.raw)
@@ -485,8 +743,11 @@ class Predictor:
         """Encode the items with a hand, run the model once over them, and make one Prediction each."""
         items = list(pool.map(self._encode, items)) if pool is not None else [self._encode(i) for i in items]
         good = [i for i in items if i.x is not None]
-        probs = softmax(self.forward(np.stack([i.x for i in good]))) if good else []
-        by_id = {id(i): p for i, p in zip(good, probs, strict=True)}
+        by_id: dict[int, np.ndarray] = {}
+        for shape in dict.fromkeys(i.x.shape for i in good):  # one forward per input shape (clip length)
+            group = [i for i in good if i.x.shape == shape]
+            probs = softmax(self.forward(np.stack([i.x for i in group])))
+            by_id.update({id(i): p for i, p in zip(group, probs, strict=True)})
         k = top_k or len(self.class_names)
         out = []
         for item in items:
@@ -497,8 +758,14 @@ class Predictor:
             else:
                 p = by_id[id(item)]
                 top = self.top(p, k)
-                motion = is_motion_letter(top[0][0], self.class_names)
-                out.append(Prediction(item.source, OK, top, p, detection=item.detection, motion=motion))
+                # a motion letter read from a movement is the letter itself, not only its start
+                moved = self.encoder.takes_clips and item.frames > 1
+                motion = is_motion_letter(top[0][0], self.class_names) and not moved
+                out.append(
+                    Prediction(
+                        item.source, OK, top, p, detection=item.detection, motion=motion, frames=item.frames
+                    )
+                )
         return out
 
     def __repr__(self) -> str:

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         elif result.no_hand:
             emit(f"{result.source}	{NO_HAND}")
         elif result.ok:
-            mark = " (motion letter: static start only)" if result.top[0][0] in motion else ""
+            mark = " (motion letter: static start only)" if result.motion else ""
             emit(f"{result.source}	" + ", ".join(f"{label} {p:.4f}" for label, p in result.top) + mark)
         else:
             print(f"{result.source}\terror: {result.error}", file=sys.stderr, flush=True)
