@@ -10,8 +10,9 @@ for the session and brings back the letters missed more often.
 Motion letters (issue 18): the model reads the rolling last `WINDOW_S` of hand landmarks (`push_window`),
 so a letter signed with movement can be read while the window holds the movement. Such a letter is
 committed when its movement completes: the window shows the hand moved (`Movement.moved`) and the hand
-has now come to rest (`Movement.still`); the ending pose is then not committed again as a still letter
-until the hand moves on or leaves (`Tracker.after_motion`).
+has now come to rest (`Movement.still`); the ending pose is then not committed again, as a still letter
+or as another motion letter read from the path leaving the window, until the hand moves on or leaves
+(`Tracker.after_motion`). With a window, a still letter's hold counts only while the hand is at rest.
 """
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ def commit_step(
     where every letter commits on the hold as before.
     """
     seen = letter if letter is not None and confidence >= rule.min_confidence else None
-    if seen is None:  # no hand or unsure: a release, the next hold may commit the same letter again
-        return Tracker(), None
     after = state.after_motion and (movement is None or movement.still)  # moving again ends it
+    if seen is None:  # no hand or unsure: a release, the next hold may commit the same letter again
+        # (an unsure frame of a hand resting after a movement is still that movement's end)
+        return Tracker(after_motion=after and letter is not None), None
     if seen != state.candidate:  # a new letter starts its hold (and releases the one committed before)
         state = Tracker(seen, now_ms, None, after)
     elif state.after_motion and not after:  # the hand moved on: a hold of this letter starts now
@@ -83,10 +85,13 @@ def commit_step(
     if state.committed == seen:
         return state, None
     if motion and movement is not None:  # committed when its movement completes, not on a hold
-        if movement.moved and movement.still and now_ms - state.since_ms >= rule.motion_ms:
+        # one movement is one letter: the window still holding the last one's path commits nothing more
+        done = movement.moved and movement.still and not state.after_motion
+        if done and now_ms - state.since_ms >= rule.motion_ms:
             return replace(state, committed=seen, after_motion=True), seen
         return state, None
-    if not state.after_motion and now_ms - state.since_ms >= rule.hold_ms:
+    held = movement is None or movement.still  # with a window, a hold is a hand at rest
+    if held and not state.after_motion and now_ms - state.since_ms >= rule.hold_ms:
         return replace(state, committed=seen), seen
     return state, None
 

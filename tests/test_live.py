@@ -279,8 +279,12 @@ def test_a_motion_letter_commits_when_its_movement_completes_once():
         )
         out.append(committed)
     assert [c for c in out if c] == ["J"] and out.index("J") == 5  # at the first frame of rest
+    # the path leaving the window may read as another motion letter: the same movement is not two letters
+    state, committed = commit_step(state, "J", 0.3, 2100.0, RULE, motion=True, movement=done)  # unsure
+    state, committed = commit_step(state, "Z", 0.9, 2150.0, RULE, motion=True, movement=done)
+    assert committed is None
     # the hand moves on and holds I: now I is a letter of its own
-    for k, movement in enumerate([moving, still, still, still, still, still], start=len(script)):
+    for k, movement in enumerate([moving, still, still, still, still, still], start=len(script) + 1):
         state, committed = commit_step(state, "I", 0.9, k * 100.0, RULE, movement=movement)
         out.append(committed)
     assert [c for c in out if c] == ["J", "I"]
@@ -296,3 +300,8 @@ def test_a_motion_letter_read_from_a_still_hand_is_not_committed_and_static_ones
         out.append(committed)
     assert not any(out)
     assert commit_letters([("A", 0.9, k * 100.0) for k in range(5)], RULE) == ["A"]  # no window: the hold
+    state, out = Tracker(), []
+    for k in range(10):  # with a window, a still letter read from a moving hand is no hold
+        state, committed = commit_step(state, "A", 0.9, k * 100.0, RULE, movement=Movement(True, False))
+        out.append(committed)
+    assert not any(out)

@@ -49,7 +49,8 @@ class LiveSession:
 
     def __init__(self) -> None:
         self.stage: Any = None  # curation.hands.HandStage in VIDEO mode, this session's own
-        self.t0 = time.monotonic()
+        self.clock = time.monotonic  # s; a test replays a camera at its own frame rate by replacing it
+        self.t0 = self.clock()
         self.last_ms = 0  # the last timestamp given to the landmarker (it refuses non-increasing ones)
         self.tracker = live.Tracker()
         self.smoothed = live.Smoothed()  # the running average the shown letter comes from
@@ -69,7 +70,7 @@ class LiveSession:
 
     def next_ms(self) -> int:
         """A monotonic, strictly increasing timestamp in ms since the session began."""
-        now = int((time.monotonic() - self.t0) * 1000)
+        now = int((self.clock() - self.t0) * 1000)
         self.last_ms = max(now, self.last_ms + 1)
         return self.last_ms
 
