@@ -23,6 +23,8 @@ from sign_ml.ui.i18n import text
 
 Prediction = Sequence[tuple[str, float]]  # [(class name, probability)], most probable first
 NO_HAND_LABEL = "(no hand)"  # = sign_ml.evaluate.NO_HAND_LABEL: the "prediction" of a photo without a hand
+TOP_K = 5  # letters the Recognize tab ranks
+DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 
 # The issue tables of the Dataset tab: i18n key of the table → the report's checks whose issues it lists
 # (see curation/report.py: "loading" = files skipped while loading, "integrity" = unreadable or odd files).
