@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from curation import alphabet
 from curation.alphabet import is_ukrainian, order_classes, ukrainian_letter
+from curation.dataset_card import ratios_text
 from curation.manifest import SPLIT_NAMES
 from sign_ml.ui.i18n import text
 
@@ -223,16 +224,13 @@ def model_overview(
     lines.append(f"- {text('model_cannot_unsure', lang)}")
     lines.append(f"\n### {text('model_how', lang)}")
     if evaluation:
-        ratios = data.get("ratios")
-        if isinstance(ratios, Mapping):
-            ratios = "/".join(f"{float(v) * 100:.0f}" for v in ratios.values())
         lines.append(
             text(
                 "model_how_text",
                 lang,
                 n=evaluation.get("n", "?"),
                 method=data.get("method", ""),
-                ratios=ratios or "",
+                ratios=ratios_text(data),  # as the model and dataset cards write them
                 seed=data.get("seed", "?"),
                 acc=pct(evaluation.get("accuracy", 0)),
                 f1=f"{float(evaluation.get('macro_f1', 0)):.2f}",
@@ -349,13 +347,12 @@ def publish_ref(model_ref: str) -> str:
 
 
 def split_protocol(data: Mapping[str, Any]) -> str:
+    """The Model tab's split line: `source=…`, `method=…`, `ratios=70/15/15` (the cards' own formatter), ..."""
     bits = []
     for key in ("source", "method", "ratios", "group_pattern", "group_column", "seed"):
-        value = data.get(key)
+        value = ratios_text(data) if key == "ratios" else data.get(key)
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, Mapping):
-            value = "/".join(f"{float(v) * 100:.0f}" for v in value.values())
         bits.append(f"`{key}={value}`")
     totals = data.get("totals")
     if isinstance(totals, Mapping) and all(isinstance(v, int | float) for v in totals.values()):
