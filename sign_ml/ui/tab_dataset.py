@@ -16,6 +16,46 @@ from sign_ml.ui.i18n import text
 GROUPS = tuple(views.ISSUE_GROUPS)
 
 
+def render(view: dict[str, Any], lang: str) -> list[Any]:
+    """The Dataset tab's values (DactylApp.dataset_outputs) → one update per output of `build`, in order."""
+    counts: pd.DataFrame = view["counts"]
+    has_counts = not counts.empty
+    values: list[Any] = [
+        view["summary"],
+        gr.update(
+            value=counts,
+            visible=has_counts,
+            sort=list(counts["class"]) if has_counts else None,
+            title=text("class_balance", lang),
+            x_title=text("axis_class", lang),
+            y_title=text("axis_photos", lang),
+        ),
+        gr.update(visible=has_counts),
+        gr.update(value=view["ratio"], visible=has_counts),
+        gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
+    ]
+    issues = view["issues"]
+    for key in GROUPS:
+        table = issues.get(key) if issues is not None else None
+        if table is None:  # no report (or no photos): hide what cannot be filled
+            values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
+        elif table.empty:
+            values += [
+                gr.update(visible=True),
+                f"**{text(key, lang)}:** {text('none_found', lang)}",
+                gr.update(value=None, visible=False),
+            ]
+        else:
+            values += [
+                gr.update(visible=True),
+                f"**{text(key, lang)}** ({len(table)})",
+                gr.update(value=views.localize_issues(table, lang), visible=True),
+            ]
+    values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
+    values.append(gr.update(visible=view["button"]))
+    return values
+
+
 def build(ctx: TabContext, tab: Any) -> None:
     app, t = ctx.app, ctx.t
     summary = gr.Markdown(elem_id="dataset-summary")
@@ -59,44 +99,6 @@ def build(ctx: TabContext, tab: Any) -> None:
         clusters,
         run_button,
     ]
-
-    def render(view: dict[str, Any], lang: str) -> list[Any]:
-        counts: pd.DataFrame = view["counts"]
-        has_counts = not counts.empty
-        values: list[Any] = [
-            view["summary"],
-            gr.update(
-                value=counts,
-                visible=has_counts,
-                sort=list(counts["class"]) if has_counts else None,
-                title=text("class_balance", lang),
-                x_title=text("axis_class", lang),
-                y_title=text("axis_photos", lang),
-            ),
-            gr.update(visible=has_counts),
-            gr.update(value=view["ratio"], visible=has_counts),
-            gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
-        ]
-        issues = view["issues"]
-        for key in GROUPS:
-            table = issues.get(key) if issues is not None else None
-            if table is None:  # no report (or no photos): hide what cannot be filled
-                values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
-            elif table.empty:
-                values += [
-                    gr.update(visible=True),
-                    f"**{text(key, lang)}:** {text('none_found', lang)}",
-                    gr.update(value=None, visible=False),
-                ]
-            else:
-                values += [
-                    gr.update(visible=True),
-                    f"**{text(key, lang)}** ({len(table)})",
-                    gr.update(value=views.localize_issues(table, lang), visible=True),
-                ]
-        values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
-        values.append(gr.update(visible=view["button"]))
-        return values
 
     def on_open(lang: str, progress: Any) -> list[Any]:
         # a raw folder is checked once, on first open: its photos are decoded once, then cached
