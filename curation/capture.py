@@ -1,4 +1,5 @@
-"""Guided capture: walk through the letters, a countdown then a burst of frames for each (pure, no clock).
+"""Guided capture: walk through the letters, a countdown then a burst of frames for each (pure, no clock);
+or, for a letter recorded as a clip, the countdown then one `ClipTake` of about 1.5 s (`Capture.finish`).
 
 The caller owns the clock (e.g. `time.monotonic()`) and passes `now` (seconds) to every call, so the
 state machine is exact under a fake clock in tests. For each letter:
@@ -15,6 +16,7 @@ hidden browser tab) loses at most the current letter, not every letter the clock
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 COUNTDOWN, BURST, DONE = "countdown", "burst", "done"
 
@@ -127,6 +129,12 @@ class Capture:
             self._next_letter(now, short=False)
         return True
 
+    def finish(self, now: float) -> None:
+        """The current letter is recorded by other means (a clip, not a burst): the next letter's countdown."""
+        now = self._advance(now)
+        if self._phase != DONE:
+            self._next_letter(now, short=False)
+
     def skip(self, now: float) -> None:
         """Give up on the current letter (reported short) and start the next one's countdown."""
         now = self._advance(now)
@@ -138,3 +146,82 @@ class Capture:
         now = self._advance(now)
         if self._phase != DONE:
             self._start_letter(now)
+
+
+# --- a clip instead of a burst (motion letters; static ones as "held still" examples) ---
+MIN_HAND_FRACTION = 0.6  # a clip is kept only when one hand was tracked in at least this share of its frames
+
+
+class ClipTake:
+    """One clip being recorded: every frame from the first one until `seconds` have passed (pure, no clock).
+
+    `add(now, hand)` takes a frame's time (seconds, the caller's clock) and its one hand as
+    (landmarks (21, 3), world (21, 3), handedness, score), or None when the frame had no hand or several.
+    """
+
+    def __init__(self, seconds: float = 1.5, min_hand_fraction: float = MIN_HAND_FRACTION) -> None:
+        if not 0 < seconds < float("inf"):
+            raise ValueError(f"a clip lasts a finite number of seconds > 0, got {seconds!r}")
+        if not 0 < min_hand_fraction <= 1:
+            raise ValueError(f"min_hand_fraction must be in (0, 1], got {min_hand_fraction!r}")
+        self.seconds = float(seconds)
+        self.min_hand_fraction = float(min_hand_fraction)
+        self.times: list[float] = []
+        self.hands: list[tuple | None] = []
+
+    def add(self, now: float, hand: tuple | None) -> None:
+        if self.times and now <= self.times[-1]:  # a clock that stands still adds no frame
+            return
+        self.times.append(float(now))
+        self.hands.append(hand)
+
+    def elapsed(self, now: float) -> float:
+        return 0.0 if not self.times else max(0.0, float(now) - self.times[0])
+
+    def full(self, now: float) -> bool:
+        """The clip's time is up."""
+        return bool(self.times) and self.elapsed(now) >= self.seconds
+
+    @property
+    def hand_frames(self) -> int:
+        return sum(h is not None for h in self.hands)
+
+    @property
+    def usable(self) -> bool:
+        """One hand tracked in most frames (and a movement needs two frames at least)."""
+        n = len(self.times)
+        return n >= 2 and self.hand_frames >= self.min_hand_fraction * n
+
+    def to_clip(self, label: str, width: int, height: int, source: str = "") -> Any:
+        """The take as a `curation.clips.Clip` (times from its first frame)."""
+        import numpy as np
+
+        from curation.clips import Clip
+
+        n = len(self.times)
+        marks = np.full((n, 21, 3), np.nan, dtype=np.float32)
+        world = np.full((n, 21, 3), np.nan, dtype=np.float32)
+        handed: list[str | None] = []
+        scores: list[float | None] = []
+        for k, hand in enumerate(self.hands):
+            if hand is None:
+                handed.append(None)
+                scores.append(None)
+                continue
+            marks[k], world[k] = hand[0], hand[1]
+            handed.append(hand[2])
+            scores.append(float(hand[3]))
+        times = np.asarray(self.times, dtype=np.float64) - self.times[0]
+        fps = (n - 1) / times[-1] if n > 1 and times[-1] > 0 else 30.0
+        return Clip(
+            label,
+            float(fps),
+            int(width),
+            int(height),
+            times,
+            marks,
+            world,
+            tuple(handed),
+            tuple(scores),
+            source,
+        )

@@ -400,12 +400,55 @@ class Workspace:
         log.debug("%s: saved %s", self.root, relpath)
         return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
 
-    def _create_photo(self, folder: Path, prefix: str, data: bytes) -> tuple[Path, int]:
-        """Write `data` under the first free `<prefix><n>.jpg`; an existing file is never replaced."""
+    def save_clip(
+        self, clip: Any, *, signer: str, session: int, letter: str, when: datetime | None = None
+    ) -> Saved:
+        """Write one clip (`curation.clips.Clip`) as DIR/<letter>/<signer>_<session>_<n>.clip.json and its row,
+        with the same checks and the same never-overwrite write as `save_photo` (no video is kept)."""
+        from curation.clips import CLIP_SUFFIX, Clip
+
+        signer, letter = safe_signer(signer), safe_letter(letter)
+        kind, letters = self.alphabet()
+        if letter not in letters:
+            raise NameRefused(
+                "letter", letter, f"a letter of the workspace's {kind} alphabet: {' '.join(letters)}"
+            )
+        if isinstance(session, bool) or not isinstance(session, int) or session < 1:
+            raise ValueError(f"session must be a whole number >= 1, got {session!r}")
+        if not (self.root / SESSIONS_DIR / f"{signer}_{session}").exists():
+            self._refuse_look_alike(signer)
+        clip = Clip(**{**clip.__dict__, "label": letter})
+        data = (Clip.from_dict(clip.to_dict(), "clip").to_json() + "\n").encode(
+            "utf-8"
+        )  # as read_clip reads it
+        hands = [h for h in clip.handedness if h]
+        handedness = max(set(hands), key=hands.count) if hands else ""
+        stamp = (when or datetime.now(UTC)).astimezone(UTC)
+        folder = self.inside(letter)
+        folder.mkdir(exist_ok=True)
+        folder = self.inside(letter)
+        with self._locked():
+            path, n = self._create_photo(folder, f"{signer}_{session}_", data, suffix=CLIP_SUFFIX)
+            relpath = f"{letter}/{path.name}"
+            self._append_row(
+                {
+                    "file_name": relpath,
+                    "signer": signer,
+                    "session": str(session),
+                    "letter": letter,
+                    "time": stamp.isoformat(timespec="milliseconds"),
+                    "handedness": handedness,
+                    "landmarks": "",
+                }
+            )
+        return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
+
+    def _create_photo(self, folder: Path, prefix: str, data: bytes, suffix: str = ".jpg") -> tuple[Path, int]:
+        """Write `data` under the first free `<prefix><n><suffix>`; an existing file is never replaced."""
         taken = [
             int(m.group(1))
             for e in os.scandir(folder)
-            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)\.jpg", e.name))
+            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)" + re.escape(suffix), e.name))
         ]
         n = max(taken, default=0) + 1
         # hidden name: a loader skips it should a crash leave it behind
@@ -417,7 +460,7 @@ class Workspace:
                 os.fsync(f.fileno())
             os.chmod(tmp, file_mode())
             while True:
-                final = folder / f"{prefix}{n:03d}.jpg"
+                final = folder / f"{prefix}{n:03d}{suffix}"
                 if not final.parent.resolve().is_relative_to(self.root):
                     raise NameRefused("path", str(final), f"a path inside {self.root}")
                 try:

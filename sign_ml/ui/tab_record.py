@@ -5,6 +5,10 @@ a writable workspace (`python app.py --workspace DIR`, or DACTYL_WORKSPACE on a 
 Capture is a stream, as on the Live tab: each frame goes through the hand stage and the guided-capture
 state machine (`curation.capture`: countdown, then a burst of frames per letter); a frame with exactly one
 hand during a burst is written by `curation.workspace.Workspace` (atomic, never overwriting, inside DIR).
+A motion letter (and, when asked, every letter: "held still" examples) records a clip instead of a burst:
+after the countdown, about 1.5 s of the session's VIDEO-mode hand stage, kept as `<signer>_<session>_<n>.clip.json`
+(`curation.clips`, landmarks only: the video itself is not kept) only when one hand was tracked in most
+frames; otherwise the letter's countdown starts again.
 Each browser session keeps its own `RecordSession` in a `gr.State`, so two browsers recording at once have
 their own signer, session number and capture, and share only the workspace's files.
 The steps after recording are `sign_ml.studio` (the CLIs' own code) and `sign_ml.background`/`publish`.
@@ -26,7 +30,7 @@ import pandas as pd
 from PIL import Image
 
 from curation.alphabet import ASL_MOTION, UKRAINIAN_ALPHABET, Letter, is_ukrainian, ukrainian_letter
-from curation.capture import Capture, CapturePlan, CaptureStatus
+from curation.capture import Capture, CapturePlan, CaptureStatus, ClipTake
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
 from sign_ml.ui import data as data_io
@@ -43,6 +47,7 @@ GRID_REFRESH_S = 4  # s: the letter × signer grid also shows what other browser
 JOB_REFRESH_S = 3  # s: the background training's progress
 ALPHABET_KINDS = ("ukrainian", "asl", "custom")
 THESIS_EPOCHS = 100  # the background MobileNetV3's default, as in the thesis
+CLIP_SECONDS = 1.5  # s a clip records by default: a fingerspelled motion letter takes about this long
 
 
 @dataclass
@@ -56,9 +61,26 @@ class RecordSession:
     last_saved: str = ""
     alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    clip_s: float = CLIP_SECONDS  # s each clip records
+    all_clips: bool = False  # static letters too are recorded as clips ("held still"), not bursts
+    take: ClipTake | None = None  # the clip being recorded now
+    stage: Any = None  # this session's VIDEO-mode hand stage (clips), made on first use
+    clock_ms: int = 0  # the last timestamp given to it (it refuses non-increasing ones)
 
     def __deepcopy__(self, memo: dict) -> RecordSession:  # Gradio copies state values; a lock is not copyable
         return self
+
+    def video_stage(self) -> Any:
+        if self.stage is None:
+            from curation.hands import HandStage
+
+            self.stage = HandStage(mode="video", max_hands=2)  # two hands seen = not one hand: not tracked
+        return self.stage
+
+    def close(self) -> None:
+        if self.stage is not None:
+            self.stage.close()
+            self.stage = None
 
 
 # ---------------------------------------------------------------- views (pure)
@@ -122,9 +144,19 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
     )
     if status.phase == "countdown":
         body = f"### {text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
+    elif records_clip(status.letter, rs, alphabet):
+        body = f"### ● {text('rec_clip_capturing', lang, s=f'{rs.clip_s:g}')}"
     else:
         body = f"### ● {text('rec_capturing', lang, k=status.kept, n=status.burst)}"
     return "\n\n".join([head, body, where] + ([f"_{rs.last_saved}_"] if rs.last_saved else []))
+
+
+def records_clip(letter: str | None, rs: RecordSession, alphabet: Sequence[str]) -> bool:
+    """A letter is recorded as a clip: a motion letter always, any letter when the session asks for clips."""
+    if letter is None:
+        return False
+    kind = rs.alphabet[0] if rs.alphabet else "custom"
+    return rs.all_clips or _motion(letter, kind, alphabet)
 
 
 def grid_frame(counts: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -176,6 +208,8 @@ def start_session(
     only: str,
     countdown: float,
     burst: int,
+    all_clips: bool = False,
+    clip_s: float = CLIP_SECONDS,
     lang: str = "en",
 ) -> tuple[RecordSession, str]:
     """ "Start": check the signer id, reserve the next session number, walk through the letters from the first."""
@@ -195,6 +229,7 @@ def start_session(
         )  # prompts name letters as this alphabet does, never transliterated
         rs.signer, rs.session = name, ws.new_session(name)
         rs.capture, rs.saved, rs.last_saved = Capture(plan, time.monotonic()), 0, ""
+        rs.all_clips, rs.clip_s, rs.take = bool(all_clips), float(clip_s or CLIP_SECONDS), None
         status = rs.capture.status(time.monotonic())
     return rs, status_markdown(status, rs, lang, letters)
 
@@ -222,7 +257,10 @@ def record_frame(app: App, rs: RecordSession | None, frame: Any, lang: str = "en
         now = time.monotonic()
         status = capture.status(now)
         if status.phase != "burst":
+            rs.take = None
             return rs, image, status_markdown(status, rs, lang, letters), gr.update()
+        if records_clip(status.letter, rs, (rs.alphabet or ("", letters))[1]):
+            return clip_frame(ws, rs, image, now, status, lang, letters)
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
         jpeg = buffer.getvalue()
@@ -249,6 +287,49 @@ def record_frame(app: App, rs: RecordSession | None, frame: Any, lang: str = "en
     return rs, shown, status_markdown(status, rs, lang, letters), grid
 
 
+def clip_frame(
+    ws: Workspace,
+    rs: RecordSession,
+    image: Image.Image,
+    now: float,
+    status: CaptureStatus,
+    lang: str,
+    letters: list[str],
+) -> tuple[Any, ...]:
+    """One frame of a clip letter (the caller holds rs.lock): into the take through the session's VIDEO
+    stage; when the take's time is up it is kept (one hand in most frames) and the next letter comes, or
+    the letter starts again. → what `record_frame` returns."""
+    from curation.hands import draw_hand
+
+    rs.clock_ms = max(int(now * 1000), rs.clock_ms + 1)
+    detection = rs.video_stage().detect_video(image, rs.clock_ms)
+    one = detection.hand if detection.found and len(detection.hands) == 1 else None
+    if rs.take is None:
+        rs.take = ClipTake(rs.clip_s)
+    take = rs.take
+    take.add(now, None if one is None else (one.landmarks, one.world, one.handedness, one.handedness_score))
+    grid, note = gr.update(), ""
+    if take.full(now):
+        rs.take = None
+        if take.usable:
+            clip = take.to_clip(
+                status.letter, image.width, image.height, source=f"{rs.signer} session {rs.session}"
+            )
+            saved = ws.save_clip(clip, signer=rs.signer, session=rs.session, letter=status.letter)
+            rs.saved += 1
+            rs.last_saved = text("rec_saved", lang, path=saved.relpath)
+            rs.capture.finish(now)
+            grid = grid_frame(ws.counts(), lang)
+            if rs.capture.status(now).phase == "done":
+                rs.close()  # the last letter: the stage's threads and memory go now
+        else:
+            note = text("rec_clip_unusable", lang, k=take.hand_frames, n=len(take.times))
+            rs.capture.redo(now)
+    shown = draw_hand(image, detection) if detection.found else image
+    md = status_markdown(rs.capture.status(now), rs, lang, letters)
+    return rs, shown, md + (f"\n\n**{note}**" if note else ""), grid
+
+
 def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[RecordSession, str]:
     """Skip the letter, redo it, or stop the session (its saved photos stay)."""
     rs = rs if rs is not None else RecordSession()
@@ -257,8 +338,10 @@ def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -
             return rs, text("rec_idle", lang)
         now = time.monotonic()
         letters = list(rs.capture.plan.letters)
+        rs.take = None  # skip, redo and stop all drop a clip being recorded
         if action == "stop":
             rs.capture = None
+            rs.close()
             return rs, text("rec_stopped", lang, n=rs.saved)
         getattr(rs.capture, action)(now)  # "skip" | "redo"
         return rs, status_markdown(rs.capture.status(now), rs, lang, letters)
@@ -498,6 +581,8 @@ class Setup(NamedTuple):
     only: gr.Textbox
     countdown: gr.Slider
     burst: gr.Slider
+    all_clips: gr.Checkbox
+    clip_s: gr.Slider
     start: gr.Button
 
 
@@ -528,8 +613,18 @@ def setup_section(ctx: TabContext, ws: Workspace) -> Setup:
         with gr.Row():
             countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
             burst = gr.Slider(1, 30, value=5, step=1, label=t("rec_burst"), elem_id="rec-burst")
+        with gr.Row():  # motion letters always record a clip; static ones may, as "held still" examples
+            clip_s = gr.Slider(
+                0.5,
+                4.0,
+                value=CLIP_SECONDS,
+                step=0.25,
+                label=t("rec_clip_seconds"),
+                elem_id="rec-clip-seconds",
+            )
+            all_clips = gr.Checkbox(False, label=t("rec_all_clips"), elem_id="rec-all-clips")
         start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
-    return Setup(alphabet, custom, letters_md, signer, only, countdown, burst, start)
+    return Setup(alphabet, custom, letters_md, signer, only, countdown, burst, all_clips, clip_s, start)
 
 
 def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setup) -> tuple[Any, Any]:
@@ -575,7 +670,15 @@ def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setu
             [setup.custom, setup.letters_md, grid, setup.only],
             **QUIET,
         )
-    session_inputs = [state, setup.signer, setup.only, setup.countdown, setup.burst]
+    session_inputs = [
+        state,
+        setup.signer,
+        setup.only,
+        setup.countdown,
+        setup.burst,
+        setup.all_clips,
+        setup.clip_s,
+    ]
     setup.start.click(
         ctx.with_lang(start_session, app, name="on_start"), session_inputs, [state, status], **QUIET
     )
@@ -697,7 +800,8 @@ def build(ctx: TabContext) -> None:
     """Lay the tab out in its sections and wire their events; the page load fills what depends on the
     workspace now (another browser may have changed the alphabet since the page was built)."""
     ws = workspace_of(ctx.app)
-    state = gr.State(None)
+    # a session's VIDEO-mode hand stage (clips) is released when its state goes
+    state = gr.State(None, delete_callback=lambda rs: rs.close() if rs is not None else None)
     gr.Markdown(ctx.t("rec_intro"), elem_id="rec-intro")
     setup = setup_section(ctx, ws)
     status, grid = capture_section(ctx, ws, state, setup)
