@@ -773,7 +773,7 @@ _MOTION_STRINGS = {
     "en": {
         "motion_seen": "read from the movement",
         "motion_unseen": "this model reads handshapes, not movements: {letter} is read from its handshape only",
-        "video": "Or a short video: one letter, signed with its movement",
+        "video_input": "Or a short video: one letter, signed with its movement",
         "video_limit": "mp4, webm, animated GIF or WebP, or record with the webcam; up to 10 s and 10 MB.",
         "live_motion_window": "signed with movement: it counts when the movement ends",
         "practice_with_movement": "sign it with its movement",
@@ -787,7 +787,7 @@ _MOTION_STRINGS = {
     "uk": {
         "motion_seen": "прочитано з руху",
         "motion_unseen": "ця модель читає форму руки, не рух: {letter} прочитано лише з форми руки",
-        "video": "Або коротке відео: одна літера, показана з рухом",
+        "video_input": "Або коротке відео: одна літера, показана з рухом",
         "video_limit": "mp4, webm, анімований GIF чи WebP, або запис із вебкамери; до 10 с і 10 МБ.",
         "live_motion_window": "показується з рухом: зараховується, коли рух завершено",
         "practice_with_movement": "покажіть її з рухом",

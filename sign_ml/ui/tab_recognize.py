@@ -43,8 +43,8 @@ def build(ctx: TabContext) -> tuple[Any, list[Any]]:
             # a movement: one letter recorded or uploaded; read by sign_ml.videos through DactylApp.infer
             video = gr.Video(
                 sources=["upload", "webcam"],
-                label=t("video"),
-                height=240,
+                label=t("video_input"),
+                height=300,
                 include_audio=False,
                 webcam_options=gr.WebcamOptions(mirror=False),
                 elem_id="video",

@@ -679,9 +679,20 @@ def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setu
         setup.all_clips,
         setup.clip_s,
     ]
-    setup.start.click(
-        ctx.with_lang(start_session, app, name="on_start"), session_inputs, [state, status], **QUIET
-    )
+
+    def on_start(
+        rs: Any,
+        signer: str,
+        only: str,
+        countdown: float,
+        burst: int,
+        all_clips: bool,
+        clip_s: float,
+        lang: str,
+    ) -> tuple[RecordSession, str]:  # every input required, so with_lang passes the clip settings too
+        return start_session(app, rs, signer, only, countdown, burst, all_clips, clip_s, lang)
+
+    setup.start.click(ctx.with_lang(on_start), session_inputs, [state, status], **QUIET)
     camera.stream(
         ctx.with_lang(record_frame, app, name="on_frame"),
         [state, camera],
