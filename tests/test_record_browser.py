@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_live_browser import WEBCAM_BUTTON, H, W, write_y4m
+from test_live_browser import H, W, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,6 +23,10 @@ pytestmark = [
 ]
 
 LETTERS = ("A", "B", "C")
+LIVE_TRACKS = (  # camera tracks still capturing in the page
+    "() => [...document.querySelectorAll('video')].flatMap(v => v.srcObject ? v.srcObject.getTracks() : [])"
+    ".filter(t => t.readyState === 'live').length"
+)
 BURST = 3
 
 
@@ -85,8 +89,8 @@ def start_recording(page, signer: str, letters: tuple[str, ...] = LETTERS) -> No
         f"() => document.querySelector('#rec-status').innerText.includes('letter 1 of {len(letters)}')",
         timeout=30_000,
     )
-    page.locator("#rec-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
-    page.locator("#rec-cam button[aria-label='capture photo']").click(timeout=60_000)
+    # Start turns the camera on itself: access granted (a fake camera here), its stream started
+    page.locator("#rec-cam [title='stop recording'], #rec-cam [title=spinner]").first.wait_for(timeout=60_000)
 
 
 def wait_finished(page) -> None:
@@ -282,12 +286,16 @@ def test_the_camera_stops_streaming_when_the_session_finishes_and_starts_with_th
     page.on("request", lambda r: "/stream/" in r.url and frames.append(time.monotonic()))
     try:
         start_recording(page, "cyril", letters=("A", "B"))
+        assert page.evaluate(LIVE_TRACKS) == 1  # what the check below counts, while recording
         wait_finished(page)
         assert frames, "the stream never sent a frame"
         finished = time.monotonic()
         page.wait_for_timeout(3_000)  # 15 frames' worth at STREAM_EVERY = 0.2 s
         late = [t for t in frames if t > finished + 1.0]  # a frame already on its way may still land
         assert not late, f"{len(late)} frames sent after 'Session finished'"
+        assert (
+            page.evaluate(LIVE_TRACKS) == 0
+        )  # the camera itself is off (its light too), not only the frames
 
         before = len(frames)
         page.locator("#rec-start").click()  # a new session starts the stream again
