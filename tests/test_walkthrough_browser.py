@@ -175,7 +175,14 @@ def test_two_signers_record_train_preview_and_publish_to_a_loopback_hub(
             "() => /✅|⚠/.test(document.querySelector('#pub-result').innerText)", timeout=180_000
         )
         published = page.locator("#pub-result").inner_text()
-        assert "anna/asl-letters" in published and "⚠" not in published
+        assert "⚠" not in published, published
+        for kind, repo in (
+            ("pub_kind_dataset", "datasets/anna/asl-letters"),
+            ("pub_kind_model", "anna/asl-landmarks"),
+        ):
+            assert (
+                f"{text(kind, lang)}: {hub.url}/{repo}" in published
+            )  # the Hub it went to, in words of the page
         shoot(page, f"{lang}-{width}-3-published")
         assert TOKEN not in page.content()
     finally:

@@ -525,7 +525,7 @@ def publish_now(
         )
     except Exception as exc:  # the upload's own one-line reason (never the token: publish never holds it)
         return f"### ⚠ {exc}"
-    return "\n\n".join(f"✅ {kind}: {url}" for kind, url in urls.items())
+    return "\n\n".join(f"✅ {text(f'pub_kind_{kind}', lang)}: {url}" for kind, url in urls.items())
 
 
 def token_markdown(lang: str) -> str:
