@@ -501,7 +501,36 @@ def publish_preview(
         )
     except (ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
         return f"### ⚠ {exc}", gr.update(value=None, visible=False)
-    return result.markdown(), gr.update(value=result.files, visible=not result.files.empty)
+    shown = preview_files(result.files, lang)
+    return preview_markdown(result, lang), gr.update(value=shown, visible=not result.files.empty)
+
+
+def preview_markdown(result: Any, lang: str) -> str:
+    """What the dry run wrote, in the page's language: files and MB per repo, and where its folders are."""
+    lines = [text("pub_dry_head", lang), ""]
+    totals = {row.repo: row for row in result.totals().itertuples()}
+    for kind, repo, folder in (
+        ("dataset", result.dataset_repo, result.dataset_dir),
+        ("model", result.model_repo, result.model_dir),
+    ):
+        if folder is None:
+            continue
+        row = totals.get(kind)
+        n, size = (int(row.files), int(row.bytes)) if row is not None else (0, 0)
+        name = text(f"pub_kind_{kind}", lang)
+        lines.append(
+            "- "
+            + text("pub_dry_repo", lang, kind=name, repo=repo, n=n, mb=f"{size / 1e6:.2f}", folder=folder)
+        )
+    if result.dataset_dir is not None:
+        lines += ["", text("pub_dry_info", lang)]
+    return "\n".join(lines)
+
+
+def preview_files(files: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The preview's file list with its header and repo kinds in the page's language (paths as they are)."""
+    shown = files.assign(repo=[text(f"pub_kind_{kind}", lang) for kind in files["repo"]])
+    return shown.rename(columns={c: text(f"pub_col_{c}", lang) for c in ("repo", "path", "bytes")})
 
 
 def publish_now(
