@@ -172,6 +172,7 @@ def test_two_signers_record_train_preview_and_publish_to_a_loopback_hub(
         assert "README.md" in listed and "config.json" in listed
         assert text("pub_col_path", lang) in listed and text("pub_kind_model", lang) in listed  # page's words
         assert text("pub_dry_info", lang).split("`")[0] in page.locator("#pub-result").inner_text()
+        shoot(page, f"{lang}-{width}-3-preview")
         page.locator("#pub-publish").click()
         page.wait_for_function(  # the preview's text has neither mark
             "() => /✅|⚠/.test(document.querySelector('#pub-result').innerText)", timeout=180_000
@@ -181,7 +182,7 @@ def test_two_signers_record_train_preview_and_publish_to_a_loopback_hub(
         # each repo named in the page's words, at the Hub it went to
         for kind, repo in (("dataset", "datasets/anna/asl-letters"), ("model", "anna/asl-landmarks")):
             assert f"{text(f'pub_kind_{kind}', lang)}: {hub.url}/{repo}" in published, published
-        shoot(page, f"{lang}-{width}-3-published")
+        shoot(page, f"{lang}-{width}-4-published")
         assert TOKEN not in page.content()
     finally:
         for browser, _ in browsers:

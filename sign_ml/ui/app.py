@@ -44,6 +44,8 @@ CSS = """
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
 /* a component's label wraps before its buttons instead of running under them ("Матриця помилок без однієї") */
 label[data-testid="block-label"] { white-space: normal; max-width: calc(100% - 7.5rem); }
+/* long folder paths in the Record tab's results break where they must instead of running off a phone */
+#pub-result code, #rec-train-result code, #rec-status em { overflow-wrap: anywhere; white-space: normal; }
 /* table headers break between words, never inside one ("clust er") */
 table th, table th * { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
 @media (max-width: 768px) {
