@@ -128,6 +128,7 @@ SHORT_MODULES = [
     ),
     ROOT / "curation" / "dataset_card.py",
     ROOT / "sign_ml" / "hub.py",
+    ROOT / "sign_ml" / "data.py",
 ]
 
 
