@@ -208,17 +208,16 @@ class LoopbackHub:
             h.wfile.write(data)
 
 
-def point_hub_clients_at(monkeypatch, url: str) -> None:
-    """huggingface_hub and datasets read HF_ENDPOINT once, at import: set it and the URLs built from it."""
+def point_datasets_at(monkeypatch, url: str) -> None:
+    """What conftest.point_hub_at leaves to the Hub's default, for datasets' push_to_hub: the file URLs
+    huggingface_hub and datasets build from HF_ENDPOINT at import, and plain LFS uploads (no xet)."""
     import datasets.config
     from huggingface_hub import constants
 
-    monkeypatch.setenv("HF_ENDPOINT", url)
-    monkeypatch.setattr(constants, "ENDPOINT", url)
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # plain LFS uploads, which this hub takes
     monkeypatch.setattr(
         constants, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}"
     )
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # plain LFS uploads, which this hub takes
     monkeypatch.setattr(datasets.config, "HF_ENDPOINT", url)
     monkeypatch.setattr(
         datasets.config, "HUB_DATASETS_URL", url + "/datasets/{repo_id}/resolve/{revision}/{path}"

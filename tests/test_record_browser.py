@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import fake_camera_args
 from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from test_live_browser import H, W, write_y4m
@@ -30,43 +33,50 @@ LIVE_TRACKS = (  # camera tracks still capturing in the page
 BURST = 3
 
 
-@pytest.fixture(scope="module")
-def record_app(tmp_path_factory, asl_sample):
-    """The app with a fresh workspace (custom alphabet A B C), served in this process: (url, workspace, y4m)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+def camera_of(path: Path, photo: Path) -> Path:
+    """A .y4m for Chromium's fake camera: one photo, letterboxed on grey, for 10 frames (looped)."""
+    image = Image.open(photo).convert("RGB")
+    image = image.resize((H * image.width // image.height, H), Image.Resampling.BICUBIC)
+    frame = Image.new("RGB", (W, H), (200, 200, 200))
+    frame.paste(image, ((W - image.width) // 2, 0))
+    return write_y4m(path, [frame] * 10)
 
-    root = tmp_path_factory.mktemp("workspace") / "ws"
-    app = DactylApp(workspace=str(root))
-    app.workspace.set_alphabet("custom", list(LETTERS))
-    cameras = []
-    for n, name in enumerate(
-        ("A/A0.jpg", "B/B5.jpg")
-    ):  # one camera per signer's browser: two different people
-        photo = Image.open(asl_sample / name).convert("RGB")
-        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-        frame = Image.new("RGB", (W, H), (200, 200, 200))
-        frame.paste(photo, ((W - photo.width) // 2, 0))
-        cameras.append(write_y4m(tmp_path_factory.mktemp("camera") / f"camera{n}.y4m", [frame] * 10))
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app's page served in this process, on a free loopback port: its URL."""
+    from sign_ml.ui.app import launch_kwargs
+
     port = free_port()
     demo = app.build()
     demo.launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
     )
     try:
-        yield f"http://127.0.0.1:{port}/", root, cameras
+        yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
 
 
+@pytest.fixture(scope="module")
+def record_app(tmp_path_factory, asl_sample):
+    """The app with a fresh workspace (custom alphabet A B C), served in this process: (url, workspace, y4m)."""
+    from sign_ml.ui.app import DactylApp
+
+    root = tmp_path_factory.mktemp("workspace") / "ws"
+    app = DactylApp(workspace=str(root))
+    app.workspace.set_alphabet("custom", list(LETTERS))
+    cameras = [  # one camera per signer's browser: two different people
+        camera_of(tmp_path_factory.mktemp("camera") / f"camera{n}.y4m", asl_sample / name)
+        for n, name in enumerate(("A/A0.jpg", "B/B5.jpg"))
+    ]
+    with serving(app) as url:
+        yield url, root, cameras
+
+
 def open_record_tab(p, url: str, y4m: Path):
     """A Chromium of its own (its own fake camera) on the Record tab; returns (browser, page)."""
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-    ]
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *fake_camera_args(y4m)])
     context = browser.new_context(
         viewport={"width": 1366, "height": 900}, locale="en-US", permissions=["camera"]
     )
@@ -178,25 +188,14 @@ def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(reco
 def one_camera_app(tmp_path_factory, asl_sample):
     """As the reviewer did: two signers in front of fake cameras showing the same photo (their photos are
     near-duplicates), in a fresh workspace with the ASL alphabet: (url, workspace, y4m)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+    from sign_ml.ui.app import DactylApp
 
     root = tmp_path_factory.mktemp("workspace") / "ws"
     app = DactylApp(workspace=str(root))
     app.workspace.set_alphabet("asl")
-    photo = Image.open(asl_sample / "A/A0.jpg").convert("RGB")
-    photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-    frame = Image.new("RGB", (W, H), (200, 200, 200))
-    frame.paste(photo, ((W - photo.width) // 2, 0))
-    y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
-    port = free_port()
-    demo = app.build()
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/", root, y4m
-    finally:
-        demo.close()
+    y4m = camera_of(tmp_path_factory.mktemp("camera") / "camera.y4m", asl_sample / "A/A0.jpg")
+    with serving(app) as url:
+        yield url, root, y4m
 
 
 def test_two_signers_on_one_camera_still_train_and_preview_a_model_card_and_weights(one_camera_app):
@@ -252,25 +251,14 @@ def test_two_signers_on_one_camera_still_train_and_preview_a_model_card_and_weig
 @pytest.fixture(scope="module")
 def stop_app(tmp_path_factory, asl_sample):
     """A fresh workspace (custom alphabet A B) and one signer's camera: (url, workspace, y4m)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+    from sign_ml.ui.app import DactylApp
 
     root = tmp_path_factory.mktemp("workspace") / "ws"
     app = DactylApp(workspace=str(root))
     app.workspace.set_alphabet("custom", ["A", "B"])
-    photo = Image.open(asl_sample / "A/A0.jpg").convert("RGB")
-    photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-    frame = Image.new("RGB", (W, H), (200, 200, 200))
-    frame.paste(photo, ((W - photo.width) // 2, 0))
-    y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
-    port = free_port()
-    demo = app.build()
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/", root, y4m
-    finally:
-        demo.close()
+    y4m = camera_of(tmp_path_factory.mktemp("camera") / "camera.y4m", asl_sample / "A/A0.jpg")
+    with serving(app) as url:
+        yield url, root, y4m
 
 
 def test_the_camera_stops_streaming_when_the_session_finishes_and_starts_with_the_next(stop_app):

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from loopback_hub import LoopbackHub, point_hub_clients_at
-from PIL import Image
-from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_live_browser import H, W, write_y4m
+from conftest import fake_camera_args, point_hub_at
+from loopback_hub import LoopbackHub, point_datasets_at
+from test_app_browser import CHROMIUM, CHROMIUM_ARGS
+from test_record_browser import camera_of, serving
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,47 +35,27 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 TABS = ("recognize", "dataset", "evaluation", "live", "model", "record")
 
 
-def camera(path: Path, photo: Path) -> Path:
-    """A .y4m of one photo, letterboxed on grey, for Chromium's fake camera."""
-    image = Image.open(photo).convert("RGB")
-    image = image.resize((H * image.width // image.height, H), Image.Resampling.BICUBIC)
-    frame = Image.new("RGB", (W, H), (200, 200, 200))
-    frame.paste(image, ((W - image.width) // 2, 0))
-    return write_y4m(path, [frame] * 10)
-
-
 @pytest.fixture
 def served(tmp_path, asl_sample, monkeypatch):
     """A fresh ASL workspace served in this process, with the loopback Hub as the Hub: (url, root, hub)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+    from sign_ml.ui.app import DactylApp
 
     hub = LoopbackHub()
-    point_hub_clients_at(monkeypatch, hub.url)
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    point_hub_at(monkeypatch, tmp_path, hub.url, TOKEN)
+    point_datasets_at(monkeypatch, hub.url)
     root = tmp_path / "ws"
     app = DactylApp(workspace=str(root))
     app.workspace.set_alphabet("asl")
-    port = free_port()
-    demo = app.build()
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
-    )
     try:
-        yield f"http://127.0.0.1:{port}/", root, hub
+        with serving(app) as url:
+            yield url, root, hub
     finally:
-        demo.close()
         hub.close()
 
 
 def new_page(p, url: str, lang: str, size: tuple[int, int], y4m: Path | None = None):
     """A Chromium of its own (with its own fake camera) showing the page in `lang`: (browser, page)."""
-    args = list(CHROMIUM_ARGS)
-    if y4m is not None:
-        args += [
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}",
-        ]
+    args = [*CHROMIUM_ARGS, *(fake_camera_args(y4m) if y4m is not None else [])]
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
     locale = {"en": "en-US", "uk": "uk-UA"}[lang]
     context = browser.new_context(
@@ -137,7 +117,7 @@ def test_two_signers_record_train_preview_and_publish_to_a_loopback_hub(
     browsers = []
     try:
         for signer, photo in SIGNERS.items():
-            y4m = camera(tmp_path / f"{signer}.y4m", asl_sample / photo)
+            y4m = camera_of(tmp_path / f"{signer}.y4m", asl_sample / photo)
             browsers.append(new_page(p, url, lang, SIZES[width], y4m))
         pages = [page for _, page in browsers]
         for page, signer in zip(pages, SIGNERS, strict=True):  # both record at the same time
