@@ -62,3 +62,41 @@ def test_live_commits_a_j_signed_with_its_movement(motion_app):
     finally:
         browser.close()
         p.stop()
+
+
+def test_the_record_tab_records_a_clip_of_a_motion_letter(asl_sample, tmp_path):
+    """An ASL workspace, the letter J: Start turns the fake camera on, the countdown runs, 1.5 s of frames go
+    through the session's VIDEO stage, and one J/<signer>_1_001.clip.json with its row is written."""
+    from playwright.sync_api import sync_playwright
+    from test_record_browser import open_record_tab, serving
+
+    from curation.clips import read_clip
+    from sign_ml.ui.app import DactylApp
+
+    frames = [
+        fitted(f) for f in ImageSequence.Iterator(Image.open(j_gif(asl_sample, tmp_path / "j.gif", 1, 1)))
+    ]
+    y4m = write_y4m(tmp_path / "camera.y4m", frames + frames[::-1], fps=15)  # the J, back and forth
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet("asl")
+    with serving(app) as url, sync_playwright() as p:
+        browser, page = open_record_tab(p, url, y4m)
+        try:
+            page.locator("#rec-signer textarea, #rec-signer input").first.fill("olena")
+            page.locator("#rec-only textarea, #rec-only input").first.fill("J")
+            box = page.locator("#rec-countdown input[type=number]")
+            box.fill("0.5")
+            box.press("Enter")
+            page.locator("#rec-start").click()
+            page.wait_for_function(
+                "() => document.querySelector('#rec-status').innerText.includes('Session finished')",
+                timeout=120_000,
+            )
+            page.screenshot(path=str(tmp_path / "record.png"))
+        finally:
+            browser.close()
+    (clip_file,) = sorted((tmp_path / "ws" / "J").glob("*.clip.json"))
+    assert clip_file.name == "olena_1_001.clip.json" and not list((tmp_path / "ws" / "J").glob("*.jpg"))
+    clip = read_clip(clip_file)
+    assert clip.label == "J" and clip.times[-1] >= 1.4 and clip.hand_found.mean() >= 0.6
+    assert list(app.workspace.metadata()["file_name"]) == ["J/olena_1_001.clip.json"]
