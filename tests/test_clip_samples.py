@@ -136,6 +136,7 @@ def test_split_keeps_a_signers_clips_and_photos_on_one_side(tmp_path: Path) -> N
     )
     assert (manifest.groupby("group")["split"].nunique() == 1).all()  # no signer crosses
     assert set(clips["split"]) == {"train", "validation"}
+    assert info["clips"]["J"]["signers"] == 6 and sum(info["clips"]["J"]["by_split"].values()) == 12
     again = split_dataset(root, tmp_path / "splits2", opts)
     manifest2, _ = read_manifest(again.paths["splits"])
     assert manifest2[["relpath", "split"]].equals(manifest[["relpath", "split"]])  # reproducible
@@ -149,11 +150,12 @@ def test_clips_of_one_source_stay_together_and_crossing_is_a_leak(tmp_path: Path
     root = make_class_folder(tmp_path / "d", {"I": 12})
     for i in range(12):  # two synthetic J clips from each I photo, as the demo recipe writes them
         for k in range(2):
-            make_clip(root / "J" / f"syn_I_{i}_{k}.clip.json", "J", source=f"I/I_{i}.png", seed=i * 2 + k)
+            make_clip(root / "J" / f"syn_I_{i}_{k}.clip.json", "J", source=f"synthetic:I/I_{i}.png", seed=i * 2 + k)
     opts = SplitOptions(ratios="50,50", progress=False, workers=1, hands=False)
     out = split_dataset(root, tmp_path / "splits", opts)
     manifest, info = read_manifest(out.paths["splits"])
     assert info["clip_sources"] == 12
+    assert info["clips"]["J"]["clips"] == 24 and info["clips"]["J"]["synthetic"] == 24
     for i in range(12):
         together = manifest[manifest["relpath"].str.contains(f"I_{i}[._]", regex=True)]
         assert len(together) == 3 and together["split"].nunique() == 1, together
