@@ -150,7 +150,9 @@ def test_clips_of_one_source_stay_together_and_crossing_is_a_leak(tmp_path: Path
     root = make_class_folder(tmp_path / "d", {"I": 12})
     for i in range(12):  # two synthetic J clips from each I photo, as the demo recipe writes them
         for k in range(2):
-            make_clip(root / "J" / f"syn_I_{i}_{k}.clip.json", "J", source=f"synthetic:I/I_{i}.png", seed=i * 2 + k)
+            make_clip(
+                root / "J" / f"syn_I_{i}_{k}.clip.json", "J", source=f"synthetic:I/I_{i}.png", seed=i * 2 + k
+            )
     opts = SplitOptions(ratios="50,50", progress=False, workers=1, hands=False)
     out = split_dataset(root, tmp_path / "splits", opts)
     manifest, info = read_manifest(out.paths["splits"])
