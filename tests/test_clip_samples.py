@@ -176,7 +176,7 @@ def test_check_dataset_reports_clips(data: Path, tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(LocalEngine, "detect_files", lambda self, paths, **kw: no_mediapipe_on_clips(paths))
     out = check_dataset(data, tmp_path / "report", progress=False, workers=1, min_count=1)
     text = "\n".join(out.lines)
-    assert "8 photos and 5 clips" in text
+    assert "8 photos and 5 clips" in text and "loading: loaded 8 photos and 5 clips" in text
     assert "1 of 4 clips with too few hand frames" in text
 
 
