@@ -174,16 +174,16 @@ def test_per_class_and_most_confused_tables():
     metrics = metrics_fixture()
     metrics["per_class"][2]["f1"] = 0.1
     per_class = views.per_class_frame(metrics)
-    # Й is a motion letter: its own group, after the static letters; worst F1 first within each group
+    # Й is a motion letter: its own group, before the static letters; worst F1 first within each group
     assert list(per_class.columns) == ["group", "letter", "precision", "recall", "F1", "photos"]
-    assert per_class["letter"].tolist() == ["А (а)", "Б (бе)", "Я (я)", "Й (йот)"]
-    assert per_class["group"].tolist() == ["static"] * 3 + ["motion"]
-    metrics["per_class"][0]["f1"] = 0.05
-    assert views.per_class_frame(metrics)["letter"].tolist()[:2] == ["А (а)", "Б (бе)"]
-    metrics["per_class"][0]["f1"] = 0.4
+    assert per_class["letter"].tolist() == ["Й (йот)", "А (а)", "Б (бе)", "Я (я)"]
+    assert per_class["group"].tolist() == ["motion"] + ["static"] * 3
+    metrics["per_class"][3]["f1"] = 0.05  # Я worst: first of the static block, still after Й
+    assert views.per_class_frame(metrics)["letter"].tolist()[:2] == ["Й (йот)", "Я (я)"]
+    metrics["per_class"][3]["f1"] = 0.4
     uk_table = views.per_class_frame(metrics, "uk")
     assert list(uk_table.columns) == ["група", "літера", "влучність", "повнота", "F1", "фото"]
-    assert uk_table["група"].tolist()[-1] == "з рухом"
+    assert uk_table["група"].tolist()[0] == "з рухом"
     # a class set without motion letters keeps the plain table
     plain = {"class_names": ["А", "Б"], "per_class": metrics["per_class"][:2]}
     assert list(views.per_class_frame(plain).columns) == ["letter", "precision", "recall", "F1", "photos"]

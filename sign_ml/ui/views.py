@@ -676,7 +676,7 @@ def per_class_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.DataFram
     """[class, precision, recall, f1, support] in `lang`, worst F1 first (the sort the label promises).
 
     With motion letters in the class set (`curation.alphabet`'s flags) a `group` column comes first and
-    the motion letters form their own block after the static ones, each worst F1 first."""
+    the motion letters form their own block before the static ones, each worst F1 first."""
     from curation.alphabet import motion_letters
 
     table = pd.DataFrame(metrics.get("per_class", []))
@@ -693,9 +693,10 @@ def per_class_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.DataFram
     if not is_motion.any():
         table = table[cols].sort_values(["f1", "class"], kind="stable").reset_index(drop=True)
         return translate_columns(table, lang)
-    table["_motion"] = is_motion.astype(int)
+    # the few motion letters first: at the bottom of a 26- or 33-row scroll box nobody would see them
+    table["_static"] = (~is_motion).astype(int)
     table["group"] = [text("group_motion" if m else "group_static", lang) for m in is_motion]
-    table = table.sort_values(["_motion", "f1", "class"], kind="stable").reset_index(drop=True)
+    table = table.sort_values(["_static", "f1", "class"], kind="stable").reset_index(drop=True)
     return translate_columns(table[["group", *cols]], lang)
 
 
