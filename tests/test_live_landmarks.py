@@ -157,6 +157,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# the Live tab's events these tests trigger, as the page does: the send event (the fallback), the link
+# event (the light endpoint's token), a word edit, and the hold slider
+EVENTS = {
+    ("live-lm-send", "click"),
+    ("live-link", "click"),
+    ("live-backspace", "click"),
+    ("live-hold", "change"),
+}
+
+
 class Served:
     """The app served in this process as app.py serves it (launch_kwargs), and its Live events' ids."""
 
@@ -181,7 +191,7 @@ class Served:
             elem[block]: (dep["id"], block)
             for dep in config["dependencies"]
             for block, event in dep["targets"]
-            if event == "click" and elem.get(block) in ("live-lm-send", "live-link", "live-backspace")
+            if (elem.get(block), event) in EVENTS
         }
 
     def call(self, client: httpx.Client, event: tuple[int, int], data: list, session: str) -> list:
@@ -242,6 +252,23 @@ def test_the_light_endpoint_answers_as_the_gradio_event_for_the_same_session(ser
     assert "is not after the last message" in stale[1]
     # and its word edit works on the word the light endpoint spelled
     assert served.call(client, events["live-backspace"], [None], "light-page")[1] == ""
+
+
+def test_the_pages_hold_slider_reaches_the_light_endpoint(served, seen):
+    """The light messages carry only landmarks: the hold the page's slider sets (its change event) is the
+    one the commit rule uses."""
+    detection, top = seen
+    client = httpx.Client(timeout=30)
+    events = served.events(client)
+    words = {}
+    for hold in (600, 2000):
+        page = f"hold-{hold}"
+        token = served.link(client, page)
+        served.call(client, events["live-hold"], [None, hold, False], page)
+        for k in range(20):  # 1.3 s of one held letter
+            answer = post(client, served, token, message(detection, 1000.0 + k * 66.7)).json()
+        words[hold] = answer["word"]
+    assert words == {600: top[0][0], 2000: ""}
 
 
 BAD_BODIES = {

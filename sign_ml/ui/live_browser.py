@@ -302,13 +302,11 @@ def wire(
     private = {"api_visibility": "private", "show_progress": "hidden"}
     box = gr.Textbox(visible="hidden", elem_id="live-lm")
     send = gr.Button("send", visible="hidden", elem_id="live-lm-send")
-    link_button = gr.Button("link", visible="hidden", elem_id="live-link")
-    token = gr.Textbox(visible="hidden", elem_id="live-token")
-    show = gr.Button("show", visible="hidden", elem_id="live-show")
     ok = supports_browser(app)
     root = gr.context.Context.root_block
     links = live_route.LiveLinks()
     live_route.attach(root, live_route.Endpoint(app, links))
+    wire_light(links, session, hold, practising, outputs)
 
     def on_mode(m, request: gr.Request):
         m = m if m in MODES and ok else "server"
@@ -334,6 +332,28 @@ def wire(
         **private,
     )
 
+    def on_load(request: gr.Request):
+        lang = app.lang_of(request)
+        return camera_html(lang), path_markdown(default_mode(app), lang, ok)
+
+    root.load(on_load, None, [browser, said], **private)
+
+    def on_unload(request: gr.Request):  # the tab closed: its token goes with it
+        links.drop(getattr(request, "session_hash", None))
+
+    root.unload(on_unload)
+
+
+def wire_light(
+    links: Any, session: gr.State, hold: gr.Slider, practising: gr.Checkbox, outputs: list
+) -> None:
+    """The light endpoint's events (sign_ml.ui.live_route): the token for the page's own session, the
+    settings it answers with, and its answers shown in the page's components without a request."""
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+    link_button = gr.Button("link", visible="hidden", elem_id="live-link")
+    token = gr.Textbox(visible="hidden", elem_id="live-token")
+    show = gr.Button("show", visible="hidden", elem_id="live-show")
+
     def on_link(s, hold_ms, practice_on, request: gr.Request):
         """The light endpoint's token for this page's own session (and the settings it answers with)."""
         from sign_ml.ui import tab_live
@@ -355,17 +375,6 @@ def wire(
         control.change(on_settings, [session, hold, practising], None, queue=False, **private)
     # the light endpoint's answers reach the page's components here, in the page alone (no request)
     show.click(None, outputs, outputs, js=SHOW_JS, **private)
-
-    def on_load(request: gr.Request):
-        lang = app.lang_of(request)
-        return camera_html(lang), path_markdown(default_mode(app), lang, ok)
-
-    root.load(on_load, None, [browser, said], **private)
-
-    def on_unload(request: gr.Request):  # the tab closed: its token goes with it
-        links.drop(getattr(request, "session_hash", None))
-
-    root.unload(on_unload)
 
 
 def set_settings(session: Any, hold_ms: Any, practising: Any) -> None:
