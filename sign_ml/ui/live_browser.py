@@ -36,6 +36,7 @@ from sign_ml.landmark_messages import (
     RateLimiter,
     parse_message,
 )
+from sign_ml.ui.context import TabContext
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,6 @@ class BrowserLink:
     last_t: float = -1.0
     hold_ms: float = DEFAULT_HOLD_MS
     practising: bool = False
-    token: str | None = None  # this session's light-endpoint token (sign_ml.ui.live_route), once issued
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,16 @@ def _changed(value: Any) -> str | None:
     return value if isinstance(value, str) else None  # gr.update(): unchanged
 
 
+def light_answer(app: Any) -> Any:
+    """The light endpoint's answer: `answer_message` with the settings the page's own events set."""
+
+    def answer(session: Any, body: bytes, lang: str, locked: bool) -> Reply:
+        link = link_of(session)
+        return answer_message(app, session, body, link.hold_ms, link.practising, lang, locked=locked)
+
+    return answer
+
+
 def landmarks_step(
     app: Any,
     session: Any,
@@ -282,7 +292,7 @@ def camera_block(app: Any) -> gr.HTML:
 
 
 def wire(
-    app: Any,
+    ctx: TabContext,
     radio: gr.Radio,
     said: gr.Markdown,
     browser: gr.HTML,
@@ -299,13 +309,13 @@ def wire(
     """
     from sign_ml.ui import live_route
 
+    app = ctx.app
     private = {"api_visibility": "private", "show_progress": "hidden"}
     box = gr.Textbox(visible="hidden", elem_id="live-lm")
     send = gr.Button("send", visible="hidden", elem_id="live-lm-send")
     ok = supports_browser(app)
-    root = gr.context.Context.root_block
     links = live_route.LiveLinks()
-    live_route.attach(root, live_route.Endpoint(app, links))
+    live_route.attach(ctx.blocks, live_route.Endpoint(app, links, light_answer(app)))
     wire_light(links, session, hold, practising, outputs)
 
     def on_mode(m, request: gr.Request):
@@ -336,12 +346,12 @@ def wire(
         lang = app.lang_of(request)
         return camera_html(lang), path_markdown(default_mode(app), lang, ok)
 
-    root.load(on_load, None, [browser, said], **private)
+    ctx.blocks.load(on_load, None, [browser, said], **private)
 
     def on_unload(request: gr.Request):  # the tab closed: its token goes with it
         links.drop(getattr(request, "session_hash", None))
 
-    root.unload(on_unload)
+    ctx.blocks.unload(on_unload)
 
 
 def wire_light(

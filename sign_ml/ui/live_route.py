@@ -29,6 +29,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +67,7 @@ class LiveLinks:
         self.capacity = int(capacity)
         self.idle_s = float(idle_s)
         self._links: OrderedDict[str, _Link] = OrderedDict()  # least recently used first
+        self._token_of: dict[int, str] = {}  # id(session) → its token
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -75,22 +77,20 @@ class LiveLinks:
         self, session: Any, user: str | None, session_hash: str | None, now_s: float | None = None
     ) -> str:
         """The session's token (its live one again, or a fresh one), usable by `user` only."""
-        from sign_ml.ui.live_browser import link_of
-
         now = time.monotonic() if now_s is None else now_s
-        link = link_of(session)
         with self._lock:
             self._expire(now)
-            old = self._links.get(link.token or "")
-            if old is not None and old.session is session and old.user == user:
+            token = self._token_of.get(id(session))  # a live link holds its session: ids stay unique
+            old = self._links.get(token or "")
+            if token and old is not None and old.user == user:
                 old.used_s = now
-                self._links.move_to_end(link.token)
-                return link.token
+                self._links.move_to_end(token)
+                return token
             token = secrets.token_urlsafe(32)
             self._links[token] = _Link(session, user, session_hash, now)
-            link.token = token
+            self._token_of[id(session)] = token
             while len(self._links) > self.capacity:
-                self._links.popitem(last=False)
+                self._forget(next(iter(self._links)))
             return token
 
     def session_for(self, token: Any, user: str | None, now_s: float | None = None) -> Any | None:
@@ -114,23 +114,31 @@ class LiveLinks:
         with self._lock:
             gone = [t for t, link in self._links.items() if link.session_hash == session_hash]
             for token in gone:
-                del self._links[token]
+                self._forget(token)
             return len(gone)
+
+    def _forget(self, token: str) -> None:
+        link = self._links.pop(token)
+        if self._token_of.get(id(link.session)) == token:
+            del self._token_of[id(link.session)]
 
     def _expire(self, now: float) -> None:
         while self._links:
             token, link = next(iter(self._links.items()))
             if now - link.used_s <= self.idle_s:
                 return
-            del self._links[token]
+            self._forget(token)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """What the route answers with: the app (its predictor, language) and its links."""
+    """What the route answers with: the app (the page's language), its links, and the answer itself:
+    answer(session, body, lang, locked) → live_browser.Reply (locked: the caller holds session.lock), the
+    function behind the Gradio event too (live_browser passes it, so this module imports no tab)."""
 
     app: Any  # sign_ml.ui.app.DactylApp
     links: LiveLinks
+    answer: Callable[[Any, bytes, str, bool], Any]
 
 
 def attach(blocks: Any, endpoint: Endpoint) -> None:
@@ -198,19 +206,15 @@ async def live_message(request: Request) -> JSONResponse:
         body += chunk
         if len(body) > MAX_MESSAGE_CHARS:  # a chunked body: stop reading where it passes the limit
             return _too_large(lang, f"over {MAX_MESSAGE_CHARS}")
-    from sign_ml.ui.live_browser import answer_message, link_of
-
-    link = link_of(session)
-    args = (endpoint.app, session, bytes(body), link.hold_ms, link.practising, lang)
     try:
         if session.lock.acquire(blocking=False):
             # answered right here (~0.2 ms of CPU): a worker thread's hand-off cost about as much again
             try:
-                reply = answer_message(*args, locked=True)
+                reply = endpoint.answer(session, bytes(body), lang, True)
             finally:
                 session.lock.release()
         else:  # the session's other event holds it (a frame on the server path): wait in a worker thread
-            reply = await run_in_threadpool(answer_message, *args)
+            reply = await run_in_threadpool(endpoint.answer, session, bytes(body), lang, False)
     except Exception as exc:  # the model failed: one line in the log, the page falls back to the event
         log.warning("live message failed: %s: %s", type(exc).__name__, exc)
         return _error(503, "the answer failed; try the Gradio event")
