@@ -321,6 +321,8 @@ def push_splits(
         f"uploading the dataset to {repo_id}",
         lambda: (push or _default_push)(dataset, repo_id, private=private, token=token),
     )
-    url = f"https://huggingface.co/datasets/{repo_id}"
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT}/datasets/{repo_id}"  # the Hub it went to (HF_ENDPOINT), not always huggingface.co
     log.info("pushed %s to %s", splits_dir, url)
     return url

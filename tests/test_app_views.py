@@ -235,6 +235,10 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     only_loso = views.model_overview(meta, "runs/x", None, "en", loso=loso)
     assert "86% on signers it has not seen" in only_loso and "No evaluation is stored" not in only_loso
     assert "No evaluation is stored" in views.model_overview(meta, "runs/x", None, "en")
+    assert "On 12 test photos" in overview  # the split the numbers come from, by name
+    on_validation = {**metrics_fixture(), "split": "validation", "n": 30}
+    assert "On 30 validation photos" in views.model_overview(meta, "runs/x", on_validation, "en")
+    assert "На 30 валідаційних фото" in views.model_overview(meta, "runs/x", on_validation, "uk")
     md = views.model_details(meta, "runs/x", backend="onnx")
     for needle in (
         "А (а)",

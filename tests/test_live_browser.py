@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fake_camera_args, left_frame, sure_live_frame
 from PIL import Image
 from test_app_browser import ALLOWED, CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -76,22 +77,11 @@ def live_app(tmp_path_factory):
     from sign_ml.ui.app import DactylApp, launch_kwargs
 
     app = DactylApp(model=str(DEMO), data=None)
-    frame = letter = None
-    for path in sorted(THUMBS.rglob("*.jpg")):
-        photo = Image.open(path).convert("RGB")
-        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-        candidate = Image.new("RGB", (W, H), (200, 200, 200))
-        candidate.paste(photo, (0, 0))  # on the left: its mirror image is clearly another picture
-        session = tab_live.LiveSession()
-        try:
-            _, top = tab_live.recognize_frame(app, session, candidate)
-        finally:
-            session.close()
-        if top is not None and top[0][1] >= 0.8:
-            frame, letter = candidate, top[0][0]
-            break
-    if frame is None:
+    found = sure_live_frame(app, left_frame)
+    if found is None:
         pytest.skip("no shipped thumbnail with a hand the video stage reads surely")
+    frame, _, top = found
+    letter = top[0][0]
     y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
     spy = Spy()
     real = tab_live.recognize_frame
@@ -124,13 +114,7 @@ def open_page(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     )
     url, _, _, y4m, *_ = live_app
     p = playwright.sync_playwright().start()
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-    ]
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *fake_camera_args(y4m)])
     locale = {"en": "en-US", "uk": "uk-UA"}[lang]
     context = browser.new_context(
         viewport={"width": size[0], "height": size[1]},

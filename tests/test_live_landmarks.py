@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import socket
 import time
-from pathlib import Path
 
 import gradio as gr
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from conftest import DEMO, sure_live_frame
 
 from sign_ml.landmark_messages import BURST, RATE_PER_S
 from sign_ml.ui import live_browser, live_route, tab_live
@@ -24,35 +23,17 @@ from sign_ml.ui.app import DactylApp, launch_kwargs
 from sign_ml.ui.live_browser import landmarks_step
 from sign_ml.ui.tab_live import LiveSession
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "models" / "demo"
-THUMBS = DEMO / "eval" / "test" / "thumbs"
 UK = gr.Request(headers={"accept-language": "uk"})
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    if not (DEMO / "config.json").is_file():
-        pytest.skip("no embedded demo model")
-    return DactylApp(model=str(DEMO), data=None)
 
 
 @pytest.fixture(scope="module")
 def seen(demo_app):
     """(detection, top) of the server path's VIDEO stage on a shipped thumbnail read surely."""
-    for path in sorted(THUMBS.rglob("*.jpg")):
-        frame = Image.new("RGB", (640, 480), (200, 200, 200))
-        photo = Image.open(path).convert("RGB")
-        photo.thumbnail((480, 480))
-        frame.paste(photo, ((640 - photo.width) // 2, (480 - photo.height) // 2))
-        session = LiveSession()
-        try:
-            detection, top = tab_live.recognize_frame(demo_app, session, frame)
-        finally:
-            session.close()
-        if top is not None and top[0][1] >= 0.8:
-            return detection, top
-    pytest.skip("no shipped thumbnail with a hand the video stage finds")
+    found = sure_live_frame(demo_app)
+    if found is None:
+        pytest.skip("no shipped thumbnail with a hand the video stage finds")
+    _, detection, top = found
+    return detection, top
 
 
 def message(detection, t: float) -> str:

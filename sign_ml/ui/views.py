@@ -188,6 +188,11 @@ def example_label(class_name: str, class_names: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- Model tab
+def split_word(split: str, lang: str) -> str:
+    """ "test" / "validation" as the Model tab's sentence says it (an unknown split keeps its own name)."""
+    return text(f"how_split_{split}", lang) if split in ("test", "validation") else split
+
+
 def model_overview(
     meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en", loso: Any = None
 ) -> str:
@@ -229,6 +234,8 @@ def model_overview(
                 "model_how_text",
                 lang,
                 n=evaluation.get("n", "?"),
+                # the split the numbers come from: a two-signer workspace has validation, no test split
+                split=split_word(str(evaluation.get("split", "test")), lang),
                 method=data.get("method", ""),
                 ratios=ratios_text(data),  # as the model and dataset cards write them
                 seed=data.get("seed", "?"),
