@@ -2,7 +2,8 @@
 thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored (a Recognize
 snapshot and the Live stream alike), the skeleton and
 the letter must appear, and holding the sign must commit it to the word; closing the tab must release the
-session's landmarker; the Ukrainian page shows only
+session's landmarker; on the browser path every landmarks message goes to the light endpoint (small, no
+picture), and when that fails the page spells through the Gradio event instead; the Ukrainian page shows only
 Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
 
 from __future__ import annotations

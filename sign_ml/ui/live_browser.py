@@ -3,9 +3,10 @@
 The page (`sign_ml/web/live.js`) runs MediaPipe's hand landmarker in WebAssembly on each camera frame,
 draws the skeleton there and sends one small landmarks message per frame: a POST to the light endpoint
 (`sign_ml.ui.live_route`: a token from one Gradio event of the page's session, then no Gradio work per
-message), or, when that cannot be reached, through a hidden button's Gradio event. Either way each message is checked (`sign_ml.landmark_messages`: shape, finite numbers, size, rate per
-session), turned into the same hand-stage detection a server frame gives, read by the same predictor
-and passed to the same commit rule, word and practice (`tab_live.advance`). A refused message gets one
+message), or, when that cannot be reached, through a hidden button's Gradio event. Either way each
+message is checked (`sign_ml.landmark_messages`: shape, finite numbers, size, rate per session), turned
+into the same hand-stage detection a server frame gives, read by the same predictor and passed to the
+same commit rule, word and practice (`tab_live.advance`), all in `answer_message`. A refused message gets one
 line back and changes nothing; it never raises, writes or waits on another session.
 
 The scripts, the WebAssembly builds and the hand model are served by the app itself (package data under
