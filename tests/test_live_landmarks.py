@@ -145,6 +145,7 @@ EVENTS = {
     ("live-link", "click"),
     ("live-backspace", "click"),
     ("live-hold", "change"),
+    ("live-practice", "input"),
 }
 
 
@@ -250,6 +251,20 @@ def test_the_pages_hold_slider_reaches_the_light_endpoint(served, seen):
             answer = post(client, served, token, message(detection, 1000.0 + k * 66.7)).json()
         words[hold] = answer["word"]
     assert words == {600: top[0][0], 2000: ""}
+
+
+def test_practice_through_the_light_endpoint_prompts_in_the_light_answer(served, seen):
+    """The practice switch (tab_live's event) starts practice in the Gradio session; the light endpoint's
+    answers then carry the prompt, and without practice they leave it unchanged (null)."""
+    detection, _ = seen
+    client = httpx.Client(timeout=30)
+    events = served.events(client)
+    token = served.link(client, "practice-page")
+    assert post(client, served, token, message(detection, 10.0)).json()["prompt"] is None
+    served.call(client, events["live-practice"], [None, True], "practice-page")  # the switch's own event
+    served.call(client, events["live-hold"], [None, 600, True], "practice-page")  # and its settings
+    prompt = post(client, served, token, message(detection, 20.0)).json()["prompt"]
+    assert isinstance(prompt, str) and prompt.count("### Show: ") == 1
 
 
 BAD_BODIES = {
