@@ -190,6 +190,9 @@ def _array(value: Any, where: str) -> np.ndarray:
     return a.astype(np.float32)
 
 
+SYNTHETIC = "synthetic:"  # a `source` starting so names the still a synthetic clip was made from
+
+
 def is_clip_path(path: str | os.PathLike) -> bool:
     """By name only (as `curation.images.is_image_file`): a `.clip.json` file is a clip sample."""
     return os.fspath(path).lower().endswith(CLIP_SUFFIX)

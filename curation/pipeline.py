@@ -19,6 +19,7 @@ from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
     assign_splits,
+    clip_counts,
     group_from_pattern,
     merge_units,
     parse_ratios,
@@ -205,6 +206,8 @@ def split_dataset(
             clusters=clusters,
             group_word="signer" if opts.group_column == "signer" else "group",
         ),
+        # per class with clips: how many, in which split, from how many signers (the model card's lines)
+        "clips": clip_counts(out_table.assign(split=split), group_col),
         "excluded": excluded,
         "skipped": len(loaded.skipped),
         "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],

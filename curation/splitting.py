@@ -175,12 +175,51 @@ def source_units(table: pd.DataFrame) -> pd.Series:
     """
     if "clip_source" not in table.columns or not len(table):
         return pd.Series([""] * len(table), index=table.index, dtype=object)
-    sources = table["clip_source"].fillna("").astype(str).map(lambda s: unicodedata.normalize("NFC", s))
+    # "synthetic:I/I3.jpg" (the demo's clips) ties the clip to the photo I/I3.jpg like any source
+    sources = (
+        table["clip_source"]
+        .fillna("")
+        .astype(str)
+        .map(lambda s: unicodedata.normalize("NFC", s.removeprefix("synthetic:")))
+    )
     names = (table["relpath"] if "relpath" in table.columns else table["path"]).astype(str)
     names = names.map(lambda s: unicodedata.normalize("NFC", s))
     used = set(sources[sources != ""])
     key = sources.where(sources != "", names.where(names.isin(used), ""))
     return key.map(lambda k: f"source:{k}" if k else "")
+
+
+def clip_counts(table: pd.DataFrame, group_col: str | None = None) -> dict[str, dict[str, Any]]:
+    """{class: {"clips": n, "synthetic": n, "by_split": {split: n}, "signers": k or None}} for every class with a clip
+    (a `.clip.json` path); signers: distinct non-empty `group_col` values among its clips (None without
+    groups). What the model card says about each motion letter's clips."""
+    if not len(table):
+        return {}
+    is_clip = table["path"].astype(str).str.lower().str.endswith(".clip.json")
+    clips = table[is_clip]
+    out: dict[str, dict[str, Any]] = {}
+    for label, rows in clips.groupby(clips["label"].astype(str), sort=True):
+        by_split = (
+            {str(k): int(v) for k, v in rows["split"].value_counts().sort_index().items()}
+            if "split" in rows.columns
+            else {}
+        )
+        signers = None
+        if group_col is not None and group_col in rows.columns:
+            values = rows[group_col].fillna("").astype(str)
+            signers = int(values[values != ""].nunique())
+        synthetic = (
+            int(rows["clip_source"].fillna("").astype(str).str.startswith("synthetic:").sum())
+            if "clip_source" in rows.columns
+            else 0
+        )
+        out[str(label)] = {
+            "clips": int(len(rows)),
+            "synthetic": synthetic,
+            "by_split": by_split,
+            "signers": signers,
+        }
+    return out
 
 
 def merge_units(*keys: pd.Series | None) -> pd.Series | None:

@@ -6,8 +6,10 @@
 No recorded motion clips exist for the demo, so these are SYNTHETIC: the hand stage finds the hand in each
 of the sample's I photos (for J) and D photos (for Z), and `sign_ml.synthetic_motion` moves those
 landmarks along the letter's path, with speed, size, start point and frame rate drawn from a seeded RNG
-(the same seed writes the same files). Every clip names its source photo ("source": "I/I3.jpg"), so the
-split and the leakage check can keep clips of one photo together. Real clips come from the Record tab.
+(the same seed writes the same files). Every clip names its source photo and says it is synthetic
+("source": "synthetic:I/I3.jpg"), so the split and the leakage check keep clips of one photo together
+with it, and the model card can say how many of a letter's clips are synthetic. Real clips come from the
+Record tab.
 
 --gif PATH renders one synthetic J as an animated GIF by moving an I photo itself along the J path (one
 affine warp per frame, fitted to where the synthetic landmarks went): a video-like input for testing
@@ -25,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.clips import CLIP_SUFFIX, Clip, write_clip  # noqa: E402
+from curation.clips import CLIP_SUFFIX, SYNTHETIC, Clip, write_clip  # noqa: E402
 from sign_ml.landmarks import to_points  # noqa: E402
 from sign_ml.synthetic_motion import synthesize_j, synthesize_z  # noqa: E402
 
@@ -107,7 +109,7 @@ def write_motion_clips(
         written[letter] = []
         for source, points, world, width, height in still_hands(sample, still_letter, detect):
             for k in range(per_photo):
-                clip = make_clip(letter, source, points, world, width, height, rng)
+                clip = make_clip(letter, SYNTHETIC + source, points, world, width, height, rng)
                 name = f"syn_{Path(source).stem}_{k}{CLIP_SUFFIX}"
                 written[letter].append(write_clip(out / letter / name, clip))
     return written

@@ -51,7 +51,7 @@ def test_clips_are_written_per_still_readable_labelled_and_seeded(tmp_path):
     assert [len(a["J"]), len(a["Z"])] == [6, 6]  # 2 stills with a hand x 3; the photo without one skipped
     clips = [read_clip(p) for p in a["J"]]
     assert {c.label for c in clips} == {"J"}
-    assert {c.source for c in clips} == {"I/I0.jpg", "I/I1.jpg"}
+    assert {c.source for c in clips} == {"synthetic:I/I0.jpg", "synthetic:I/I1.jpg"}
     assert all(c.hand_found.all() for c in clips)
     # varied: frame rates and durations differ between clips; the same seed writes the same files
     assert len({round(c.fps, 3) for c in clips}) > 1

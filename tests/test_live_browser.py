@@ -2,7 +2,8 @@
 thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored (a Recognize
 snapshot and the Live stream alike), the skeleton and
 the letter must appear, and holding the sign must commit it to the word; closing the tab must release the
-session's landmarker; the Ukrainian page shows only
+session's landmarker; on the browser path every landmarks message goes to the light endpoint (small, no
+picture), and when that fails the page spells through the Gradio event instead; the Ukrainian page shows only
 Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
 
 from __future__ import annotations
@@ -253,20 +254,27 @@ def test_ukrainian_live_tab_has_no_english_left(live_app):
 
 
 # ---------------------------------------------------------------- the browser path (camera on the device)
+LIGHT_PATH = "/gradio_api/dactyl/live"  # sign_ml.ui.live_route.PATH
+STATS = "() => ({...window.dactylLive.state, landmarker: null, stream: null, reply: null})"
 WORD_IS = (
     "() => { const w = document.querySelector('#live-word textarea, #live-word input');"
     " return w && w.value.startsWith('{letter}'); }"
 )
 
 
-def open_browser_path(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900), init: str = ""):
+def open_browser_path(
+    live_app, lang: str = "en", size: tuple[int, int] = (1366, 900), init: str = "", light_fails: bool = False
+):
     """The Live tab as it opens (the browser path), the camera started; requests recorded from then on.
+    light_fails: the light endpoint answers 503 (the page must fall back to the Gradio event).
     Returns (playwright, browser, page, requests as (method, url, body bytes))."""
     p, browser, page = open_page(live_app, lang, size)
     if init:
         page.add_init_script(init)
         page.reload()
         page.wait_for_selector("#photo", timeout=60_000)
+    if light_fails:
+        page.route(f"**{LIGHT_PATH}", lambda route: route.fulfill(status=503, body='{"error": "down"}'))
     live_tab(page)
     page.wait_for_selector("#live-browser .live-start", timeout=30_000)
     requests: list[tuple[str, str, bytes]] = []
@@ -298,8 +306,11 @@ def test_browser_path_keeps_the_camera_on_the_device_and_spells(live_app):
             " && d[i+2] < 150) n++; return [n, c.width, c.height, c.dataset.hands]; }"
         )
         assert green[0] > 200 and green[1:] == [W, H, "1"]
-        stats = page.evaluate("() => ({...window.dactylLive.state, landmarker: null, stream: null})")
+        stats = page.evaluate(STATS)
         assert stats["handFrames"] >= 2 and stats["sent"] >= 2
+        # every message went to the light endpoint and was answered there (none fell back to the event)
+        assert stats["transport"] == "light" and stats["lightError"] == "", stats
+        assert stats["light"] >= 2
     finally:
         browser.close()
         p.stop()
@@ -310,9 +321,32 @@ def test_browser_path_keeps_the_camera_on_the_device_and_spells(live_app):
     for url, body in posts:
         assert len(body) < 4096, (url, len(body))  # a landmarks message, never a picture
         assert b"\xff\xd8\xff" not in body and b"data:image" not in body and b"PNG" not in body
-    sent = [json.loads(body) for url, body in posts if b'"hands' in body]
-    assert sent, "no landmarks message was sent"
-    payload = json.loads(next(d for d in sent[-1]["data"] if isinstance(d, str) and d.startswith("{")))
+    light = [json.loads(body) for url, body in posts if url.endswith(LIGHT_PATH)]
+    assert len(light) >= 2 and light[-1]["w"] == W and light[-1]["h"] == H
+    assert len(light[-1]["hands"][0]["lm"]) == 63
+    assert [
+        json.loads(body)["data"][1:] for url, body in posts if "run/predict" in url and b'"hands' in body
+    ] == []
+
+
+def test_browser_path_falls_back_to_the_gradio_event_when_the_light_endpoint_fails(live_app):
+    _, _, letter, *_ = live_app
+    p, browser, page, requests = open_browser_path(live_app, light_fails=True)
+    try:
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=120_000
+        )
+        page.wait_for_function(WORD_IS.replace("{letter}", letter), timeout=60_000)
+        stats = page.evaluate(STATS)
+        assert stats["transport"] == "event" and stats["lightError"] == "HTTP 503" and stats["light"] == 0
+        assert "Your camera stays on this device" in page.locator("#live-path").inner_text()
+    finally:
+        browser.close()
+        p.stop()
+    posts = [(url, body) for method, url, body in requests if method == "POST"]
+    events = [json.loads(body) for url, body in posts if "run/predict" in url and b'"hands' in body]
+    assert len(events) >= 2 and all(len(body) < 4096 for _, body in posts)
+    payload = json.loads(next(d for d in events[-1]["data"] if isinstance(d, str) and d.startswith("{")))
     assert payload["w"] == W and payload["h"] == H and len(payload["hands"][0]["lm"]) == 63
 
 

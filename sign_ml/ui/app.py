@@ -69,7 +69,7 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
     login when `auth` = (user, password) is given."""
     from starlette.middleware import Middleware
 
-    from sign_ml.ui import live_browser
+    from sign_ml.ui import live_browser, live_route
     from sign_ml.ui.fonts import font_css, theme
 
     kwargs = {
@@ -81,7 +81,11 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
         "head": live_browser.head() + page_text_script(lang),
         "allowed_paths": live_browser.allowed_paths(),
         # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
-        "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
+        # and the Live tab's light endpoint for landmarks messages (live_route), beside Gradio's own routes
+        "app_kwargs": {
+            "middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)],
+            "routes": live_route.routes(),
+        },
         # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a
         # session of its own: 10,000 (its default) would be ~1.8 GB; the least recently used go first
         "state_session_capacity": STATE_SESSIONS,

@@ -787,7 +787,10 @@ def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setu
     )
     for button, action in ((skip, "skip"), (redo, "redo"), (stop, "stop")):
         button.click(
-            ctx.with_lang(control_camera, app, action=action), state, [state, status, camera], **QUIET
+            ctx.with_lang(control_camera, app, action=action, name="on_control"),
+            state,
+            [state, status, camera],
+            **QUIET,
         )
     timer.tick(ctx.with_lang(lambda lang: grid_frame(ws.counts(), lang), name="on_tick"), None, grid, **QUIET)
     return status, grid
