@@ -11,7 +11,7 @@ import pytest
 from conftest import sure_live_frame
 from PIL import Image
 
-from sign_ml.ui import tab_live
+from sign_ml.ui import tab_live, views
 from sign_ml.ui.tab_live import LiveSession, close_session, edit_word, live_frame, skip_letter, start_practice
 
 UK = gr.Request(headers={"accept-language": "uk"})
@@ -152,7 +152,7 @@ def test_practice_confirms_the_target_and_summarises(demo_app, hand_frame):
 
 def test_motion_letters_are_marked_static_start_only(demo_app):
     names = demo_app.class_names
-    motion = [n for n in names if tab_live.views.is_motion(n, names)]
+    motion = [n for n in names if views.is_motion(n, names)]
     if not motion:
         pytest.skip("the demo class set has no motion letter")
     md = tab_live.letter_markdown([(motion[0], 0.9)], names, "en")

@@ -208,7 +208,7 @@ def answer_message(
     one line and changes nothing else. now_s: the server's clock (monotonic s), given by tests; locked: the
     caller holds `session.lock` already."""
     from sign_ml.predict import window_frame
-    from sign_ml.ui import tab_live
+    from sign_ml.ui import live_session as tab_live  # below both Live modules: no import cycle
 
     link = link_of(session)
     if not link.limiter.allow(time.monotonic() if now_s is None else now_s):
@@ -262,7 +262,7 @@ def landmarks_step(
 ) -> tuple[Any, ...]:
     """The Gradio event's form of `answer_message`: (session, letter, word, practice prompt, summary),
     gr.update() where unchanged."""
-    from sign_ml.ui import tab_live
+    from sign_ml.ui import live_session as tab_live  # below both Live modules: no import cycle
 
     session = session if session is not None else tab_live.LiveSession()
     reply = answer_message(app, session, raw, hold_ms, practising, app.lang_of(request), now_s)
@@ -371,7 +371,7 @@ def wire_light(
 
     def on_link(s, hold_ms, practice_on, request: gr.Request):
         """The light endpoint's token for this page's own session (and the settings it answers with)."""
-        from sign_ml.ui import tab_live
+        from sign_ml.ui import live_session as tab_live  # below both Live modules: no import cycle
 
         s = s if s is not None else tab_live.LiveSession()
         set_settings(s, hold_ms, practice_on)
