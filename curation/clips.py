@@ -190,6 +190,19 @@ def _array(value: Any, where: str) -> np.ndarray:
     return a.astype(np.float32)
 
 
+SYNTHETIC = "synthetic:"  # a `source` starting so names the still a synthetic clip was made from
+
+
+def is_clip_path(path: str | os.PathLike) -> bool:
+    """By name only (as `curation.images.is_image_file`): a `.clip.json` file is a clip sample."""
+    return os.fspath(path).lower().endswith(CLIP_SUFFIX)
+
+
+def sample_kinds(paths) -> list[str]:
+    """ "clip" or "photo" for each path: what a row of a sample table is (photos and clips share tables)."""
+    return ["clip" if is_clip_path(str(p)) else "photo" for p in paths]
+
+
 def write_clip(path: str | os.PathLike, clip: Clip) -> Path:
     """Write `clip` as JSON, atomically (a reader never sees half a file)."""
     Clip.from_dict(clip.to_dict(), str(path))  # never write what read_clip would refuse

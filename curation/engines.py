@@ -257,7 +257,7 @@ class RayEngine:
         progress: bool = True,
         max_side: int = 256,
     ) -> pd.DataFrame:
-        from curation.scan import SCAN_COLUMNS, _get_fingerprint
+        from curation.scan import INT_COLUMNS, SCAN_COLUMNS, _get_fingerprint
 
         ray = self._ray()
         paths = [str(p) for p in table["path"]]
@@ -279,7 +279,7 @@ class RayEngine:
             rows = self._collect(ds, len(paths), "scan", "photo", progress)
         seconds = time.perf_counter() - start
         out = table.copy()
-        ints = ("width", "height", "n_frames")
+        ints = INT_COLUMNS
         records = [tuple(int(r[c]) if c in ints else str(r[c]) for c in SCAN_COLUMNS) for r in rows]
         scanned = pd.DataFrame(records, columns=SCAN_COLUMNS, index=table.index)  # as scan_table builds it
         for col in SCAN_COLUMNS:

@@ -139,6 +139,10 @@ def _detect_content(
 
 def detect_one(path: str, stage: HandStage, cache: HandCache | None = None) -> DetectOutcome:
     """The hand stage's work on one photo file, whichever engine runs it; never raises for a bad file."""
+    from curation.clips import is_clip_path
+
+    if is_clip_path(path):  # never MediaPipe on a clip: it holds its own landmarks
+        return DetectOutcome(path, error="a clip, not a photo: its landmarks are in the file")
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
@@ -245,10 +249,20 @@ def detection_from_column(value: object, source: str = "") -> HandDetection | No
 def add_hand_columns(table, progress: bool = False, workers: int | None = None, detect=None):
     """The table (one row per photo, a `path` column) with HAND_COLUMNS added; returns (table, summary).
 
+    Clip rows get empty hand columns and are not counted in the summary (see `curation.checks.hands`).
+
     detect: the engine's `detect_files(paths, progress=, workers=)` (default: this module's, the local one).
     """
+    from curation.clips import is_clip_path
+
     detect = detect or detect_files
-    outcomes, summary = detect(table["path"].astype(str).tolist(), progress=progress, workers=workers)
+    paths = table["path"].astype(str).tolist()
+    # a clip already holds its landmarks (found by the VIDEO-mode stage when it was made): the hand stage
+    # never runs on it, and its hand columns stay empty (the clip file is its landmarks)
+    photos = [p for p in paths if not is_clip_path(p)]
+    outcomes, summary = detect(photos, progress=progress, workers=workers)
+    found = iter(outcomes)
+    outcomes = [DetectOutcome(p) if is_clip_path(p) else next(found) for p in paths]
     table = table.copy()
     for name, values in hand_columns(outcomes).items():
         table[name] = values

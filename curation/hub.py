@@ -3,6 +3,10 @@
 Order matters: the card is uploaded first, then `DatasetDict.push_to_hub` writes the Parquet shards and
 merges its own `dataset_info`/`configs` into that README's metadata, keeping our text. The token is never
 read here: huggingface_hub and datasets find it (HF_TOKEN, then the user's login) when they send requests.
+
+Clips travel twice, both readable without this project: as Parquet rows (kind "clip", no image, the clip's
+JSON in `clip`) and as the clip files themselves, clips/<relpath> (`<letter>/<name>.clip.json`), uploaded
+beside the Parquet in the same push.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 README_FILE = "README.md"
 DATA_DIR = "data"  # push_to_hub's folder for the default config
+CLIPS_DIR = "clips"  # the clip files, clips/<letter>/<name>.clip.json
 PRIVATE_COLUMNS = ("path",)  # absolute local file paths: never published
 
 
@@ -220,6 +225,41 @@ def describe_columns(dataset: DatasetDict) -> dict[str, str]:
     }
 
 
+def _public_clip(text: str) -> str:
+    """The clip JSON with an absolute `source` (a video outside the corpus) cut to its file name: a
+    published clip never names the user's disk."""
+    import json
+
+    data = json.loads(text)
+    source = str(data.get("source", ""))
+    if source and (Path(source).is_absolute() or source.startswith("~")):
+        data["source"] = Path(source).name
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def clip_files(dataset: DatasetDict) -> dict[str, str]:
+    """{path in the repo: clip JSON} of every clip row of every split (empty without clips)."""
+    out: dict[str, str] = {}
+    for split in ordered_splits(dataset):
+        part = dataset[split]
+        if "clip" not in part.column_names:
+            continue
+        for relpath, text in zip(part["relpath"], part["clip"], strict=True):
+            if text:
+                out[f"{CLIPS_DIR}/{Path(relpath).as_posix().lstrip('/')}"] = _public_clip(text)
+    return out
+
+
+def _clips_section(n_clips: int) -> str:
+    return (
+        "\n## Clips\n\n"
+        f"{n_clips} samples are clips: short sequences of one hand's 21 landmarks with timestamps (format "
+        '"ukrsl-dactyl-clip" version 1, JSON). Each is in `clips/<letter>/<name>.clip.json`, and in the '
+        'Parquet as a row with `kind` "clip", no `image`, and the same JSON in `clip`.\n'
+    )
+
+
 def dataset_card_text(
     splits_dir: str | Path, repo_id: str, *, license: str = DEFAULT_DATA_LICENSE, credits: str | None = None
 ) -> tuple[DatasetDict, str]:
@@ -234,6 +274,9 @@ def dataset_card_text(
         credits=credits,
         columns=describe_columns(dataset),
     )
+    n_clips = len(clip_files(dataset))
+    if n_clips:
+        card = card.rstrip("\n") + "\n" + _clips_section(n_clips)
     return dataset, card
 
 
@@ -250,6 +293,10 @@ def write_dataset_folder(dataset: DatasetDict, card: str, out_dir: str | Path) -
         part = part.with_format("arrow").map(embed_table_storage, batched=True, keep_in_memory=True)
         part = part.with_format(**fmt)
         part.to_parquet(str(out_dir / DATA_DIR / f"{split}-00000-of-00001.parquet"))
+    for name, text in clip_files(dataset).items():
+        target = out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
     (out_dir / README_FILE).write_text(card, encoding="utf-8")
     log.info("dataset folder written to %s", out_dir)
     return out_dir
@@ -321,6 +368,24 @@ def push_splits(
         f"uploading the dataset to {repo_id}",
         lambda: (push or _default_push)(dataset, repo_id, private=private, token=token),
     )
+    clips = clip_files(dataset)
+    if clips:  # the clip files beside the Parquet, in one commit
+        with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-clips-") as tmp:
+            for name, text in clips.items():
+                target = Path(tmp) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text + "\n", encoding="utf-8")
+            with_retries(
+                f"uploading {len(clips)} clip files to {repo_id}",
+                lambda: api.upload_folder(
+                    folder_path=str(Path(tmp) / CLIPS_DIR),
+                    path_in_repo=CLIPS_DIR,
+                    repo_id=repo_id,
+                    repo_type="dataset",
+                    commit_message=f"Add {len(clips)} clip files",
+                    token=token,
+                ),
+            )
     url = f"https://huggingface.co/datasets/{repo_id}"
     log.info("pushed %s to %s", splits_dir, url)
     return url

@@ -1,11 +1,16 @@
 """Load a photo set into the sample table: a folder of class folders, a saved `datasets` dataset, or a Hub id.
 
 Whatever the source, the result is file-based: one row per photo with an absolute `path`, so the scan,
-the checks and the splits never care where the photos came from. Images a dataset stores as bytes are
+the checks and the splits never care where the photos came from. A clip (`<name>.clip.json`, see
+`curation.clips`) in a class folder is a sample beside the photos: one row like a photo's, and, when the
+table holds any clip, a `kind` column ("photo" | "clip"; `curation.clips.is_clip_path` tells them apart
+by name where the column is absent). An unreadable or invalid clip is found by the scan, as an
+unreadable photo is, and reported by the integrity check in one line naming the file. Images a dataset stores as bytes are
 written once to a content-addressed cache (`<sha256>.<ext>`, bytes unchanged). Source files are only read.
 
 Folder semantics (as torchvision's / datasets' ImageFolder, but reporting instead of silently skipping):
     ROOT/<class>/**/<photo>                    class = NFC-normalised top folder name, recursive below it
+    ROOT/<class>/**/<name>.clip.json           a clip of that class, beside the photos
     ROOT/{train,validation|val,test}/<class>/… an existing split layout: sets the `split` column
     ROOT/metadata.csv|metadata.jsonl           optional, `file_name` relative to ROOT: extra columns
                                                (only read for `group_column`)
@@ -29,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from curation.alphabet import normalize_class_name, order_classes
+from curation.clips import CLIP_SUFFIX, is_clip_path, sample_kinds
 from curation.fileio import atomic_write_bytes, first_line, looks_local
 from curation.images import is_image_file
 from curation.manifest import MANIFEST_FILE, SPLITS_FILE, read_manifest
@@ -74,7 +80,7 @@ _MAGIC = [
 class LoadedData:
     """A loaded photo set: the sample table plus what loading skipped or noticed."""
 
-    table: pd.DataFrame  # path (absolute), relpath ('/' separators), label (NFC), [split], [group]
+    table: pd.DataFrame  # path (absolute), relpath ('/' separators), label (NFC), [split], [group], [kind]
     class_names: list[str]  # classes with at least one photo, in alphabet order (`order_classes`)
     root: Path | None  # the data folder; None for datasets (their photos may live in the cache)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): not in the table
@@ -84,7 +90,12 @@ class LoadedData:
 
     @property
     def n_photos(self) -> int:
+        """Samples in the table: photos and clips."""
         return len(self.table)
+
+    @property
+    def n_clips(self) -> int:
+        return sum(is_clip_path(p) for p in self.table["path"]) if len(self.table) else 0
 
 
 def default_cache_dir() -> Path:
@@ -128,6 +139,7 @@ def load_table(
         loaded = _from_datasets(hub, f"Hub dataset {text}", group_column, cache)
     else:
         raise FileNotFoundError(f"{text}: no such folder")
+    loaded.table = with_kind(loaded.table)
     if loaded.table.empty:
         raise ValueError(
             f"{text}: no photos found (expected one sub-folder per class holding image files; "
@@ -139,10 +151,19 @@ def load_table(
     return loaded
 
 
+def with_kind(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with a `kind` column ("photo" | "clip") when it holds a clip; unchanged otherwise (a
+    photo-only table keeps the columns it always had)."""
+    if "kind" in table.columns or table.empty:
+        return table
+    kinds = sample_kinds(table["path"])
+    return table.assign(kind=kinds) if "clip" in kinds else table
+
+
 def _load_split_dir(splits_dir: Path) -> LoadedData:
     """A split directory written by `sign-curate split`: its manifest, so leakage between its splits shows."""
     table, info = read_manifest(splits_dir)
-    columns = [c for c in ("path", "relpath", "label", "split", "group") if c in table.columns]
+    columns = [c for c in ("path", "relpath", "label", "split", "group", "kind") if c in table.columns]
     table = table[columns].astype({"path": str, "label": str}).reset_index(drop=True)
     root = info.get("data_root")
     return LoadedData(
@@ -253,7 +274,7 @@ def _walk_class(class_dir: Path, root: Path, label: str, split: str | None, rows
             path = os.path.join(dirpath, name)
             if _hidden(name):
                 skipped.append((path, SKIP_HIDDEN))
-            elif not is_image_file(name):
+            elif not (is_image_file(name) or name.lower().endswith(CLIP_SUFFIX)):
                 skipped.append((path, f"{SKIP_NOT_IMAGE} ({Path(name).suffix or 'no extension'})"))
             else:
                 row = {"path": path, "relpath": Path(path).relative_to(root).as_posix(), "label": label}
@@ -340,7 +361,7 @@ def _from_datasets(obj: Any, source: str, group_column: str | None, cache: Path)
         if group_col and group_col not in ds.column_names:
             raise ValueError(f"{source}: no column '{group_col}' (columns: {', '.join(ds.column_names)})")
         has_group = has_group or group_col is not None
-        keep = [image_col, label_col] + [c for c in ("relpath",) if c in ds.column_names]
+        keep = [image_col, label_col] + [c for c in ("relpath", "clip") if c in ds.column_names]
         keep += [group_col] if group_col and group_col not in keep else []
         ds = ds.select_columns(keep).cast_column(image_col, datasets.Image(decode=False))
         for batch in ds.iter(batch_size=512):
@@ -348,7 +369,14 @@ def _from_datasets(obj: Any, source: str, group_column: str | None, cache: Path)
                 raw_label = batch[label_col][i]
                 label = names[raw_label] if names is not None else normalize_class_name(str(raw_label))
                 class_names.add(label)
-                path, relpath = _image_file(image, label, cache)
+                clip_text = batch["clip"][i] if "clip" in batch else ""
+                if (
+                    clip_text
+                ):  # a clip row (written by `to_dataset`): its JSON to the cache, as image bytes are
+                    path = str(cache_bytes(clip_text.encode("utf-8"), cache, suffix_hint=CLIP_SUFFIX))
+                    relpath = f"{label}/{Path(path).name}"
+                else:
+                    path, relpath = _image_file(image, label, cache)
                 if "relpath" in batch and batch["relpath"][i]:
                     relpath = batch["relpath"][i]  # written by `to_dataset`: the photo's place in its folder
                 row = {"path": path, "relpath": relpath, "label": label}
@@ -405,11 +433,20 @@ def cache_bytes(data: bytes, cache: Path, suffix_hint: str = "") -> Path:
     ext = next((e for magic, e in _MAGIC if data.startswith(magic)), "")
     if not ext and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         ext = "webp"
+    if not ext and suffix_hint.lower() == CLIP_SUFFIX:
+        ext = CLIP_SUFFIX.lstrip(".")  # "clip.json": the cached file is still a clip by its name
     ext = ext or suffix_hint.lstrip(".").lower() or "img"
     path = cache / f"{hashlib.sha256(data).hexdigest()}.{ext}"
     if not path.is_file():
         atomic_write_bytes(path, data)  # a parallel loader never sees half a file
     return path
+
+
+def _clip_text(path: str) -> str:
+    """A clip file's JSON as written (validated first: a dataset never carries a clip a reader refuses)."""
+    from curation.clips import read_clip
+
+    return read_clip(path).to_json()
 
 
 def to_dataset(table: pd.DataFrame, class_names: list[str]) -> Any:
@@ -422,6 +459,8 @@ def to_dataset(table: pd.DataFrame, class_names: list[str]) -> Any:
         raise ValueError(f"labels not in class_names: {unknown[:5]}")
     index = {name: i for i, name in enumerate(class_names)}
     group = table["group"].astype(str).tolist() if "group" in table.columns else [""] * len(table)
+    paths = table["path"].astype(str).tolist()
+    kinds = sample_kinds(paths)
     features = {
         "image": datasets.Image(),
         "label": datasets.ClassLabel(names=list(class_names)),
@@ -430,12 +469,19 @@ def to_dataset(table: pd.DataFrame, class_names: list[str]) -> Any:
         "group": datasets.Value("string"),
     }
     columns = {
-        "image": table["path"].tolist(),
+        "image": [None if kind == "clip" else p for p, kind in zip(paths, kinds, strict=True)],
         "label": [index[label] for label in table["label"]],
-        "path": table["path"].tolist(),
+        "path": paths,
         "relpath": table["relpath"].tolist(),
         "group": group,
     }
+    if "clip" in kinds:  # a clip has no image: its file's JSON travels in `clip` (see curation.clips)
+        features["kind"] = datasets.Value("string")
+        features["clip"] = datasets.Value("string")
+        columns["kind"] = kinds
+        columns["clip"] = [
+            _clip_text(p) if kind == "clip" else "" for p, kind in zip(paths, kinds, strict=True)
+        ]
     hand_types = {"hand_found": "bool", "n_hands": "int32", "handedness": "string", "hand": "string"}
     for name, dtype in hand_types.items():
         if name in table.columns:

@@ -1,7 +1,8 @@
 """The on-disk format of a curated split directory, read by training, evaluation and the app.
 
-SPLITS/manifest.csv   one row per photo: path (absolute), relpath (to the data root),
-                      label, split ("train" | "validation" | "test"), group, cluster
+SPLITS/manifest.csv   one row per sample: path (absolute), relpath (to the data root),
+                      label, split ("train" | "validation" | "test"), group, cluster, kind ("photo" |
+                      "clip": a clip's path is its `.clip.json` file, its hand columns empty)
 SPLITS/splits.json    class_names (ordered), data_root, ratios, seed, method, counts, ...
 SPLITS/dataset/       the same as a `datasets.DatasetDict` (save_to_disk)
 """
@@ -19,7 +20,7 @@ MANIFEST_FILE = "manifest.csv"
 SPLITS_FILE = "splits.json"
 DATASET_DIR = "dataset"
 SPLIT_NAMES = ("train", "validation", "test")
-MANIFEST_COLUMNS = ["path", "relpath", "label", "split", "group", "cluster"]
+MANIFEST_COLUMNS = ["path", "relpath", "label", "split", "group", "cluster", "kind"]
 # written when the split ran the hand stage (curation.hand_cache): training then never detects again
 HAND_COLUMNS = ["hand_found", "n_hands", "handedness", "hand"]  # `hand`: the detection as JSON ("" unread)
 
@@ -35,7 +36,7 @@ def read_manifest(splits_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]
         )
     table = pd.read_csv(
         manifest_path,
-        dtype={"label": str, "group": str, "cluster": str, "handedness": str, "hand": str},
+        dtype={"label": str, "group": str, "cluster": str, "handedness": str, "hand": str, "kind": str},
         keep_default_na=False,
     )
     info = read_json(info_path)

@@ -19,8 +19,11 @@ from curation.loading import SKIP_UNREADABLE
 from curation.manifest import SPLIT_NAMES
 from curation.splitting import (
     assign_splits,
+    clip_counts,
     group_from_pattern,
+    merge_units,
     parse_ratios,
+    source_units,
     split_counts,
     split_method,
     split_names,
@@ -90,7 +93,9 @@ def check_dataset(
     paths = write_report(results, loaded, out, scanned=scanned)
     scan = scanned.attrs.get("scan", {})
     lines = [
-        f"{loaded.n_photos} photos in {len(loaded.class_names)} classes from {loaded.source} "
+        f"{loaded.n_photos - loaded.n_clips} photos"
+        + (f" and {loaded.n_clips} clips" if loaded.n_clips else "")
+        + f" in {len(loaded.class_names)} classes from {loaded.source} "
         f"(decoded in {scan.get('seconds', 0):.1f} s, {scan.get('photos_per_s') or 0:.0f} photos/s, "
         f"{scan.get('workers', 1)} worker(s))"
     ]
@@ -151,6 +156,10 @@ def split_dataset(
 
         datasets.disable_progress_bars()
     table, excluded, clusters = _decode_pass(table, data, opts, engine)
+    near_clusters = clusters
+    if clusters is not None and (sources := source_units(table)).ne("").any():
+        # clips of one video (or one source photo) stay in one split, with that photo, like near-duplicates
+        clusters = merge_units(clusters.astype(str), sources)
     if opts.hands:  # landmarks, handedness and box travel with the split: training never detects again
         table, found = engine.add_hand_columns(table, progress=opts.progress, workers=opts.workers)
         result.lines.append(found.line())
@@ -181,7 +190,12 @@ def split_dataset(
         "method": split_method(table, group_col, clusters),
         "group_source": group_source,
         "near_duplicate_threshold": opts.near_dup_threshold if opts.cluster else None,
-        "near_duplicate_clusters": int((clusters.value_counts() > 1).sum()) if clusters is not None else None,
+        "near_duplicate_clusters": int((near_clusters.value_counts() > 1).sum())
+        if near_clusters is not None
+        else None,
+        "clip_sources": int(source_units(table).replace("", None).dropna().nunique())
+        if "clip_source" in table.columns
+        else 0,
         "train_only_classes": train_only if opts.small_classes == "train" else [],
         # what the split could not do, in words (near-duplicates joining signers, empty splits)
         "notes": split_notes(
@@ -192,6 +206,8 @@ def split_dataset(
             clusters=clusters,
             group_word="signer" if opts.group_column == "signer" else "group",
         ),
+        # per class with clips: how many, in which split, from how many signers (the model card's lines)
+        "clips": clip_counts(out_table.assign(split=split), group_col),
         "excluded": excluded,
         "skipped": len(loaded.skipped),
         "unreadable_folders": [path for path, reason in loaded.skipped if reason.startswith(SKIP_UNREADABLE)],
@@ -273,6 +289,8 @@ def _summary(result: Outcome, out: Path, counts: dict[str, dict[str, int]], clas
             f"  {info['near_duplicate_clusters']} near-duplicate clusters kept within one split "
             f"(pHash ≤ {info['near_duplicate_threshold']} bits)"
         )
+    if info.get("clip_sources"):
+        lines.append(f"  clips of {info['clip_sources']} source video(s) or photo(s) kept within one split")
     if info["group_source"]:
         lines.append(f"  groups from {info['group_source']}: none crosses splits")
     lines += [f"  {note['text']}" for note in info["notes"]]

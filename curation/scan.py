@@ -5,6 +5,11 @@ Adds to the table (one row per photo, order kept):
     width, height, mode, format, n_frames   as the file declares them (width/height as displayed)
     flags       ";"-joined oddities: cmyk, 16-bit, palette, alpha, animated, exif-rotated, tiny, ...
     pixel_hash, phash   from `curation.checks.duplicates.fingerprint` of the decoded image ("" if unavailable)
+    hand_frames, clip_source   a clip's frames with a hand and the video (or photo) it came from; 0 and ""
+                for a photo
+A clip (`.clip.json`) is read and validated instead of decoded: its error is `read_clip`'s one line
+naming the file, width/height its frames', mode and format "clip", n_frames its frames, and no image
+hashes (a clip is no picture, so the duplicate check leaves it alone).
 Every check then works on these columns and never opens a file again. Files are only read.
 """
 
@@ -31,11 +36,24 @@ from curation.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
-SCAN_COLUMNS = ["error", "width", "height", "mode", "format", "n_frames", "flags", "pixel_hash", "phash"]
+SCAN_COLUMNS = [
+    "error",
+    "width",
+    "height",
+    "mode",
+    "format",
+    "n_frames",
+    "flags",
+    "pixel_hash",
+    "phash",
+    "hand_frames",
+    "clip_source",
+]
+INT_COLUMNS = ("width", "height", "n_frames", "hand_frames")
 INLINE_BELOW = 64  # fewer photos than this: a process pool costs more than it saves
 MAX_CHUNK = 128  # photos per task: large enough that IPC is noise, small enough for a smooth progress bar
 
-Row = tuple[str, int, int, str, str, int, str, str, str]
+Row = tuple[str, int, int, str, str, int, str, str, str, int, str]
 _fingerprint: Callable | None | bool = False  # False: not looked up yet in this process
 
 
@@ -54,8 +72,25 @@ def _get_fingerprint() -> Callable | None:
     return _fingerprint
 
 
+def scan_clip(path: str) -> Row:
+    """Read one clip file and describe it as a row of SCAN_COLUMNS values; never raises for a bad file."""
+    from curation.clips import ClipError, read_clip
+
+    try:
+        clip = read_clip(path)
+    except ClipError as exc:
+        return (str(exc), 0, 0, "clip", "clip", 0, "", "", "", 0, "")
+    hands = int(clip.hand_found.sum())
+    return ("", clip.width, clip.height, "clip", "clip", clip.n_frames, "", "", "", hands, clip.source)
+
+
 def scan_one(path: str, max_side: int = 256) -> Row:
-    """Decode one photo and describe it as a row of SCAN_COLUMNS values; never raises for a bad file."""
+    """Decode one photo (or read one clip) and describe it as a row of SCAN_COLUMNS values; never raises
+    for a bad file."""
+    from curation.clips import is_clip_path
+
+    if is_clip_path(path):
+        return scan_clip(path)
     fingerprint = _get_fingerprint()
     probe = inspect_image(path, max_side=max_side, keep_image=fingerprint is not None)
     hashes = {"pixel_hash": "", "phash": ""}
@@ -74,6 +109,8 @@ def scan_one(path: str, max_side: int = 256) -> Row:
         ";".join(probe.flags),
         hashes["pixel_hash"],
         hashes["phash"],
+        0,
+        "",
     )
 
 

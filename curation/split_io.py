@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from curation.clips import sample_kinds
 from curation.fileio import read_json, refuse_output_in_data
 from curation.manifest import (
     DATASET_DIR,
@@ -100,6 +101,7 @@ def manifest_frame(table: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({c: table[c] if c in table.columns else "" for c in columns})
     for column in ("group", "cluster"):
         frame[column] = frame[column].fillna("").astype(str)
+    frame["kind"] = sample_kinds(frame["path"])  # from the name: a clip's row points at its .clip.json
     frame["_split"] = frame["split"].map({s: i for i, s in enumerate(SPLIT_NAMES)})
     frame["_class"] = frame["label"].map({c: i for i, c in enumerate(class_names)})
     frame = frame.sort_values(["_split", "_class", "relpath"], kind="stable")

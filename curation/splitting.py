@@ -166,6 +166,88 @@ def split_units(
     return units
 
 
+def source_units(table: pd.DataFrame) -> pd.Series:
+    """A unit id per row tying each clip to the other clips of its source (the video, or for a synthetic
+    clip the photo it was made from) and to that photo when it is in the table; "" for everything else.
+
+    Needs the scan's `clip_source` column (absent: all ""). Clips of one take are one movement seen
+    several ways: on both sides of a split they would be a near-duplicate across it.
+    """
+    if "clip_source" not in table.columns or not len(table):
+        return pd.Series([""] * len(table), index=table.index, dtype=object)
+    # "synthetic:I/I3.jpg" (the demo's clips) ties the clip to the photo I/I3.jpg like any source
+    sources = (
+        table["clip_source"]
+        .fillna("")
+        .astype(str)
+        .map(lambda s: unicodedata.normalize("NFC", s.removeprefix("synthetic:")))
+    )
+    names = (table["relpath"] if "relpath" in table.columns else table["path"]).astype(str)
+    names = names.map(lambda s: unicodedata.normalize("NFC", s))
+    used = set(sources[sources != ""])
+    key = sources.where(sources != "", names.where(names.isin(used), ""))
+    return key.map(lambda k: f"source:{k}" if k else "")
+
+
+def clip_counts(table: pd.DataFrame, group_col: str | None = None) -> dict[str, dict[str, Any]]:
+    """{class: {"clips": n, "synthetic": n, "by_split": {split: n}, "signers": k or None}} for every class with a clip
+    (a `.clip.json` path); signers: distinct non-empty `group_col` values among its clips (None without
+    groups). What the model card says about each motion letter's clips."""
+    if not len(table):
+        return {}
+    is_clip = table["path"].astype(str).str.lower().str.endswith(".clip.json")
+    clips = table[is_clip]
+    out: dict[str, dict[str, Any]] = {}
+    for label, rows in clips.groupby(clips["label"].astype(str), sort=True):
+        by_split = (
+            {str(k): int(v) for k, v in rows["split"].value_counts().sort_index().items()}
+            if "split" in rows.columns
+            else {}
+        )
+        signers = None
+        if group_col is not None and group_col in rows.columns:
+            values = rows[group_col].fillna("").astype(str)
+            signers = int(values[values != ""].nunique())
+        synthetic = (
+            int(rows["clip_source"].fillna("").astype(str).str.startswith("synthetic:").sum())
+            if "clip_source" in rows.columns
+            else 0
+        )
+        out[str(label)] = {
+            "clips": int(len(rows)),
+            "synthetic": synthetic,
+            "by_split": by_split,
+            "signers": signers,
+        }
+    return out
+
+
+def merge_units(*keys: pd.Series | None) -> pd.Series | None:
+    """One cluster id per row joining rows that share any of `keys`' non-empty values (connected
+    components, numbered in NFC-relpath order is not needed here: `split_units` renumbers); None if all
+    are None. Empty-valued rows that share nothing stay "" (singletons)."""
+    present = [k for k in keys if k is not None]
+    if not present:
+        return None
+    n = len(present[0])
+    src, dst = [np.arange(n)], [np.arange(n)]
+    any_key = np.zeros(n, dtype=bool)
+    for key in present:
+        values = pd.Series(key).fillna("").astype(str).to_numpy()
+        has = values != ""
+        any_key |= has
+        rows = np.flatnonzero(has)
+        codes = pd.factorize(pd.Series(values[has], dtype=object))[0]
+        first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
+        src.append(rows)
+        dst.append(first)
+    s, d = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    out = pd.Series([f"u{label}" for label in labels], index=present[0].index, dtype=object)
+    return out.where(any_key, "")
+
+
 def split_method(table: pd.DataFrame, group_col: str | None = None, clusters: pd.Series | None = None) -> str:
     """The method `assign_splits` uses: group-aware when some unit holds 2+ photos, else random (stratified)."""
     if not len(table):

@@ -29,6 +29,28 @@ NO_HAND_LABEL = "(no hand)"  # the prediction shown for a photo in which no hand
 _EPS = 1e-12  # probability floor for the log in cross-entropy (a confident mistake costs ~27.6, not inf)
 
 
+GROUP_COLUMNS = ["group", "classes", "support", "correct", "accuracy", "macro_f1"]
+STATIC, MOTION = "static", "motion"
+
+
+def is_clip_path(path: str) -> bool:
+    from curation.clips import is_clip_path as clip
+
+    return clip(path)
+
+
+def class_groups(class_names: list[str]) -> dict[str, list[str]]:
+    """{"static": [...], "motion": [...]}: the classes split by `curation.alphabet`'s motion flags (UkrSL's
+    Ґ Д З Ї Й Ц Щ, ASL's J and Z), each in model order; an unknown alphabet has no motion letters."""
+    from curation.alphabet import motion_letters
+
+    motion = set(motion_letters(list(class_names)))
+    return {
+        STATIC: [c for c in class_names if c not in motion],
+        MOTION: [c for c in class_names if c in motion],
+    }
+
+
 class Interpretation:
     """Predictions of one split, and the metrics and views computed from them.
 
@@ -225,7 +247,39 @@ class Interpretation:
             "confusion_matrix": self.confusion_matrix().tolist(),
             "confusion_matrix_normalized": self.confusion_matrix(normalize=True).tolist(),
             "most_confused": [list(x) for x in self.most_confused()],
+            # static and motion letters apart: a motion letter's still is not the letter, so pooled
+            # figures would hide how the movement letters do
+            "groups": [
+                {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                for r in self.groups().to_dict("records")
+            ],
         }
+
+    def groups(self) -> pd.DataFrame:
+        """Per-class metrics pooled by letter group: one row for the static letters and one for the motion
+        letters (`class_groups`; no motion row for an alphabet without them): group, classes, support,
+        correct, accuracy (over the group's samples, no hand = wrong), macro_f1 (the mean F1 of the
+        group's classes that occur)."""
+        per_class = self.per_class()
+        correct = np.bincount(self.y_true[self.correct], minlength=len(self.class_names))
+        rows = []
+        for group, names in class_groups(self.class_names).items():
+            if not names:
+                continue
+            idx = [self._index[c] for c in names]
+            support = int(per_class["support"].iloc[idx].sum())
+            present = [i for i in idx if per_class["support"].iloc[i] > 0]
+            rows.append(
+                {
+                    "group": group,
+                    "classes": " ".join(names),
+                    "support": support,
+                    "correct": int(correct[idx].sum()),
+                    "accuracy": float(correct[idx].sum() / support) if support else float("nan"),
+                    "macro_f1": float(per_class["f1"].iloc[present].mean()) if present else float("nan"),
+                }
+            )
+        return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
     # --- files ---
     def save(self, eval_dir: str | Path) -> Path:
@@ -427,7 +481,8 @@ def evaluate_run(
 
 
 def summary_lines(interp: Interpretation, split: str, run_dir: str | Path) -> list[str]:
-    """What `sign-ml evaluate` reports: accuracy, macro-F1, ECE, the worst classes, the most confused pairs."""
+    """What `sign-ml evaluate` reports: accuracy, macro-F1, ECE, the worst classes, the static and motion
+    letter groups (each motion letter on its own line), the most confused pairs."""
     lines = [
         f"{split}: {interp.n} photos",
         f"accuracy  {interp.accuracy:.4f}",
@@ -442,6 +497,26 @@ def summary_lines(interp: Interpretation, split: str, run_dir: str | Path) -> li
         f"  n={r['support']}"
         for r in worst.to_dict("records")
     ]
+    groups = interp.groups()
+    if (groups["group"] == MOTION).any():  # only an alphabet with motion letters has two groups
+        lines.append("by letter group:")
+        for r in groups.to_dict("records"):
+            acc = "n/a" if r["support"] == 0 else f"{r['accuracy']:.4f}"
+            f1 = "n/a" if pd.isna(r["macro_f1"]) else f"{r['macro_f1']:.4f}"
+            lines.append(
+                f"  {r['group']:<7} letters ({r['classes']}): accuracy {acc}  macro-F1 {f1}  n={r['support']}"
+            )
+        per_class = per_class.set_index("class")
+        clips = np.bincount(
+            interp.y_true[[is_clip_path(p) for p in interp.paths]], minlength=len(interp.class_names)
+        )
+        for name in class_groups(interp.class_names)[MOTION]:
+            r = per_class.loc[name]
+            lines.append(
+                f"  motion {name:<8} f1 {r['f1']:.3f}  precision {r['precision']:.3f}  "
+                f"recall {r['recall']:.3f}  n={int(r['support'])} "
+                f"({int(clips[interp.class_names.index(name)])} clips)"
+            )
     confused = interp.most_confused()[:10]
     lines.append(
         "most confused (true -> predicted: count):" if confused else "most confused: none (no mistakes)"

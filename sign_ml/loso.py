@@ -6,6 +6,11 @@
 
 Training a landmark model takes seconds, so one fit per signer is cheap. With one signer there is no one to
 hold out: the result says so (status "one_signer") instead of inventing a number.
+
+Clips (`.clip.json` rows of the manifest) are samples like photos and count for their signer: the
+landmark model of a fold is a still model, so it reads a clip as `Predictor.predict_clip` reads one with a
+still kind, by the hand frame nearest the middle of the hand's time (`sign_ml.predict.still_frame`). A
+motion letter's clip then scores what a still model can do with it; `n_clips` says how many there were.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class LosoResult:
     )  # (K,) no-hand photos per true class (for the plot)
     config: dict[str, Any] = field(default_factory=dict)  # the LandmarkConfig each fold trained with
     command: str = ""  # the command that produced it (the model card quotes it)
+    n_clips: int = 0  # of the held-out samples, how many were clips (read by their still frame)
 
     @property
     def sentence(self) -> str:
@@ -86,6 +92,7 @@ class LosoResult:
             "seconds": round(float(self.seconds), 2),
             "config": dict(self.config),
             "command": self.command,
+            "n_clips": int(self.n_clips),
         }
 
     @classmethod
@@ -108,6 +115,7 @@ class LosoResult:
             class_no_hand=[int(v) for v in d.get("class_no_hand") or []],
             config=dict(d.get("config") or {}),
             command=str(d.get("command", "")),
+            n_clips=int(d.get("n_clips", 0)),
         )
 
     def interpretation(self):
@@ -148,6 +156,29 @@ def predict_points(model: torch.nn.Module, points: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
         logits = model(torch.from_numpy(set_features(points)))
     return torch.softmax(logits.double(), 1).numpy()
+
+
+def with_clip_frames(paths: Sequence[str], detections: Sequence[Any]) -> tuple[list[Any], int]:
+    """`detections` with every clip's entry replaced by its still frame as a detection (the frame a still
+    model reads, as `Predictor.predict_clip` does; no hand: a detection without one; an unreadable clip:
+    None, logged with its one line), and the number of clips."""
+    from curation.clips import ClipError, is_clip_path, read_clip
+    from sign_ml.predict import clip_detection, still_frame
+
+    out, n_clips = list(detections), 0
+    for k, path in enumerate(paths):
+        if not is_clip_path(path):
+            continue
+        n_clips += 1
+        try:
+            clip = read_clip(path)
+        except ClipError as exc:
+            log.warning("%s", exc)
+            out[k] = None
+            continue
+        frame = still_frame(clip)
+        out[k] = clip_detection(clip, frame if frame is not None else 0)
+    return out, n_clips
 
 
 def _hand_set(points: np.ndarray, labels: np.ndarray, found: np.ndarray):
@@ -312,12 +343,15 @@ def loso_for_split_dir(
             f"(columns: {', '.join(map(str, table.columns))})"
         )
     points, labels, found, signers, relpaths = [], [], [], [], []
+    n_clips = 0
     for name in SPLIT_NAMES:
         items: SplitItems = data.splits[name]
         if not len(items):
             continue
         rows = table[table["split"] == name]
         detections, _ = detections_for(items, splits_dir, progress=progress)
+        detections, clips = with_clip_frames(items.paths, detections)
+        n_clips += clips
         hands = hand_set(items, detections, cfg.handedness)
         points.append(hands.points)
         labels.append(hands.all_labels)
@@ -328,7 +362,7 @@ def loso_for_split_dir(
         raise ValueError(f"{splits_dir}: no photos in the manifest")
     if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
         signers = signers_from_metadata(relpaths, data.info, splits_dir) or signers
-    return leave_one_signer_out(
+    result = leave_one_signer_out(
         np.concatenate(points),
         np.concatenate(labels),
         np.concatenate(found),
@@ -338,6 +372,8 @@ def loso_for_split_dir(
         cfg,
         progress=progress,
     )
+    result.n_clips = n_clips
+    return result
 
 
 def signers_from_metadata(
@@ -449,8 +485,13 @@ def loso_lines(result: LosoResult, path: Path) -> list[str]:
     else:
         lines = [
             result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
-            f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} photos "
-            f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
+            f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} "
+            + (
+                f"samples ({result.n_clips} clips, each read by its middle hand frame) "
+                if result.n_clips
+                else "photos "
+            )
+            + f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
             f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s",
         ]
     return lines + [f"written to {path}"]

@@ -7,6 +7,9 @@
 cleanlab (a maintained library) does the confident learning: it estimates per-class thresholds and the
 joint of given and true labels from the probabilities, which a hand-written "probability below x" rule
 does not, and its ranking is a published, tested method. Photos without a hand are not checked (counted).
+A clip (`.clip.json`) in the data is a sample too: the still landmark models read it by its middle hand
+frame, as `Predictor.predict_clip` does with a still kind (`sign_ml.loso.with_clip_frames`); the hand stage
+never runs on it.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ class MislabelResult:
     excluded_by_decisions: int
     relabelled_by_decisions: int
     n_too_few: int = 0  # photos of classes with a single hand: cannot be scored, not checked
+    n_clips: int = 0  # of the samples, how many were clips (checked by their middle hand frame)
 
     @property
     def n_suspected(self) -> int:
@@ -131,6 +135,8 @@ class MislabelResult:
         )
         if self.n_too_few:
             text += f"; {self.n_too_few} in classes with a single hand (not checked)"
+        if self.n_clips:
+            text += f"; {self.n_clips} of the samples are clips (read by their middle hand frame)"
         if self.excluded_by_decisions or self.relabelled_by_decisions:
             text += (
                 f"; decisions: {self.excluded_by_decisions} excluded, "
@@ -220,9 +226,16 @@ def find_mislabels(
     relpaths = table["relpath"].astype(str).tolist() if "relpath" in table else paths
     labels = np.asarray([index[c] for c in table["label"].astype(str)], dtype=np.int64)
 
-    outcomes, summary = (detect or detect_files)(paths, progress=progress, desc="hands")
+    from curation.clips import is_clip_path
+    from sign_ml.loso import with_clip_frames
+
+    photos = [p for p in paths if not is_clip_path(p)]
+    outcomes, summary = (detect or detect_files)(photos, progress=progress, desc="hands")
     log.info("%s", summary.line())
-    hands = hand_set(SplitItems("all", paths, labels), [o.detection for o in outcomes], cfg.handedness)
+    found = iter(o.detection for o in outcomes)
+    detections = [None if is_clip_path(p) else next(found) for p in paths]
+    detections, n_clips = with_clip_frames(paths, detections)
+    hands = hand_set(SplitItems("all", paths, labels), detections, cfg.handedness)
     rows = np.flatnonzero(hands.found)  # photo index of each hand
     hand_labels = hands.labels
     counts = np.bincount(hand_labels, minlength=len(class_names))
@@ -259,6 +272,7 @@ def find_mislabels(
         excluded_by_decisions=excluded,
         relabelled_by_decisions=relabelled,
         n_too_few=int((~scorable).sum()),
+        n_clips=n_clips,
     )
     log.info("%s", result.line())
     return result

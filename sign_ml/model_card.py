@@ -506,7 +506,10 @@ def _evaluation(inputs: CardInputs) -> list[str]:
         "|---|---:|---:|---:|---:|",
     ]
     ukrsl = class_set_kind(inputs.meta.class_names) == "ukrsl"
+    motion = set(motion_letters(list(inputs.meta.class_names)))
     for row in ev.get("per_class", []):
+        if row["class"] in motion:  # their own group below
+            continue
         # describe_class also reads transliterations ("B" → Б): only for a Ukrainian class set
         label = describe_class(row["class"]) if ukrsl else row["class"]
         lines.append(
@@ -514,6 +517,7 @@ def _evaluation(inputs: CardInputs) -> list[str]:
             f"{fmt(row['f1'])} | {int(row['support'])} |"
         )
     lines.append("")
+    lines += _motion_group(inputs, motion)
     confused = [c for c in ev.get("most_confused", []) if int(c[2]) > 0][:5]
     if confused:
         lines += [
@@ -524,6 +528,69 @@ def _evaluation(inputs: CardInputs) -> list[str]:
         ]
     if inputs.confusion_image:
         lines += [f"![Confusion matrix on the {split} split]({inputs.confusion_image})", ""]
+    return lines
+
+
+def _clip_facts(data: Mapping[str, Any], letter: str) -> tuple[str, str]:
+    """(clips, signers) cells of one motion letter from the split's `clips` summary (curation.splitting)."""
+    if "clips" not in data:
+        return "not recorded", "not recorded"
+    facts = (data.get("clips") or {}).get(letter)
+    if not facts:
+        return "0 (photos only)", "–"
+    text = str(int(facts["clips"]))
+    synthetic = int(facts.get("synthetic") or 0)
+    if synthetic:
+        text += " (all synthetic)" if synthetic == int(facts["clips"]) else f" ({synthetic} synthetic)"
+    signers = facts.get("signers")
+    return text, ("unknown (no signer groups)" if signers is None else str(int(signers)))
+
+
+def _motion_group(inputs: CardInputs, motion: set[str]) -> list[str]:
+    """The motion letters as their own group: pooled figures, then each letter with its clips and signers."""
+    ev, data = inputs.evaluation or {}, inputs.meta.data
+    rows = [r for r in ev.get("per_class", []) if r["class"] in motion]
+    if not rows:
+        return []
+    names = [r["class"] for r in rows]
+    lines = [
+        f"Motion letters ({', '.join(names)}), their own group: they are signed with a movement, so a still "
+        "shows only their start and pooled figures would hide how they do.",
+        "",
+    ]
+    groups = {g["group"]: g for g in ev.get("groups") or []}
+    if groups:
+        lines += ["| group | letters | accuracy | macro F1 | support |", "|---|---|---:|---:|---:|"]
+        for name in ("static", "motion"):
+            g = groups.get(name)
+            if g is None:
+                continue
+            acc = "–" if g.get("accuracy") is None else fmt(g["accuracy"])
+            f1 = "–" if g.get("macro_f1") is None else fmt(g["macro_f1"])
+            lines.append(f"| {name} | {g['classes']} | {acc} | {f1} | {int(g['support'])} |")
+        lines.append("")
+    lines += [
+        "| motion letter | precision | recall | F1 | support | clips in the data | signers of the clips |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    ukrsl = class_set_kind(inputs.meta.class_names) == "ukrsl"
+    synthetic = False
+    for row in rows:
+        label = describe_class(row["class"]).split(" —")[0] if ukrsl else row["class"]
+        clips, signers = _clip_facts(data, row["class"])
+        synthetic = synthetic or "synthetic" in clips
+        lines.append(
+            f"| {label} | {fmt(row['precision'])} | {fmt(row['recall'])} | {fmt(row['f1'])} | "
+            f"{int(row['support'])} | {clips} | {signers} |"
+        )
+    lines.append("")
+    if synthetic:
+        lines += [
+            "**Synthetic clips.** Some motion-letter clips are synthetic: the landmarks of still photos "
+            "(I for J, D for Z) moved along the letter's path (`recipes/demo_motion_clips.py`), not "
+            "recordings of anyone signing. Real clips come from the Record tab.",
+            "",
+        ]
     return lines
 
 

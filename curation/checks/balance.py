@@ -4,6 +4,8 @@ A class is *small* when it has fewer than `min_count` photos (too few to put som
 still learn from the rest) or fewer than `min_fraction` of the median class (the model will see it
 too rarely). Issue flags: "empty-class" (1.0), "small-class" (1 - count/threshold), "missing-letter"
 (1.0: a Ukrainian letter with no folder at all, so the model can never predict it).
+A clip (`.clip.json`) is a sample like a photo: it counts toward its class; `clip_counts` says how many
+of each class's samples are clips, so a motion letter held up only by clips shows as such.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from curation.alphabet import describe_class, is_ukrainian, missing_letters, order_classes
 from curation.checks import CheckResult, register
+from curation.clips import is_clip_path
 
 MIN_COUNT = 10  # fewer photos than this cannot fill train/validation/test and still teach anything
 MIN_FRACTION = 0.5  # of the median class size
@@ -109,8 +112,12 @@ def check_balance(
         )
     issues = pd.DataFrame(rows, columns=["path", "flag", "score", "class", "count", "detail"])
 
+    is_clip = table["path"].map(lambda p: is_clip_path(str(p))) if len(table) else pd.Series(dtype=bool)
+    clips_raw = table.loc[is_clip, "label"].value_counts() if len(table) else pd.Series(dtype=int)
     stats = {
-        "n_photos": int(len(table)),  # usable ones
+        "n_photos": int(len(table)),  # usable samples, clips included
+        "n_clips": int(is_clip.sum()) if len(table) else 0,
+        "clip_counts": {name: int(clips_raw[name]) for name in names if clips_raw.get(name, 0)},
         "n_unusable": int(len(all_rows) - len(table)),
         "n_classes": len(names),
         "counts": counts,
@@ -141,6 +148,8 @@ def _summary(s: dict) -> str:
         f"{s['n_classes']} classes, {s['n_photos']} usable photos; {s['min']}–{s['max']} per class "
         f"(median {s['median']:g}, imbalance ×{s['imbalance_ratio']:g})"
     )
+    if s.get("n_clips"):
+        text = text.replace(" usable photos;", f" usable samples ({s['n_clips']} clips);", 1)
     parts = []
     if s["small_classes"]:
         parts.append(

@@ -28,6 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from curation.checks import CheckResult, register
+from curation.clips import is_clip_path
 from curation.splitting import nfc_order
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ def check_duplicates(
     (so 1 down to ~0.5 at the threshold: anything flagged is more likely a copy than not);
     `mixed_labels` marks clusters spanning several classes (the same photo filed under two
     letters, or two letters signed alike): those rows score 1, as a labelling problem.
+    Clips have no image hashes (a clip is no picture): each is its own singleton and never flagged
+    here; clips of one source video or photo are the leakage check's and the split's business.
     """
     if "phash" not in table.columns or "pixel_hash" not in table.columns:
         return CheckResult(
@@ -261,17 +264,20 @@ def check_duplicates(
     n_mixed = int(sum(len(cluster_labels[c]) > 1 for c in cluster_ids))
     # exact copies beyond the first of each pixel hash: how many files could be deleted outright
     redundant = int(exact.sum() - len(exact_values))
+    n_clips = sum(is_clip_path(str(p)) for p in table["path"])
+    n = n - n_clips  # photos compared; clips are skipped
     stats = {
         "near_dup_threshold": near_dup_threshold,
         "method": "exact pairwise pHash Hamming distances (blockwise numpy popcount)",
         "n_photos": n,
+        "n_clips_skipped": n_clips,
         "exact_clusters": len(exact_values),
         "exact_redundant_files": redundant,
         "clusters": len(cluster_ids),
         "photos_in_clusters": int(in_clusters.sum()),
         "near_duplicate_photos": int((issues["flag"] == "near-duplicate").sum()),
         "mixed_label_clusters": n_mixed,
-        "largest_cluster": int(sizes.max()) if n else 0,
+        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
     }
     if not len(cluster_ids):
         summary = f"no exact or near-duplicates (pHash within {near_dup_threshold} bits) among {n} photos"

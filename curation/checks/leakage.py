@@ -4,6 +4,11 @@ A near-duplicate in train and test lets a model score by memory, not by reading 
 a group (signer, session) in both measures nothing about new signers. Needs a `split`
 column; clusters come from the scan's hashes (`phash`) or, for a manifest read back from a
 split directory, from its `cluster` column; groups from the `group` column.
+
+Clips: a clip has no image hash, so leakage reaches it through its group (the signer) and its source:
+clips made from one video (or, for the demo's synthetic clips, from one photo, which is in the table
+too) are one take seen several ways, and those found in more than one split are flagged "source-leak"
+(needs the scan's `clip_source`; a split keeps them together, `curation.splitting.source_units`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import pandas as pd
 
 from curation.checks import CheckResult, register
 from curation.checks.duplicates import DEFAULT_NEAR_DUP_THRESHOLD, near_duplicate_clusters
+from curation.splitting import source_units
 
 _COLUMNS = ["path", "flag", "score", "split", "kind", "unit", "other_splits", "detail"]
 
@@ -30,7 +36,7 @@ def _crossing(table: pd.DataFrame, units: pd.Series, kind: str, flag: str) -> li
             others = [s for s in splits if s != row["split"]]
             elsewhere = members.loc[members["split"] != row["split"], "name"].sort_values().tolist()
             detail = (
-                f"{kind} {unit} ({len(members)} photos) is also in {', '.join(others)}: "
+                f"{kind} {unit} ({len(members)} samples) is also in {', '.join(others)}: "
                 + ", ".join(elsewhere[:3])
                 + (f" (+{len(elsewhere) - 3} more)" if len(elsewhere) > 3 else "")
             )
@@ -83,6 +89,11 @@ def check_leakage(
         cluster_rows = _crossing(table, clusters, "cluster", "duplicate-leak")
         rows += cluster_rows
         stats["leaking_clusters"] = len({r["unit"] for r in cluster_rows})
+    sources = source_units(table)
+    if (sources != "").any():
+        source_rows = _crossing(table, sources.str.removeprefix("source:"), "source", "source-leak")
+        rows += source_rows
+        stats["leaking_sources"] = len({r["unit"] for r in source_rows})
     if "group" in table.columns:
         group_rows = _crossing(table, table["group"].fillna("").astype(str), "group", "group-leak")
         rows += group_rows
@@ -100,5 +111,7 @@ def check_leakage(
             parts.append(f"{stats['leaking_clusters']} duplicate cluster(s)")
         if stats.get("leaking_groups"):
             parts.append(f"{stats['leaking_groups']} group(s)")
+        if stats.get("leaking_sources"):
+            parts.append(f"{stats['leaking_sources']} clip source(s)")
         summary = f"{' and '.join(parts)} cross splits ({stats['photos_flagged']} photos)"
     return CheckResult("leakage", summary, issues, stats)
