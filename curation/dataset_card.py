@@ -152,7 +152,27 @@ def render_dataset_card(
         "",
     ]
 
-    lines += ["## Splits", "", f"- Protocol: {protocol(info)}."]
+    lines += splits_section(info)
+    lines += class_table(names, counts)
+    if columns:
+        lines += ["## Fields", ""] + [f"- `{c}`: {t}" for c, t in columns.items()] + [""]
+    lines += [
+        "## Use",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("{repo_id}")',
+        "```",
+        "",
+    ]
+    lines += source_section(info, credits, license)
+    yaml_text = card_metadata(repo_id, info, counts, license=license).to_yaml()
+    return "---\n" + yaml_text + "\n---\n\n" + "\n".join(lines).rstrip() + "\n"
+
+
+def splits_section(info: Mapping[str, Any]) -> list[str]:
+    """## Splits: the protocol, what it keeps apart, near-duplicates and duplicates as splits.json records them."""
+    lines = ["## Splits", "", f"- Protocol: {protocol(info)}."]
     if split_method(info) == "group-aware":
         group = find_value(info, "group_by", "group_column") or "group (signer/session)"
         lines += [f"- No {group} appears in more than one split."]
@@ -168,12 +188,17 @@ def render_dataset_card(
     duplicates = find_value(info, "duplicates", "n_duplicates")
     if duplicates is not None:
         lines += [f"- Duplicates found during curation: {duplicates}."]
-    lines += [
+    return lines + [
         "- Made with `sign-curate split`; `sign-curate check` reports balance, unreadable files and duplicates.",
         "",
     ]
 
-    lines += [
+
+def class_table(names: list[str], counts: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """## Photos per class: one row a class, one column a split, and the totals."""
+    splits = ordered_splits(counts)
+    totals = {s: sum(counts[s].values()) for s in splits}
+    lines = [
         "## Photos per class",
         "",
         "| class | " + " | ".join(splits) + " | total |",
@@ -185,24 +210,15 @@ def render_dataset_card(
         lines.append(
             f"| {describe_class(name) if ukrsl else name} | " + " | ".join(map(str, row)) + f" | {sum(row)} |"
         )
-    lines += [
+    return lines + [
         "| **total** | " + " | ".join(str(totals[s]) for s in splits) + f" | {sum(totals.values())} |",
         "",
     ]
 
-    if columns:
-        lines += ["## Fields", ""] + [f"- `{c}`: {t}" for c, t in columns.items()] + [""]
-    lines += [
-        "## Use",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        f'ds = load_dataset("{repo_id}")',
-        "```",
-        "",
-        "## Source and credits",
-        "",
-    ]
+
+def source_section(info: Mapping[str, Any], credits: str | None, license: str) -> list[str]:
+    """## Source and credits, then the licence (never a local path: a published card must not show the disk)."""
+    lines = ["## Source and credits", ""]
     source = find_value(info, "source", "data_source")
     if source:
         lines.append(f"- Source: {strip_local_paths(str(source))}.")
@@ -210,11 +226,9 @@ def render_dataset_card(
         lines.append(credits)
     if not (source or credits):
         lines.append("The photos' authors were not recorded; add them with `sign-curate push --credits`.")
-    lines += [
+    return lines + [
         "",
         f"Licence: `{license}`."
         + (" The owner has not stated a licence yet." if license == "unknown" else ""),
         "",
     ]
-    yaml_text = card_metadata(repo_id, info, counts, license=license).to_yaml()
-    return "---\n" + yaml_text + "\n---\n\n" + "\n".join(lines).rstrip() + "\n"

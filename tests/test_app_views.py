@@ -257,6 +257,30 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     )
 
 
+@pytest.mark.parametrize(
+    "ratios",
+    [
+        {"train": 0.7, "validation": 0.15, "test": 0.15},  # what sign-curate split writes
+        {"test": 15, "train": 70, "validation": 15},  # percents, in another order
+        [70, 15, 15],
+    ],
+)
+def test_the_model_tab_and_the_dataset_card_write_one_split_the_same_way(ratios):
+    """One formatter (curation.dataset_card.ratios_text) for the card and the Model tab: the tab once wrote
+    percents ×100 ('7000/1500/1500') and followed the dict's own order."""
+    from curation.dataset_card import render_dataset_card
+
+    data = {"method": "group-aware", "ratios": ratios, "seed": 0, "class_names": CLASSES}
+    card = render_dataset_card(
+        "user/x", data, {"train": {c: 7 for c in CLASSES}, "test": {c: 2 for c in CLASSES}}
+    )
+    assert "group-aware split 70/15/15 (train/validation/test), seed 0" in card
+    meta = ModelMeta(class_names=CLASSES, preprocessing=Preprocessing(size=64), data=data)
+    assert "`ratios=70/15/15`" in views.model_details(meta, "runs/x")
+    overview = views.model_overview(meta, "runs/x", metrics_fixture(), "en")
+    assert "`group-aware` split 70/15/15, seed 0" in overview
+
+
 def test_error_reasons_are_translated():
     assert views.error_reason("not an image that can be read (corrupt, or not a picture)", "uk").startswith(
         "це не зображення"

@@ -22,14 +22,14 @@ from curation.alphabet import is_ukrainian
 from curation.images import UnreadableImageError, load_rgb
 from sign_ml.ui import data as data_io
 from sign_ml.ui import safety, views
+from sign_ml.ui.context import TabContext
 from sign_ml.ui.i18n import make_i18n, page_text_script, pick_lang, text
 from sign_ml.ui.owners import LOCAL, Owners, owner_only
 from sign_ml.ui.safety import MAX_FILE_SIZE, UploadRefused
+from sign_ml.ui.views import DEFAULT_THRESHOLD, TOP_K
 
 log = logging.getLogger(__name__)
 
-TOP_K = 5
-DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 DISPLAY_SIDE = 640  # px: the photo shown back (skeleton, Grad-CAM) is at most this large
 STATE_SESSIONS = 1000  # sessions whose state Gradio keeps in memory (API calls included)
 DELETE_CACHE = (1800, 3600)  # Gradio's temp files (uploads included): swept every 30 min, deleted after 1 h
@@ -566,24 +566,25 @@ class DactylApp:
                 with gr.Row(elem_id="login"):  # Hugging Face OAuth on a Space: the owner signs in to write
                     gr.Markdown(t("login_owner"))
                     gr.LoginButton()
+            ctx = TabContext(self, t, demo)  # what every tab gets: no tab imports this module
             loaders = []
             with gr.Tabs():
                 with gr.Tab(t("tab_recognize"), id="recognize") as recognize_tab:
-                    loaders.append(tab_recognize.build(self, t))
+                    loaders.append(tab_recognize.build(ctx))
                 with gr.Tab(t("tab_dataset"), id="dataset") as dataset_tab:
-                    tab_dataset.build(self, t, dataset_tab)
+                    tab_dataset.build(ctx, dataset_tab)
                 with gr.Tab(t("tab_evaluation"), id="evaluation") as evaluation_tab:
-                    tab_evaluation.build(self, t, evaluation_tab)
+                    tab_evaluation.build(ctx, evaluation_tab)
                 with gr.Tab(t("tab_model"), id="model") as model_tab:
-                    tab_model.build(self, t, model_tab)
+                    tab_model.build(ctx, model_tab)
                 with gr.Tab(t("tab_live"), id="live"):
-                    tab_live.build(self, t)
+                    tab_live.build(ctx)
                 # only with a writable workspace and an owner: otherwise the app writes nothing
                 if self.workspace is not None and self.owners is not None:
                     from sign_ml.ui import tab_record
 
                     with gr.Tab(t("tab_record"), id="record"), self.owner_only():
-                        tab_record.build(self, t)
+                        tab_record.build(ctx)
             # the typed endpoint for gradio_client / curl: one image in, {class: probability} out
             with gr.Row(visible=False):
                 api_image = gr.Image(type="filepath", label="image")

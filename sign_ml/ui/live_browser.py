@@ -34,6 +34,7 @@ from sign_ml.landmark_messages import (
     RateLimiter,
     parse_message,
 )
+from sign_ml.ui.context import TabContext
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -226,7 +227,7 @@ def camera_block(app: Any) -> gr.HTML:
 
 
 def wire(
-    app: Any,
+    ctx: TabContext,
     radio: gr.Radio,
     said: gr.Markdown,
     browser: gr.HTML,
@@ -241,6 +242,7 @@ def wire(
     server_parts: the server path's components (shown only on that path); outputs: the letter, word,
     practice prompt and summary, which both paths fill.
     """
+    app = ctx.app
     private = {"api_visibility": "private", "show_progress": "hidden"}
     box = gr.Textbox(visible="hidden", elem_id="live-lm")
     send = gr.Button("send", visible="hidden", elem_id="live-lm-send")
@@ -273,4 +275,4 @@ def wire(
         lang = app.lang_of(request)
         return camera_html(lang), path_markdown(default_mode(app), lang, ok)
 
-    gr.context.Context.root_block.load(on_load, None, [browser, said], **private)
+    ctx.blocks.load(on_load, None, [browser, said], **private)

@@ -10,13 +10,54 @@ import gradio as gr
 import pandas as pd
 
 from sign_ml.ui import views
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import TabContext
 from sign_ml.ui.i18n import text
 
 GROUPS = tuple(views.ISSUE_GROUPS)
 
 
-def build(app: DactylApp, t: Any, tab: Any) -> None:
+def render(view: dict[str, Any], lang: str) -> list[Any]:
+    """The Dataset tab's values (DactylApp.dataset_outputs) → one update per output of `build`, in order."""
+    counts: pd.DataFrame = view["counts"]
+    has_counts = not counts.empty
+    values: list[Any] = [
+        view["summary"],
+        gr.update(
+            value=counts,
+            visible=has_counts,
+            sort=list(counts["class"]) if has_counts else None,
+            title=text("class_balance", lang),
+            x_title=text("axis_class", lang),
+            y_title=text("axis_photos", lang),
+        ),
+        gr.update(visible=has_counts),
+        gr.update(value=view["ratio"], visible=has_counts),
+        gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
+    ]
+    issues = view["issues"]
+    for key in GROUPS:
+        table = issues.get(key) if issues is not None else None
+        if table is None:  # no report (or no photos): hide what cannot be filled
+            values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
+        elif table.empty:
+            values += [
+                gr.update(visible=True),
+                f"**{text(key, lang)}:** {text('none_found', lang)}",
+                gr.update(value=None, visible=False),
+            ]
+        else:
+            values += [
+                gr.update(visible=True),
+                f"**{text(key, lang)}** ({len(table)})",
+                gr.update(value=views.localize_issues(table, lang), visible=True),
+            ]
+    values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
+    values.append(gr.update(visible=view["button"]))
+    return values
+
+
+def build(ctx: TabContext, tab: Any) -> None:
+    app, t = ctx.app, ctx.t
     summary = gr.Markdown(elem_id="dataset-summary")
     run_button = gr.Button(t("run_checks"), visible=False, variant="primary")
     with gr.Row():
@@ -59,58 +100,19 @@ def build(app: DactylApp, t: Any, tab: Any) -> None:
         run_button,
     ]
 
-    def render(view: dict[str, Any], lang: str) -> list[Any]:
-        counts: pd.DataFrame = view["counts"]
-        has_counts = not counts.empty
-        values: list[Any] = [
-            view["summary"],
-            gr.update(
-                value=counts,
-                visible=has_counts,
-                sort=list(counts["class"]) if has_counts else None,
-                title=text("class_balance", lang),
-                x_title=text("axis_class", lang),
-                y_title=text("axis_photos", lang),
-            ),
-            gr.update(visible=has_counts),
-            gr.update(value=view["ratio"], visible=has_counts),
-            gr.update(value=views.translate_columns(view["sizes"], lang), visible=not view["sizes"].empty),
-        ]
-        issues = view["issues"]
-        for key in GROUPS:
-            table = issues.get(key) if issues is not None else None
-            if table is None:  # no report (or no photos): hide what cannot be filled
-                values += [gr.update(visible=False), gr.update(), gr.update(visible=False)]
-            elif table.empty:
-                values += [
-                    gr.update(visible=True),
-                    f"**{text(key, lang)}:** {text('none_found', lang)}",
-                    gr.update(value=None, visible=False),
-                ]
-            else:
-                values += [
-                    gr.update(visible=True),
-                    f"**{text(key, lang)}** ({len(table)})",
-                    gr.update(value=views.localize_issues(table, lang), visible=True),
-                ]
-        values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
-        values.append(gr.update(visible=view["button"]))
-        return values
-
-    def on_open(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
+    def on_open(lang: str, progress: Any) -> list[Any]:
         # a raw folder is checked once, on first open: its photos are decoded once, then cached
-        lang = app.lang_of(request)
         app.refresh_data()
         return render(app.dataset_outputs(run_checks=app.data.kind == "folder", lang=lang), lang)
 
-    def on_click(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> list[Any]:  # noqa: B008
-        lang = app.lang_of(request)
+    def on_click(lang: str, progress: Any) -> list[Any]:
         return render(app.dataset_outputs(run_checks=True, lang=lang), lang)
 
     from sign_ml.ui import tab_mislabels
 
     if app.owners is not None:  # the search takes minutes of CPU and the decisions write: the owner's
         with app.owner_only():
-            tab_mislabels.build(app, t)
-    tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[balance])
-    run_button.click(on_click, None, outputs, api_visibility="private", show_progress_on=[balance])
+            tab_mislabels.build(ctx)
+    shown = {"api_visibility": "private", "show_progress_on": [balance]}
+    tab.select(ctx.with_lang(on_open, progress=True), None, outputs, **shown)
+    run_button.click(ctx.with_lang(on_click, progress=True), None, outputs, **shown)

@@ -10,12 +10,12 @@ import gradio as gr
 
 from sign_ml.ui import data as data_io
 from sign_ml.ui import views
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 from sign_ml.ui.thumbnails import thumbnail_credit
 
 
-def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
+def build_unseen_signers(app: App, t: Any, tab: Any) -> None:
     """Leave-one-signer-out accuracy of the served model (sign-ml loso), the same file the model card reads."""
     with gr.Group(visible=False) as group:
         gr.Markdown(t("loso_head"))
@@ -45,7 +45,8 @@ def build_unseen_signers(app: DactylApp, t: Any, tab: Any) -> None:
     )
 
 
-def build(app: DactylApp, t: Any, tab: Any) -> None:
+def build(ctx: TabContext, tab: Any) -> None:
+    app, t = ctx.app, ctx.t
     build_unseen_signers(app, t, tab)
     # every panel is built whatever the model at start-up: the Record tab may switch to a model evaluated on a
     # split (panels shown) or on none (one plain line instead of empty tables and plots)

@@ -27,7 +27,7 @@ from PIL import Image
 from curation.alphabet import is_ukrainian, ukrainian_letter
 from sign_ml import live
 from sign_ml.ui import views
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def summary_markdown(practice: live.Practice | None, class_names: list[str], lan
 
 # ---------------------------------------------------------------- handlers
 def recognize_frame(
-    app: DactylApp, session: LiveSession, frame: Image.Image
+    app: App, session: LiveSession, frame: Image.Image
 ) -> tuple[Any, list[tuple[str, float]] | None]:
     """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None)."""
     detection = session.hand_stage().detect_video(frame, session.next_ms())
@@ -161,7 +161,7 @@ def recognize_frame(
 
 
 def live_frame(
-    app: DactylApp,
+    app: App,
     session: LiveSession | None,
     frame: Any,
     hold_ms: float = DEFAULT_HOLD_MS,
@@ -193,7 +193,7 @@ def live_frame(
 
 
 def advance(
-    app: DactylApp,
+    app: App,
     session: LiveSession,
     top: list[tuple[str, float]] | None,
     now: float,
@@ -236,7 +236,7 @@ def edit_word(session: LiveSession | None, edit: str) -> tuple[LiveSession, str]
 
 
 def start_practice(
-    app: DactylApp, session: LiveSession | None, on: bool, request: gr.Request | None = None
+    app: App, session: LiveSession | None, on: bool, request: gr.Request | None = None
 ) -> tuple[Any, ...]:
     """The practice switch → (session, prompt, summary). On: a fresh prompt (the session's counts kept)."""
     lang = app.lang_of(request)
@@ -255,9 +255,7 @@ def start_practice(
     )
 
 
-def skip_letter(
-    app: DactylApp, session: LiveSession | None, request: gr.Request | None = None
-) -> tuple[Any, ...]:
+def skip_letter(app: App, session: LiveSession | None, request: gr.Request | None = None) -> tuple[Any, ...]:
     """ "Skip": the target counts as missed, the next one is asked."""
     lang = app.lang_of(request)
     session = session if session is not None else LiveSession()
@@ -273,8 +271,9 @@ def skip_letter(
 
 
 # ---------------------------------------------------------------- layout
-def build(app: DactylApp, t: Any) -> None:
+def build(ctx: TabContext) -> None:
     """Lay the tab out and wire its events."""
+    app, t = ctx.app, ctx.t
     from sign_ml.ui import live_browser
 
     session = gr.State(None, delete_callback=close_session)
@@ -327,7 +326,7 @@ def build(app: DactylApp, t: Any) -> None:
         # holds threads and memory, so it is released as soon as the tab goes
         close_session(open_sessions.pop(getattr(request, "session_hash", None) or "", None))
 
-    gr.context.Context.root_block.unload(on_unload)
+    ctx.blocks.unload(on_unload)
 
     camera.stream(
         on_frame,
@@ -352,5 +351,5 @@ def build(app: DactylApp, t: Any) -> None:
 
     skip.click(on_skip, session, [session, prompt, summary], **private)
     live_browser.wire(
-        app, mode, said, browser, [camera, view], session, hold, practising, [letter, word, prompt, summary]
+        ctx, mode, said, browser, [camera, view], session, hold, practising, [letter, word, prompt, summary]
     )

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from sign_ml.ui import views
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SHOWN = 48  # candidates in the gallery (the CLI lists them all)
 
 
-def decision_tags(app: DactylApp) -> dict[str, str]:
+def decision_tags(app: App) -> dict[str, str]:
     """relpath → "excluded" / "→ X" for the decisions already made (empty without a writable workspace)."""
     if not app.writes_decisions:
         return {}
@@ -33,7 +33,7 @@ def decision_tags(app: DactylApp) -> dict[str, str]:
     return {str(r.file_name): ("✗" if r.action == "exclude" else f"→ {r.label}") for r in table.itertuples()}
 
 
-def captions(app: DactylApp, rows: list[dict[str, Any]], lang: str) -> list[tuple[Any, str]]:
+def captions(app: App, rows: list[dict[str, Any]], lang: str) -> list[tuple[Any, str]]:
     """(thumbnail, caption) per candidate: rank, given → suggested with probabilities, the file, any decision."""
     from sign_ml.ui import data as data_io
 
@@ -56,7 +56,7 @@ def captions(app: DactylApp, rows: list[dict[str, Any]], lang: str) -> list[tupl
     return items
 
 
-def find(app: DactylApp, lang: str = "en") -> tuple[str, list[tuple[Any, str]], list[dict[str, Any]]]:
+def find(app: App, lang: str = "en") -> tuple[str, list[tuple[Any, str]], list[dict[str, Any]]]:
     """Run the check on the app's data → (summary, gallery, the candidate rows)."""
     from sign_ml.mislabels import find_mislabels
 
@@ -84,7 +84,7 @@ def find(app: DactylApp, lang: str = "en") -> tuple[str, list[tuple[Any, str]], 
     return f"{summary}\n\n{how}", captions(app, rows, lang), rows
 
 
-def pick(app: DactylApp, rows: list[dict[str, Any]] | None, index: int, lang: str = "en") -> tuple[Any, ...]:
+def pick(app: App, rows: list[dict[str, Any]] | None, index: int, lang: str = "en") -> tuple[Any, ...]:
     """A click on candidate `index` → (selected index, what was picked, the relabel choice, the actions row)."""
     if not rows or not 0 <= index < len(rows) or not app.writes_decisions:
         return None, "", gr.update(), gr.update(visible=False)
@@ -96,7 +96,7 @@ def pick(app: DactylApp, rows: list[dict[str, Any]] | None, index: int, lang: st
 
 
 def decide(
-    app: DactylApp,
+    app: App,
     rows: list[dict[str, Any]] | None,
     index: int | None,
     action: str,
@@ -119,8 +119,9 @@ def decide(
     return done, captions(app, rows, lang)
 
 
-def build(app: DactylApp, t: Any) -> None:
+def build(ctx: TabContext) -> None:
     """The review section, laid out inside the Dataset tab."""
+    app, t = ctx.app, ctx.t
     rows_state = gr.State(None)
     selected = gr.State(None)
     # photos to check: a split or a folder on this machine, or the workspace being recorded; else no button
@@ -139,10 +140,11 @@ def build(app: DactylApp, t: Any) -> None:
     )
     private = {"api_visibility": "private"}
 
-    def on_find(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        md, items, rows = find(app, app.lang_of(request))
+    def on_find(lang: str, progress: Any) -> tuple[Any, ...]:
+        md, items, rows = find(app, lang)
         return md, gr.update(value=items or None, visible=bool(items)), rows
 
+    on_find = ctx.with_lang(on_find, progress=True)
     find_btn.click(on_find, None, [summary, gallery, rows_state], show_progress_on=[gallery], **private)
     if not app.writes_decisions:  # read-only: no button, no event that writes
         return
@@ -160,11 +162,6 @@ def build(app: DactylApp, t: Any) -> None:
 
     gallery.select(on_select, rows_state, [selected, picked, relabel_to, actions], **private)
 
-    def decider(action: str):
-        def on_decide(rows, index, label, request: gr.Request):
-            return decide(app, rows, index, action, label, app.lang_of(request))
-
-        return on_decide
-
     for button, action in ((relabel, "relabel"), (exclude, "exclude"), (keep, "keep")):
-        button.click(decider(action), [rows_state, selected, relabel_to], [picked, gallery], **private)
+        on_decide = ctx.with_lang(decide, app, action=action, name="on_decide")
+        button.click(on_decide, [rows_state, selected, relabel_to], [picked, gallery], **private)

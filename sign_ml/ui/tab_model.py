@@ -7,15 +7,12 @@ from typing import Any
 
 import gradio as gr
 
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import TabContext
 
 
-def build(app: DactylApp, t: Any, tab: Any) -> None:
+def build(ctx: TabContext, tab: Any) -> None:
     overview = gr.Markdown(elem_id="model-overview")
-    with gr.Accordion(t("model_details"), open=False, elem_id="model-details-box"):
+    with gr.Accordion(ctx.t("model_details"), open=False, elem_id="model-details-box"):
         details = gr.Markdown(elem_id="model-details")
-
-    def on_open(request: gr.Request) -> tuple[str, str]:
-        return app.model_markdown(app.lang_of(request))
-
+    on_open = ctx.with_lang(ctx.app.model_markdown, name="on_open")
     tab.select(on_open, None, [overview, details], api_visibility="private", show_progress="hidden")

@@ -11,11 +11,13 @@ from typing import Any
 
 import gradio as gr
 
-from sign_ml.ui.app import DEFAULT_THRESHOLD, TOP_K, DactylApp
+from sign_ml.ui.context import TabContext
+from sign_ml.ui.views import DEFAULT_THRESHOLD, TOP_K
 
 
-def build(app: DactylApp, t: Any) -> tuple[Any, list[Any]]:
+def build(ctx: TabContext) -> tuple[Any, list[Any]]:
     """Lay the tab out and wire its events; returns (page-load function, its outputs) for the header note."""
+    app, t = ctx.app, ctx.t
     note = gr.Markdown(elem_id="model-note")
     with gr.Row(equal_height=False):
         with gr.Column(elem_id="photo-col"):

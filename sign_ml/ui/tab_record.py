@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 import pandas as pd
@@ -31,7 +31,7 @@ from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, sa
 from sign_ml import studio
 from sign_ml.ui import data as data_io
 from sign_ml.ui import views
-from sign_ml.ui.app import DactylApp
+from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def hand_cache() -> Any:
 
 
 # ---------------------------------------------------------------- handlers (plain functions)
-def workspace_of(app: DactylApp) -> Workspace:
+def workspace_of(app: App) -> Workspace:
     if app.workspace is None:  # never reached from the page: without a workspace the tab is not built
         raise gr.Error("this app was started without --workspace: recording is off", print_exception=False)
     return app.workspace
@@ -170,7 +170,7 @@ def chosen_letters(ws: Workspace, only: str | None) -> list[str]:
 
 
 def start_session(
-    app: DactylApp,
+    app: App,
     rs: RecordSession | None,
     signer: str,
     only: str,
@@ -199,7 +199,7 @@ def start_session(
     return rs, status_markdown(status, rs, lang, letters)
 
 
-def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str = "en") -> tuple[Any, ...]:
+def record_frame(app: App, rs: RecordSession | None, frame: Any, lang: str = "en") -> tuple[Any, ...]:
     """One streamed frame → (session, the frame with its skeleton, status, grid or no change).
 
     Outside a burst the frame is only shown; in a burst it is encoded once as JPEG and those very bytes
@@ -249,9 +249,7 @@ def record_frame(app: DactylApp, rs: RecordSession | None, frame: Any, lang: str
     return rs, shown, status_markdown(status, rs, lang, letters), grid
 
 
-def control(
-    app: DactylApp, rs: RecordSession | None, action: str, lang: str = "en"
-) -> tuple[RecordSession, str]:
+def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[RecordSession, str]:
     """Skip the letter, redo it, or stop the session (its saved photos stay)."""
     rs = rs if rs is not None else RecordSession()
     with rs.lock:
@@ -266,7 +264,7 @@ def control(
         return rs, status_markdown(rs.capture.status(now), rs, lang, letters)
 
 
-def set_alphabet(app: DactylApp, kind: str, custom: str, lang: str = "en") -> tuple[str, Any]:
+def set_alphabet(app: App, kind: str, custom: str, lang: str = "en") -> tuple[str, Any]:
     """The alphabet radio / custom list → (the letters shown, the grid)."""
     ws = workspace_of(app)
     try:
@@ -322,7 +320,7 @@ def loso_image(run_dir: Path | None) -> str | None:
     return data_io.servable_copy(png)  # the workspace may lie where Gradio serves nothing (a Space's /data)
 
 
-def train_now(app: DactylApp, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
+def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
     """ "Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
     ws = workspace_of(app)
     n_signers = len(ws.signers())
@@ -410,7 +408,7 @@ class Jobs:
 
 
 # ---------------------------------------------------------------- publish
-def served_run(app: DactylApp) -> Path | None:
+def served_run(app: App) -> Path | None:
     """The run the app serves when it is one of this workspace's (what Publish uploads), else the newest one."""
     ws = workspace_of(app)
     ref = Path(app.model.ref) if app.model.ref else None
@@ -424,7 +422,7 @@ def served_run(app: DactylApp) -> Path | None:
 
 
 def publish_preview(
-    app: DactylApp, dataset_repo: str, model_repo: str, license: str, lang: str = "en"
+    app: App, dataset_repo: str, model_repo: str, license: str, lang: str = "en"
 ) -> tuple[str, Any]:
     """Dry run: write exactly what would be uploaded to .dactyl/publish-preview and list it."""
     from sign_ml.publish import preview
@@ -447,7 +445,7 @@ def publish_preview(
 
 
 def publish_now(
-    app: DactylApp, dataset_repo: str, model_repo: str, license: str, private: bool, lang: str = "en"
+    app: App, dataset_repo: str, model_repo: str, license: str, private: bool, lang: str = "en"
 ) -> str:
     """The real upload; the token comes from HF_TOKEN or `hf auth login` and is never shown."""
     from sign_ml.publish import publish, token_state
@@ -476,16 +474,37 @@ def token_markdown(lang: str) -> str:
     return text(f"pub_token_{token_state()}", lang)
 
 
+def job_step(jobs: Jobs, action: str, epochs: Any, lang: str = "en") -> str:
+    """A background-job button or the refresh: "start" | "cancel" | "resume" | "status" → its status line."""
+    try:
+        status = jobs.start(int(epochs or THESIS_EPOCHS)) if action == "start" else getattr(jobs, action)()
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        return f"⚠ {exc}"
+    return job_markdown(status, lang)
+
+
 # ---------------------------------------------------------------- layout
-def build(app: DactylApp, t: Any) -> None:
-    """Lay the tab out and wire its events."""
-    ws = workspace_of(app)
-    jobs = Jobs(ws.root)
+QUIET = {"api_visibility": "private", "show_progress": "hidden"}  # the page's own refreshes and controls
+PRIVATE = {"api_visibility": "private"}  # the steps that show their progress
+
+
+class Setup(NamedTuple):
+    """The signer-and-session section's components."""
+
+    alphabet: gr.Radio
+    custom: gr.Textbox
+    letters_md: gr.Markdown
+    signer: gr.Textbox
+    only: gr.Textbox
+    countdown: gr.Slider
+    burst: gr.Slider
+    start: gr.Button
+
+
+def setup_section(ctx: TabContext, ws: Workspace) -> Setup:
+    """Signer and session: the alphabet, who signs, which letters, the countdown and burst, "Start"."""
+    t = ctx.t
     kind, letters = ws.alphabet()
-    state = gr.State(None)
-    private = {"api_visibility": "private"}
-    quiet = {"api_visibility": "private", "show_progress": "hidden"}
-    gr.Markdown(t("rec_intro"), elem_id="rec-intro")
     with gr.Accordion(t("rec_setup"), open=True):
         with gr.Row():
             alphabet = gr.Radio(
@@ -510,6 +529,13 @@ def build(app: DactylApp, t: Any) -> None:
             countdown = gr.Slider(0, 10, value=3, step=0.5, label=t("rec_countdown"), elem_id="rec-countdown")
             burst = gr.Slider(1, 30, value=5, step=1, label=t("rec_burst"), elem_id="rec-burst")
         start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
+    return Setup(alphabet, custom, letters_md, signer, only, countdown, burst, start)
+
+
+def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setup) -> tuple[Any, Any]:
+    """The camera stream, the letter controls, what to do now and the letter × signer grid; with the setup's
+    events. → (status, grid), which the page load fills."""
+    t, app = ctx.t, ctx.app
     with gr.Row(equal_height=False):
         with gr.Column():
             camera = gr.Image(
@@ -531,6 +557,46 @@ def build(app: DactylApp, t: Any) -> None:
     grid = gr.Dataframe(label=t("rec_grid"), interactive=False, max_height=420, elem_id="rec-grid")
     timer = gr.Timer(GRID_REFRESH_S)
 
+    def on_alphabet(k: str, c: str, lang: str) -> tuple[Any, ...]:
+        shown, table = set_alphabet(app, k, c, lang)
+        _, now_letters = ws.alphabet()
+        return (
+            gr.update(visible=k == "custom"),
+            shown,
+            table,
+            gr.update(placeholder=" ".join(now_letters[:3])),
+        )
+
+    on_alphabet = ctx.with_lang(on_alphabet)
+    for trigger in (setup.alphabet.input, setup.custom.submit):
+        trigger(
+            on_alphabet,
+            [setup.alphabet, setup.custom],
+            [setup.custom, setup.letters_md, grid, setup.only],
+            **QUIET,
+        )
+    session_inputs = [state, setup.signer, setup.only, setup.countdown, setup.burst]
+    setup.start.click(
+        ctx.with_lang(start_session, app, name="on_start"), session_inputs, [state, status], **QUIET
+    )
+    camera.stream(
+        ctx.with_lang(record_frame, app, name="on_frame"),
+        [state, camera],
+        [state, view, status, grid],
+        stream_every=STREAM_EVERY,
+        time_limit=TIME_LIMIT,
+        concurrency_limit=4,
+        **QUIET,
+    )
+    for button, action in ((skip, "skip"), (redo, "redo"), (stop, "stop")):
+        button.click(ctx.with_lang(control, app, action=action), state, [state, status], **QUIET)
+    timer.tick(ctx.with_lang(lambda lang: grid_frame(ws.counts(), lang), name="on_tick"), None, grid, **QUIET)
+    return status, grid
+
+
+def train_section(ctx: TabContext, ws: Workspace) -> None:
+    """Check the photos, train and measure on unseen signers, and the background MobileNetV3."""
+    t, app = ctx.t, ctx.app
     gr.Markdown(t("rec_train_head"))
     with gr.Row():
         check_btn = gr.Button(t("rec_check"), elem_id="rec-check")
@@ -551,6 +617,33 @@ def build(app: DactylApp, t: Any) -> None:
     with gr.Accordion(t("rec_log"), open=False):
         log_md = gr.Markdown(elem_id="rec-log")
 
+    def hidden() -> dict[str, Any]:  # a fresh update per answer: Gradio may change the one it is given
+        return gr.update(value=None, visible=False)
+
+    def on_check(lang: str, progress: Any) -> tuple[Any, ...]:
+        progress(0, desc=text("rec_check", lang))  # a bar from the first second, not after the load
+        step = studio.check(ws.root)
+        summary, flagged = check_result(ws.root, step, lang)
+        shown = gr.update(value=flagged, visible=flagged is not None)
+        return summary, steps_markdown([step], lang), shown, hidden(), hidden()
+
+    def on_train(lang: str, progress: Any) -> tuple[Any, ...]:
+        progress(0, desc=text("rec_train", lang))
+        return (*train_now(app, lang), hidden())
+
+    # where the user looks, not the closed log
+    steps = {"concurrency_limit": 1, "show_progress_on": [train_md], **PRIVATE}
+    check_out = [train_md, log_md, check_df, loso_df, loso_png]
+    check_btn.click(ctx.with_lang(on_check, progress=True), None, check_out, **steps)
+    train_out = [train_md, log_md, loso_df, loso_png, check_df]
+    train_btn.click(ctx.with_lang(on_train, progress=True), None, train_out, **steps)
+    job_section(ctx, ws)
+
+
+def job_section(ctx: TabContext, ws: Workspace) -> None:
+    """The workspace's background MobileNetV3: epochs, start, cancel, resume, and its progress."""
+    t = ctx.t
+    jobs = Jobs(ws.root)
     gr.Markdown(t("job_head"))
     with gr.Row():
         job_epochs = gr.Number(
@@ -561,7 +654,19 @@ def build(app: DactylApp, t: Any) -> None:
         job_resume = gr.Button(t("job_resume"), elem_id="job-resume")
     job_md = gr.Markdown(elem_id="job-status")
     job_timer = gr.Timer(JOB_REFRESH_S)
+    triggers = (
+        (job_start.click, "start"),
+        (job_cancel.click, "cancel"),
+        (job_resume.click, "resume"),
+        (job_timer.tick, "status"),
+    )
+    for trigger, action in triggers:
+        trigger(ctx.with_lang(job_step, jobs, action, name="on_job"), job_epochs, job_md, **QUIET)
 
+
+def publish_section(ctx: TabContext) -> gr.Markdown:
+    """Publish: the repositories, the dry-run preview and the upload. → the token line the page load fills."""
+    t, app = ctx.t, ctx.app
     gr.Markdown(t("pub_head"))
     token_md = gr.Markdown(elem_id="pub-token")
     with gr.Row():
@@ -578,139 +683,39 @@ def build(app: DactylApp, t: Any) -> None:
     pub_files = gr.Dataframe(
         label=t("pub_files"), interactive=False, visible=False, max_height=360, elem_id="pub-files"
     )
+    repos = [dataset_repo, model_repo, license_box]
+    preview_btn.click(
+        ctx.with_lang(publish_preview, app, name="on_preview"), repos, [pub_md, pub_files], **PRIVATE
+    )
+    publish_btn.click(
+        ctx.with_lang(publish_now, app, name="on_publish"), [*repos, private_box], pub_md, **PRIVATE
+    )
+    return token_md
 
-    # ---- events: each reads the page's language from its request
-    def on_load(request: gr.Request):
-        lang = app.lang_of(request)
-        now_kind, now_letters = ws.alphabet()
+
+def build(ctx: TabContext) -> None:
+    """Lay the tab out in its sections and wire their events; the page load fills what depends on the
+    workspace now (another browser may have changed the alphabet since the page was built)."""
+    ws = workspace_of(ctx.app)
+    state = gr.State(None)
+    gr.Markdown(ctx.t("rec_intro"), elem_id="rec-intro")
+    setup = setup_section(ctx, ws)
+    status, grid = capture_section(ctx, ws, state, setup)
+    train_section(ctx, ws)
+    token_md = publish_section(ctx)
+
+    def on_load(lang: str) -> tuple[Any, ...]:
+        # the radio and the list both from workspace.json now, not from when the page was built
+        kind, letters = ws.alphabet()
         return (
-            # the radio and the list both from workspace.json now, not from when the page was built
-            gr.update(value=now_kind),
-            gr.update(
-                value=" ".join(now_letters) if now_kind == "custom" else "", visible=now_kind == "custom"
-            ),
-            letters_markdown(now_letters, lang, now_kind),
-            gr.update(
-                placeholder=" ".join(now_letters[:3])
-            ),  # the workspace's own letters, never А Б В for ASL
+            gr.update(value=kind),
+            gr.update(value=" ".join(letters) if kind == "custom" else "", visible=kind == "custom"),
+            letters_markdown(letters, lang, kind),
+            gr.update(placeholder=" ".join(letters[:3])),  # the workspace's own letters, never А Б В for ASL
             grid_frame(ws.counts(), lang),
             text("rec_idle", lang),
             token_markdown(lang),
         )
 
-    gr.context.Context.root_block.load(
-        on_load, None, [alphabet, custom, letters_md, only, grid, status, token_md], **quiet
-    )
-
-    def on_alphabet(k, c, request: gr.Request):
-        shown, table = set_alphabet(app, k, c, app.lang_of(request))
-        _, now_letters = ws.alphabet()
-        return (
-            gr.update(visible=k == "custom"),
-            shown,
-            table,
-            gr.update(placeholder=" ".join(now_letters[:3])),
-        )
-
-    alphabet.input(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
-    custom.submit(on_alphabet, [alphabet, custom], [custom, letters_md, grid, only], **quiet)
-
-    def on_start(s, who, subset, cd, n, request: gr.Request):
-        return start_session(app, s, who, subset, cd, n, app.lang_of(request))
-
-    start.click(on_start, [state, signer, only, countdown, burst], [state, status], **quiet)
-
-    def on_frame(s, frame, request: gr.Request):
-        return record_frame(app, s, frame, app.lang_of(request))
-
-    camera.stream(
-        on_frame,
-        [state, camera],
-        [state, view, status, grid],
-        stream_every=STREAM_EVERY,
-        time_limit=TIME_LIMIT,
-        concurrency_limit=4,
-        **quiet,
-    )
-
-    def controller(action: str):
-        def on_control(s, request: gr.Request):
-            return control(app, s, action, app.lang_of(request))
-
-        return on_control
-
-    for button, action in ((skip, "skip"), (redo, "redo"), (stop, "stop")):
-        button.click(controller(action), state, [state, status], **quiet)
-
-    def on_tick(request: gr.Request):
-        return grid_frame(ws.counts(), app.lang_of(request))
-
-    timer.tick(on_tick, None, grid, **quiet)
-
-    def on_check(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        lang = app.lang_of(request)
-        progress(0, desc=text("rec_check", lang))  # a bar from the first second, not after the load
-        step = studio.check(ws.root)
-        summary, flagged = check_result(ws.root, step, lang)
-        return (
-            summary,
-            steps_markdown([step], lang),
-            gr.update(value=flagged, visible=flagged is not None),
-            gr.update(value=None, visible=False),
-            gr.update(value=None, visible=False),
-        )
-
-    check_btn.click(
-        on_check,
-        None,
-        [train_md, log_md, check_df, loso_df, loso_png],
-        concurrency_limit=1,
-        show_progress_on=[train_md],  # where the user looks, not the closed log
-        **private,
-    )
-
-    def on_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)):  # noqa: B008
-        lang = app.lang_of(request)
-        progress(0, desc=text("rec_train", lang))
-        return (*train_now(app, lang), gr.update(value=None, visible=False))
-
-    train_btn.click(
-        on_train,
-        None,
-        [train_md, log_md, loso_df, loso_png, check_df],
-        concurrency_limit=1,
-        show_progress_on=[train_md],
-        **private,
-    )
-
-    def job_action(action: str):
-        def on_job(epochs, request: gr.Request):
-            try:
-                status = (
-                    jobs.start(int(epochs or THESIS_EPOCHS)) if action == "start" else getattr(jobs, action)()
-                )
-            except (FileNotFoundError, RuntimeError, ValueError) as exc:
-                return f"⚠ {exc}"
-            return job_markdown(status, app.lang_of(request))
-
-        return on_job
-
-    for button, action in (
-        (job_start, "start"),
-        (job_cancel, "cancel"),
-        (job_resume, "resume"),
-        (job_timer, "status"),
-    ):
-        (button.tick if button is job_timer else button.click)(
-            job_action(action), job_epochs, job_md, **quiet
-        )
-
-    def on_preview(d, m, lic, request: gr.Request):
-        return publish_preview(app, d, m, lic, app.lang_of(request))
-
-    preview_btn.click(on_preview, [dataset_repo, model_repo, license_box], [pub_md, pub_files], **private)
-
-    def on_publish(d, m, lic, p, request: gr.Request):
-        return publish_now(app, d, m, lic, p, app.lang_of(request))
-
-    publish_btn.click(on_publish, [dataset_repo, model_repo, license_box, private_box], pub_md, **private)
+    loaded = [setup.alphabet, setup.custom, setup.letters_md, setup.only, grid, status, token_md]
+    ctx.blocks.load(ctx.with_lang(on_load), None, loaded, **QUIET)

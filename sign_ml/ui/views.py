@@ -18,11 +18,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from curation import alphabet
 from curation.alphabet import is_ukrainian, order_classes, ukrainian_letter
+from curation.dataset_card import ratios_text
 from curation.manifest import SPLIT_NAMES
 from sign_ml.ui.i18n import text
 
 Prediction = Sequence[tuple[str, float]]  # [(class name, probability)], most probable first
 NO_HAND_LABEL = "(no hand)"  # = sign_ml.evaluate.NO_HAND_LABEL: the "prediction" of a photo without a hand
+TOP_K = 5  # letters the Recognize tab ranks
+DEFAULT_THRESHOLD = 0.5  # below this top-1 probability the app says "not sure" instead of a letter
 
 # The issue tables of the Dataset tab: i18n key of the table → the report's checks whose issues it lists
 # (see curation/report.py: "loading" = files skipped while loading, "integrity" = unreadable or odd files).
@@ -221,16 +224,13 @@ def model_overview(
     lines.append(f"- {text('model_cannot_unsure', lang)}")
     lines.append(f"\n### {text('model_how', lang)}")
     if evaluation:
-        ratios = data.get("ratios")
-        if isinstance(ratios, Mapping):
-            ratios = "/".join(f"{float(v) * 100:.0f}" for v in ratios.values())
         lines.append(
             text(
                 "model_how_text",
                 lang,
                 n=evaluation.get("n", "?"),
                 method=data.get("method", ""),
-                ratios=ratios or "",
+                ratios=ratios_text(data),  # as the model and dataset cards write them
                 seed=data.get("seed", "?"),
                 acc=pct(evaluation.get("accuracy", 0)),
                 f1=f"{float(evaluation.get('macro_f1', 0)):.2f}",
@@ -253,6 +253,20 @@ def model_overview(
     return "\n".join(lines)
 
 
+TRAINING_KEYS = (  # the training settings the Model tab lists, in this order
+    "epochs",
+    "batch_size",
+    "lr",
+    "lr_schedule",
+    "weights",
+    "image_size",
+    "augment",
+    "hflip",
+    "label_smoothing",
+    "seed",
+)
+
+
 def model_details(
     meta: Any,
     model_ref: str,
@@ -262,23 +276,10 @@ def model_details(
     lang: str = "en",
 ) -> str:
     """The details under the overview: each fact once (architecture, input, data, training, metrics, publishing)."""
-    prep = meta.preprocessing
     names = list(meta.class_names)
     uk = is_ukrainian(names)
-    tc = meta.train_config or {}
     kind = getattr(meta, "kind", "image")
-    arch = (
-        text(
-            "d_arch_text",
-            lang,
-            arch=f"`{meta.arch}`",
-            width=f"{meta.width_mult:g}",
-            dropout=f"{meta.dropout:g}",
-        )
-        if kind == "image"
-        else f"`{meta.arch}`"
-    )
-    lines = [f"- **{text('d_arch', lang)}:** {arch}"]
+    lines = [f"- **{text('d_arch', lang)}:** {_arch_text(meta, kind, lang)}"]
     if kind != "image":
         lines.append(f"- **{text('d_kind', lang)}:** `{kind}`")
     if backend:
@@ -291,45 +292,48 @@ def model_details(
     motion = motion_letters(names)
     if motion:
         lines.append(f"- **{text('d_motion', lang)}:** {', '.join(display_label(c, uk) for c in motion)}")
-    if kind == "image":
-        lines.append(
-            f"- **{text('d_input', lang)}:** "
-            + text(
-                "d_input_text",
-                lang,
-                size=prep.size,
-                mean=tuple(round(m, 3) for m in prep.mean),
-                std=tuple(round(s, 3) for s in prep.std),
-            )
-        )
-    else:  # a landmark model reads the hand stage's points, not the photo
-        n = (getattr(meta, "landmarks", None) or {}).get("n_features", "?")
-        lines.append(f"- **{text('d_input', lang)}:** " + text("d_input_landmarks", lang, n=n))
+    lines.append(f"- **{text('d_input', lang)}:** {_input_text(meta, kind, lang)}")
     protocol = split_protocol(meta.data or {})
     if protocol:
         lines.append(f"- **{text('d_split', lang)}:** {protocol}")
+    tc = meta.train_config or {}
     if tc:
-        keys = (
-            "epochs",
-            "batch_size",
-            "lr",
-            "lr_schedule",
-            "weights",
-            "image_size",
-            "augment",
-            "hflip",
-            "label_smoothing",
-            "seed",
-        )
-        lines.append(
-            f"- **{text('d_training', lang)}:** " + ", ".join(f"`{k}={tc[k]}`" for k in keys if k in tc)
-        )
+        settings = ", ".join(f"`{k}={tc[k]}`" for k in TRAINING_KEYS if k in tc)
+        lines.append(f"- **{text('d_training', lang)}:** {settings}")
     shown = {k: v for k, v in (meta.metrics or {}).items() if not isinstance(v, dict | list)}
     if shown:
         lines.append(
             f"- **{text('d_metrics', lang)}:** " + ", ".join(f"`{k}={_fmt(v)}`" for k, v in shown.items())
         )
-    lines += [
+    return "\n".join(lines + _publish_lines(model_ref, lang))
+
+
+def _arch_text(meta: Any, kind: str, lang: str) -> str:
+    """The architecture: a CNN with its width and dropout, else the model's own name."""
+    if kind != "image":
+        return f"`{meta.arch}`"
+    return text(
+        "d_arch_text", lang, arch=f"`{meta.arch}`", width=f"{meta.width_mult:g}", dropout=f"{meta.dropout:g}"
+    )
+
+
+def _input_text(meta: Any, kind: str, lang: str) -> str:
+    """What the model reads: the photo's size and normalization, or the hand stage's points."""
+    if kind != "image":  # a landmark model reads the hand stage's points, not the photo
+        n = (getattr(meta, "landmarks", None) or {}).get("n_features", "?")
+        return text("d_input_landmarks", lang, n=n)
+    prep = meta.preprocessing
+    return text(
+        "d_input_text",
+        lang,
+        size=prep.size,
+        mean=tuple(round(m, 3) for m in prep.mean),
+        std=tuple(round(s, 3) for s in prep.std),
+    )
+
+
+def _publish_lines(model_ref: str, lang: str) -> list[str]:
+    return [
         "",
         f"#### {text('d_publish', lang)}",
         "```bash",
@@ -338,7 +342,6 @@ def model_details(
         "```",
         text("d_publish_text", lang),
     ]
-    return "\n".join(lines)
 
 
 def publish_ref(model_ref: str) -> str:
@@ -347,13 +350,12 @@ def publish_ref(model_ref: str) -> str:
 
 
 def split_protocol(data: Mapping[str, Any]) -> str:
+    """The Model tab's split line: `source=…`, `method=…`, `ratios=70/15/15` (the cards' own formatter), ..."""
     bits = []
     for key in ("source", "method", "ratios", "group_pattern", "group_column", "seed"):
-        value = data.get(key)
+        value = ratios_text(data) if key == "ratios" else data.get(key)
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, Mapping):
-            value = "/".join(f"{float(v) * 100:.0f}" for v in value.values())
         bits.append(f"`{key}={value}`")
     totals = data.get("totals")
     if isinstance(totals, Mapping) and all(isinstance(v, int | float) for v in totals.values()):
