@@ -1,9 +1,9 @@
 """Clips through the predictor: `predict_clip`, `predict_video`, `predict_window`, and clip/video paths in
-`predict_files`, for the still kinds (the demo landmark model, a tiny image model) and the temporal kind."""
+`predict_files`, for the still kinds (a landmark model trained here, a tiny image model); the temporal
+kind's own reading of clips is in test_temporal.py."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +14,34 @@ from PIL import Image
 from curation.clips import Clip, write_clip
 from curation.hands import shared_stage
 from curation.images import load_rgb
-from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE
 from sign_ml.predict import Predictor, WindowFrame, still_frame, window_frame
 
-DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
+STILL_LETTERS = "BDIJL"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
-    """The demo model, copied so the ONNX export it writes stays out of the repository."""
-    copy = tmp_path_factory.mktemp("demo") / "model"
-    copy.mkdir()
-    for name in (MODEL_FILE, CONFIG_FILE):
-        shutil.copy2(DEMO / name, copy / name)
-    return Predictor.from_pretrained(copy)
+def demo(asl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Predictor:
+    """A still landmark model (the landmark kind) trained here on sample photos of B, D, I, J and L (J as
+    its still start, as the sample has it): the still-kind behaviour under test, in seconds."""
+    import json
+
+    import pandas as pd
+
+    from sign_ml.config import LandmarkConfig
+    from sign_ml.landmark_train import train_landmarks
+
+    root = tmp_path_factory.mktemp("still-model")
+    rows = [
+        (str(p), c, "train" if k < 14 else "validation")
+        for c in STILL_LETTERS
+        for k, p in enumerate(sorted((asl_sample / c).glob("*.jpg"))[:16])
+    ]
+    splits = root / "splits"
+    splits.mkdir()
+    pd.DataFrame(rows, columns=["path", "label", "split"]).to_csv(splits / "manifest.csv", index=False)
+    (splits / "splits.json").write_text(json.dumps({"class_names": list(STILL_LETTERS)}), encoding="utf-8")
+    train_landmarks(LandmarkConfig(epochs=60), splits, root / "run", progress=False)
+    return Predictor.from_pretrained(root / "run")
 
 
 def photo_hand(path: Path):

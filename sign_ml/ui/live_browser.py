@@ -78,9 +78,9 @@ def head() -> str:
 
 
 def supports_browser(app: Any) -> bool:
-    """The browser sends landmarks, so only a landmark model can answer them."""
+    """The browser sends landmarks, so only a model of landmarks (still or temporal) can answer them."""
     predictor = app.predictor
-    return predictor is not None and getattr(predictor, "kind", None) == "landmarks"
+    return predictor is not None and getattr(predictor, "kind", None) in ("landmarks", "temporal")
 
 
 def default_mode(app: Any) -> str:
