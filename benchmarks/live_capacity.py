@@ -5,15 +5,21 @@ The app (`app.py`, the embedded demo model unless --model) runs in its own proce
 simulated user has its own Gradio session and event stream and works like the page at --fps (15): frame i
 exists from i/fps s on, and the user sends the newest one as soon as its previous one is answered (latest
 wins; the frames it never sent are dropped). Frame users stream through the Live camera's stream event
-(queue/join, then /stream/<event>), landmark users call the browser path's send event as the page does
-(one POST to /gradio_api/run/predict per message: that event is outside the queue). For each path the script finds the largest N for which every user keeps >= --min-fps processed
-frames a second and the p95 round trip is <= --p95-ms, doubling N and then bisecting, each trial
---seconds long after a warm-up. Loopback only, at most --max-landmarks / --max-frames users, bounded time.
+(queue/join, then /stream/<event>). Landmark users do what the page does: one Gradio event of their own
+session for a token (the link event), then one POST a message to the light endpoint
+(sign_ml/ui/live_route.py), on one kept-alive connection with a browser's headers. For comparison the old
+way is measured too, "landmarks-event": the browser path's Gradio send event, one POST to
+/gradio_api/run/predict a message (what the page falls back to). For each path the script finds the
+largest N for which every user keeps >= --min-fps processed frames a second and the p95 round trip is
+<= --p95-ms, doubling N and then bisecting, each trial --seconds long after a warm-up, and prints the
+server process's CPU per answered message (its /proc/<pid>/stat times). Loopback only, at most
+--max-landmarks / --max-frames users, bounded time.
 
     python benchmarks/live_capacity.py [--photos ../shared/data/asl-letters-sample]
 
-The last line is exactly `capacity: frames=<N> landmarks=<M>`. The load generator runs on the same machine
-as the server, so its own CPU counts against the server's: the figures are a lower bound.
+The last line is exactly `capacity: frames=<N> landmarks=<M>` (M: the light endpoint, the page's way).
+The load generator runs on the same machine as the server, so its own CPU counts against the server's:
+the figures are a lower bound.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 W, H = 640, 480
+# the Live tab's events the users trigger: the server path's camera stream, the page's send event (the
+# fallback) and the link event that gives the light endpoint's token
+EVENTS = (("live-cam", "stream"), ("live-lm-send", "click"), ("live-link", "click"))
+LIGHT_PATH = "/gradio_api/dactyl/live"  # sign_ml.ui.live_route.PATH
 
 
 def free_port() -> int:
@@ -86,7 +96,7 @@ def landmark_payloads(frames: list[Image.Image]) -> list[dict]:
 
 
 class Server:
-    """app.py in its own process, and the fn indices of the two Live events."""
+    """app.py in its own process, and the fn indices of the Live events."""
 
     def __init__(self, model: str | None):
         self.port = free_port()
@@ -115,11 +125,16 @@ class Server:
         found = {}
         for index, dep in enumerate(config["dependencies"]):
             for block, event in dep["targets"]:
-                if (elem.get(block), event) in (("live-cam", "stream"), ("live-lm-send", "click")):
+                if (elem.get(block), event) in EVENTS:
                     found[elem[block]] = (dep.get("id", index), block)
-        if set(found) != {"live-cam", "live-lm-send"}:
+        if set(found) != {elem for elem, _ in EVENTS}:
             raise SystemExit(f"Live events not found in the app's config: {found}")
         return found
+
+    def cpu_s(self) -> float:
+        """The server process's CPU time so far (user + system, s)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -134,12 +149,14 @@ class User:
 
     def __init__(self, client, url: str, kind: str, fn: int, trigger: int, payloads: list, fps: float):
         self.client, self.url, self.kind, self.fn, self.trigger = client, url, kind, fn, trigger
+        self.light: LightLink | None = None
         self.payloads, self.fps = payloads, fps
         self.session = uuid.uuid4().hex[:11]
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.latencies: list[float] = []
         self.processed = 0
         self.errors = 0
+        self.answered = 0  # warm-up included (the server's CPU per message)
 
     async def listen(self) -> None:
         async with self.client.stream(
@@ -162,6 +179,23 @@ class User:
         if self.kind == "frames":
             return [None, payload, 600, False]
         return [json.dumps({"t": t_ms, **payload}), None, 600, False]
+
+    async def link(self) -> None:
+        """The page's start: the link event of its own session gives the light endpoint's token, and the
+        page keeps one connection to it (a browser's fetch keeps it alive)."""
+        body = {
+            "data": [None, 600, False],
+            "fn_index": self.fn,
+            "trigger_id": self.trigger,
+            "session_hash": self.session,
+            "event_data": None,
+        }
+        response = await self.client.post(f"{self.url}/gradio_api/run/predict", json=body)
+        token = response.json()["data"][1]
+        if response.status_code != 200 or not token:
+            raise RuntimeError(f"no live link: {response.status_code}: {response.text[:200]}")
+        self.light = LightLink(self.url, token)
+        await self.light.open()
 
     async def predict(self, data: list) -> None:
         """One landmarks message as the page sends it: the send event is outside the queue (queue=False),
@@ -202,6 +236,10 @@ class User:
                 t0 = time.perf_counter()
                 try:
                     if self.kind == "landmarks":
+                        if self.light is None:
+                            await self.link()
+                        await self.light.post(self.data(newest, t0 * 1000)[0])
+                    elif self.kind == "landmarks-event":
                         await self.predict(self.data(newest, t0 * 1000))
                     elif event_id is None:
                         event_id = await self.join(self.data(newest, 0))
@@ -216,9 +254,10 @@ class User:
                         }
                         await self.client.post(f"{self.url}/gradio_api/stream/{event_id}", json=body)
                         await self.answer(("process_streaming", "process_generating"))
-                except (TimeoutError, RuntimeError, OSError):
+                except (TimeoutError, RuntimeError, OSError, ValueError):
                     self.errors += 1
                     continue
+                self.answered += 1
                 if now >= warmup:
                     self.latencies.append((time.perf_counter() - t0) * 1000)
                     self.processed += 1
@@ -228,24 +267,71 @@ class User:
                     await self.client.post(f"{self.url}/gradio_api/stream/{event_id}/close")
             if listener is not None:
                 listener.cancel()
+            if self.light is not None:
+                self.light.close()
 
 
-async def trial(url: str, kind: str, n: int, fn: int, trigger: int, payloads, args) -> tuple[bool, str]:
+class LightLink:
+    """The page's connection to the light endpoint: HTTP/1.1 kept alive, the headers a browser's fetch
+    sends, one message at a time (a plain asyncio stream: httpx's own CPU per request would crowd out the
+    server it measures on these two cores)."""
+
+    def __init__(self, url: str, token: str):
+        self.host = url.split("//", 1)[1]
+        self.url, self.token = url, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        host, port = self.host.rsplit(":", 1)
+        self.reader, self.writer = await asyncio.open_connection(host, int(port))
+
+    async def post(self, message: str) -> dict:
+        body = message.encode()
+        head = (
+            f"POST {LIGHT_PATH} HTTP/1.1\r\nHost: {self.host}\r\nConnection: keep-alive\r\n"
+            f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\nAccept: */*\r\n"
+            f"X-Dactyl-Live: {self.token}\r\nOrigin: {self.url}\r\nReferer: {self.url}/\r\n"
+            "Accept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+            "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/140.0.0.0 Safari/537.36\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        answer = await self.reader.readexactly(length)
+        if status != 200:
+            raise RuntimeError(f"{status}: {answer[:200]!r}")
+        return json.loads(answer) if answer[:1] == b"{" else {}  # a large answer may come compressed
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def trial(server, kind: str, n: int, fn: int, trigger: int, payloads, args) -> tuple[bool, str]:
     import httpx
 
+    url = server.url
+    cpu0 = server.cpu_s()
     limits = httpx.Limits(max_connections=4 * n + 8, max_keepalive_connections=4 * n + 8)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         users = [User(client, url, kind, fn, trigger, payloads, args.fps) for _ in range(n)]
         start = time.perf_counter()
         await asyncio.gather(*(u.run(start, args.warmup, args.seconds) for u in users))
+    cpu_ms = (server.cpu_s() - cpu0) * 1000 / max(1, sum(u.answered for u in users))
     rates = [u.processed / args.seconds for u in users]
     lat = np.concatenate([u.latencies for u in users]) if any(u.latencies for u in users) else np.array([1e9])
     p50, p95 = np.percentile(lat, 50), np.percentile(lat, 95)
     ok = min(rates) >= args.min_fps and p95 <= args.p95_ms
     line = (
-        f"{kind:9s} N={n:4d}: frames/s per user min {min(rates):5.1f} mean {np.mean(rates):5.1f}  "
-        f"round trip p50 {p50:6.1f} ms p95 {p95:6.1f} ms  errors {sum(u.errors for u in users)}  "
-        f"{'holds' if ok else 'fails'}"
+        f"{kind:15s} N={n:4d}: frames/s per user min {min(rates):5.1f} mean {np.mean(rates):5.1f}  "
+        f"round trip p50 {p50:6.1f} ms p95 {p95:6.1f} ms  server CPU {cpu_ms:5.2f} ms a message  "
+        f"errors {sum(u.errors for u in users)}  {'holds' if ok else 'fails'}"
     )
     return ok, line
 
@@ -299,12 +385,13 @@ def main(argv: list[str] | None = None) -> int:
         found: dict[str, int] = {}
         for kind, elem, payloads, cap in (
             ("frames", "live-cam", jpegs, args.max_frames),
-            ("landmarks", "live-lm-send", marks, args.max_landmarks),
+            ("landmarks-event", "live-lm-send", marks, args.max_landmarks),
+            ("landmarks", "live-link", marks, args.max_landmarks),
         ):
             fn, trigger = events[elem]
 
             def run(n: int, kind=kind, fn=fn, trigger=trigger, payloads=payloads) -> bool:
-                ok, line = asyncio.run(trial(server.url, kind, n, fn, trigger, payloads, args))
+                ok, line = asyncio.run(trial(server, kind, n, fn, trigger, payloads, args))
                 print(line, flush=True)
                 return ok
 
@@ -312,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     print(f"load average {os.getloadavg()[0]:.1f} after the run")
+    print(f"the old way, the Gradio send event (the page's fallback): landmarks={found['landmarks-event']}")
     print(f"capacity: frames={found['frames']} landmarks={found['landmarks']}")
     return 0
 

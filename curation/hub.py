@@ -386,6 +386,8 @@ def push_splits(
                     token=token,
                 ),
             )
-    url = f"https://huggingface.co/datasets/{repo_id}"
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT}/datasets/{repo_id}"  # the Hub it went to (HF_ENDPOINT), not always huggingface.co
     log.info("pushed %s to %s", splits_dir, url)
     return url

@@ -130,12 +130,13 @@ def loading_findings(loaded: LoadedData) -> CheckResult:
         rows.append({"path": path, "flag": flag, "score": 0.1, "detail": note})
     issues = pd.DataFrame(rows, columns=["path", "flag", "score", "detail"])
     counts = {str(k): int(v) for k, v in issues["flag"].value_counts().items()} if rows else {}
+    what = f"{loaded.n_photos} photos"
+    if loaded.n_clips:
+        what = f"{loaded.n_photos - loaded.n_clips} photos and {loaded.n_clips} clips"
     if counts:
-        summary = f"loaded {loaded.n_photos} photos; " + ", ".join(
-            f"{n} {flag}" for flag, n in counts.items()
-        )
+        summary = f"loaded {what}; " + ", ".join(f"{n} {flag}" for flag, n in counts.items())
     else:
-        summary = f"loaded {loaded.n_photos} photos; nothing skipped"
+        summary = f"loaded {what}; nothing skipped"
     return CheckResult("loading", summary, issues, {"n_photos": loaded.n_photos, "flag_counts": counts})
 
 

@@ -2,6 +2,7 @@
 
 Layout (a normal class-folder dataset: `curation.loading.load_table(DIR)` reads it as it is):
     DIR/<letter>/<signer>_<session>_<n>.jpg   the photos; letter folders are the letters themselves (NFC)
+    DIR/<letter>/<signer>_<session>_<n>.clip.json   the clips (`curation.clips`), beside the photos
     DIR/metadata.csv                          file_name, signer, session, letter, time, handedness
     DIR/workspace.json                        the alphabet being recorded
     DIR/.sessions/<signer>_<session>          one empty marker per reserved session
@@ -35,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from curation.alphabet import UKRAINIAN_ALPHABET
+from curation.clips import CLIP_SUFFIX
 from curation.fileio import atomic_write_json, file_lock, file_mode, read_json
 from curation.loading import SPLIT_ALIASES
 
@@ -352,6 +354,38 @@ class Workspace:
         when: the capture time (default now); a naive datetime is read as UTC.
         landmarks: the hand's (21, 3) landmarks as found in this very JPEG, or None.
         """
+        signer, letter = self._check_sample(signer, session, letter, handedness)
+        if not isinstance(jpeg, bytes | bytearray):
+            raise TypeError(f"photo for {signer}/{letter} must be JPEG bytes, got {type(jpeg).__name__}")
+        if (
+            bytes(jpeg[:3]) != _JPEG_MAGIC
+        ):  # the name says .jpg: refuse PNG/WebP frames rather than mislabel them
+            raise ValueError(f"photo for {signer}/{letter} is not JPEG bytes (starts {bytes(jpeg[:8])!r})")
+        points = _landmarks_json(landmarks)
+        return self._save(bytes(jpeg), ".jpg", signer, session, letter, handedness, points, when)
+
+    def save_clip(
+        self, clip: Any, *, signer: str, session: int, letter: str, when: datetime | None = None
+    ) -> Saved:
+        """Write one clip (`curation.clips.Clip`) as DIR/<letter>/<signer>_<session>_<n>.clip.json and its
+        row (handedness: the clip's most frequent; landmarks: empty, the file holds them). Refuses as
+        `save_photo` does, and a clip a reader would refuse (ClipError naming the letter)."""
+        from curation.clips import Clip
+
+        signer, letter = self._check_sample(signer, session, letter, "")
+        if not isinstance(clip, Clip):
+            raise TypeError(
+                f"clip for {signer}/{letter} must be a curation.clips.Clip, got {type(clip).__name__}"
+            )
+        clip = Clip(**{**clip.__dict__, "label": letter})
+        Clip.from_dict(clip.to_dict(), f"clip for {signer}/{letter}")  # never write what read_clip refuses
+        hands = [h for h in clip.handedness if h]
+        handed = max(sorted(set(hands)), key=hands.count) if hands else ""
+        data = (clip.to_json() + "\n").encode("utf-8")
+        return self._save(data, CLIP_SUFFIX, signer, session, letter, handed, "", when)
+
+    def _check_sample(self, signer: str, session: int, letter: str, handedness: str) -> tuple[str, str]:
+        """(signer, letter) made safe; NameRefused / ValueError for anything a sample may not be saved as."""
         signer = safe_signer(signer)
         letter = safe_letter(letter)
         kind, letters = self.alphabet()
@@ -367,13 +401,20 @@ class Workspace:
             self._refuse_look_alike(signer)
         if handedness not in HANDEDNESS:
             raise ValueError(f"handedness must be one of {HANDEDNESS}, got {handedness!r}")
-        if not isinstance(jpeg, bytes | bytearray):
-            raise TypeError(f"photo for {signer}/{letter} must be JPEG bytes, got {type(jpeg).__name__}")
-        if (
-            bytes(jpeg[:3]) != _JPEG_MAGIC
-        ):  # the name says .jpg: refuse PNG/WebP frames rather than mislabel them
-            raise ValueError(f"photo for {signer}/{letter} is not JPEG bytes (starts {bytes(jpeg[:8])!r})")
-        points = _landmarks_json(landmarks)
+        return signer, letter
+
+    def _save(
+        self,
+        data: bytes,
+        suffix: str,
+        signer: str,
+        session: int,
+        letter: str,
+        handedness: str,
+        points: str,
+        when: datetime | None,
+    ) -> Saved:
+        """Write one sample's bytes under the next free name with `suffix`, and its row, under the lock."""
         when = when or datetime.now(UTC)
         stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
@@ -384,7 +425,7 @@ class Workspace:
         # the photo and its row under one lock: `reconcile` (under the same lock) then sees a photo without
         # its row only where a writer died between the two, never one that is about to get it
         with self._locked():
-            path, n = self._create_photo(folder, prefix, bytes(jpeg))
+            path, n = self._create_photo(folder, prefix, data, suffix)
             relpath = f"{letter}/{path.name}"
             self._append_row(
                 {
@@ -400,12 +441,12 @@ class Workspace:
         log.debug("%s: saved %s", self.root, relpath)
         return Saved(path=path, relpath=relpath, signer=signer, session=session, letter=letter, n=n)
 
-    def _create_photo(self, folder: Path, prefix: str, data: bytes) -> tuple[Path, int]:
-        """Write `data` under the first free `<prefix><n>.jpg`; an existing file is never replaced."""
+    def _create_photo(self, folder: Path, prefix: str, data: bytes, suffix: str = ".jpg") -> tuple[Path, int]:
+        """Write `data` under the first free `<prefix><n><suffix>`; an existing file is never replaced."""
         taken = [
             int(m.group(1))
             for e in os.scandir(folder)
-            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)\.jpg", e.name))
+            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)" + re.escape(suffix), e.name))
         ]
         n = max(taken, default=0) + 1
         # hidden name: a loader skips it should a crash leave it behind
@@ -417,7 +458,7 @@ class Workspace:
                 os.fsync(f.fileno())
             os.chmod(tmp, file_mode())
             while True:
-                final = folder / f"{prefix}{n:03d}.jpg"
+                final = folder / f"{prefix}{n:03d}{suffix}"
                 if not final.parent.resolve().is_relative_to(self.root):
                     raise NameRefused("path", str(final), f"a path inside {self.root}")
                 try:
@@ -554,7 +595,7 @@ class Workspace:
                     with contextlib.suppress(OSError):
                         if now - entry.stat().st_mtime > PART_STALE_S:
                             stale.append(Path(entry.path))
-                elif entry.name.endswith(".jpg") and entry.is_file(follow_symlinks=False):
+                elif entry.name.endswith((".jpg", CLIP_SUFFIX)) and entry.is_file(follow_symlinks=False):
                     photos[f"{folder.name}/{entry.name}"] = Path(entry.path)
         return rows, photos, sorted(stale)
 
@@ -563,7 +604,7 @@ class Workspace:
         """The row a photo was written with, from DIR/<letter>/<signer>_<session>_<n>.jpg; None when the
         name is not one `save_photo` writes."""
         letter, _, name = relpath.partition("/")
-        match = re.fullmatch(r"(.+)_(\d+)_(\d+)\.jpg", name)
+        match = re.fullmatch(r"(.+)_(\d+)_(\d+)(?:\.jpg|\.clip\.json)", name)
         if match is None:
             return None
         try:

@@ -137,6 +137,76 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
+def _cache_key(items: SplitItems, size: int, hands: Sequence[str] | None, hand_margin: float) -> str:
+    """`<split>-<hash>-<size>`, plus the detections' digest for hand crops (crops depend on them too)."""
+    key = f"{items.name}-{items_hash(items, size)}-{size}"
+    if hands is not None:
+        digest = hashlib.sha256("\n".join(hands).encode()).hexdigest()[:12]
+        key += f"-hand{hand_margin:g}-{digest}"
+    return key
+
+
+def _decode_into(
+    pixels: np.ndarray,
+    items: SplitItems,
+    size: int,
+    hands: Sequence[str] | None,
+    hand_margin: float,
+    num_workers: int,
+    progress: bool,
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Decode every photo of `items` into `pixels` (N, 3, S, S), in `num_workers` processes when there is
+    more than one chunk. → (ok: bool (N,), the dropped (path, reason))."""
+    n = len(items)
+    ok = np.zeros(n, dtype=bool)
+    dropped: list[tuple[str, str]] = []
+    chunks = [range(i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK)]
+    bar = tqdm(total=n, desc=f"decode {items.name} @{size}px", unit="img", disable=not progress, leave=False)
+
+    def task(chunk: range) -> tuple[list[str], int, list[str] | None, float]:
+        return (
+            [items.paths[i] for i in chunk],
+            size,
+            None if hands is None else [hands[i] for i in chunk],
+            hand_margin,
+        )
+
+    def store(chunk: range, results: list[np.ndarray | str]) -> None:
+        for i, result in zip(chunk, results, strict=True):
+            if isinstance(result, str):
+                dropped.append((items.paths[i], result))
+                log.warning("unreadable photo dropped: %s: %s", items.paths[i], result)
+            else:
+                pixels[i] = result.transpose(2, 0, 1)  # HWC → CHW
+                ok[i] = True
+        bar.update(len(chunk))
+
+    if num_workers > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(
+            max_workers=num_workers, mp_context=_pool_context(), initializer=die_with_parent
+        ) as pool:
+            futures = [pool.submit(_decode_chunk, *task(c)) for c in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
+                store(chunk, future.result())
+    else:
+        for chunk in chunks:
+            store(chunk, _decode_chunk(*task(chunk)))
+    bar.close()
+    return ok, dropped
+
+
+def _compact(pixels: np.ndarray, tmp: Path, keep: np.ndarray, size: int) -> tuple[np.ndarray, Path]:
+    """A new .npy beside `tmp` holding only the rows `keep` (copied 256 at a time). → (it, its path)."""
+    compact_tmp = tmp.with_suffix(".tmp2")  # x.npy.tmp → x.npy.tmp2
+    compact = np.lib.format.open_memmap(
+        compact_tmp, mode="w+", dtype=np.uint8, shape=(len(keep), 3, size, size)
+    )
+    for start in range(0, len(keep), 256):
+        compact[start : start + 256] = pixels[keep[start : start + 256]]
+    compact.flush()
+    return compact, compact_tmp
+
+
 @dataclass
 class TensorCache:
     """Decoded photos of one split: `images` uint8 (N, 3, S, S) and `labels` int64 (N,)."""
@@ -176,10 +246,7 @@ class TensorCache:
             raise ValueError(f"cache mode must be memory or mmap, got {mode!r}")
         if mode == "mmap" and cache_dir is None:
             raise ValueError("an mmap cache needs a cache_dir")
-        key = f"{items.name}-{items_hash(items, size)}-{size}"
-        if hands is not None:  # crops depend on the detections too
-            digest = hashlib.sha256("\n".join(hands).encode()).hexdigest()[:12]
-            key += f"-hand{hand_margin:g}-{digest}"
+        key = _cache_key(items, size, hands, hand_margin)
         if cache_dir is not None:
             found = cls.load(cache_dir, key, mode)
             if found is not None:
@@ -193,88 +260,37 @@ class TensorCache:
             pixels = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, 3, size, size))
         else:
             pixels = np.empty((n, 3, size, size), dtype=np.uint8)
-        ok = np.zeros(n, dtype=bool)
-        dropped: list[tuple[str, str]] = []
-        chunks = [range(i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK)]
-        bar = tqdm(
-            total=n, desc=f"decode {items.name} @{size}px", unit="img", disable=not progress, leave=False
-        )
-
-        def store(chunk: range, results: list[np.ndarray | str]) -> None:
-            for i, result in zip(chunk, results, strict=True):
-                if isinstance(result, str):
-                    dropped.append((items.paths[i], result))
-                    log.warning("unreadable photo dropped: %s: %s", items.paths[i], result)
-                else:
-                    pixels[i] = result.transpose(2, 0, 1)  # HWC → CHW
-                    ok[i] = True
-            bar.update(len(chunk))
-
-        if num_workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(
-                max_workers=num_workers, mp_context=_pool_context(), initializer=die_with_parent
-            ) as pool:
-                futures = [
-                    pool.submit(
-                        _decode_chunk,
-                        [items.paths[i] for i in c],
-                        size,
-                        None if hands is None else [hands[i] for i in c],
-                        hand_margin,
-                    )
-                    for c in chunks
-                ]
-                for chunk, future in zip(chunks, futures, strict=True):
-                    store(chunk, future.result())
-        else:
-            for chunk in chunks:
-                store(
-                    chunk,
-                    _decode_chunk(
-                        [items.paths[i] for i in chunk],
-                        size,
-                        None if hands is None else [hands[i] for i in chunk],
-                        hand_margin,
-                    ),
-                )
-        bar.close()
+        ok, dropped = _decode_into(pixels, items, size, hands, hand_margin, num_workers, progress)
         if dropped:
             log.warning("%s: %d of %d photos unreadable and dropped", items.name, len(dropped), n)
         keep = np.flatnonzero(ok)
-        if npy is not None and len(keep) < n:  # compact: the .npy holds only readable photos
-            compact = np.lib.format.open_memmap(
-                npy.with_suffix(".npy.tmp2"), mode="w+", dtype=np.uint8, shape=(len(keep), 3, size, size)
-            )
-            for start in range(0, len(keep), 256):
-                compact[start : start + 256] = pixels[keep[start : start + 256]]
-            compact.flush()
-            del pixels
-            tmp.unlink()
-            tmp = npy.with_suffix(".npy.tmp2")
-            pixels = compact
-        elif npy is None and len(keep) < n:
-            pixels = pixels[keep]
         paths = [items.paths[i] for i in keep]
         labels = items.labels[keep]
-        if npy is not None:
-            pixels.flush()
-            del pixels
-            tmp.replace(npy)  # the .npy appears only once complete
-            atomic_write_json(
-                npy.with_suffix(".json"),
-                {
-                    "version": CACHE_VERSION,
-                    "split": items.name,
-                    "size": size,
-                    "labels": labels.tolist(),
-                    "paths": paths,
-                    "dropped": [list(d) for d in dropped],
-                },
-            )
-            found = cls.load(cache_dir, key, mode)
-            assert found is not None
-            return found
-        return cls(torch.from_numpy(pixels), torch.from_numpy(labels.copy()), paths, size, dropped)
+        if npy is None:
+            pixels = pixels[keep] if len(keep) < n else pixels
+            return cls(torch.from_numpy(pixels), torch.from_numpy(labels.copy()), paths, size, dropped)
+        if len(keep) < n:  # compact: the .npy holds only readable photos
+            compact, compact_tmp = _compact(pixels, tmp, keep, size)
+            del pixels  # the full memmap is closed before its file goes
+            tmp.unlink()
+            pixels, tmp = compact, compact_tmp
+        pixels.flush()
+        del pixels
+        tmp.replace(npy)  # the .npy appears only once complete
+        atomic_write_json(
+            npy.with_suffix(".json"),
+            {
+                "version": CACHE_VERSION,
+                "split": items.name,
+                "size": size,
+                "labels": labels.tolist(),
+                "paths": paths,
+                "dropped": [list(d) for d in dropped],
+            },
+        )
+        found = cls.load(cache_dir, key, mode)
+        assert found is not None
+        return found
 
     @classmethod
     def load(cls, cache_dir: str | Path, key: str, mode: str = "memory") -> TensorCache | None:

@@ -483,8 +483,9 @@ def evaluate_run(
 def summary_lines(interp: Interpretation, split: str, run_dir: str | Path) -> list[str]:
     """What `sign-ml evaluate` reports: accuracy, macro-F1, ECE, the worst classes, the static and motion
     letter groups (each motion letter on its own line), the most confused pairs."""
+    n_clips = sum(is_clip_path(p) for p in interp.paths)
     lines = [
-        f"{split}: {interp.n} photos",
+        f"{split}: {interp.n} photos" if not n_clips else f"{split}: {interp.n} samples ({n_clips} clips)",
         f"accuracy  {interp.accuracy:.4f}",
         f"macro-F1  {interp.macro_f1:.4f}",
         f"ECE       {interp.ece():.4f}",

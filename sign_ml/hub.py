@@ -130,47 +130,9 @@ def build_model_repo(
             f"{metrics_path}: class_names differ from {run_dir / CONFIG_FILE}; re-run the evaluation"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    shutil.copyfile(run_dir / MODEL_FILE, out_dir / MODEL_FILE)  # byte for byte: same logits after download
-    config = read_json(run_dir / CONFIG_FILE)
-    atomic_write_json(out_dir / CONFIG_FILE, scrub_paths(config))
-    for name in OPTIONAL_MODEL_FILES:
-        if (run_dir / name).is_file():
-            shutil.copyfile(run_dir / name, out_dir / name)
-
-    repo_eval = out_dir / "eval" / split
-    if evaluation is not None or (eval_dir / LOSO_FILE).is_file():
-        repo_eval.mkdir(parents=True, exist_ok=True)
-    for name in EVAL_FILES:
-        src = eval_dir / name
-        if not src.is_file():
-            continue
-        if name == "predictions.csv":
-            atomic_write_text(repo_eval / name, _public_predictions(src))
-        else:
-            shutil.copyfile(src, repo_eval / name)
-    loso = read_json(eval_dir / LOSO_FILE) if (eval_dir / LOSO_FILE).is_file() else None
-    loso_confusion = None
-    if loso is not None:
-        if list(loso.get("class_names", [])) != list(meta.class_names):
-            raise ValueError(
-                f"{eval_dir / LOSO_FILE}: class_names differ from {run_dir / CONFIG_FILE}; "
-                f"re-run `sign-ml loso --run {run_dir}`"
-            )
-        atomic_write_json(repo_eval / LOSO_FILE, scrub_paths(loso))  # its command may name local folders
-        if (eval_dir / LOSO_CONFUSION_PNG).is_file():
-            shutil.copyfile(eval_dir / LOSO_CONFUSION_PNG, repo_eval / LOSO_CONFUSION_PNG)
-            loso_confusion = f"eval/{split}/{LOSO_CONFUSION_PNG}"
-    confusion = None
-    if (eval_dir / CONFUSION_FILE).is_file():
-        shutil.copyfile(eval_dir / CONFUSION_FILE, out_dir / CONFUSION_FILE)
-        confusion = CONFUSION_FILE
-    curves = None
-    if (run_dir / CURVES_FILE).is_file():
-        shutil.copyfile(run_dir / CURVES_FILE, out_dir / CURVES_FILE)
-        curves = CURVES_FILE
-    if (run_dir / HISTORY_FILE).is_file():
-        shutil.copyfile(run_dir / HISTORY_FILE, out_dir / HISTORY_FILE)
+    _copy_model_files(run_dir, out_dir)
+    loso, loso_confusion = _copy_evaluation(run_dir, eval_dir, out_dir / "eval" / split, evaluation, meta)
+    confusion, curves = _copy_plots(run_dir, eval_dir, out_dir)
 
     card = render_model_card(
         CardInputs(
@@ -187,12 +149,67 @@ def build_model_repo(
             splits_in_data=tuple(split_class_counts(meta.data)),
             loso=scrub_paths(loso) if loso is not None else None,
             loso_path=f"eval/{split}/{LOSO_FILE}",
-            loso_confusion_image=loso_confusion,
+            loso_confusion_image=f"eval/{split}/{LOSO_CONFUSION_PNG}" if loso_confusion else None,
         )
     )
     atomic_write_text(out_dir / README_FILE, card)
     log.info("model repo folder for %s written to %s", repo_id, out_dir)
     return out_dir
+
+
+def _copy_model_files(run_dir: Path, out_dir: Path) -> None:
+    """The weights byte for byte (the same logits after download), the config without local paths, extras."""
+    shutil.copyfile(run_dir / MODEL_FILE, out_dir / MODEL_FILE)
+    config = read_json(run_dir / CONFIG_FILE)
+    atomic_write_json(out_dir / CONFIG_FILE, scrub_paths(config))
+    for name in OPTIONAL_MODEL_FILES:
+        if (run_dir / name).is_file():
+            shutil.copyfile(run_dir / name, out_dir / name)
+
+
+def _copy_evaluation(
+    run_dir: Path, eval_dir: Path, repo_eval: Path, evaluation: dict | None, meta: Any
+) -> tuple[dict | None, bool]:
+    """eval/<split>/: the evaluation's files (predictions without local paths) and loso.json, scrubbed.
+    → (the leave-one-signer-out result or None, whether its confusion image was copied)."""
+    if evaluation is not None or (eval_dir / LOSO_FILE).is_file():
+        repo_eval.mkdir(parents=True, exist_ok=True)
+    for name in EVAL_FILES:
+        src = eval_dir / name
+        if not src.is_file():
+            continue
+        if name == "predictions.csv":
+            atomic_write_text(repo_eval / name, _public_predictions(src))
+        else:
+            shutil.copyfile(src, repo_eval / name)
+    if not (eval_dir / LOSO_FILE).is_file():
+        return None, False
+    loso = read_json(eval_dir / LOSO_FILE)
+    if list(loso.get("class_names", [])) != list(meta.class_names):
+        raise ValueError(
+            f"{eval_dir / LOSO_FILE}: class_names differ from {run_dir / CONFIG_FILE}; "
+            f"re-run `sign-ml loso --run {run_dir}`"
+        )
+    atomic_write_json(repo_eval / LOSO_FILE, scrub_paths(loso))  # its command may name local folders
+    if not (eval_dir / LOSO_CONFUSION_PNG).is_file():
+        return loso, False
+    shutil.copyfile(eval_dir / LOSO_CONFUSION_PNG, repo_eval / LOSO_CONFUSION_PNG)
+    return loso, True
+
+
+def _copy_plots(run_dir: Path, eval_dir: Path, out_dir: Path) -> tuple[str | None, str | None]:
+    """The confusion matrix and training curves beside the card (and the history behind the curves).
+    → their names in the repo, None for those that do not exist."""
+    confusion = curves = None
+    if (eval_dir / CONFUSION_FILE).is_file():
+        shutil.copyfile(eval_dir / CONFUSION_FILE, out_dir / CONFUSION_FILE)
+        confusion = CONFUSION_FILE
+    if (run_dir / CURVES_FILE).is_file():
+        shutil.copyfile(run_dir / CURVES_FILE, out_dir / CURVES_FILE)
+        curves = CURVES_FILE
+    if (run_dir / HISTORY_FILE).is_file():
+        shutil.copyfile(run_dir / HISTORY_FILE, out_dir / HISTORY_FILE)
+    return confusion, curves
 
 
 def default_api() -> HfApi:

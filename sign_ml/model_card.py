@@ -614,9 +614,9 @@ def _motion_group(inputs: CardInputs, motion: set[str]) -> list[str]:
     lines.append("")
     if synthetic:
         lines += [
-            "**Synthetic clips.** Some motion-letter clips are synthetic: the landmarks of still photos "
-            "(I for J, D for Z) moved along the letter's path (`recipes/demo_motion_clips.py`), not "
-            "recordings of anyone signing. Real clips come from the Record tab.",
+            "**Synthetic clips.** The clips marked synthetic are not recordings of anyone signing: they are "
+            "the landmarks of still photos (I for J, D for Z) moved along the letter's path "
+            "(`recipes/demo_motion_clips.py`). Real clips come from the Record tab.",
             "",
         ]
     return lines

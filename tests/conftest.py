@@ -281,3 +281,90 @@ def gradio_upload(tmp_path, monkeypatch):
         return {"path": str(target), "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
 
     return upload
+
+
+# --- the embedded demo model and the Live tab's camera frames ---------------------------------------------
+DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
+DEMO_THUMBS = DEMO / "eval" / "test" / "thumbs"  # shipped with the repository, as the demo's evaluation
+
+
+@pytest.fixture(scope="module")
+def demo_app():
+    """The app serving the embedded demo model (no data), or skip without it."""
+    from sign_ml.ui.app import DactylApp
+
+    if not (DEMO / "config.json").is_file():
+        pytest.skip("no embedded demo model")
+    return DactylApp(model=str(DEMO), data=None)
+
+
+def centered_frame(photo: Image.Image) -> Image.Image:
+    """A 640×480 grey camera frame with `photo` (at most 480 px) in its middle."""
+    frame = Image.new("RGB", (640, 480), (200, 200, 200))
+    photo = photo.copy()
+    photo.thumbnail((480, 480))
+    frame.paste(photo, ((640 - photo.width) // 2, (480 - photo.height) // 2))
+    return frame
+
+
+def left_frame(photo: Image.Image, width: int = 640, height: int = 480) -> Image.Image:
+    """A grey camera frame with `photo`, scaled to its height, on the left: its mirror image is clearly another."""
+    photo = photo.resize((height * photo.width // photo.height, height), Image.Resampling.BICUBIC)
+    frame = Image.new("RGB", (width, height), (200, 200, 200))
+    frame.paste(photo, (0, 0))
+    return frame
+
+
+def sure_live_frame(
+    app: Any, place: Callable[[Image.Image], Image.Image] = centered_frame, min_prob: float = 0.8
+) -> tuple[Image.Image, Any, list[tuple[str, float]]] | None:
+    """The first shipped demo thumbnail, placed on a camera frame by `place`, in which the Live tab's VIDEO
+    hand stage finds a hand and the model reads a letter with at least `min_prob`: (frame, detection, top
+    letters), or None when there is none (each caller says whether that skips or fails)."""
+    from sign_ml.ui import tab_live
+
+    for path in sorted(DEMO_THUMBS.rglob("*.jpg")):
+        frame = place(Image.open(path).convert("RGB"))
+        session = tab_live.LiveSession()
+        try:
+            detection, top = tab_live.recognize_frame(app, session, frame)
+        finally:
+            session.close()
+        if top is not None and top[0][1] >= min_prob:
+            return frame, detection, top
+    return None
+
+
+def fake_camera_args(y4m: Path) -> list[str]:
+    """Chromium flags that make `y4m` its camera, allowed without asking."""
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
+
+
+# --- a fake Hugging Face Hub on loopback -------------------------------------------------------------------
+def point_hub_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, token: str) -> None:
+    """huggingface_hub talks to `url` with `token` and never a stored login: HF_ENDPOINT and its constant
+    (read once, at import), HF_TOKEN, and a token file that does not exist."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr(constants, "ENDPOINT", url)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
+    monkeypatch.setenv("HF_TOKEN", token)
+
+
+def push_in_thread(run_dir: Path, wait_s: float) -> list[int]:
+    """`sign-ml push RUN --repo user/x` in a daemon thread, waited for at most `wait_s` (a bound for a hang):
+    [its exit code], or [] while it still waits."""
+    from sign_ml.cli import main
+
+    done: list[int] = []
+    worker = threading.Thread(
+        target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True
+    )
+    worker.start()
+    worker.join(wait_s)
+    return done

@@ -10,17 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sign_ml.ui.app import DactylApp
-
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "models" / "demo"
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    if not (DEMO / "config.json").is_file():
-        pytest.skip("no embedded demo model")
-    return DactylApp(model=str(DEMO), data=None)
 
 
 @pytest.mark.shared_data

@@ -174,20 +174,25 @@ def test_per_class_and_most_confused_tables():
     metrics = metrics_fixture()
     metrics["per_class"][2]["f1"] = 0.1
     per_class = views.per_class_frame(metrics)
-    assert list(per_class.columns) == ["letter", "precision", "recall", "F1", "photos"]
-    assert per_class["letter"].tolist() == [
-        "Й (йот)",
-        "А (а)",
-        "Б (бе)",
-        "Я (я)",
-    ]  # worst F1 first, as labelled
-    assert list(views.per_class_frame(metrics, "uk").columns) == [
-        "літера",
-        "влучність",
-        "повнота",
-        "F1",
-        "фото",
-    ]
+    # Й is a motion letter: its own group, before the static letters; worst F1 first within each group
+    assert list(per_class.columns) == ["group", "letter", "precision", "recall", "F1", "photos"]
+    assert per_class["letter"].tolist() == ["Й (йот)", "А (а)", "Б (бе)", "Я (я)"]
+    assert per_class["group"].tolist() == ["motion"] + ["static"] * 3
+    metrics["per_class"][3]["f1"] = 0.05  # Я worst: first of the static block, still after Й
+    assert views.per_class_frame(metrics)["letter"].tolist()[:2] == ["Й (йот)", "Я (я)"]
+    metrics["per_class"][3]["f1"] = 0.4
+    uk_table = views.per_class_frame(metrics, "uk")
+    assert list(uk_table.columns) == ["група", "літера", "влучність", "повнота", "F1", "фото"]
+    assert uk_table["група"].tolist()[0] == "з рухом"
+    # a class set without motion letters keeps the plain table
+    plain = {"class_names": ["А", "Б"], "per_class": metrics["per_class"][:2]}
+    assert list(views.per_class_frame(plain).columns) == ["letter", "precision", "recall", "F1", "photos"]
+    assert views.group_summary(plain) == ""
+    # static: А, Б, Я recall .25, .5, 1.0 on 3 each = 5.25 of 9; motion: Й recall .75 on 3
+    line = views.group_summary(metrics)
+    assert "**Static letters**: accuracy 0.583 on 9" in line
+    assert "**motion letters** (Й (йот)): accuracy 0.750 on 3" in line
+    assert "**Статичні літери**: точність 0.583 на 9" in views.group_summary(metrics, "uk")
     pairs = views.most_confused_frame(metrics)
     assert pairs.values.tolist() == [["А (а)", "Й (йот)", 2], ["Я (я)", "Б (бе)", 1]]
     assert views.most_confused_pairs(metrics, min_count=2) == [("А", "Й", 2)]
@@ -235,6 +240,10 @@ def test_model_overview_then_details_name_classes_input_protocol_and_publishing(
     only_loso = views.model_overview(meta, "runs/x", None, "en", loso=loso)
     assert "86% on signers it has not seen" in only_loso and "No evaluation is stored" not in only_loso
     assert "No evaluation is stored" in views.model_overview(meta, "runs/x", None, "en")
+    assert "On 12 test photos" in overview  # the split the numbers come from, by name
+    on_validation = {**metrics_fixture(), "split": "validation", "n": 30}
+    assert "On 30 validation photos" in views.model_overview(meta, "runs/x", on_validation, "en")
+    assert "На 30 валідаційних фото" in views.model_overview(meta, "runs/x", on_validation, "uk")
     md = views.model_details(meta, "runs/x", backend="onnx")
     for needle in (
         "А (а)",

@@ -176,7 +176,7 @@ def test_check_dataset_reports_clips(data: Path, tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(LocalEngine, "detect_files", lambda self, paths, **kw: no_mediapipe_on_clips(paths))
     out = check_dataset(data, tmp_path / "report", progress=False, workers=1, min_count=1)
     text = "\n".join(out.lines)
-    assert "8 photos and 5 clips" in text
+    assert "8 photos and 5 clips" in text and "loading: loaded 8 photos and 5 clips" in text
     assert "1 of 4 clips with too few hand frames" in text
 
 
@@ -186,3 +186,30 @@ def test_to_dataset_carries_clip_json(data: Path) -> None:
     ds = to_dataset(table, ["A", "B", "J"])
     rows = [r for r in ds if r["kind"] == "clip"]
     assert len(rows) == 4 and all(r["image"] is None and r["clip"].startswith("{") for r in rows)
+
+
+def test_bad_clips_each_get_one_line_naming_the_file_and_nothing_is_written(tmp_path: Path) -> None:
+    import json
+
+    from conftest import file_hashes
+
+    root = make_class_folder(tmp_path / "data", {"A": 2})
+    frame = {"t": 0.0, "landmarks": None}
+    base = {"format": "ukrsl-dactyl-clip", "version": 1, "label": "J", "fps": 30, "width": 64, "height": 48}
+    (root / "J").mkdir()
+    one = root / "J" / "one.clip.json"
+    one.write_text(json.dumps({**base, "frames": [frame]}), "utf-8")
+    many = root / "J" / "many.clip.json"
+    many.write_text(json.dumps({**base, "frames": [{"t": k / 30, "landmarks": None} for k in range(10_000)]}))
+    make_clip(root / "J" / "nohand.clip.json", "J", n_frames=20, hand_frames=0)
+    before = file_hashes(root)
+    scanned = scan_table(load_table(root).table, workers=1, progress=False).set_index("relpath")
+    for name, phrase in (("one", "1 frames; a clip has 2 to 1800"), ("many", "10000 frames")):
+        error = scanned.loc[f"J/{name}.clip.json", "error"]
+        assert (
+            error.startswith(str(root / "J" / f"{name}.clip.json")) and phrase in error and "\n" not in error
+        )
+    table, _ = add_hand_columns(scanned.reset_index(), detect=no_mediapipe_on_clips)
+    few = check_hands(table).issues.set_index("path")
+    assert few.loc[str(root / "J" / "nohand.clip.json"), "score"] == 1.0  # no hand at all: surely unusable
+    assert file_hashes(root) == before

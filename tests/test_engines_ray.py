@@ -107,6 +107,30 @@ def test_split_is_byte_identical_on_ray(ray_cluster, subset: Path, tmp_path: Pat
     assert [e["relpath"] for e in info[1]["excluded"]] == ["A/broken.jpg"]
 
 
+def test_a_split_with_clips_is_byte_identical_on_ray(
+    ray_cluster, subset: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from clip_helpers import make_clip
+
+    data = tmp_path / "data"
+    shutil.copytree(subset, data)
+    for k in range(4):  # synthetic J clips of two A photos (kept with them), a gappy one and a broken one
+        make_clip(data / "J" / f"syn_{k}.clip.json", "J", source=f"synthetic:A/A{k % 2}.jpg", seed=k)
+    make_clip(data / "J" / "gappy.clip.json", "J", hand_frames=2)
+    (data / "J" / "broken.clip.json").write_text("{", encoding="utf-8")
+    args = ["--ratios", "60,40", "--seed", "3", *FAST]
+    fresh_cache(monkeypatch, tmp_path, "cache-local")
+    assert main(["split", str(data), "--out", str(tmp_path / "local"), *args]) == 0
+    fresh_cache(monkeypatch, tmp_path, "cache-ray")
+    assert main(["split", str(data), "--out", str(tmp_path / "ray"), *args, "--engine", "ray"]) == 0
+    local = (tmp_path / "local" / "manifest.csv").read_bytes()
+    assert (tmp_path / "ray" / "manifest.csv").read_bytes() == local
+    info = [json.loads((tmp_path / d / "splits.json").read_text()) for d in ("local", "ray")]
+    assert info[0] == info[1]
+    assert sorted(e["relpath"] for e in info[1]["excluded"]) == ["A/broken.jpg", "J/broken.clip.json"]
+    assert info[1]["clips"]["J"]["clips"] == 5 and info[1]["clips"]["J"]["synthetic"] == 4
+
+
 class KillOnce:
     """A hand stage whose first detection anywhere in the cluster kills its own worker process (SIGKILL).
 

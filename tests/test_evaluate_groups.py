@@ -53,6 +53,7 @@ def test_groups_pool_static_and_motion_letters_apart():
 def test_cli_lines_show_the_motion_group_and_each_motion_letter():
     lines = summary_lines(asl_interp(), "test", "run")
     text = "\n".join(lines)
+    assert lines[0] == "test: 52 samples (2 clips)"
     assert "by letter group:" in text
     assert "  static  letters (A B C D E F G H I K L M N O P Q R S T U V W X Y): accuracy 1.0000" in text
     assert "  motion  letters (J Z): accuracy 0.2500" in text and "n=4" in text

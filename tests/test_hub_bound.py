@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import point_hub_at, push_in_thread
 from test_hub_push import SENTINEL
 from test_model_card import make_run
 
@@ -61,13 +62,8 @@ class HalfSilentHub:
 
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
-    from huggingface_hub import constants
-
     hub = HalfSilentHub()
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
-    monkeypatch.setenv("HF_TOKEN", SENTINEL)
+    point_hub_at(monkeypatch, tmp_path, hub.url, SENTINEL)
     yield hub
     hub.close()
 
@@ -81,13 +77,10 @@ def test_half_silent_hub_ends_within_the_documented_bound(run_dir, hub, monkeypa
     monkeypatch.setenv("DACTYL_HUB_TIMEOUT", "2")
     bound = curation_hub.hub_worst_case_s(steps=1)  # the upload step; create_repo was answered
     assert bound == 3 * 2 + 2 + 4
-    done: list[int] = []
     start = time.monotonic()
-    worker = threading.Thread(
-        target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True
-    )
-    worker.start()
-    worker.join(bound + 30)  # with huggingface_hub's own retries it ran 3 × (6 × 2 s + 23 s) = 105 s
+    done = push_in_thread(
+        run_dir, bound + 30
+    )  # with huggingface_hub's own retries: 3 × (6 × 2 s + 23 s) = 105 s
     elapsed = time.monotonic() - start
     assert done == [2], "push still waiting past the bound"
     err = capsys.readouterr().err

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import make_photo
+from conftest import make_photo, point_hub_at
 from huggingface_hub import HfApi, ModelCard, RepoCard
 from test_model_card import make_run, run_logits
 
@@ -146,13 +146,8 @@ class FakeHub:
 @pytest.fixture
 def fake_hub(monkeypatch, tmp_path):
     """A loopback Hub as HF_ENDPOINT, HF_TOKEN = a sentinel, no stored login, uploads without xet."""
-    from huggingface_hub import constants
-
     with FakeHub() as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        monkeypatch.setattr(constants, "ENDPOINT", hub.url)  # constants are read once, at import
-        monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
-        monkeypatch.setenv("HF_TOKEN", SENTINEL)
+        point_hub_at(monkeypatch, tmp_path, hub.url, SENTINEL)
         yield hub
 
 

@@ -5,48 +5,28 @@ webcam in the app reaching the model unmirrored."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 import numpy as np
 import pytest
+from conftest import sure_live_frame
 from PIL import Image
 
 from sign_ml.ui import tab_live
-from sign_ml.ui.app import DactylApp
 from sign_ml.ui.tab_live import LiveSession, close_session, edit_word, live_frame, skip_letter, start_practice
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "models" / "demo"
-THUMBS = DEMO / "eval" / "test" / "thumbs"
 UK = gr.Request(headers={"accept-language": "uk"})
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    if not (DEMO / "config.json").is_file():
-        pytest.skip("no embedded demo model")
-    return DactylApp(model=str(DEMO), data=None)
 
 
 @pytest.fixture(scope="module")
 def hand_frame(demo_app) -> tuple[Image.Image, str]:
     """A shipped thumbnail on a 640×480 canvas in which the VIDEO stage finds a hand and reads a letter sure
     enough to commit, and that letter."""
-    for path in sorted(THUMBS.rglob("*.jpg")):
-        frame = Image.new("RGB", (640, 480), (200, 200, 200))
-        photo = Image.open(path).convert("RGB")
-        photo.thumbnail((480, 480))
-        frame.paste(photo, ((640 - photo.width) // 2, (480 - photo.height) // 2))
-        session = LiveSession()
-        try:
-            detection, top = tab_live.recognize_frame(demo_app, session, frame)
-        finally:
-            session.close()
-        if top is not None and top[0][1] >= 0.8:  # the commit rule's default minimum is 0.5
-            return frame, top[0][0]
-    # the thumbnails ship with the repository: finding no hand in any of them means the hand stage is broken
-    pytest.fail("no shipped thumbnail with a hand the video stage finds: is the hand stage broken?")
+    found = sure_live_frame(demo_app)  # 0.8: the commit rule's default minimum is 0.5
+    if found is None:
+        # the thumbnails ship with the repository: finding no hand in any of them means the hand stage is broken
+        pytest.fail("no shipped thumbnail with a hand the video stage finds: is the hand stage broken?")
+    frame, _, top = found
+    return frame, top[0][0]
 
 
 def test_every_webcam_in_the_app_is_unmirrored(demo_app):

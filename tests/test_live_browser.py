@@ -2,7 +2,8 @@
 thumbnail (no ffmpeg, no download). The model must receive the camera's frame unmirrored (a Recognize
 snapshot and the Live stream alike), the skeleton and
 the letter must appear, and holding the sign must commit it to the word; closing the tab must release the
-session's landmarker; the Ukrainian page shows only
+session's landmarker; on the browser path every landmarks message goes to the light endpoint (small, no
+picture), and when that fails the page spells through the Gradio event instead; the Ukrainian page shows only
 Ukrainian on the Live tab (Gradio's own, untranslatable "Click to Access Webcam" button aside)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fake_camera_args, left_frame, sure_live_frame
 from PIL import Image
 from test_app_browser import ALLOWED, CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -76,22 +78,11 @@ def live_app(tmp_path_factory):
     from sign_ml.ui.app import DactylApp, launch_kwargs
 
     app = DactylApp(model=str(DEMO), data=None)
-    frame = letter = None
-    for path in sorted(THUMBS.rglob("*.jpg")):
-        photo = Image.open(path).convert("RGB")
-        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-        candidate = Image.new("RGB", (W, H), (200, 200, 200))
-        candidate.paste(photo, (0, 0))  # on the left: its mirror image is clearly another picture
-        session = tab_live.LiveSession()
-        try:
-            _, top = tab_live.recognize_frame(app, session, candidate)
-        finally:
-            session.close()
-        if top is not None and top[0][1] >= 0.8:
-            frame, letter = candidate, top[0][0]
-            break
-    if frame is None:
+    found = sure_live_frame(app, left_frame)
+    if found is None:
         pytest.skip("no shipped thumbnail with a hand the video stage reads surely")
+    frame, _, top = found
+    letter = top[0][0]
     y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
     spy = Spy()
     real = tab_live.recognize_frame
@@ -124,13 +115,7 @@ def open_page(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900)):
     )
     url, _, _, y4m, *_ = live_app
     p = playwright.sync_playwright().start()
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-    ]
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *fake_camera_args(y4m)])
     locale = {"en": "en-US", "uk": "uk-UA"}[lang]
     context = browser.new_context(
         viewport={"width": size[0], "height": size[1]},
@@ -269,20 +254,27 @@ def test_ukrainian_live_tab_has_no_english_left(live_app):
 
 
 # ---------------------------------------------------------------- the browser path (camera on the device)
+LIGHT_PATH = "/gradio_api/dactyl/live"  # sign_ml.ui.live_route.PATH
+STATS = "() => ({...window.dactylLive.state, landmarker: null, stream: null, reply: null})"
 WORD_IS = (
     "() => { const w = document.querySelector('#live-word textarea, #live-word input');"
     " return w && w.value.startsWith('{letter}'); }"
 )
 
 
-def open_browser_path(live_app, lang: str = "en", size: tuple[int, int] = (1366, 900), init: str = ""):
+def open_browser_path(
+    live_app, lang: str = "en", size: tuple[int, int] = (1366, 900), init: str = "", light_fails: bool = False
+):
     """The Live tab as it opens (the browser path), the camera started; requests recorded from then on.
+    light_fails: the light endpoint answers 503 (the page must fall back to the Gradio event).
     Returns (playwright, browser, page, requests as (method, url, body bytes))."""
     p, browser, page = open_page(live_app, lang, size)
     if init:
         page.add_init_script(init)
         page.reload()
         page.wait_for_selector("#photo", timeout=60_000)
+    if light_fails:
+        page.route(f"**{LIGHT_PATH}", lambda route: route.fulfill(status=503, body='{"error": "down"}'))
     live_tab(page)
     page.wait_for_selector("#live-browser .live-start", timeout=30_000)
     requests: list[tuple[str, str, bytes]] = []
@@ -314,8 +306,11 @@ def test_browser_path_keeps_the_camera_on_the_device_and_spells(live_app):
             " && d[i+2] < 150) n++; return [n, c.width, c.height, c.dataset.hands]; }"
         )
         assert green[0] > 200 and green[1:] == [W, H, "1"]
-        stats = page.evaluate("() => ({...window.dactylLive.state, landmarker: null, stream: null})")
+        stats = page.evaluate(STATS)
         assert stats["handFrames"] >= 2 and stats["sent"] >= 2
+        # every message went to the light endpoint and was answered there (none fell back to the event)
+        assert stats["transport"] == "light" and stats["lightError"] == "", stats
+        assert stats["light"] >= 2
     finally:
         browser.close()
         p.stop()
@@ -326,9 +321,32 @@ def test_browser_path_keeps_the_camera_on_the_device_and_spells(live_app):
     for url, body in posts:
         assert len(body) < 4096, (url, len(body))  # a landmarks message, never a picture
         assert b"\xff\xd8\xff" not in body and b"data:image" not in body and b"PNG" not in body
-    sent = [json.loads(body) for url, body in posts if b'"hands' in body]
-    assert sent, "no landmarks message was sent"
-    payload = json.loads(next(d for d in sent[-1]["data"] if isinstance(d, str) and d.startswith("{")))
+    light = [json.loads(body) for url, body in posts if url.endswith(LIGHT_PATH)]
+    assert len(light) >= 2 and light[-1]["w"] == W and light[-1]["h"] == H
+    assert len(light[-1]["hands"][0]["lm"]) == 63
+    assert [
+        json.loads(body)["data"][1:] for url, body in posts if "run/predict" in url and b'"hands' in body
+    ] == []
+
+
+def test_browser_path_falls_back_to_the_gradio_event_when_the_light_endpoint_fails(live_app):
+    _, _, letter, *_ = live_app
+    p, browser, page, requests = open_browser_path(live_app, light_fails=True)
+    try:
+        page.wait_for_function(
+            f"() => document.querySelector('#live-letter').innerText.includes('{letter} ·')", timeout=120_000
+        )
+        page.wait_for_function(WORD_IS.replace("{letter}", letter), timeout=60_000)
+        stats = page.evaluate(STATS)
+        assert stats["transport"] == "event" and stats["lightError"] == "HTTP 503" and stats["light"] == 0
+        assert "Your camera stays on this device" in page.locator("#live-path").inner_text()
+    finally:
+        browser.close()
+        p.stop()
+    posts = [(url, body) for method, url, body in requests if method == "POST"]
+    events = [json.loads(body) for url, body in posts if "run/predict" in url and b'"hands' in body]
+    assert len(events) >= 2 and all(len(body) < 4096 for _, body in posts)
+    payload = json.loads(next(d for d in events[-1]["data"] if isinstance(d, str) and d.startswith("{")))
     assert payload["w"] == W and payload["h"] == H and len(payload["hands"][0]["lm"]) == 63
 
 

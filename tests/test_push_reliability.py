@@ -11,12 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
+from conftest import point_hub_at, push_in_thread, wait_until
 from test_hub_push import SENTINEL
 from test_model_card import make_run
 
 import curation.hub as curation_hub
-from sign_ml.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,13 +46,8 @@ class SilentHub:
 
 @pytest.fixture
 def silent_hub(monkeypatch, tmp_path):
-    from huggingface_hub import constants
-
     hub = SilentHub()
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
-    monkeypatch.setenv("HF_TOKEN", SENTINEL)
+    point_hub_at(monkeypatch, tmp_path, hub.url, SENTINEL)
     yield hub
     hub.close()
 
@@ -66,12 +60,7 @@ def run_dir(tmp_path_factory) -> Path:
 def test_silent_hub_fails_after_bounded_retries(run_dir, silent_hub, monkeypatch, capsys) -> None:
     monkeypatch.setattr(curation_hub, "HUB_TIMEOUT_S", 0.5)
     monkeypatch.setattr(curation_hub, "HUB_RETRY_WAIT_S", 0.01)
-    done = []
-    worker = threading.Thread(
-        target=lambda: done.append(main(["push", str(run_dir), "--repo", "user/x"])), daemon=True
-    )
-    worker.start()
-    worker.join(120)  # a bound for a hang, not a timing claim: it ends in a few seconds
+    done = push_in_thread(run_dir, 120)  # a bound for a hang, not a timing claim: it ends in a few seconds
     assert done == [2], "push hung on a Hub that never answers"
     err = capsys.readouterr().err
     assert f"did not answer after {curation_hub.HUB_ATTEMPTS} tries" in err and "Traceback" not in err

@@ -7,13 +7,17 @@ model card with the per-signer numbers); the files and metadata.csv match."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import fake_camera_args
 from PIL import Image
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_live_browser import WEBCAM_BUTTON, H, W, write_y4m
+from test_live_browser import H, W, write_y4m
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,46 +26,57 @@ pytestmark = [
 ]
 
 LETTERS = ("A", "B", "C")
+LIVE_TRACKS = (  # camera tracks still capturing in the page
+    "() => [...document.querySelectorAll('video')].flatMap(v => v.srcObject ? v.srcObject.getTracks() : [])"
+    ".filter(t => t.readyState === 'live').length"
+)
 BURST = 3
 
 
-@pytest.fixture(scope="module")
-def record_app(tmp_path_factory, asl_sample):
-    """The app with a fresh workspace (custom alphabet A B C), served in this process: (url, workspace, y4m)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+def camera_of(path: Path, photo: Path) -> Path:
+    """A .y4m for Chromium's fake camera: one photo, letterboxed on grey, for 10 frames (looped)."""
+    image = Image.open(photo).convert("RGB")
+    image = image.resize((H * image.width // image.height, H), Image.Resampling.BICUBIC)
+    frame = Image.new("RGB", (W, H), (200, 200, 200))
+    frame.paste(image, ((W - image.width) // 2, 0))
+    return write_y4m(path, [frame] * 10)
 
-    root = tmp_path_factory.mktemp("workspace") / "ws"
-    app = DactylApp(workspace=str(root))
-    app.workspace.set_alphabet("custom", list(LETTERS))
-    cameras = []
-    for n, name in enumerate(
-        ("A/A0.jpg", "B/B5.jpg")
-    ):  # one camera per signer's browser: two different people
-        photo = Image.open(asl_sample / name).convert("RGB")
-        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-        frame = Image.new("RGB", (W, H), (200, 200, 200))
-        frame.paste(photo, ((W - photo.width) // 2, 0))
-        cameras.append(write_y4m(tmp_path_factory.mktemp("camera") / f"camera{n}.y4m", [frame] * 10))
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app's page served in this process, on a free loopback port: its URL."""
+    from sign_ml.ui.app import launch_kwargs
+
     port = free_port()
     demo = app.build()
     demo.launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
     )
     try:
-        yield f"http://127.0.0.1:{port}/", root, cameras
+        yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
 
 
+@pytest.fixture(scope="module")
+def record_app(tmp_path_factory, asl_sample):
+    """The app with a fresh workspace (custom alphabet A B C), served in this process: (url, workspace, y4m)."""
+    from sign_ml.ui.app import DactylApp
+
+    root = tmp_path_factory.mktemp("workspace") / "ws"
+    app = DactylApp(workspace=str(root))
+    app.workspace.set_alphabet("custom", list(LETTERS))
+    cameras = [  # one camera per signer's browser: two different people
+        camera_of(tmp_path_factory.mktemp("camera") / f"camera{n}.y4m", asl_sample / name)
+        for n, name in enumerate(("A/A0.jpg", "B/B5.jpg"))
+    ]
+    with serving(app) as url:
+        yield url, root, cameras
+
+
 def open_record_tab(p, url: str, y4m: Path):
     """A Chromium of its own (its own fake camera) on the Record tab; returns (browser, page)."""
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-    ]
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *fake_camera_args(y4m)])
     context = browser.new_context(
         viewport={"width": 1366, "height": 900}, locale="en-US", permissions=["camera"]
     )
@@ -71,20 +86,21 @@ def open_record_tab(p, url: str, y4m: Path):
     return browser, page
 
 
-def start_recording(page, signer: str) -> None:
+def start_recording(page, signer: str, letters: tuple[str, ...] = LETTERS) -> None:
     """Fill the setup, start a session and the camera stream."""
     page.locator("#rec-signer textarea, #rec-signer input").first.fill(signer)
-    page.locator("#rec-only textarea, #rec-only input").first.fill(" ".join(LETTERS))
+    page.locator("#rec-only textarea, #rec-only input").first.fill(" ".join(letters))
     for elem, value in (("rec-countdown", "0.5"), ("rec-burst", str(BURST))):
         box = page.locator(f"#{elem} input[type=number]")
         box.fill(value)
         box.press("Enter")
     page.locator("#rec-start").click()
     page.wait_for_function(
-        "() => document.querySelector('#rec-status').innerText.includes('letter 1 of 3')", timeout=30_000
+        f"() => document.querySelector('#rec-status').innerText.includes('letter 1 of {len(letters)}')",
+        timeout=30_000,
     )
-    page.locator("#rec-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
-    page.locator("#rec-cam button[aria-label='capture photo']").click(timeout=60_000)
+    # Start turns the camera on itself: access granted (a fake camera here), its stream started
+    page.locator("#rec-cam [title='stop recording'], #rec-cam [title=spinner]").first.wait_for(timeout=60_000)
 
 
 def wait_finished(page) -> None:
@@ -172,25 +188,14 @@ def test_two_signers_record_at_once_then_train_and_see_leave_one_signer_out(reco
 def one_camera_app(tmp_path_factory, asl_sample):
     """As the reviewer did: two signers in front of fake cameras showing the same photo (their photos are
     near-duplicates), in a fresh workspace with the ASL alphabet: (url, workspace, y4m)."""
-    from sign_ml.ui.app import DactylApp, launch_kwargs
+    from sign_ml.ui.app import DactylApp
 
     root = tmp_path_factory.mktemp("workspace") / "ws"
     app = DactylApp(workspace=str(root))
     app.workspace.set_alphabet("asl")
-    photo = Image.open(asl_sample / "A/A0.jpg").convert("RGB")
-    photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-    frame = Image.new("RGB", (W, H), (200, 200, 200))
-    frame.paste(photo, ((W - photo.width) // 2, 0))
-    y4m = write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [frame] * 10)
-    port = free_port()
-    demo = app.build()
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/", root, y4m
-    finally:
-        demo.close()
+    y4m = camera_of(tmp_path_factory.mktemp("camera") / "camera.y4m", asl_sample / "A/A0.jpg")
+    with serving(app) as url:
+        yield url, root, y4m
 
 
 def test_two_signers_on_one_camera_still_train_and_preview_a_model_card_and_weights(one_camera_app):
@@ -241,3 +246,54 @@ def test_two_signers_on_one_camera_still_train_and_preview_a_model_card_and_weig
         p.stop()
     card = (root / ".dactyl" / "publish-preview" / "model" / "README.md").read_text(encoding="utf-8")
     assert "Headline number:" in card and "No evaluation on a test split" in card
+
+
+@pytest.fixture(scope="module")
+def stop_app(tmp_path_factory, asl_sample):
+    """A fresh workspace (custom alphabet A B) and one signer's camera: (url, workspace, y4m)."""
+    from sign_ml.ui.app import DactylApp
+
+    root = tmp_path_factory.mktemp("workspace") / "ws"
+    app = DactylApp(workspace=str(root))
+    app.workspace.set_alphabet("custom", ["A", "B"])
+    y4m = camera_of(tmp_path_factory.mktemp("camera") / "camera.y4m", asl_sample / "A/A0.jpg")
+    with serving(app) as url:
+        yield url, root, y4m
+
+
+def test_the_camera_stops_streaming_when_the_session_finishes_and_starts_with_the_next(stop_app):
+    """Issue 20: after "Session finished" no frame goes to the server any more (the stream is closed), and the
+    next session's Start streams again and records its photos."""
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright's Python package is not installed"
+    )
+    url, root, y4m = stop_app
+    p = playwright.sync_playwright().start()
+    browser, page = open_record_tab(p, url, y4m)
+    frames: list[float] = []  # when each streamed frame left the page
+    page.on("request", lambda r: "/stream/" in r.url and frames.append(time.monotonic()))
+    try:
+        start_recording(page, "cyril", letters=("A", "B"))
+        assert page.evaluate(LIVE_TRACKS) == 1  # what the check below counts, while recording
+        wait_finished(page)
+        assert frames, "the stream never sent a frame"
+        finished = time.monotonic()
+        page.wait_for_timeout(3_000)  # 15 frames' worth at STREAM_EVERY = 0.2 s
+        late = [t for t in frames if t > finished + 1.0]  # a frame already on its way may still land
+        assert not late, f"{len(late)} frames sent after 'Session finished'"
+        assert (
+            page.evaluate(LIVE_TRACKS) == 0
+        )  # the camera itself is off (its light too), not only the frames
+
+        before = len(frames)
+        page.locator("#rec-start").click()  # a new session starts the stream again
+        page.wait_for_function(
+            "() => document.querySelector('#rec-status').innerText.includes('session 2')", timeout=30_000
+        )
+        wait_finished(page)
+        assert len(frames) > before
+    finally:
+        browser.close()
+        p.stop()
+    meta = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
+    assert meta.groupby("session").size().to_dict() == {"1": 2 * BURST, "2": 2 * BURST}

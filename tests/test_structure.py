@@ -127,6 +127,8 @@ SHORT_MODULES = [
         if p.name not in ("tab_evaluation.py", "tab_live.py")
     ),
     ROOT / "curation" / "dataset_card.py",
+    ROOT / "sign_ml" / "hub.py",
+    ROOT / "sign_ml" / "data.py",
 ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fake_camera_args, left_frame, sure_live_frame
 from PIL import Image
 
 from sign_ml.cli import main as sign_ml_main
@@ -119,32 +120,19 @@ def test_export_refuses_an_image_model_and_a_used_folder(tmp_path, capsys):
 @pytest.mark.slow
 def test_the_export_reads_a_letter_offline_in_chromium(tmp_path, hands):
     from test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-    from test_live_browser import H, W, write_y4m
+    from test_live_browser import write_y4m
 
     playwright = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's chromium not installed at {CHROMIUM}")
     from sign_ml.predict import Predictor, softmax
-    from sign_ml.ui import tab_live
     from sign_ml.ui.app import DactylApp
 
-    app = DactylApp(model=str(DEMO), data=None)
-    frame = letter = None
-    for path in sorted(THUMBS.rglob("*.jpg")):
-        photo = Image.open(path).convert("RGB")
-        photo = photo.resize((H * photo.width // photo.height, H), Image.Resampling.BICUBIC)
-        candidate = Image.new("RGB", (W, H), (200, 200, 200))
-        candidate.paste(photo, (0, 0))
-        session = tab_live.LiveSession()
-        try:
-            _, top = tab_live.recognize_frame(app, session, candidate)
-        finally:
-            session.close()
-        if top is not None and top[0][1] >= 0.8:
-            frame, letter = candidate, top[0][0]
-            break
-    if frame is None:
+    found = sure_live_frame(DactylApp(model=str(DEMO), data=None), left_frame)
+    if found is None:
         pytest.skip("no shipped thumbnail the video stage reads surely")
+    frame, _, top = found
+    letter = top[0][0]
     y4m = write_y4m(tmp_path / "camera.y4m", [frame] * 10)
     out = export_web(DEMO, tmp_path / "web")
     port = free_port()
@@ -162,12 +150,7 @@ def test_the_export_reads_a_letter_offline_in_chromium(tmp_path, hands):
             except OSError:
                 time.sleep(0.1)
         p = playwright.sync_playwright().start()
-        args = [
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}",
-        ]
+        args = [*CHROMIUM_ARGS, *fake_camera_args(y4m)]
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:
             context = browser.new_context(permissions=["camera"])

@@ -3,7 +3,8 @@
 Unusable (score 1.0): "unreadable" (not an image, corrupt), "truncated", "huge" (refused by the
 decompression-bomb guard), "missing" (file gone since loading). Usable but odd (lower scores): every
 decoder converts them the same way (`curation.images.load_rgb`), but other tools may not, and they
-often mean a photo from an unusual pipeline: "tiny" (< MIN_SIDE px, 0.8), "animated" (first frame
+often mean a photo from an unusual pipeline (a clip file that cannot be read or fails validation is
+"unreadable", its detail `read_clip`'s one line naming the file): "tiny" (< MIN_SIDE px, 0.8), "animated" (first frame
 used, 0.5), "cmyk"/"16-bit"/… (0.3), "palette"/"alpha" (0.2), "exif-rotated" (0.1).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from curation.checks import CheckResult, register
+from curation.clips import is_clip_path
 from curation.images import MIN_SIDE
 
 UNUSABLE = ("unreadable", "truncated", "huge", "missing")
@@ -76,8 +78,10 @@ def check_integrity(table: pd.DataFrame) -> CheckResult:
     counts = {str(k): int(v) for k, v in issues["flag"].value_counts().items()} if rows else {}
     n_unusable = int(issues["flag"].isin(UNUSABLE).sum())
     n_odd = int(issues.loc[~issues["flag"].isin(UNUSABLE), "path"].nunique())
+    n_clips = int(table["path"].map(lambda p: is_clip_path(str(p))).sum()) if len(table) else 0
     stats = {
         "n_photos": int(len(table)),
+        "n_clips": n_clips,
         "n_unusable": n_unusable,
         "n_odd": n_odd,
         "flag_counts": counts,
@@ -88,6 +92,10 @@ def check_integrity(table: pd.DataFrame) -> CheckResult:
 
 def _summary(s: dict) -> str:
     if not s["flag_counts"]:
+        if s.get("n_clips"):
+            return (
+                f"all {s['n_photos'] - s['n_clips']} photos decode and all {s['n_clips']} clips read cleanly"
+            )
         return f"all {s['n_photos']} photos decode cleanly"
 
     def listed(flags: list[str]) -> str:

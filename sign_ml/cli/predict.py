@@ -64,6 +64,13 @@ def expand_inputs(items: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sign_ml.cli.native_logs import quiet_native_logs
+
+    with quiet_native_logs():  # the hand stage's C++ log lines are no part of the answer (issue 20)
+        return predict(args)
+
+
+def predict(args: argparse.Namespace) -> int:
     from curation.alphabet import motion_letters
     from sign_ml.predict import NO_HAND, Predictor
 

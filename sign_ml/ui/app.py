@@ -42,15 +42,20 @@ CSS = """
 /* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
 #top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
+/* a component's label wraps before its buttons instead of running under them ("Матриця помилок без однієї") */
+label[data-testid="block-label"] { white-space: normal; max-width: calc(100% - 7.5rem); }
+/* long folder paths in the Record tab's results break where they must instead of running off a phone */
+#pub-result code, #rec-train-result code, #rec-status em { overflow-wrap: anywhere; white-space: normal; }
 /* table headers break between words, never inside one ("clust er") */
 table th, table th * { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
 @media (max-width: 768px) {
   #result-col { order: -1; }
   /* 3 photos a row fit a phone's 326 px: 5 made the grid 532 px wide, 10 examples off screen */
   #examples .grid-container { --grid-cols: 3 !important; }
-  /* the heatmap keeps readable cells and scrolls sideways instead of shrinking them to 11 px */
+  /* the heatmap keeps its own size (readable cells, never 11 px) and scrolls sideways where it is wider than
+     the phone; a forced 640 px blew a 6-letter matrix up twice, its one coloured column off screen */
   #heatmap { overflow-x: auto; }
-  #heatmap img { min-width: 640px; max-width: none; }
+  #heatmap img { width: auto !important; height: auto !important; max-width: none !important; min-width: 0; }
   #cell-gallery .grid-container, #top-losses .grid-container, #dup-gallery .grid-container,
   #mislabels .grid-container { --grid-cols: 2 !important; }
 }
@@ -63,7 +68,7 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
     login when `auth` = (user, password) is given."""
     from starlette.middleware import Middleware
 
-    from sign_ml.ui import live_browser
+    from sign_ml.ui import live_browser, live_route
     from sign_ml.ui.fonts import font_css, theme
 
     kwargs = {
@@ -75,7 +80,11 @@ def launch_kwargs(lang: str | None = None, auth: tuple[str, str] | None = None) 
         "head": live_browser.head() + page_text_script(lang),
         "allowed_paths": live_browser.allowed_paths(),
         # every body is refused over MAX_BODY_BYTES before it is read (Gradio parses whole JSON bodies first)
-        "app_kwargs": {"middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)]},
+        # and the Live tab's light endpoint for landmarks messages (live_route), beside Gradio's own routes
+        "app_kwargs": {
+            "middleware": [Middleware(safety.BodyLimit, max_bytes=safety.MAX_BODY_BYTES)],
+            "routes": live_route.routes(),
+        },
         # Gradio keeps each session's copy of the page config (~180 KB here), and every /predict call is a
         # session of its own: 10,000 (its default) would be ~1.8 GB; the least recently used go first
         "state_session_capacity": STATE_SESSIONS,

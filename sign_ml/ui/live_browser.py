@@ -1,10 +1,12 @@
 """The Live tab's browser path: the page finds the hand itself and sends only landmarks.
 
 The page (`sign_ml/web/live.js`) runs MediaPipe's hand landmarker in WebAssembly on each camera frame,
-draws the skeleton there and sends one small landmarks message per frame through a hidden button's event.
-Here each message is checked (`sign_ml.landmark_messages`: shape, finite numbers, size, rate per
-session), turned into the same hand-stage detection a server frame gives, read by the same predictor
-and passed to the same commit rule, word and practice (`tab_live.advance`). A refused message gets one
+draws the skeleton there and sends one small landmarks message per frame: a POST to the light endpoint
+(`sign_ml.ui.live_route`: a token from one Gradio event of the page's session, then no Gradio work per
+message), or, when that cannot be reached, through a hidden button's Gradio event. Either way each
+message is checked (`sign_ml.landmark_messages`: shape, finite numbers, size, rate per session), turned
+into the same hand-stage detection a server frame gives, read by the same predictor and passed to the
+same commit rule, word and practice (`tab_live.advance`), all in `answer_message`. A refused message gets one
 line back and changes nothing; it never raises, writes or waits on another session.
 
 The scripts, the WebAssembly builds and the hand model are served by the app itself (package data under
@@ -16,6 +18,7 @@ Which path a page starts on: $DACTYL_LIVE_PATH ("browser" or "server"), default 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -47,6 +50,10 @@ MODE_ENV = "DACTYL_LIVE_PATH"
 # the page's event: its input is what live.js's take() gives (the hidden textbox's value is never used)
 TAKE_JS = "(...args) => [window.dactylLive ? window.dactylLive.take() : '', ...args.slice(1)]"
 STOP_JS = "(m) => { if (m !== 'browser' && window.dactylLive) window.dactylLive.stop(); return m; }"
+# the light endpoint's token, once the link event answers; the light endpoint's reply, into the components
+LINKED_JS = "(t) => { if (window.dactylLive) window.dactylLive.linked(t); }"
+SHOW_JS = "(...v) => (window.dactylLive ? window.dactylLive.shown(v) : v)"
+HOLD_RANGE = (100.0, 2000.0)  # ms: the hold slider's range (tab_live)
 # an app launched without `launch_kwargs()` has no live.js in its head: the browser path cannot start, so the
 # page takes the server path rather than show a camera button that does nothing
 NO_SCRIPT_JS = (
@@ -132,12 +139,42 @@ def camera_html(lang: str) -> str:
 
 
 # ---------------------------------------------------------------- the server's side of a message
+DEFAULT_HOLD_MS = 600.0  # the hold slider's start (tab_live.DEFAULT_HOLD_MS), until the page sends its own
+
+
 @dataclass
 class BrowserLink:
-    """One session's browser-path state: its rate limit and the last message's time."""
+    """One session's browser-path state: its rate limit, the last message's time, and the settings the
+    light endpoint answers with (the page's hold slider and practice switch, sent by their own events)."""
 
     limiter: RateLimiter = field(default_factory=RateLimiter)
     last_t: float = -1.0
+    hold_ms: float = DEFAULT_HOLD_MS
+    practising: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message's outcome, whichever way it came (the Gradio event or the light endpoint).
+
+    status: "ok" (read and passed to the commit rule), "refused" (malformed, stale, no landmark model),
+    "flood" (over the session's rate); letter: the line for the letter's place; word, prompt, summary:
+    their new text, or None where unchanged.
+    """
+
+    status: str
+    letter: str
+    word: str | None = None
+    prompt: str | None = None
+    summary: str | None = None
+
+
+def link_of(session: Any) -> BrowserLink:
+    """The session's BrowserLink, made on first use."""
+    link = getattr(session, "link", None)
+    if link is None:
+        link = session.link = BrowserLink()
+    return link
 
 
 def recognize_landmarks(app: Any, message: LandmarkMessage) -> list[tuple[str, float]] | None:
@@ -156,6 +193,60 @@ def recognize_landmarks(app: Any, message: LandmarkMessage) -> list[tuple[str, f
     return prediction.top if prediction.ok else None
 
 
+def answer_message(
+    app: Any,
+    session: Any,
+    raw: Any,
+    hold_ms: float,
+    practising: bool,
+    lang: str,
+    now_s: float | None = None,
+    locked: bool = False,
+) -> Reply:
+    """One landmarks message for a LiveSession: the rate limit, the checks, the predictor and
+    `tab_live.advance` (the commit rule, word and practice). A flooding session or a malformed message gets
+    one line and changes nothing else. now_s: the server's clock (monotonic s), given by tests; locked: the
+    caller holds `session.lock` already."""
+    from sign_ml.ui import tab_live
+
+    link = link_of(session)
+    if not link.limiter.allow(time.monotonic() if now_s is None else now_s):
+        refused = link.limiter.refused
+        if refused == 1 or refused % 1000 == 0:  # one log line per flood, not one per message
+            log.warning("live session flooding: %d landmarks messages refused", refused)
+        return Reply("flood", f"**{text('live_flood', lang, n=refused, rate=int(RATE_PER_S))}**")
+    try:
+        message = parse_message(raw)
+        if message.t_ms <= link.last_t:
+            raise MessageRefused(f"t: {message.t_ms} ms is not after the last message's {link.last_t} ms")
+        if app.predictor is None:
+            return Reply("refused", f"### {text('no_model', lang)}")
+        if not supports_browser(app):
+            raise MessageRefused("this model reads pictures, not landmarks")
+    except MessageRefused as exc:
+        return Reply("refused", f"**{text('live_refused', lang, reason=exc)}**")
+    with contextlib.nullcontext() if locked else session.lock:
+        link.last_t = message.t_ms
+        top = recognize_landmarks(app, message)
+        answer, prompt, summary = tab_live.advance(app, session, top, message.t_ms, hold_ms, practising, lang)
+        word = session.word
+    return Reply("ok", answer, word, _changed(prompt), _changed(summary))
+
+
+def _changed(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # gr.update(): unchanged
+
+
+def light_answer(app: Any) -> Any:
+    """The light endpoint's answer: `answer_message` with the settings the page's own events set."""
+
+    def answer(session: Any, body: bytes, lang: str, locked: bool) -> Reply:
+        link = link_of(session)
+        return answer_message(app, session, body, link.hold_ms, link.practising, lang, locked=locked)
+
+    return answer
+
+
 def landmarks_step(
     app: Any,
     session: Any,
@@ -165,39 +256,14 @@ def landmarks_step(
     request: gr.Request | None = None,
     now_s: float | None = None,
 ) -> tuple[Any, ...]:
-    """One landmarks message → (session, letter, word, practice prompt, practice summary).
-
-    A flooding session (beyond the rate limit) or a malformed message gets one line in the letter's place
-    and changes nothing else. now_s: the server's clock (monotonic s), given by tests.
-    """
+    """The Gradio event's form of `answer_message`: (session, letter, word, practice prompt, summary),
+    gr.update() where unchanged."""
     from sign_ml.ui import tab_live
 
-    lang = app.lang_of(request)
     session = session if session is not None else tab_live.LiveSession()
-    link = getattr(session, "link", None)
-    if link is None:
-        link = session.link = BrowserLink()
-    skip = (gr.update(), gr.update(), gr.update())
-    if not link.limiter.allow(time.monotonic() if now_s is None else now_s):
-        refused = link.limiter.refused
-        if refused == 1 or refused % 1000 == 0:  # one log line per flood, not one per message
-            log.warning("live session flooding: %d landmarks messages refused", refused)
-        return (session, f"**{text('live_flood', lang, n=refused, rate=int(RATE_PER_S))}**", *skip)
-    try:
-        message = parse_message(raw)
-        if message.t_ms <= link.last_t:
-            raise MessageRefused(f"t: {message.t_ms} ms is not after the last message's {link.last_t} ms")
-        if app.predictor is None:
-            return (session, f"### {text('no_model', lang)}", *skip)
-        if not supports_browser(app):
-            raise MessageRefused("this model reads pictures, not landmarks")
-    except MessageRefused as exc:
-        return (session, f"**{text('live_refused', lang, reason=exc)}**", *skip)
-    with session.lock:
-        link.last_t = message.t_ms
-        top = recognize_landmarks(app, message)
-        answer, prompt, summary = tab_live.advance(app, session, top, message.t_ms, hold_ms, practising, lang)
-    return session, answer, session.word, prompt, summary
+    reply = answer_message(app, session, raw, hold_ms, practising, app.lang_of(request), now_s)
+    kept = [gr.update() if v is None else v for v in (reply.word, reply.prompt, reply.summary)]
+    return (session, reply.letter, *kept)
 
 
 # ---------------------------------------------------------------- layout
@@ -242,11 +308,16 @@ def wire(
     server_parts: the server path's components (shown only on that path); outputs: the letter, word,
     practice prompt and summary, which both paths fill.
     """
+    from sign_ml.ui import live_route
+
     app = ctx.app
     private = {"api_visibility": "private", "show_progress": "hidden"}
     box = gr.Textbox(visible="hidden", elem_id="live-lm")
     send = gr.Button("send", visible="hidden", elem_id="live-lm-send")
     ok = supports_browser(app)
+    links = live_route.LiveLinks()
+    live_route.attach(ctx.blocks, live_route.Endpoint(app, links, light_answer(app)))
+    wire_light(links, session, hold, practising, outputs)
 
     def on_mode(m, request: gr.Request):
         m = m if m in MODES and ok else "server"
@@ -259,6 +330,7 @@ def wire(
     def on_landmarks(raw, s, hold_ms, practice_on, request: gr.Request):
         return landmarks_step(app, s, raw, hold_ms, practice_on, request)
 
+    # the fallback, when the light endpoint cannot be reached (live_route): the page's message as an event
     send.click(
         on_landmarks,
         [box, session, hold, practising],
@@ -276,3 +348,54 @@ def wire(
         return camera_html(lang), path_markdown(default_mode(app), lang, ok)
 
     ctx.blocks.load(on_load, None, [browser, said], **private)
+
+    def on_unload(request: gr.Request):  # the tab closed: its token goes with it
+        links.drop(getattr(request, "session_hash", None))
+
+    ctx.blocks.unload(on_unload)
+
+
+def wire_light(
+    links: Any, session: gr.State, hold: gr.Slider, practising: gr.Checkbox, outputs: list
+) -> None:
+    """The light endpoint's events (sign_ml.ui.live_route): the token for the page's own session, the
+    settings it answers with, and its answers shown in the page's components without a request."""
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+    link_button = gr.Button("link", visible="hidden", elem_id="live-link")
+    token = gr.Textbox(visible="hidden", elem_id="live-token")
+    show = gr.Button("show", visible="hidden", elem_id="live-show")
+
+    def on_link(s, hold_ms, practice_on, request: gr.Request):
+        """The light endpoint's token for this page's own session (and the settings it answers with)."""
+        from sign_ml.ui import tab_live
+
+        s = s if s is not None else tab_live.LiveSession()
+        set_settings(s, hold_ms, practice_on)
+        user = getattr(request, "username", None) or None
+        return s, links.issue(s, user, getattr(request, "session_hash", None))
+
+    link_button.click(
+        on_link, [session, hold, practising], [session, token], queue=False, trigger_mode="once", **private
+    ).then(None, token, None, js=LINKED_JS, **private)
+
+    def on_settings(s, hold_ms, practice_on):
+        if s is not None:
+            set_settings(s, hold_ms, practice_on)
+
+    for control in (hold, practising):
+        control.change(on_settings, [session, hold, practising], None, queue=False, **private)
+    # the light endpoint's answers reach the page's components here, in the page alone (no request)
+    show.click(None, outputs, outputs, js=SHOW_JS, **private)
+
+
+def set_settings(session: Any, hold_ms: Any, practising: Any) -> None:
+    """The page's hold and practice settings, which the light endpoint answers with (its messages carry
+    only landmarks); a hold outside the slider's range or not a number keeps the last one."""
+    link = link_of(session)
+    try:
+        hold = float(hold_ms)
+    except (TypeError, ValueError):
+        hold = link.hold_ms
+    if HOLD_RANGE[0] <= hold <= HOLD_RANGE[1]:
+        link.hold_ms = hold
+    link.practising = bool(practising)

@@ -56,6 +56,26 @@ def render(view: dict[str, Any], lang: str) -> list[Any]:
     return values
 
 
+def recording_nothing_yet(app: Any) -> bool:
+    """Whether the data is the app's recording workspace and it holds no photo yet."""
+    ws = app.workspace
+    return ws is not None and app.data.path == ws.root and not ws.signers()
+
+
+def empty_workspace_view(lang: str) -> dict[str, Any]:
+    """The Dataset tab for a workspace with no photos: where they come from, no button, no empty panels."""
+    return {
+        "summary": text("ws_no_photos", lang),
+        "counts": pd.DataFrame(columns=["class", "photos"]),
+        "ratio": "",
+        "sizes": pd.DataFrame(columns=["split", "photos"]),
+        "issues": None,
+        "clusters": [],
+        "button": False,
+        "has_data": False,
+    }
+
+
 def build(ctx: TabContext, tab: Any) -> None:
     app, t = ctx.app, ctx.t
     summary = gr.Markdown(elem_id="dataset-summary")
@@ -103,6 +123,8 @@ def build(ctx: TabContext, tab: Any) -> None:
     def on_open(lang: str, progress: Any) -> list[Any]:
         # a raw folder is checked once, on first open: its photos are decoded once, then cached
         app.refresh_data()
+        if recording_nothing_yet(app):  # not a failed check ("ValueError: no photos found"): nothing yet
+            return render(empty_workspace_view(lang), lang)
         return render(app.dataset_outputs(run_checks=app.data.kind == "folder", lang=lang), lang)
 
     def on_click(lang: str, progress: Any) -> list[Any]:

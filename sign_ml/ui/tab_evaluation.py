@@ -81,6 +81,7 @@ def build(ctx: TabContext, tab: Any) -> None:
             label=t("top_losses"), columns=6, height="auto", object_fit="contain", elem_id="top-losses"
         )
         per_class = gr.Dataframe(label=t("per_class"), interactive=False, max_height=420, elem_id="per-class")
+        groups = gr.Markdown(elem_id="per-class-groups")  # static and motion letters apart
         with gr.Row():
             curves = [
                 gr.LinePlot(x="epoch", y="value", color="series", height=280, elem_id=f"curves-{kind}")
@@ -88,7 +89,7 @@ def build(ctx: TabContext, tab: Any) -> None:
             ]
         curves_png = gr.Image(label=t("curves_loss"), interactive=False, visible=False)
         credit = gr.Markdown(elem_id="photo-credit")
-    outputs = [empty, panels, summary, heatmap, caption, gallery, pairs, losses, per_class, *curves]
+    outputs = [empty, panels, summary, heatmap, caption, gallery, pairs, losses, per_class, groups, *curves]
     outputs += [curves_png, credit]
 
     def on_open(request: gr.Request) -> list[Any]:
@@ -110,6 +111,7 @@ def build(ctx: TabContext, tab: Any) -> None:
                 label=text("top_losses", lang) if mistakes else text("no_mistakes", lang),
             ),
             views.per_class_frame(app.metrics, lang),
+            views.group_summary(app.metrics, lang),
         ]
         history = app.model.history  # the model served now, not the one at start-up
         has_curves = history is not None and "epoch" in history.columns

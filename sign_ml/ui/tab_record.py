@@ -43,6 +43,30 @@ GRID_REFRESH_S = 4  # s: the letter × signer grid also shows what other browser
 JOB_REFRESH_S = 3  # s: the background training's progress
 ALPHABET_KINDS = ("ukrainian", "asl", "custom")
 THESIS_EPOCHS = 100  # the background MobileNetV3's default, as in the thesis
+# After "Start" shows the camera: grant access where it is not granted yet, then press the webcam's record
+# button unless it streams already (the icons' titles are Gradio's own, the same in every language). A
+# refused start (its status reads ⚠) streams nothing: idle frames would replace the reason with the hint.
+CAMERA_ON_JS = """async () => {
+  const status = document.querySelector('#rec-status');
+  if (status && status.innerText.includes('⚠')) return;
+  const cam = () => document.querySelector('#rec-cam');
+  const until = async (find) => {
+    for (let i = 0; i < 150; i++) {
+      const el = find();
+      if (el) return el;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  };
+  const state = () => cam() && cam().querySelector('[title="grant webcam access"] button, '
+    + '[title="start recording"], [title="stop recording"], [title=spinner]');
+  let el = await until(state);
+  if (el && el.tagName === 'BUTTON') {
+    el.click();
+    el = await until(() => { const s = state(); return s && s.tagName !== 'BUTTON' ? s : null; });
+  }
+  if (el && el.getAttribute('title') === 'start recording') el.closest('button').click();
+}"""
 
 
 @dataclass
@@ -110,7 +134,7 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
     if status is None:
         return text("rec_idle", lang)
     if status.phase == "done":
-        lines = [f"### ✅ {text('rec_done', lang, n=rs.saved)}"]
+        lines = [f"### ✅ {text('rec_done', lang, n=rs.saved)}", text("rec_next", lang)]
         if status.short:
             lines.append(text("rec_short", lang, letters=", ".join(status.short)))
         return "\n\n".join(lines)
@@ -247,6 +271,42 @@ def record_frame(app: App, rs: RecordSession | None, frame: Any, lang: str = "en
         note = text("rec_two_hands", lang) if detection.found else text("rec_no_hand", lang)
         return rs, shown, status_markdown(status, rs, lang, letters) + f"\n\n**{note}**", grid
     return rs, shown, status_markdown(status, rs, lang, letters), grid
+
+
+def session_over(rs: RecordSession | None) -> bool:
+    """Whether this browser's session has recorded its last letter (so its camera should stop)."""
+    capture = rs.capture if rs is not None else None
+    return capture is not None and capture.status(time.monotonic()).phase == "done"
+
+
+def start_camera_session(
+    app: App,
+    rs: RecordSession | None,
+    signer: str,
+    only: str,
+    countdown: float,
+    burst: int,
+    lang: str = "en",
+) -> tuple[RecordSession, str, Any]:
+    """ "Start" with the camera: the session, and the webcam shown again when it started (CAMERA_ON_JS then
+    turns it on and streams)."""
+    before = rs.capture if rs is not None else None
+    rs, shown = start_session(app, rs, signer, only, countdown, burst, lang)
+    started = rs.capture is not None and rs.capture is not before
+    return rs, shown, gr.update(visible=True) if started else gr.update()
+
+
+def stream_frame(app: App, rs: RecordSession | None, frame: Any, lang: str = "en") -> tuple[Any, ...]:
+    """`record_frame`, and the webcam hidden once the session has recorded its last letter: hidden, Gradio
+    unmounts it, which closes the stream (no more frames to the server) and stops the camera itself."""
+    rs, *shown = record_frame(app, rs, frame, lang)
+    return (rs, *shown, gr.update(visible=False) if session_over(rs) else gr.update())
+
+
+def control_camera(app: App, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[Any, ...]:
+    """`control`, and the webcam hidden (its stream closed) when the session is stopped."""
+    rs, shown = control(app, rs, action, lang)
+    return rs, shown, gr.update(visible=False) if action == "stop" else gr.update()
 
 
 def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -> tuple[RecordSession, str]:
@@ -441,7 +501,36 @@ def publish_preview(
         )
     except (ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
         return f"### ⚠ {exc}", gr.update(value=None, visible=False)
-    return result.markdown(), gr.update(value=result.files, visible=not result.files.empty)
+    shown = preview_files(result.files, lang)
+    return preview_markdown(result, lang), gr.update(value=shown, visible=not result.files.empty)
+
+
+def preview_markdown(result: Any, lang: str) -> str:
+    """What the dry run wrote, in the page's language: files and MB per repo, and where its folders are."""
+    lines = [text("pub_dry_head", lang), ""]
+    totals = {row.repo: row for row in result.totals().itertuples()}
+    for kind, repo, folder in (
+        ("dataset", result.dataset_repo, result.dataset_dir),
+        ("model", result.model_repo, result.model_dir),
+    ):
+        if folder is None:
+            continue
+        row = totals.get(kind)
+        n, size = (int(row.files), int(row.bytes)) if row is not None else (0, 0)
+        name = text(f"pub_kind_{kind}", lang)
+        lines.append(
+            "- "
+            + text("pub_dry_repo", lang, kind=name, repo=repo, n=n, mb=f"{size / 1e6:.2f}", folder=folder)
+        )
+    if result.dataset_dir is not None:
+        lines += ["", text("pub_dry_info", lang)]
+    return "\n".join(lines)
+
+
+def preview_files(files: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The preview's file list with its header and repo kinds in the page's language (paths as they are)."""
+    shown = files.assign(repo=[text(f"pub_kind_{kind}", lang) for kind in files["repo"]])
+    return shown.rename(columns={c: text(f"pub_col_{c}", lang) for c in ("repo", "path", "bytes")})
 
 
 def publish_now(
@@ -465,7 +554,7 @@ def publish_now(
         )
     except Exception as exc:  # the upload's own one-line reason (never the token: publish never holds it)
         return f"### ⚠ {exc}"
-    return "\n\n".join(f"✅ {kind}: {url}" for kind, url in urls.items())
+    return "\n\n".join(f"✅ {text(f'pub_kind_{kind}', lang)}: {url}" for kind, url in urls.items())
 
 
 def token_markdown(lang: str) -> str:
@@ -577,19 +666,27 @@ def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setu
         )
     session_inputs = [state, setup.signer, setup.only, setup.countdown, setup.burst]
     setup.start.click(
-        ctx.with_lang(start_session, app, name="on_start"), session_inputs, [state, status], **QUIET
-    )
+        ctx.with_lang(start_camera_session, app, name="on_start"),
+        session_inputs,
+        [state, status, camera],
+        **QUIET,
+    ).then(None, js=CAMERA_ON_JS, **QUIET)
     camera.stream(
-        ctx.with_lang(record_frame, app, name="on_frame"),
+        ctx.with_lang(stream_frame, app, name="on_frame"),
         [state, camera],
-        [state, view, status, grid],
+        [state, view, status, grid, camera],
         stream_every=STREAM_EVERY,
         time_limit=TIME_LIMIT,
         concurrency_limit=4,
         **QUIET,
     )
     for button, action in ((skip, "skip"), (redo, "redo"), (stop, "stop")):
-        button.click(ctx.with_lang(control, app, action=action), state, [state, status], **QUIET)
+        button.click(
+            ctx.with_lang(control_camera, app, action=action, name="on_control"),
+            state,
+            [state, status, camera],
+            **QUIET,
+        )
     timer.tick(ctx.with_lang(lambda lang: grid_frame(ws.counts(), lang), name="on_tick"), None, grid, **QUIET)
     return status, grid
 

@@ -63,6 +63,7 @@ COLUMNS = (
     "kind",
     "unit",
     "other_splits",
+    "group",
 )
 
 
@@ -188,6 +189,11 @@ def example_label(class_name: str, class_names: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- Model tab
+def split_word(split: str, lang: str) -> str:
+    """ "test" / "validation" as the Model tab's sentence says it (an unknown split keeps its own name)."""
+    return text(f"how_split_{split}", lang) if split in ("test", "validation") else split
+
+
 def model_overview(
     meta: Any, model_ref: str, evaluation: Mapping[str, Any] | None, lang: str = "en", loso: Any = None
 ) -> str:
@@ -229,6 +235,8 @@ def model_overview(
                 "model_how_text",
                 lang,
                 n=evaluation.get("n", "?"),
+                # the split the numbers come from: a two-signer workspace has validation, no test split
+                split=split_word(str(evaluation.get("split", "test")), lang),
                 method=data.get("method", ""),
                 ratios=ratios_text(data),  # as the model and dataset cards write them
                 seed=data.get("seed", "?"),
@@ -672,17 +680,62 @@ def gallery_items(
 
 
 def per_class_frame(metrics: Mapping[str, Any], lang: str = "en") -> pd.DataFrame:
-    """[class, precision, recall, f1, support] in `lang`, worst F1 first (the sort the label promises)."""
+    """[class, precision, recall, f1, support] in `lang`, worst F1 first (the sort the label promises).
+
+    With motion letters in the class set (`curation.alphabet`'s flags) a `group` column comes first and
+    the motion letters form their own block before the static ones, each worst F1 first."""
+    from curation.alphabet import motion_letters
+
     table = pd.DataFrame(metrics.get("per_class", []))
     cols = ["class", "precision", "recall", "f1", "support"]
     if table.empty:
         return translate_columns(pd.DataFrame(columns=cols), lang)
-    uk = is_ukrainian(list(metrics.get("class_names", [])))
+    names = list(metrics.get("class_names", []))
+    uk = is_ukrainian(names)
+    motion = set(motion_letters(names))
+    is_motion = table["class"].astype(str).isin(motion)
     table["class"] = [display_label(str(c), uk) for c in table["class"]]
     for col in ("precision", "recall", "f1"):
         table[col] = table[col].astype(float).round(3)
-    table = table[cols].sort_values(["f1", "class"], kind="stable").reset_index(drop=True)
-    return translate_columns(table, lang)
+    if not is_motion.any():
+        table = table[cols].sort_values(["f1", "class"], kind="stable").reset_index(drop=True)
+        return translate_columns(table, lang)
+    # the few motion letters first: at the bottom of a 26- or 33-row scroll box nobody would see them
+    table["_static"] = (~is_motion).astype(int)
+    table["group"] = [text("group_motion" if m else "group_static", lang) for m in is_motion]
+    table = table.sort_values(["_static", "f1", "class"], kind="stable").reset_index(drop=True)
+    return translate_columns(table[["group", *cols]], lang)
+
+
+def group_summary(metrics: Mapping[str, Any], lang: str = "en") -> str:
+    """One Markdown line: accuracy of the static and of the motion letters apart ("" without motion
+    letters). From metrics.json's `groups`, else from per-class recall × support (the same counts)."""
+    from curation.alphabet import motion_letters
+
+    names = list(metrics.get("class_names", []))
+    motion = motion_letters(names)
+    rows = metrics.get("per_class", [])
+    if not motion or not rows:
+        return ""
+
+    def pooled(in_group: bool) -> tuple[str, int]:
+        mine = [r for r in rows if (r["class"] in motion) == in_group]
+        n = sum(int(r["support"]) for r in mine)
+        right = sum(float(r["recall"]) * int(r["support"]) for r in mine)
+        return ("–" if n == 0 else f"{right / n:.3f}"), n
+
+    static_acc, static_n = pooled(False)
+    motion_acc, motion_n = pooled(True)
+    uk = is_ukrainian(names)
+    return text(
+        "groups_line",
+        lang,
+        static_acc=static_acc,
+        static_n=static_n,
+        motion_acc=motion_acc,
+        motion_n=motion_n,
+        letters=", ".join(display_label(c, uk) for c in motion),
+    )
 
 
 def most_confused_pairs(metrics: Mapping[str, Any], min_count: int = 1) -> list[tuple[str, str, int]]:

@@ -4,13 +4,20 @@
 // message sign_ml/landmark_messages.py checks. The server reads the letter, commits held letters and runs
 // practice, exactly as for frames it receives.
 //
-// Sending: each new frame's message replaces the last unsent one, and the page clicks a hidden Gradio
-// button whose event reads `take()`; Gradio ignores the click while the previous message is still being
-// answered, so a slow server gets fewer, fresh messages, never a queue. At most SEND_FPS a second.
+// Sending: each new frame's message replaces the last unsent one; at most SEND_FPS a second, and none while
+// the previous one is still being answered, so a slow server gets fewer, fresh messages, never a queue.
+// The light way (sign_ml/ui/live_route.py): on start the page clicks a hidden Gradio button whose event
+// gives a token for this page's own session, then POSTs each message to LIGHT_PATH with it, and puts the
+// answer into the letter, word and practice components through a page-only event (no request). When that
+// fails (no route, not logged in, an error), the page falls back to the Gradio event: a hidden button
+// whose event reads `take()` (Gradio ignores a click while the previous message is being answered).
 //
 // Everything the page needs comes from the app itself (data-* attributes of #live-browser): no CDN.
 
 const SEND_FPS = 15;
+const LIGHT_PATH = "gradio_api/dactyl/live"; // relative to the page, as the app's own files are
+const LINK_WAIT_MS = 5000; // no token by then: the Gradio event instead
+const ANSWERED = [200, 413, 422, 429]; // the light endpoint's answers (a letter, or a refusal's one line)
 const EDGES = [
   [0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [9, 10], [10, 11], [11, 12],
   [13, 14], [14, 15], [15, 16], [0, 17], [17, 18], [18, 19], [19, 20], [5, 9], [9, 13], [13, 17],
@@ -25,7 +32,14 @@ const state = {
   lastSent: 0,
   frames: 0, // frames the landmarker ran on
   handFrames: 0, // of which with a hand drawn
-  sent: 0, // messages taken by the send event
+  sent: 0, // messages sent, either way
+  transport: "event", // "light" (the light endpoint), "linking" (waiting for its token) or "event"
+  token: null,
+  inflight: false, // a light-endpoint message not yet answered
+  light: 0, // messages the light endpoint answered
+  relinked: false, // a refused token was renewed once already
+  lightError: "", // why the page left the light endpoint, if it did
+  reply: null, // the light endpoint's last answer, for the page-only event that shows it
   mode: "",
 };
 
@@ -116,15 +130,96 @@ export function message(result, t, w, h) {
   return JSON.stringify({ t: +t.toFixed(1), w, h, hands });
 }
 
+function hidden(id) {
+  const holder = document.querySelector(id);
+  return holder && (holder.tagName === "BUTTON" ? holder : holder.querySelector("button"));
+}
+
 function send(msg) {
   state.pending = msg;
   const now = performance.now();
   if (now - state.lastSent < 1000 / SEND_FPS) return;
-  const holder = document.querySelector("#live-lm-send");
-  const button = holder && (holder.tagName === "BUTTON" ? holder : holder.querySelector("button"));
+  if (state.transport === "linking" || (state.transport === "light" && state.inflight)) return;
+  if (state.transport === "light") {
+    state.lastSent = now;
+    postLight();
+    return;
+  }
+  const button = hidden("#live-lm-send");
   if (!button) return;
   state.lastSent = now;
   button.click();
+}
+
+// the light endpoint: a token from this session's link event first
+function link() {
+  const button = hidden("#live-link");
+  if (!button) return leaveLight("no link event");
+  state.transport = "linking";
+  button.click();
+  setTimeout(() => {
+    if (state.transport === "linking") leaveLight("no token");
+  }, LINK_WAIT_MS);
+}
+
+/** The link event's answer (its .then runs this in the page): the token, or "" for none. */
+export function linked(token) {
+  if (state.transport !== "linking") return;
+  if (!token) return leaveLight("no token");
+  state.token = token;
+  state.transport = "light";
+}
+
+function leaveLight(reason) {
+  if (state.transport !== "event") console.warn("dactyl live: the Gradio event instead:", reason);
+  state.transport = "event";
+  state.lightError = reason;
+}
+
+async function postLight() {
+  const msg = take();
+  if (!msg) return;
+  state.inflight = true;
+  try {
+    const response = await fetch(abs(LIGHT_PATH), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Dactyl-Live": state.token },
+      body: msg,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (ANSWERED.includes(response.status)) {
+      const reply = await response.json();
+      state.light += 1;
+      return show(reply);
+    }
+    // an expired or forgotten token (the server dropped it): one renewal, then the Gradio event
+    if (response.status === 403 && !state.relinked) {
+      state.relinked = true;
+      return link();
+    }
+    leaveLight(`HTTP ${response.status}`);
+  } catch (e) {
+    leaveLight(String((e && e.message) || e).slice(0, 120));
+  } finally {
+    state.inflight = false;
+  }
+}
+
+function show(reply) {
+  const button = hidden("#live-show");
+  if (!button) return;
+  state.reply = reply;
+  button.click();
+}
+
+/** The page-only show event: the components' new values from the last answer (null: unchanged). */
+export function shown(values) {
+  const reply = state.reply || {};
+  state.reply = null;
+  const keys = ["letter", "word", "prompt", "summary"];
+  const out = keys.map((k, i) => (reply[k] === null || reply[k] === undefined ? values[i] : reply[k]));
+  return out;
 }
 
 /** The send event's input: the newest message (then forgotten, so it is sent once). */
@@ -160,6 +255,8 @@ async function start() {
   }
   video.srcObject = state.stream;
   await video.play();
+  state.relinked = false;
+  link(); // the light endpoint's token, while the first frames are read
   state.running = true;
   el.dataset.active = "1";
   say("running");
@@ -194,4 +291,4 @@ document.addEventListener("click", (event) => {
   if (target && target.closest("#live-browser .live-stop")) stop();
 });
 
-window.dactylLive = { start, stop, take, state, wasmWorks };
+window.dactylLive = { start, stop, take, linked, shown, state, wasmWorks };
