@@ -194,3 +194,20 @@ def test_window_frame_converts_a_browser_message() -> None:
     assert (frame.width, frame.height) == (640, 480)
     empty = window_frame(parse_message({"t": 2000.0, "w": 640, "h": 480, "hands": []}))
     assert empty.landmarks is None and empty.handedness is None and empty.t == 2.0
+
+
+def test_a_one_frame_or_ten_thousand_frame_clip_file_is_one_line(
+    demo: Predictor, asl_sample: Path, tmp_path: Path
+) -> None:
+    import json
+
+    data = still_clip(photo_hand(asl_sample / "L" / "L1.jpg"), n=2).to_dict()
+    paths = []
+    for n in (1, 10_000):
+        frames = [dict(data["frames"][0], t=k / 30) for k in range(n)]
+        path = tmp_path / f"n{n}.clip.json"
+        path.write_text(json.dumps({**data, "frames": frames}), encoding="utf-8")
+        paths.append(path)
+    for answer, path in zip(demo.predict_files(paths), paths, strict=True):
+        assert answer.status == "unreadable" and answer.error.startswith(str(path))
+        assert "frames" in answer.error and "\n" not in answer.error
