@@ -24,7 +24,11 @@ if TYPE_CHECKING:  # a type only: the card never needs torch
 # framework-only repos, and our own package name goes in the tags.
 LIBRARY_NAME = "pytorch"
 BASE_TAGS = ["ukrsl-dactyl", "sign-language", "fingerspelling", "image-classification", "mediapipe"]
-KIND_TAGS = {"image": ["mobilenet_v3"], "landmarks": ["hand-landmarks"]}
+KIND_TAGS = {
+    "image": ["mobilenet_v3"],
+    "landmarks": ["hand-landmarks"],
+    "temporal": ["hand-landmarks", "video"],
+}
 DEFAULT_LICENSE = "mit"
 # runtime settings that do not change what the model learns: left out of the hyperparameter table
 _RUNTIME_KEYS = {"device", "num_workers", "cache", "out_dir", "compile", "channels_last", "extra"}
@@ -289,6 +293,15 @@ def _title_and_summary(inputs: CardInputs) -> list[str]:
 
 def architecture(meta: ModelMeta) -> str:
     """One line saying what the network reads and what it is."""
+    if meta.kind == "temporal":
+        spec = meta.landmarks
+        sym = ", mirror-symmetric by construction" if spec.get("handedness") == "symmetric" else ""
+        return (
+            f"a temporal landmark model (`sign_ml.temporal_model`, width {spec.get('width')}): per-frame "
+            f"features of MediaPipe's 21 hand landmarks through a 1-D convolution over time, plus the clip's "
+            f"wrist and fingertip paths in the hand's own frame; a clip of any length, a photo being a clip "
+            f"of one frame{sym}"
+        )
     if meta.kind == "landmarks":
         spec = meta.landmarks
         hidden = "-".join(str(h) for h in spec.get("hidden", []))
@@ -333,7 +346,14 @@ def _alphabet(inputs: CardInputs) -> list[str]:
         ]
         lines += ["These are not Ukrainian letters, so no UkrSL motion-letter information applies.", ""]
         asl_motion = motion_letters(names)
-        if asl_motion:
+        if asl_motion and inputs.meta.kind == "temporal":
+            lines += [
+                f"**Motion letters** ({', '.join(asl_motion)}): signed with a movement; this model reads "
+                "them from a clip (a video, a `.clip.json`, the Live tab's last 1.5 s). From a photo it sees "
+                'only the static start, and such answers are marked "static start only".',
+                "",
+            ]
+        elif asl_motion:
             lines += [
                 f"**Motion letters** ({', '.join(asl_motion)}): signed with a movement; a photo shows only the "
                 'static start, so predictions of them are marked "static start only" and are not claimed '
@@ -435,7 +455,15 @@ def _hyperparameters(inputs: CardInputs) -> list[str]:
         lines.append("")
     else:
         lines += ["The training configuration was not recorded in config.json.", ""]
-    if inputs.meta.kind == "landmarks":
+    if inputs.meta.kind == "temporal":
+        lines += [
+            "Input (the same at training time, evaluation and in the app): one hand's 21 landmarks in each "
+            "frame of a clip (a photo is one frame), turned into per-frame features by `sign_ml.landmarks` "
+            "and a trajectory by `sign_ml.trajectory`. Training augments views of the hand, and the clips' "
+            "speed, start phase and path size; photos also train as held-still clips.",
+            "",
+        ]
+    elif inputs.meta.kind == "landmarks":
         lines += [
             "Input (the same at training time, evaluation and in the app): the largest hand's 21 landmarks "
             "from MediaPipe's hand landmarker, turned into features by `sign_ml.landmarks` (feature version "
@@ -660,7 +688,11 @@ def _limitations(inputs: CardInputs) -> list[str]:
         "- **Mirrored hands**: " + _mirroring(inputs.meta),
         "- **Lighting and backgrounds**: photos with dim or coloured light, busy backgrounds, or the hand small in "
         "the frame are harder; crop to the hand when possible.",
-        "- **One photo, one letter**: motion letters are judged by their starting handshape only.",
+        (
+            "- **Clips, not only photos**: motion letters are read from a clip; a photo shows only their start."
+            if inputs.meta.kind == "temporal"
+            else "- **One photo, one letter**: motion letters are judged by their starting handshape only."
+        ),
         "- **No hand, no letter**: where MediaPipe finds no hand (very dark or blurred photos, hands cut off "
         'by the border) the answer is "no hand found"; such test photos count as wrong above.',
         "",
@@ -669,12 +701,12 @@ def _limitations(inputs: CardInputs) -> list[str]:
 
 
 def _mirroring(meta: ModelMeta) -> str:
-    if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "symmetric":
+    if meta.kind in ("landmarks", "temporal") and meta.landmarks.get("handedness") == "symmetric":
         return (
             "the model is mirror-symmetric by construction, so a left hand and a right hand read the same; for "
             "an alphabet where a mirrored handshape is another letter this would be wrong."
         )
-    if meta.kind == "landmarks" and meta.landmarks.get("handedness") == "mirror_left":
+    if meta.kind in ("landmarks", "temporal") and meta.landmarks.get("handedness") == "mirror_left":
         return (
             "hands that MediaPipe calls left are mirrored into right hands first; where it misjudges the hand, "
             "the shape is read mirrored."
@@ -705,6 +737,8 @@ def _how_to_use(inputs: CardInputs) -> list[str]:
         + (
             "the weights of the landmark MLP (`sign_ml.landmark_model`)."
             if inputs.meta.kind == "landmarks"
+            else "the weights of the temporal landmark model (`sign_ml.temporal_model`)."
+            if inputs.meta.kind == "temporal"
             else "the weights of torchvision's `mobilenet_v3_large`."
         ),
         "",

@@ -232,6 +232,40 @@ def export_onnx(model_dir: str | Path, model: nn.Module | None = None) -> Path:
     return target
 
 
+class _StillView(nn.Module):
+    """A temporal model read one frame at a time: features (B, F) → the rows of a clip of one frame (the
+    trajectory of a still is all zeros) → logits. What a still-frame consumer (the offline web page, which
+    computes only the per-frame features) can run."""
+
+    def __init__(self, model: nn.Module, n_frame: int, n_inputs: int):
+        super().__init__()
+        self.model, self.n_frame, self.n_rest = model, n_frame, n_inputs - n_frame
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = torch.cat([x, x.new_zeros(x.shape[0], self.n_rest)], dim=1)
+        return self.model(rows.unsqueeze(1))
+
+
+def export_still_onnx(model_dir: str | Path, target: str | Path) -> Path:
+    """The ONNX graph that takes one frame's (B, F) landmark features, as a landmark model does: the model
+    itself for the landmark kind, a one-frame view of it for the temporal kind (checked against torch)."""
+    meta = read_meta(model_dir)
+    model, _ = load_model_dir(model_dir, "cpu")
+    n_frame = int(meta.landmarks["n_features"])
+    if meta.kind == "temporal":
+        model = _StillView(model, n_frame, int(meta.landmarks["n_inputs"])).eval()
+    data = _export_bytes(model, (n_frame,))
+    atomic_write_bytes(Path(target), data)
+    session = make_session(target)
+    x = torch.randn(3, n_frame, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        expected = model(x).numpy()
+    got = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
+    if not np.allclose(got, expected, atol=1e-4, rtol=1e-4):
+        raise OnnxMismatchError(f"{target}: the one-frame ONNX graph differs from torch")
+    return Path(target)
+
+
 def make_session(onnx_path: str | Path):
     """An ONNX Runtime CPU session tuned for latency: all cores, all graph optimizations, sequential."""
     import onnxruntime as ort

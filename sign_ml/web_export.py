@@ -96,7 +96,7 @@ def export_web(run: str | Path, out: str | Path) -> Path:
 
     model_dir = resolve_model_dir(run)
     meta = read_meta(model_dir)
-    if meta.kind != "landmarks":
+    if meta.kind not in ("landmarks", "temporal"):
         raise ExportError(f"{model_dir}: an {meta.kind} model; the web export needs a landmark model")
     version = int(meta.landmarks.get("feature_version", 0))
     if version != FEATURE_VERSION or int(meta.landmarks.get("n_features", 0)) != N_FEATURES:
@@ -113,7 +113,10 @@ def export_web(run: str | Path, out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:
         shutil.copyfile(WEB / "export" / name, out / name)
-    shutil.copyfile(onnx_path, out / "model.onnx")
+    if meta.kind == "temporal":  # the page computes one frame's features: a one-frame view of the model
+        onnx_export.export_still_onnx(model_dir, out / "model.onnx")
+    else:
+        shutil.copyfile(onnx_path, out / "model.onnx")
     assets = out / "assets"
     for package in ("tasks-vision", "onnxruntime-web"):
         shutil.copytree(WEB / "vendor" / package, assets / package)

@@ -1,6 +1,7 @@
-"""The embedded models: the demo landmark model (models/demo/) and the thesis-style MobileNetV3 kept for
-comparison (models/asl-mobilenet/). Each loads, reads hands (and answers "no hand" without one), stays small,
-and its stored test metrics are what a fresh `sign-ml evaluate` on the shared sample's test split gives."""
+"""The embedded models: the demo temporal model (models/demo/: the sample's photos and synthetic J and Z
+clips) and the thesis-style MobileNetV3 kept for comparison (models/asl-mobilenet/). Each loads, reads hands
+(and answers "no hand" without one), stays small, and its stored test metrics are what a fresh
+`sign-ml evaluate` on the recipe's test split gives; the demo reads a GIF of a J movement as J."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from sign_ml.evaluate import evaluate_run
 from sign_ml.predict import Predictor
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-KINDS = {"demo": "landmarks", "asl-mobilenet": "image"}
+KINDS = {"demo": "temporal", "asl-mobilenet": "image"}
+LANDMARK_KINDS = ("landmarks", "temporal")
 
 
 @pytest.fixture(scope="module", params=sorted(KINDS))
@@ -68,8 +70,47 @@ def test_embedded_models_read_a_real_hand(model, asl_sample):
     assert probs.shape == (1, 26) and probs.sum() == pytest.approx(1.0, abs=1e-5)
     top = predictor.predict(asl_sample / "L" / "L10.jpg", top_k=5).top
     assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
-    if predictor.kind == "landmarks":
+    if predictor.kind in LANDMARK_KINDS:
         assert top[0][0] == "L"
+
+
+def recipe_data(sample: Path, out: Path) -> Path:
+    """The demo recipe's data folder (recipes/demo_asl.sh): links to the photos, the synthetic clips beside."""
+    for folder in sorted(p for p in sample.iterdir() if p.is_dir()):
+        (out / folder.name).mkdir(parents=True)
+        for photo in sorted(folder.iterdir()):
+            (out / folder.name / photo.name).symlink_to(photo.resolve())
+    demo_motion_clips().write_motion_clips(sample, out)
+    return out
+
+
+def demo_motion_clips():
+    import importlib.util
+
+    path = MODELS.parent / "recipes" / "demo_motion_clips.py"
+    spec = importlib.util.spec_from_file_location("demo_motion_clips", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.shared_data
+def test_the_demo_reads_a_j_movement_as_j_and_a_still_i_as_i(asl_sample, tmp_path):
+    """Done when: a GIF of the movement through `sign-ml predict models/demo` reads J; a still I stays I."""
+    from sign_ml.cli import main
+
+    copy = tmp_path / "demo"
+    copy.mkdir()
+    for name in (MODEL_FILE, CONFIG_FILE):
+        shutil.copy2(MODELS / "demo" / name, copy / name)
+    gif = demo_motion_clips().write_j_gif(asl_sample, tmp_path / "in" / "j.gif")
+    still = asl_sample / "I" / "I3.jpg"
+    out = tmp_path / "out" / "answers.jsonl"  # not beside the inputs: predict refuses that
+    assert main(["predict", str(copy), str(gif), str(still), "--json", "--out", str(out)]) == 0
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["top"][0]["label"] for a in answers] == ["J", "I"]
+    card = (MODELS / "demo" / "README.md").read_text(encoding="utf-8")
+    assert "Synthetic clips" in card and "SYNTHETIC" in card  # the card says so, plainly
 
 
 @pytest.mark.shared_data
@@ -80,11 +121,12 @@ def test_stored_test_metrics_match_a_fresh_evaluation(asl_sample, tmp_path, name
     test_eval = source / "eval" / "test"
     # the recipe's split (recipes/demo_asl.sh) is deterministic: remake it, then evaluate a copy of the model
     splits = tmp_path / "splits"
+    data = recipe_data(asl_sample, tmp_path / "data") if name == "demo" else asl_sample
     assert (
         curate(
             [
                 "split",
-                str(asl_sample),
+                str(data),
                 "--out",
                 str(splits),
                 "--ratios",
@@ -123,7 +165,7 @@ def test_landmarks_from_elsewhere_take_the_same_path_as_a_photo(model, tmp_path,
     hand, det = whole.detection.hand, whole.detection
     framed = predictor.predict_detection(whole.image, det)  # the Live tab's path: another stage's detection
     np.testing.assert_allclose(framed.probs, whole.probs, atol=1e-6)
-    if predictor.kind == "landmarks":
+    if predictor.kind in LANDMARK_KINDS:
         sent = predictor.predict_landmarks(hand.landmarks, hand.handedness, det.width, det.height)
         assert sent.status == "ok" and sent.top[0][0] == whole.top[0][0]
         np.testing.assert_allclose(sent.probs, whole.probs, atol=1e-6)

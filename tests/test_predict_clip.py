@@ -1,9 +1,9 @@
 """Clips through the predictor: `predict_clip`, `predict_video`, `predict_window`, and clip/video paths in
-`predict_files`, for the still kinds (the demo landmark model, a tiny image model) and the temporal kind."""
+`predict_files`, for the still kinds (a landmark model trained here, a tiny image model); the temporal
+kind's own reading of clips is in test_temporal.py."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +14,34 @@ from PIL import Image
 from curation.clips import Clip, write_clip
 from curation.hands import shared_stage
 from curation.images import load_rgb
-from sign_ml.artifacts import CONFIG_FILE, MODEL_FILE
 from sign_ml.predict import Predictor, WindowFrame, still_frame, window_frame
 
-DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
+STILL_LETTERS = "BDIJL"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
-    """The demo model, copied so the ONNX export it writes stays out of the repository."""
-    copy = tmp_path_factory.mktemp("demo") / "model"
-    copy.mkdir()
-    for name in (MODEL_FILE, CONFIG_FILE):
-        shutil.copy2(DEMO / name, copy / name)
-    return Predictor.from_pretrained(copy)
+def demo(asl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Predictor:
+    """A still landmark model (the landmark kind) trained here on sample photos of B, D, I, J and L (J as
+    its still start, as the sample has it): the still-kind behaviour under test, in seconds."""
+    import json
+
+    import pandas as pd
+
+    from sign_ml.config import LandmarkConfig
+    from sign_ml.landmark_train import train_landmarks
+
+    root = tmp_path_factory.mktemp("still-model")
+    rows = [
+        (str(p), c, "train" if k < 14 else "validation")
+        for c in STILL_LETTERS
+        for k, p in enumerate(sorted((asl_sample / c).glob("*.jpg"))[:16])
+    ]
+    splits = root / "splits"
+    splits.mkdir()
+    pd.DataFrame(rows, columns=["path", "label", "split"]).to_csv(splits / "manifest.csv", index=False)
+    (splits / "splits.json").write_text(json.dumps({"class_names": list(STILL_LETTERS)}), encoding="utf-8")
+    train_landmarks(LandmarkConfig(epochs=60), splits, root / "run", progress=False)
+    return Predictor.from_pretrained(root / "run")
 
 
 def photo_hand(path: Path):
@@ -180,3 +194,20 @@ def test_window_frame_converts_a_browser_message() -> None:
     assert (frame.width, frame.height) == (640, 480)
     empty = window_frame(parse_message({"t": 2000.0, "w": 640, "h": 480, "hands": []}))
     assert empty.landmarks is None and empty.handedness is None and empty.t == 2.0
+
+
+def test_a_one_frame_or_ten_thousand_frame_clip_file_is_one_line(
+    demo: Predictor, asl_sample: Path, tmp_path: Path
+) -> None:
+    import json
+
+    data = still_clip(photo_hand(asl_sample / "L" / "L1.jpg"), n=2).to_dict()
+    paths = []
+    for n in (1, 10_000):
+        frames = [dict(data["frames"][0], t=k / 30) for k in range(n)]
+        path = tmp_path / f"n{n}.clip.json"
+        path.write_text(json.dumps({**data, "frames": frames}), encoding="utf-8")
+        paths.append(path)
+    for answer, path in zip(demo.predict_files(paths), paths, strict=True):
+        assert answer.status == "unreadable" and answer.error.startswith(str(path))
+        assert "frames" in answer.error and "\n" not in answer.error

@@ -237,3 +237,28 @@ def test_temporal_config_refuses_bad_ranges() -> None:
         TemporalConfig(speed=(2.0, 1.0))
     with pytest.raises(ValueError, match="variants"):
         TemporalConfig(variants=0)
+
+
+def test_the_live_window_reads_the_movement(run_dir: Path, split_dir: Path) -> None:
+    from curation.clips import read_clip
+    from sign_ml.predict import WINDOW_SECONDS, Predictor, WindowFrame
+
+    predictor = Predictor.from_pretrained(run_dir)
+    table = pd.read_csv(split_dir / "manifest.csv")
+    path = table[(table["split"] == "validation") & (table["label"] == "J")]["path"].iloc[0]
+    j = read_clip(path)
+    start = j.landmarks[np.flatnonzero(j.hand_found)[0]]
+    held = [WindowFrame(k / 30, start, "Right", j.width, j.height) for k in range(60)]  # 2 s of the I start
+    moving = [
+        WindowFrame(2.0 + float(t), None if np.isnan(m).any() else m, h, j.width, j.height)
+        for t, m, h in zip(j.times, j.landmarks, j.handedness, strict=True)
+    ]
+    still_answer = predictor.predict_window(held)
+    assert still_answer.top[0][0] == "I" and still_answer.frames > 1 and not still_answer.motion
+    window = held + moving
+    answer = predictor.predict_window(window)
+    assert answer.top[0][0] == "J" and not answer.motion
+    newest = window[-1].t  # frames older than the window's 1.5 s change nothing
+    recent = [f for f in window if newest - f.t <= WINDOW_SECONDS]
+    assert len(recent) < len(window)
+    np.testing.assert_allclose(predictor.predict_window(recent).probs, answer.probs, atol=1e-6)
