@@ -149,8 +149,8 @@ def window_movement(
     moved_eps: float = MOVED_EPS,
 ) -> Movement:
     """Whether the window's hand moved and whether it is at rest now, in units of its size now (so the same
-    movement reads the same near the camera or far from it). The newest frame must have a hand; "still"
-    needs two hand frames in the last `settle_s` (one frame shows no rest)."""
+    movement reads the same near the camera or far from it). The newest frame must have a hand; a hand
+    seen in one frame only is at rest (nothing shows it moving)."""
     hands = [f for f in window if f[1] is not None]
     if not hands or window[-1][1] is None:
         return Movement(False, False)
@@ -166,7 +166,7 @@ def window_movement(
         return max(math.dist(pts[k], now[k]) for k in _TRACKED) / size
 
     recent = [f for f in hands if t_now - float(f[0]) <= settle_s + 1e-9]
-    still = len(recent) >= 2 and all(away(f) <= still_eps for f in recent)
+    still = all(away(f) <= still_eps for f in recent)  # the newest alone (a first frame) shows no movement
     moved = any(away(f) >= moved_eps for f in hands)
     return Movement(moved, still)
 

@@ -257,12 +257,13 @@ def test_window_movement_is_measured_in_hand_sizes(scale):
     assert not jitter.moved and jitter.still
 
 
-def test_one_frame_shows_no_rest_and_no_hand_now_is_no_movement():
+def test_one_frame_is_a_hand_at_rest_and_no_hand_now_is_no_movement():
     from sign_ml.live import Movement, push_window, window_movement
     from sign_ml.predict import WindowFrame
 
     nothing = Movement(moved=False, still=False)
-    assert window_movement((hand_at(0.0),)) == window_movement(()) == nothing
+    assert window_movement((hand_at(0.0),)) == Movement(moved=False, still=True)
+    assert window_movement(()) == nothing
     window = push_window((hand_at(0.0), hand_at(0.1)), WindowFrame(0.2, None, None, 640, 480))
     assert window_movement(window) == nothing
 

@@ -153,11 +153,13 @@ def test_a_still_model_still_reads_each_frame_and_commits_on_the_hold():
     assert "static start only" in answer
 
 
-def test_no_hand_now_is_no_letter_and_the_window_keeps_its_time():
+def test_no_hand_now_is_no_letter_and_a_release_of_the_window():
     app = App()
     session, _ = run_server_path(app, [(100.0, 0.0), (200.0, 0.0)])
     answer, _, _ = tab_live.advance(
         app, session, None, 300.0, 600, False, "en", frame=WindowFrame(0.3, None, None, 640, 480)
     )
     assert "no letter" in answer and app.predictor.windows == [1, 2]  # not read without a hand
-    assert [f.t for f in session.window] == [0.1, 0.2, 0.3]
+    assert session.window == ()  # the hand left: the next sign starts a window of its own
+    run_server_path(app, [(400.0, 0.0)], session=session)
+    assert [f.t for f in session.window] == [0.4] and app.predictor.windows == [1, 2, 1]

@@ -193,10 +193,11 @@ def advance(
     names = app.class_names
     movement = None
     if frame is not None:
-        session.window = live.push_window(session.window, frame)
+        # the hand left: a release, as for the commit rule; the next sign starts a window of its own
+        session.window = live.push_window(session.window, frame) if frame[1] is not None else ()
         if reads_movement(app):
             movement = live.window_movement(session.window)
-            top = None  # no hand now, no letter (a release), whatever the window still holds
+            top = None  # no hand now, no letter (a release)
             if frame[1] is not None:
                 prediction = app.predictor.predict_window(session.window)
                 top = prediction.top if prediction.ok else None

@@ -56,10 +56,9 @@ def recognize_frame(
     app: App, session: LiveSession, frame: Image.Image
 ) -> tuple[Any, list[tuple[str, float]] | None]:
     """One frame through this session's VIDEO landmarker and the model: (detection, top letters or None).
-    A model of movements reads the window in `advance` instead (the frame's hand joins it there)."""
+    A model of movements reads this frame as a clip of one frame here; `advance` then reads the whole
+    window instead (the frame's hand joins it there)."""
     detection = session.hand_stage().detect_video(frame, session.next_ms())
-    if reads_movement(app):
-        return detection, None
     prediction = app.predictor.predict_detection(frame, detection)  # every class, most likely first
     return detection, prediction.top if prediction.ok else None
 
