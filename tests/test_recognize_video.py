@@ -179,7 +179,7 @@ def demo_app():
 
 
 @pytest.mark.shared_data
-def test_the_app_reads_an_uploaded_gif_and_says_the_movement_went_unchecked(
+def test_the_app_reads_uploaded_videos_and_a_still_of_j_says_its_start(
     demo_app, hand_videos, gradio_upload, asl_sample: Path
 ) -> None:
     out = demo_app.predict(gradio_upload(hand_videos["mp4"]))
