@@ -57,6 +57,18 @@ def signer_split(root: Path) -> Path:
                     {"path": str(path), "relpath": rel, "label": "J", "split": "train", "group": name}
                 )
                 dets.append(None)  # a clip row has no hand columns
+    broken = root / "photos" / "J" / "cy_broken.clip.json"  # unreadable: counts for cy, as wrong
+    broken.write_text("{not json", encoding="utf-8")
+    rows.append(
+        {
+            "path": str(broken),
+            "relpath": "J/cy_broken.clip.json",
+            "label": "J",
+            "split": "train",
+            "group": "cy",
+        }
+    )
+    dets.append(None)
     outcomes = [type("O", (), {"detection": d})() for d in dets]
     table = pd.DataFrame(rows).assign(**hand_columns(outcomes))
     return write_splits(
@@ -79,13 +91,30 @@ def test_loso_of_a_temporal_run_reads_held_out_j_clips_by_their_movement(tmp_pat
 
     assert temporal.kind == "temporal" and still.kind == "landmarks"
     assert temporal.config["width"] == 32 and temporal.config["epochs"] == 12  # the run's own recipe
-    assert temporal.status == "ok" and len(temporal.per_signer) == 3 and temporal.n_clips == 12
+    assert temporal.status == "ok" and len(temporal.per_signer) == 3 and temporal.n_clips == 13
+    cy = temporal.per_signer.set_index("signer").loc["cy"]
+    assert (cy["photos"], cy["hands"], temporal.no_hand) == (21, 20, 1)  # the broken clip: no hand, wrong
     assert int(temporal.confusion[CLASSES.index("J")].sum()) == 12  # every J clip held out once, with a hand
     assert j_accuracy(temporal) >= 0.75 and j_accuracy(temporal) > j_accuracy(still) + 0.25
     lines = loso_lines(temporal, path)
-    assert any("12 clips, each read whole by the temporal model" in line for line in lines)
+    assert any("13 clips, each read whole by the temporal model" in line for line in lines)
     motion = [line for line in group_lines(temporal) if line.startswith("motion letters (J)")]
     assert motion == [
-        f"motion letters (J): {int(temporal.confusion[1, 1])} of 12 right, accuracy "
-        f"{j_accuracy(temporal):.4f}"
+        f"motion letters (J): {int(temporal.confusion[1, 1])} of 13 right, accuracy "
+        f"{temporal.confusion[1, 1] / 13:.4f}"
     ]
+
+
+def test_each_kind_gets_its_own_recipe_and_the_kind_round_trips(tmp_path):
+    from sign_ml.loso import LosoResult, run_config
+
+    assert run_config("temporal", {"width": 32, "epochs": 12}) == TemporalConfig(width=32, epochs=12)
+    assert run_config("landmarks", {"epochs": 40}) == LandmarkConfig(epochs=40)
+    assert run_config("cnn", {"epochs": 3}) == LandmarkConfig()  # an image run's recipe is not a fold's
+    config = tmp_path / "t.json"
+    config.write_text('{"width": 16}', encoding="utf-8")
+    assert run_config("temporal", {"width": 32}, config) == TemporalConfig(width=16)
+    result = LosoResult("one_signer", CLASSES, pd.DataFrame(), None, None, None, 0, 0.0, kind="temporal")
+    assert LosoResult.from_dict(result.to_dict()).kind == "temporal"
+    old = {k: v for k, v in result.to_dict().items() if k != "kind"}  # a loso.json written before kinds
+    assert LosoResult.from_dict(old).kind == "landmarks"
