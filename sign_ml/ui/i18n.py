@@ -21,8 +21,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_model": "Model",
         "tab_live": "Live",
         "live_intro": (
-            "Spell with your hand in front of the camera: allow the camera, then press Record. Hold a letter "
-            "still to add it to the word; practice mode asks for letters and confirms them."
+            "Spell with your hand in front of the camera: press **Start the camera** and allow the camera when "
+            "the browser asks. Hold a letter still to add it to the word; practice mode asks for letters and "
+            "confirms them."
         ),
         "live_camera": "Camera",
         "live_view": "What the model sees",
@@ -234,8 +235,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_model": "Модель",
         "tab_live": "Наживо",
         "live_intro": (
-            "Показуйте літери рукою перед камерою: дозвольте доступ до камери й почніть запис. Затримайте "
-            "літеру, щоб додати її до слова; режим вправ просить показати літеру й підтверджує її."
+            "Показуйте літери рукою перед камерою: натисніть **Увімкнути камеру** й дозвольте доступ до камери, "
+            "коли браузер спитає. Затримайте літеру, щоб додати її до слова; режим вправ просить показати "
+            "літеру й підтверджує її."
         ),
         "live_camera": "Камера",
         "live_view": "Що бачить модель",
