@@ -1,23 +1,25 @@
-"""Leave-one-signer-out (LOSO) accuracy of the landmark model: the honest number for a signer it has not seen.
+"""Leave-one-signer-out (LOSO) accuracy of a run's model kind: the honest number for a signer it has not seen.
 
     all photos of a split directory (train + validation + test pooled), each with its signer (manifest `group`)
-      → for each signer: train the landmark model on every other signer's hands, predict this signer's photos
+      → for each signer: train the run's kind (landmark MLP or temporal model, with the run's recipe) on every
+        other signer's samples, predict this signer's photos and clips
       → per-signer table, pooled accuracy (no hand = wrong), confusion matrix → RUN/eval/<split>/loso.json
 
 Training a landmark model takes seconds, so one fit per signer is cheap. With one signer there is no one to
 hold out: the result says so (status "one_signer") instead of inventing a number.
 
-Clips (`.clip.json` rows of the manifest) are samples like photos and count for their signer: the
-landmark model of a fold is a still model, so it reads a clip as `Predictor.predict_clip` reads one with a
-still kind, by the hand frame nearest the middle of the hand's time (`sign_ml.predict.still_frame`). A
-motion letter's clip then scores what a still model can do with it; `n_clips` says how many there were.
+Clips (`.clip.json` rows of the manifest) are samples like photos and count for their signer. A fold of a
+temporal run trains `temporal_train.fit_temporal_model` on the other signers' photos and clips and reads a
+held-out clip whole, so a motion letter is scored by its movement. The landmark model of a fold is a still
+model, so it reads a clip as `Predictor.predict_clip` reads one with a still kind, by the hand frame nearest
+the middle of the hand's time (`sign_ml.predict.still_frame`); `n_clips` says how many there were.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,7 @@ NO_SIGNERS_SENTENCE = "no signer information: accuracy on new signers is unknown
 
 @dataclass
 class LosoResult:
-    """Leave-one-signer-out accuracy of the landmark model, per signer and pooled."""
+    """Leave-one-signer-out accuracy of the run's model kind, per signer and pooled."""
 
     status: str  # "ok" (≥2 signers) | "one_signer" (accuracy on new signers is unknown) | "no_signers"
     class_names: list[str]
@@ -57,7 +59,10 @@ class LosoResult:
     )  # (K,) no-hand photos per true class (for the plot)
     config: dict[str, Any] = field(default_factory=dict)  # the LandmarkConfig each fold trained with
     command: str = ""  # the command that produced it (the model card quotes it)
-    n_clips: int = 0  # of the held-out samples, how many were clips (read by their still frame)
+    n_clips: int = 0  # of the held-out samples, how many were clips
+    kind: str = (
+        "landmarks"  # the model each fold trained: "landmarks" (clips by their still frame) | "temporal"
+    )
 
     @property
     def sentence(self) -> str:
@@ -93,6 +98,7 @@ class LosoResult:
             "config": dict(self.config),
             "command": self.command,
             "n_clips": int(self.n_clips),
+            "kind": self.kind,
         }
 
     @classmethod
@@ -116,6 +122,7 @@ class LosoResult:
             config=dict(d.get("config") or {}),
             command=str(d.get("command", "")),
             n_clips=int(d.get("n_clips", 0)),
+            kind=str(d.get("kind", "landmarks")),
         )
 
     def interpretation(self):
@@ -187,60 +194,58 @@ def _hand_set(points: np.ndarray, labels: np.ndarray, found: np.ndarray):
     return HandSet(points, labels[found], found, labels, 0)
 
 
-def leave_one_signer_out(
-    points: np.ndarray,
-    labels: np.ndarray,
-    found: np.ndarray,
-    signers: Sequence[str],
-    num_classes: int,
-    class_names: list[str],
-    cfg: LandmarkConfig | None = None,
-    progress: bool = False,
-) -> LosoResult:
-    """One landmark-model fit per signer on everyone else's hands, tested on that signer's photos (pure).
-
-    points: (M, 21, 3) pixel-space hands of the photos where one was found, in photo order;
-    labels, found, signers: (N,) over all photos (a photo without a signer, "" or None, is left out, logged).
-    cfg: the recipe of each fit (default: LandmarkConfig()); no validation split, so the last epoch is kept.
-    """
-    from tqdm.auto import tqdm
-
-    from sign_ml.landmark_train import fit_landmark_model
-
-    t0 = time.perf_counter()
-    cfg = cfg or LandmarkConfig()
-    if cfg.keep != "last":  # nothing to validate on: every other signer trains
-        cfg = cfg.replace(keep="last")
-    labels = np.asarray(labels, dtype=np.int64)
-    found = np.asarray(found, dtype=bool)
-    points = np.asarray(points, dtype=np.float64)
-    signer = np.asarray(
+def _signer_names(signers: Sequence[str]) -> np.ndarray:
+    """(N,) signer of each sample as a stripped string; "" where there is none (None, NaN, blank)."""
+    return np.asarray(
         ["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s).strip() for s in signers],
         dtype=object,
     )
+
+
+def _check_samples(
+    labels: np.ndarray, found: np.ndarray, signer: np.ndarray, n_hands: int, num_classes: int, class_names
+) -> None:
     n = len(labels)
     if len(found) != n or len(signer) != n:
         raise ValueError(
             f"labels, found and signers must have one value per photo: {n}, {len(found)}, {len(signer)}"
         )
-    if len(points) != int(found.sum()):
+    if n_hands != int(found.sum()):
         raise ValueError(
-            f"points must hold one hand per found photo: {len(points)} hands, {int(found.sum())} found"
+            f"points must hold one hand per found photo: {n_hands} hands, {int(found.sum())} found"
         )
     if len(class_names) != num_classes:
         raise ValueError(f"{len(class_names)} class names for {num_classes} classes")
     if n and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must be class indices in 0..{num_classes - 1}")
-    # row of each photo in `points` (-1 where no hand)
-    hand_row = np.full(n, -1, dtype=np.int64)
-    hand_row[found] = np.arange(int(found.sum()))
+
+
+# fit_predict(train, test): (N,) masks of the found samples to train on and to predict → the predicted
+# class of each test sample (in sample order), and the fit's seconds
+FitPredict = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]
+
+
+def _folds(
+    labels: np.ndarray,
+    found: np.ndarray,
+    signer: np.ndarray,
+    num_classes: int,
+    class_names: list[str],
+    cfg_dict: dict[str, Any],
+    fit_predict: FitPredict,
+    progress: bool,
+    t0: float,
+) -> LosoResult:
+    """The fold loop any model kind shares: hold out each signer, fit on the others' found samples, count."""
+    from tqdm.auto import tqdm
+
+    n = len(labels)
     known = signer != ""
     if (~known).any() and known.any():
         log.warning(
             "%d of %d photos have no signer and are left out of leave-one-signer-out", int((~known).sum()), n
         )
     names = sorted(set(signer[known].tolist()))
-    cfg_dict = cfg.to_dict()
 
     def counts(s: str) -> dict[str, Any]:
         mine = known & (signer == s)
@@ -269,19 +274,17 @@ def leave_one_signer_out(
     rows = []
     for s in tqdm(names, desc="leave one signer out", unit="signer", disable=not progress):
         test = known & (signer == s)
-        train = known & ~test
+        train = known & ~test & found
         row = counts(s)
         test_hands = test & found
         class_no_hand += np.bincount(labels[test & ~found], minlength=num_classes)
-        train_rows = hand_row[train & found]
-        if len(train_rows) == 0:  # nothing to learn from: every photo of this signer counts as wrong
+        if not train.any():  # nothing to learn from: every photo of this signer counts as wrong
             log.warning(
                 "no hand found in any photo of the signers other than %r: its photos count as wrong", s
             )
             rows.append(row | {"correct": 0, "accuracy": 0.0})
             continue
-        fit = fit_landmark_model(cfg, _hand_set(points[train_rows], labels, train & found), None, num_classes)
-        pred = predict_points(fit.model, points[hand_row[test_hands]]).argmax(1)
+        pred, seconds = fit_predict(train, test_hands)
         truth = labels[test_hands]
         np.add.at(confusion, (truth, pred), 1)
         correct = int((pred == truth).sum())
@@ -294,7 +297,7 @@ def leave_one_signer_out(
             correct,
             row["photos"],
             row["hands"],
-            fit.seconds,
+            seconds,
         )
     per_signer = pd.DataFrame(rows, columns=PER_SIGNER_COLUMNS)
     total = int(per_signer["photos"].sum())
@@ -314,13 +317,158 @@ def leave_one_signer_out(
     )
 
 
+def leave_one_signer_out(
+    points: np.ndarray,
+    labels: np.ndarray,
+    found: np.ndarray,
+    signers: Sequence[str],
+    num_classes: int,
+    class_names: list[str],
+    cfg: LandmarkConfig | None = None,
+    progress: bool = False,
+) -> LosoResult:
+    """One landmark-model fit per signer on everyone else's hands, tested on that signer's photos (pure).
+
+    points: (M, 21, 3) pixel-space hands of the photos where one was found, in photo order;
+    labels, found, signers: (N,) over all photos (a photo without a signer, "" or None, is left out, logged).
+    cfg: the recipe of each fit (default: LandmarkConfig()); no validation split, so the last epoch is kept.
+    """
+    from sign_ml.landmark_train import fit_landmark_model
+
+    t0 = time.perf_counter()
+    cfg = cfg or LandmarkConfig()
+    if cfg.keep != "last":  # nothing to validate on: every other signer trains
+        cfg = cfg.replace(keep="last")
+    labels = np.asarray(labels, dtype=np.int64)
+    found = np.asarray(found, dtype=bool)
+    points = np.asarray(points, dtype=np.float64)
+    signer = _signer_names(signers)
+    _check_samples(labels, found, signer, len(points), num_classes, class_names)
+    # row of each photo in `points` (-1 where no hand)
+    hand_row = np.full(len(labels), -1, dtype=np.int64)
+    hand_row[found] = np.arange(int(found.sum()))
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+        fit = fit_landmark_model(cfg, _hand_set(points[hand_row[train]], labels, train), None, num_classes)
+        return predict_points(fit.model, points[hand_row[test]]).argmax(1), fit.seconds
+
+    return _folds(labels, found, signer, num_classes, class_names, cfg.to_dict(), fit_predict, progress, t0)
+
+
+def predict_temporal(model: torch.nn.Module, rows: list[np.ndarray], batch_size: int = 256) -> np.ndarray:
+    """Rows of `temporal_model.clip_rows` (one per sample) → (M,) predicted classes of a temporal model."""
+    import torch
+
+    from sign_ml.temporal_train import pad
+
+    out = np.zeros(len(rows), dtype=np.int64)
+    order = np.argsort([len(r) for r in rows], kind="stable")  # similar lengths together: less padding
+    model.eval()
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            x, mask = pad([rows[i] for i in idx])
+            out[idx] = model(x, mask).argmax(1).numpy()
+    return out
+
+
+def leave_one_signer_out_temporal(
+    hands: Sequence[np.ndarray],
+    times: Sequence[np.ndarray | None],
+    labels: np.ndarray,
+    found: np.ndarray,
+    signers: Sequence[str],
+    num_classes: int,
+    class_names: list[str],
+    cfg: Any = None,
+    progress: bool = False,
+) -> LosoResult:
+    """One temporal-model fit per signer on everyone else's photos and clips (`fit_temporal_model`, as a
+    temporal run trains), tested on that signer's photos and clips, each clip read whole (pure).
+
+    hands, times: one per found sample, in sample order: a photo's (21, 3) hand and None, or a clip's
+    (T, 21, 3) pixel-space frames (NaN rows: no hand) and (T,) seconds; labels, found, signers: (N,).
+    cfg: a TemporalConfig (default: its defaults); the last epoch is kept.
+    """
+    from sign_ml.landmark_train import HandSet
+    from sign_ml.temporal_model import clip_rows
+    from sign_ml.temporal_train import ClipSet, TemporalConfig, fit_temporal_model, photo_rows
+
+    t0 = time.perf_counter()
+    cfg = cfg or TemporalConfig()
+    if cfg.keep != "last":
+        cfg = cfg.replace(keep="last")
+    labels = np.asarray(labels, dtype=np.int64)
+    found = np.asarray(found, dtype=bool)
+    signer = _signer_names(signers)
+    _check_samples(labels, found, signer, len(hands), num_classes, class_names)
+    if len(times) != len(hands):
+        raise ValueError(f"hands and times must have one entry per found sample: {len(hands)}, {len(times)}")
+    index = np.flatnonzero(found)  # sample → its entry in hands/times
+    is_clip = np.zeros(len(labels), dtype=bool)
+    is_clip[index] = [t is not None for t in times]
+    entry = np.full(len(labels), -1, dtype=np.int64)
+    entry[index] = np.arange(len(index))
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
+        photo, clip = np.flatnonzero(train & ~is_clip), np.flatnonzero(train & is_clip)
+        pts = np.asarray([hands[entry[k]] for k in photo], dtype=np.float64).reshape(-1, 21, 3)
+        photos = HandSet(pts, labels[photo], np.ones(len(photo), bool), labels[photo], 0)
+        clips = ClipSet(
+            [hands[entry[k]] for k in clip], [times[entry[k]] for k in clip], labels[clip], len(clip), 0
+        )
+        fit = fit_temporal_model(cfg, photos, clips, None, num_classes)
+        rows = [
+            clip_rows(hands[entry[k]], times[entry[k]])
+            if is_clip[k]
+            else photo_rows(np.asarray(hands[entry[k]], dtype=np.float64)[None])[0]
+            for k in np.flatnonzero(test)
+        ]
+        return (predict_temporal(fit.model, rows) if rows else np.zeros(0, np.int64)), fit.seconds
+
+    return _folds(labels, found, signer, num_classes, class_names, cfg.to_dict(), fit_predict, progress, t0)
+
+
 # ---------------------------------------------------------------- I/O
+
+
+def temporal_samples(
+    items: Any, splits_dir: Path, handedness: str, progress: bool = False
+) -> tuple[list[np.ndarray], list[np.ndarray | None], np.ndarray, np.ndarray, int]:
+    """One split's samples as `leave_one_signer_out_temporal` takes them, in the split's row order:
+    (hands, times of the found samples, labels (N,), found (N,), clips). A clip is read as
+    `temporal_train.clip_set` reads it (unreadable or handless: not found, logged)."""
+    from sign_ml.data import SplitItems
+    from sign_ml.landmark_train import detections_for, hand_set
+    from sign_ml.temporal_train import clip_set, is_clip_row
+
+    detections, _ = detections_for(items, splits_dir, progress=progress)
+    hands: list[np.ndarray] = []
+    times: list[np.ndarray | None] = []
+    found = np.zeros(len(items.paths), dtype=bool)
+    n_clips = 0
+    for k, (path, det) in enumerate(zip(items.paths, detections, strict=True)):
+        one = SplitItems(items.name, [path], items.labels[k : k + 1])
+        if is_clip_row(path):
+            n_clips += 1
+            clips = clip_set(one, handedness)
+            if len(clips.points):
+                hands.append(clips.points[0])
+                times.append(clips.times[0])
+                found[k] = True
+            continue
+        photo = hand_set(one, [det], handedness)  # the landmark kind's mirroring rule
+        if len(photo.points):
+            hands.append(photo.points[0])
+            times.append(None)
+            found[k] = True
+    return hands, times, np.asarray(items.labels, dtype=np.int64), found, n_clips
 
 
 def loso_for_split_dir(
     splits_dir: str | Path,
     group_column: str = "group",
-    cfg: LandmarkConfig | None = None,
+    cfg: Any = None,
     progress: bool = True,
 ) -> LosoResult:
     """LOSO over every photo of a split directory (all three splits pooled); signers from a manifest column.
@@ -328,13 +476,17 @@ def loso_for_split_dir(
     Hands come from the manifest's `hand` column when the split ran the hand stage, else the landmark cache
     (MediaPipe once per photo). group_column: the manifest column holding the signer ("group" when the split
     was made with `--group-column signer`); empty values mean no signer information.
+    cfg: a LandmarkConfig (default) trains each fold's landmark MLP, clips read by their still frame; a
+    `temporal_train.TemporalConfig` trains each fold's temporal model, clips read whole.
     """
     from curation.manifest import MANIFEST_FILE, SPLIT_NAMES, read_manifest
     from sign_ml.data import SplitItems, read_split_dir
     from sign_ml.landmark_train import detections_for, hand_set
+    from sign_ml.temporal_train import TemporalConfig
 
     splits_dir = Path(splits_dir)
     cfg = cfg or LandmarkConfig()
+    temporal = isinstance(cfg, TemporalConfig)
     data = read_split_dir(splits_dir)
     table, _ = read_manifest(splits_dir)
     if group_column not in table.columns:
@@ -343,36 +495,60 @@ def loso_for_split_dir(
             f"(columns: {', '.join(map(str, table.columns))})"
         )
     points, labels, found, signers, relpaths = [], [], [], [], []
+    times: list[np.ndarray | None] = []
     n_clips = 0
     for name in SPLIT_NAMES:
         items: SplitItems = data.splits[name]
         if not len(items):
             continue
         rows = table[table["split"] == name]
-        detections, _ = detections_for(items, splits_dir, progress=progress)
-        detections, clips = with_clip_frames(items.paths, detections)
+        if temporal:
+            hands, clip_times, split_labels, split_found, clips = temporal_samples(
+                items, splits_dir, cfg.handedness, progress
+            )
+            points += hands
+            times += clip_times
+            labels.append(split_labels)
+            found.append(split_found)
+        else:
+            detections, _ = detections_for(items, splits_dir, progress=progress)
+            detections, clips = with_clip_frames(items.paths, detections)
+            hand = hand_set(items, detections, cfg.handedness)
+            points.append(hand.points)
+            labels.append(hand.all_labels)
+            found.append(hand.found)
         n_clips += clips
-        hands = hand_set(items, detections, cfg.handedness)
-        points.append(hands.points)
-        labels.append(hands.all_labels)
-        found.append(hands.found)
         signers += rows[group_column].fillna("").astype(str).tolist()
         relpaths += rows["relpath"].astype(str).tolist()
     if not labels:
         raise ValueError(f"{splits_dir}: no photos in the manifest")
     if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
         signers = signers_from_metadata(relpaths, data.info, splits_dir) or signers
-    result = leave_one_signer_out(
-        np.concatenate(points),
-        np.concatenate(labels),
-        np.concatenate(found),
-        signers,
-        len(data.class_names),
-        data.class_names,
-        cfg,
-        progress=progress,
-    )
+    if temporal:
+        result = leave_one_signer_out_temporal(
+            points,
+            times,
+            np.concatenate(labels),
+            np.concatenate(found),
+            signers,
+            len(data.class_names),
+            data.class_names,
+            cfg,
+            progress=progress,
+        )
+    else:
+        result = leave_one_signer_out(
+            np.concatenate(points),
+            np.concatenate(labels),
+            np.concatenate(found),
+            signers,
+            len(data.class_names),
+            data.class_names,
+            cfg,
+            progress=progress,
+        )
     result.n_clips = n_clips
+    result.kind = "temporal" if temporal else "landmarks"
     return result
 
 
@@ -460,12 +636,7 @@ def loso_for_run(
             f"{splits_dir}: its classes differ from the run's ({len(classes)} vs "
             f"{len(meta.class_names)}); the numbers would describe another model"
         )
-    if config_file:
-        cfg = LandmarkConfig.from_file(config_file)
-    elif meta.kind == "landmarks" and meta.train_config:
-        cfg = LandmarkConfig.from_dict(meta.train_config)
-    else:
-        cfg = LandmarkConfig()
+    cfg = run_config(meta.kind, meta.train_config, config_file)
     result = loso_for_split_dir(splits_dir, group_column=group_column, cfg=cfg, progress=progress)
     words = ["sign-ml", "loso", "--data", str(splits_dir), "--run", str(run_dir)]
     if group_column != "group":
@@ -474,6 +645,40 @@ def loso_for_run(
         words += ["--config", str(config_file)]
     result.command = shlex.join(words)
     return result, save_loso(result, run_eval_dir(run_dir))
+
+
+def run_config(kind: str, train_config: dict[str, Any] | None, config_file: str | Path | None = None) -> Any:
+    """The recipe each fold trains with: the run's kind (a temporal run: `TemporalConfig`, else the landmark
+    MLP's `LandmarkConfig`) with `config_file`'s values, else the run's own, else the kind's defaults."""
+    from sign_ml.temporal_train import TemporalConfig
+
+    config_class = TemporalConfig if kind == "temporal" else LandmarkConfig
+    if config_file:
+        return config_class.from_file(config_file)
+    if kind in ("landmarks", "temporal") and train_config:
+        return config_class.from_dict(train_config)
+    return config_class()
+
+
+CLIP_READING = {"landmarks": "by its middle hand frame", "temporal": "whole by the temporal model"}
+
+
+def group_lines(result: LosoResult) -> list[str]:
+    """The static and motion letters' pooled held-out accuracy, as `sign-ml evaluate` groups them (none
+    for an alphabet without motion letters)."""
+    from sign_ml.evaluate import MOTION
+
+    interp = result.interpretation()
+    if interp is None:
+        return []
+    groups = interp.groups()
+    if not (groups["group"] == MOTION).any():
+        return []
+    return [
+        f"{r['group']} letters ({r['classes']}): {r['correct']} of {r['support']} right"
+        + (f", accuracy {r['accuracy']:.4f}" if r["support"] else "")
+        for r in groups.to_dict("records")
+    ]
 
 
 def loso_lines(result: LosoResult, path: Path) -> list[str]:
@@ -487,11 +692,12 @@ def loso_lines(result: LosoResult, path: Path) -> list[str]:
             result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
             f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} "
             + (
-                f"samples ({result.n_clips} clips, each read by its middle hand frame) "
+                f"samples ({result.n_clips} clips, each read {CLIP_READING[result.kind]}) "
                 if result.n_clips
                 else "photos "
             )
             + f"({result.no_hand} without a hand, counted wrong); mean over {len(result.per_signer)} signers "
             f"{result.mean_signer_accuracy:.4f}; {result.seconds:.1f} s",
+            *group_lines(result),
         ]
     return lines + [f"written to {path}"]

@@ -10,7 +10,7 @@ COMMANDS = {
     "evaluate": ("sign_ml.cli.evaluate", "evaluate a run on a split: metrics, confusion matrix, mistakes"),
     "loso": (
         "sign_ml.cli.loso",
-        "leave-one-signer-out accuracy of the landmark model (loso.json in the run)",
+        "leave-one-signer-out accuracy of the run's landmark or temporal model (loso.json in the run)",
     ),
     "predict": ("sign_ml.cli.predict", "predict the letter in photos"),
     "push": ("sign_ml.cli.push", "publish a run to the Hugging Face Hub with a model card"),

@@ -1,9 +1,10 @@
-"""`sign-ml loso --data SPLITS --run RUN`: leave-one-signer-out accuracy of the landmark model.
+"""`sign-ml loso --data SPLITS --run RUN`: leave-one-signer-out accuracy of the run's landmark
+or temporal model.
 
-For each signer, the landmark model is trained on every other signer's photos and tested on that signer's
-(all splits pooled; no hand = wrong). The result goes to RUN's evaluation folder as loso.json (+ a confusion
+For each signer, a model of the run's own kind is trained on every other signer's photos and clips and tested
+on that signer's (all splits pooled; no hand = wrong). The result goes to RUN's evaluation folder as loso.json (+ a confusion
 matrix), where the app's Evaluation tab and `sign-ml push`'s model card read it. Each fold trains with the
-run's own landmark recipe (train_config.json) unless --config names another.
+run's own recipe (train_config.json) unless --config names another.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--config",
-        help="YAML or JSON file of LandmarkConfig fields for the folds "
-        "(default: the run's landmark recipe, else the defaults)",
+        help="YAML or JSON file of the run kind's config fields (LandmarkConfig or TemporalConfig) for the folds "
+        "(default: the run's own recipe, else the defaults)",
     )
 
 
