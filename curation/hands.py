@@ -67,8 +67,6 @@ HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
 )
 FINGERTIPS = (4, 8, 12, 16, 20)
 
-os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logs every graph start at INFO otherwise
-
 
 @dataclass(frozen=True)
 class Hand:

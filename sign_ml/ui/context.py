@@ -50,6 +50,13 @@ class App(Protocol):
     def select_pair(self, evt: Any, request: Any = None) -> tuple[Any, str, list]: ...
 
 
+def recording_nothing_yet(app: App) -> bool:
+    """Whether the data is the app's recording workspace and it holds no photo yet (the Dataset tab and its
+    mislabel review both say so instead of offering checks that could only fail)."""
+    ws = app.workspace
+    return ws is not None and app.data.path == ws.root and not ws.signers()
+
+
 @dataclass(frozen=True)
 class TabContext:
     """One page's build: the app, its translator (i18n key → the browser's language) and its Blocks."""

@@ -21,8 +21,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_model": "Model",
         "tab_live": "Live",
         "live_intro": (
-            "Spell with your hand in front of the camera: allow the camera, then press Record. Hold a letter "
-            "still to add it to the word; practice mode asks for letters and confirms them."
+            "Spell with your hand in front of the camera: press **Start the camera** and allow the camera when "
+            "the browser asks. Hold a letter still to add it to the word; practice mode asks for letters and "
+            "confirms them."
         ),
         "live_camera": "Camera",
         "live_view": "What the model sees",
@@ -234,8 +235,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_model": "Модель",
         "tab_live": "Наживо",
         "live_intro": (
-            "Показуйте літери рукою перед камерою: дозвольте доступ до камери й почніть запис. Затримайте "
-            "літеру, щоб додати її до слова; режим вправ просить показати літеру й підтверджує її."
+            "Показуйте літери рукою перед камерою: натисніть **Увімкнути камеру** й дозвольте доступ до камери, "
+            "коли браузер спитає. Затримайте літеру, щоб додати її до слова; режим вправ просить показати "
+            "літеру й підтверджує її."
         ),
         "live_camera": "Камера",
         "live_view": "Що бачить модель",
@@ -578,6 +580,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "pub_no_token": "No Hub token: run `hf auth login`, or set HF_TOKEN and restart the app.",
         "ml_head": "### Possibly mislabelled photos",
         "ml_find": "Find mislabel candidates",
+        "ml_nothing_yet": "Nothing to review until photos are recorded.",
         "ml_gallery": "Most suspicious first: given letter → the letter a model that never saw the photo suggests",
         "ml_summary": "{n} suspected of {checked} photos checked ({folds}-fold out-of-sample, cleanlab; {s} s; {no_hand} without a hand not checked).",
         "ml_how_workspace": "Click a photo to relabel or exclude it: the decision is written to label_decisions.csv beside the photos (the photos are not touched) and applied by the next Train.",
@@ -700,6 +703,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "pub_no_token": "Немає токена Hub: виконайте `hf auth login` або задайте HF_TOKEN і перезапустіть застосунок.",
         "ml_head": "### Фото з імовірно хибною літерою",
         "ml_find": "Знайти підозрілі мітки",
+        "ml_nothing_yet": "Нічого перевіряти, доки не записано фото.",
         "ml_gallery": "Найпідозріліші спершу: дана літера → літера, яку пропонує модель, що не бачила цього фото",
         "ml_summary": "Підозрілих: {n} з {checked} перевірених фото ({folds}-кратна перевірка поза вибіркою, cleanlab; {s} с; {no_hand} без руки не перевірено).",
         "ml_how_workspace": "Клацніть фото, щоб змінити літеру або виключити його: рішення записується в label_decisions.csv поруч із фото (самі фото не змінюються) і застосовується під час наступного навчання.",

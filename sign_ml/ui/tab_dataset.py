@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from sign_ml.ui import views
-from sign_ml.ui.context import TabContext
+from sign_ml.ui.context import TabContext, recording_nothing_yet
 from sign_ml.ui.i18n import text
 
 GROUPS = tuple(views.ISSUE_GROUPS)
@@ -54,12 +54,6 @@ def render(view: dict[str, Any], lang: str) -> list[Any]:
     values.append(gr.update(value=view["clusters"] or None, visible=bool(view["clusters"])))
     values.append(gr.update(visible=view["button"]))
     return values
-
-
-def recording_nothing_yet(app: Any) -> bool:
-    """Whether the data is the app's recording workspace and it holds no photo yet."""
-    ws = app.workspace
-    return ws is not None and app.data.path == ws.root and not ws.signers()
 
 
 def empty_workspace_view(lang: str) -> dict[str, Any]:
@@ -134,7 +128,12 @@ def build(ctx: TabContext, tab: Any) -> None:
 
     if app.owners is not None:  # the search takes minutes of CPU and the decisions write: the owner's
         with app.owner_only():
-            tab_mislabels.build(ctx)
+            review = tab_mislabels.build(ctx)
+
+        def on_open_review() -> list[Any]:  # public: it only shows or hides the review, for what is there now
+            return tab_mislabels.section(app)
+
+        tab.select(on_open_review, None, review, api_visibility="private")
     shown = {"api_visibility": "private", "show_progress_on": [balance]}
     tab.select(ctx.with_lang(on_open, progress=True), None, outputs, **shown)
     run_button.click(ctx.with_lang(on_click, progress=True), None, outputs, **shown)

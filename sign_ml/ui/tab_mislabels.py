@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from sign_ml.ui import views
-from sign_ml.ui.context import App, TabContext
+from sign_ml.ui.context import App, TabContext, recording_nothing_yet
 from sign_ml.ui.i18n import text
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,15 @@ def captions(app: App, rows: list[dict[str, Any]], lang: str) -> list[tuple[Any,
             )
         )
     return items
+
+
+def section(app: App) -> list[Any]:
+    """[heading, "nothing to review yet" line, find button] for the data as it is now: a workspace with no
+    photo recorded yet gets the line instead of a button whose search could only fail."""
+    # photos to check: a split or a folder on this machine, or the workspace being recorded; else nothing
+    source = app.workspace is not None or app.data.kind in ("splits", "folder")
+    empty = source and recording_nothing_yet(app)
+    return [gr.update(visible=source), gr.update(visible=empty), gr.update(visible=source and not empty)]
 
 
 def find(app: App, lang: str = "en") -> tuple[str, list[tuple[Any, str]], list[dict[str, Any]]]:
@@ -119,15 +128,17 @@ def decide(
     return done, captions(app, rows, lang)
 
 
-def build(ctx: TabContext) -> None:
-    """The review section, laid out inside the Dataset tab."""
+def build(ctx: TabContext) -> list[Any]:
+    """The review section, laid out inside the Dataset tab → [heading, nothing-yet line, find button], which
+    the tab shows or hides on open (`section`): photos recorded since the page loaded bring the button."""
     app, t = ctx.app, ctx.t
     rows_state = gr.State(None)
     selected = gr.State(None)
-    # photos to check: a split or a folder on this machine, or the workspace being recorded; else no button
-    has_photos = app.workspace is not None or app.data.kind in ("splits", "folder")
-    gr.Markdown(t("ml_head"), visible=has_photos)
-    find_btn = gr.Button(t("ml_find"), elem_id="ml-find", visible=has_photos)
+    heading_shown, nothing_shown, find_shown = (u["visible"] for u in section(app))
+    heading = gr.Markdown(t("ml_head"), visible=heading_shown)
+    nothing = gr.Markdown(t("ml_nothing_yet"), visible=nothing_shown, elem_id="ml-nothing")
+    find_btn = gr.Button(t("ml_find"), elem_id="ml-find", visible=find_shown)
+    review = [heading, nothing, find_btn]
     summary = gr.Markdown(elem_id="ml-summary")
     gallery = gr.Gallery(
         label=t("ml_gallery"),
@@ -147,7 +158,7 @@ def build(ctx: TabContext) -> None:
     on_find = ctx.with_lang(on_find, progress=True)
     find_btn.click(on_find, None, [summary, gallery, rows_state], show_progress_on=[gallery], **private)
     if not app.writes_decisions:  # read-only: no button, no event that writes
-        return
+        return review
     with gr.Row(visible=False, elem_id="ml-actions") as actions:
         picked = gr.Markdown(elem_id="ml-picked")
         relabel_to = gr.Dropdown(label=t("ml_relabel_as"), choices=[], elem_id="ml-relabel-to")
@@ -165,3 +176,4 @@ def build(ctx: TabContext) -> None:
     for button, action in ((relabel, "relabel"), (exclude, "exclude"), (keep, "keep")):
         on_decide = ctx.with_lang(decide, app, action=action, name="on_decide")
         button.click(on_decide, [rows_state, selected, relabel_to], [picked, gallery], **private)
+    return review
