@@ -187,11 +187,23 @@ def evaluated_split(splits_dir: Path) -> str | None:
     return next((name for name in ("test", "validation") if name in present), None)
 
 
-def train_step(splits_dir: Path, run_dir: Path, progress: StageProgress | None = None) -> Step:
-    """`sign-ml train --kind landmarks` of the split into `run_dir`."""
-    from sign_ml.training import TrainRequest, run_training
+def train_request(splits_dir: Path, run_dir: Path) -> Any:
+    """The Record tab's training: the landmark kind, or the temporal kind once the split's train side holds
+    clips (recorded motion letters, or static letters recorded as clips), so they are read as movements."""
+    from curation.clips import is_clip_path
+    from sign_ml.data import read_split_dir
+    from sign_ml.training import TrainRequest
 
-    request = TrainRequest(data=str(splits_dir), out=str(run_dir), kind="landmarks")
+    train = read_split_dir(splits_dir).splits["train"].paths
+    kind = "temporal" if any(is_clip_path(p) for p in train) else "landmarks"
+    return TrainRequest(data=str(splits_dir), out=str(run_dir), kind=kind)
+
+
+def train_step(splits_dir: Path, run_dir: Path, progress: StageProgress | None = None) -> Step:
+    """`sign-ml train --kind landmarks|temporal` of the split into `run_dir` (see `train_request`)."""
+    from sign_ml.training import run_training
+
+    request = train_request(splits_dir, run_dir)
 
     def call() -> tuple[list[str], list[str]]:
         report = None if progress is None else (lambda e: progress({"stage": "train", **e}))

@@ -135,11 +135,18 @@ def choose_kind(req: TrainRequest) -> tuple[str, str | None]:
         return kind, None
     if req.kind != "auto":
         return req.kind, None
+    from curation.clips import is_clip_path
     from sign_ml.data import read_split_dir
 
-    n_train = len(read_split_dir(req.data).splits["train"])
-    kind = "landmarks" if n_train < AUTO_IMAGE_MIN_PHOTOS else "image"
-    return kind, f"model kind: {kind} ({n_train:,} training photos; --kind image|landmarks to choose)"
+    train = read_split_dir(req.data).splits["train"].paths
+    n_clips = sum(is_clip_path(p) for p in train)
+    if n_clips:  # only the temporal kind reads a clip's movement; the others would drop or still-read it
+        return "temporal", (
+            f"model kind: temporal ({n_clips:,} training clips beside {len(train) - n_clips:,} photos; "
+            "--kind landmarks|image to choose)"
+        )
+    kind = "landmarks" if len(train) < AUTO_IMAGE_MIN_PHOTOS else "image"
+    return kind, f"model kind: {kind} ({len(train):,} training photos; --kind image|landmarks to choose)"
 
 
 def planned_epochs(req: TrainRequest) -> int:

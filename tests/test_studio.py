@@ -51,3 +51,28 @@ def test_two_pipelines_at_once_keep_their_outputs_apart_and_leave_stdout_alone(t
         assert train.output.startswith("sign-ml train: error: ") and str(root) in train.output
         assert str(other) not in train.output
         assert [e["stage"] for e in events[root.name]] == ["split", "train"]
+
+
+def _split_dir(root: Path, train_paths: list[str]) -> Path:
+    import json
+
+    import pandas as pd
+
+    root.mkdir(parents=True)
+    rows = [(p, "J" if p.endswith(".clip.json") else "I", "train") for p in train_paths]
+    rows.append(("val/I/x.jpg", "I", "validation"))
+    pd.DataFrame(rows, columns=["path", "label", "split"]).to_csv(root / "manifest.csv", index=False)
+    (root / "splits.json").write_text(json.dumps({"class_names": ["I", "J"]}), encoding="utf-8")
+    return root
+
+
+def test_the_record_tab_trains_the_temporal_kind_once_the_split_holds_clips(tmp_path):
+    from sign_ml.training import TrainRequest, choose_kind
+
+    photos = _split_dir(tmp_path / "photos", ["I/a.jpg", "I/b.jpg"])
+    with_clips = _split_dir(tmp_path / "clips", ["I/a.jpg", "J/anna_1_001.clip.json", "J/b.CLIP.JSON"])
+    assert studio.train_request(photos, tmp_path / "run").kind == "landmarks"
+    assert studio.train_request(with_clips, tmp_path / "run").kind == "temporal"
+    kind, why = choose_kind(TrainRequest(data=str(with_clips), out=str(tmp_path / "r"), kind="auto"))
+    assert (kind, "2 training clips beside 1 photos" in why) == ("temporal", True)
+    assert choose_kind(TrainRequest(data=str(photos), out=str(tmp_path / "r"), kind="auto"))[0] == "landmarks"
