@@ -350,6 +350,23 @@ def push_splits(
         ),
     )
     # the card goes first: push_to_hub then merges dataset_info/configs into it and keeps our text
+    _upload_card(api, repo_id, card, token)
+    with_retries(
+        f"uploading the dataset to {repo_id}",
+        lambda: (push or _default_push)(dataset, repo_id, private=private, token=token),
+    )
+    clips = clip_files(dataset)
+    if clips:  # the clip files beside the Parquet, in one commit
+        _upload_clips(api, repo_id, clips, token)
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT}/datasets/{repo_id}"  # the Hub it went to (HF_ENDPOINT), not always huggingface.co
+    log.info("pushed %s to %s", splits_dir, url)
+    return url
+
+
+def _upload_card(api: HfApi, repo_id: str, card: str, token: str | None) -> None:
+    """Upload the dataset card as the repo's README, with retries."""
     with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-card-") as tmp:
         path = Path(tmp) / README_FILE
         path.write_text(card, encoding="utf-8")
@@ -364,30 +381,23 @@ def push_splits(
                 token=token,
             ),
         )
-    with_retries(
-        f"uploading the dataset to {repo_id}",
-        lambda: (push or _default_push)(dataset, repo_id, private=private, token=token),
-    )
-    clips = clip_files(dataset)
-    if clips:  # the clip files beside the Parquet, in one commit
-        with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-clips-") as tmp:
-            for name, text in clips.items():
-                target = Path(tmp) / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text + "\n", encoding="utf-8")
-            with_retries(
-                f"uploading {len(clips)} clip files to {repo_id}",
-                lambda: api.upload_folder(
-                    folder_path=str(Path(tmp) / CLIPS_DIR),
-                    path_in_repo=CLIPS_DIR,
-                    repo_id=repo_id,
-                    repo_type="dataset",
-                    commit_message=f"Add {len(clips)} clip files",
-                    token=token,
-                ),
-            )
-    from huggingface_hub import constants
 
-    url = f"{constants.ENDPOINT}/datasets/{repo_id}"  # the Hub it went to (HF_ENDPOINT), not always huggingface.co
-    log.info("pushed %s to %s", splits_dir, url)
-    return url
+
+def _upload_clips(api: HfApi, repo_id: str, clips: dict[str, str], token: str | None) -> None:
+    """Upload the clip files (name -> text) under CLIPS_DIR in one commit, with retries."""
+    with tempfile.TemporaryDirectory(prefix="ukrsl-dactyl-clips-") as tmp:
+        for name, text in clips.items():
+            target = Path(tmp) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text + "\n", encoding="utf-8")
+        with_retries(
+            f"uploading {len(clips)} clip files to {repo_id}",
+            lambda: api.upload_folder(
+                folder_path=str(Path(tmp) / CLIPS_DIR),
+                path_in_repo=CLIPS_DIR,
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message=f"Add {len(clips)} clip files",
+                token=token,
+            ),
+        )

@@ -132,10 +132,7 @@ def split_dataset(
 
     engine = engine or _local_engine()
     ratios = parse_ratios(opts.ratios)
-    if opts.group_pattern and opts.group_column:
-        raise ValueError("give a group pattern or a group column, not both")
-    if not 0 <= opts.near_dup_threshold <= 64:
-        raise ValueError(f"--near-dup-threshold must be 0..64 bits, got {opts.near_dup_threshold}")
+    _check_split_options(opts)
     loaded = load_table(data, group_column=opts.group_column)
     check_out_dir(out, loaded.root, opts.force)  # fail before the slow scan, not after
     result = Outcome()
@@ -145,12 +142,7 @@ def split_dataset(
     decisions = None
     if loaded.root is not None and not opts.ignore_decisions:
         table, decisions = _apply_label_decisions(table, loaded.root, loaded.class_names, result)
-    group_col, group_source = None, None
-    if opts.group_pattern:
-        table = table.assign(group=group_from_pattern(table["relpath"], opts.group_pattern))
-        group_col, group_source = "group", f"pattern {opts.group_pattern}"
-    elif opts.group_column:
-        group_col, group_source = "group", f"column {opts.group_column}"
+    table, group_col, group_source = _groups(table, opts)
     if not opts.progress:
         import datasets  # its save_to_disk bars too
 
@@ -173,13 +165,7 @@ def split_dataset(
         clusters=clusters,
         small_classes=opts.small_classes,
     )
-    sizes = clusters.map(clusters.value_counts()) if clusters is not None else None
-    out_table = table.assign(
-        split=split,
-        group=table["group"].fillna("").astype(str) if "group" in table.columns else "",
-        # the manifest names only real clusters (2+ photos); a lone photo's cluster is left empty
-        cluster=clusters.astype(str).where(sizes > 1, "") if clusters is not None else "",
-    )
+    out_table = _out_table(table, split, clusters)
     counts = split_counts(out_table, out_table["split"], class_names)
     train_only = [c for c in class_names if all(counts[s][c] == 0 for s in counts if s != "train")]
     result.info = {
@@ -193,9 +179,7 @@ def split_dataset(
         "near_duplicate_clusters": int((near_clusters.value_counts() > 1).sum())
         if near_clusters is not None
         else None,
-        "clip_sources": int(source_units(table).replace("", None).dropna().nunique())
-        if "clip_source" in table.columns
-        else 0,
+        "clip_sources": _n_clip_sources(table),
         "train_only_classes": train_only if opts.small_classes == "train" else [],
         # what the split could not do, in words (near-duplicates joining signers, empty splits)
         "notes": split_notes(
@@ -217,6 +201,42 @@ def split_dataset(
     result.paths = {"splits": Path(written)}
     _summary(result, Path(written), counts, class_names)
     return result
+
+
+def _check_split_options(opts: SplitOptions) -> None:
+    """Refuse contradictory or out-of-range options before anything is loaded."""
+    if opts.group_pattern and opts.group_column:
+        raise ValueError("give a group pattern or a group column, not both")
+    if not 0 <= opts.near_dup_threshold <= 64:
+        raise ValueError(f"--near-dup-threshold must be 0..64 bits, got {opts.near_dup_threshold}")
+
+
+def _groups(table: pd.DataFrame, opts: SplitOptions) -> tuple[pd.DataFrame, str | None, str | None]:
+    """The table (with a `group` column from the pattern, if one is given), the group column and where it came from."""
+    if opts.group_pattern:
+        table = table.assign(group=group_from_pattern(table["relpath"], opts.group_pattern))
+        return table, "group", f"pattern {opts.group_pattern}"
+    if opts.group_column:
+        return table, "group", f"column {opts.group_column}"
+    return table, None, None
+
+
+def _out_table(table: pd.DataFrame, split: pd.Series, clusters: pd.Series | None) -> pd.DataFrame:
+    """The table as written: its split, group and cluster columns filled in."""
+    sizes = clusters.map(clusters.value_counts()) if clusters is not None else None
+    return table.assign(
+        split=split,
+        group=table["group"].fillna("").astype(str) if "group" in table.columns else "",
+        # the manifest names only real clusters (2+ photos); a lone photo's cluster is left empty
+        cluster=clusters.astype(str).where(sizes > 1, "") if clusters is not None else "",
+    )
+
+
+def _n_clip_sources(table: pd.DataFrame) -> int:
+    """How many source videos or photos the table's clips come from."""
+    if "clip_source" not in table.columns:
+        return 0
+    return int(source_units(table).replace("", None).dropna().nunique())
 
 
 def _decode_pass(

@@ -516,53 +516,11 @@ def split_notes(
         else None
     )
     if groups is not None and clusters is not None:
-        ids = pd.Series(clusters).fillna("").astype(str).to_numpy()
-        joined: dict[tuple[str, ...], list[str]] = {}
-        for cid in sorted(set(ids.tolist()) - {""}):
-            rows = np.flatnonzero(ids == cid)
-            members = tuple(sorted({g for g in groups[rows].tolist() if g}))
-            if len(members) > 1:
-                joined.setdefault(members, []).append(" ≈ ".join(sorted(relpaths[rows].tolist())))
-        for members, pairs in joined.items():
-            who = " and ".join([", ".join(members[:-1]), members[-1]])
-            notes.append(
-                {
-                    "kind": "near_duplicates",
-                    "who": list(members),
-                    "pairs": pairs,
-                    "n": len(pairs),
-                    "text": f"These photos of {who} are near-duplicates (they look alike pixel for pixel), so "
-                    f"these {group_word}s count as one and stay in one split: {name_list(pairs, 4)}. Record each "
-                    f"{group_word} with their own camera and hands to hold one out.",
-                }
-            )
+        notes += _near_duplicate_notes(relpaths, groups, clusters, group_word)
     present = set(split.astype(str).tolist())
     empty = [name for name in names[1:] if name not in present]
     if empty:
-        n_groups = len(set(groups.tolist()) - {""}) if groups is not None else 0
-        reason = "groups" if n_groups else "few"
-        why = (
-            f"there {'is' if n_groups == 1 else 'are'} only {n_groups} {group_word}{'s' if n_groups != 1 else ''} "
-            f"and a {group_word} is never split"
-            if n_groups
-            else "there are too few photos"
-        )
-        if notes:  # near-duplicates made one unit of the groups: that, not their number, is the reason
-            reason, why = "joined", f"near-duplicates join the {group_word}s into one"
-        facts = {"splits": empty, "reason": reason, "n_groups": n_groups}
-        if len(empty) == len(names) - 1:
-            notes.append(
-                {
-                    "kind": "nothing_held_out",
-                    **facts,
-                    "text": f"Nothing is held out ({' or '.join(empty)}): {why}, so the model can only be "
-                    "judged on photos it trained on.",
-                }
-            )
-        else:
-            notes.append(
-                {"kind": "missing_splits", **facts, "text": f"No {' or '.join(empty)} split: {why}."}
-            )
+        notes.append(_empty_split_note(empty, len(names), groups, group_word, joined=bool(notes)))
     labels = table["label"].astype(str).to_numpy()
     frame = pd.DataFrame({"label": labels, "split": split.astype(str).to_numpy()})
     where = frame.groupby("label")["split"].agg(lambda v: frozenset(v))
@@ -579,3 +537,56 @@ def split_notes(
             }
         )
     return notes
+
+
+def _near_duplicate_notes(
+    relpaths: np.ndarray, groups: np.ndarray, clusters: pd.Series, group_word: str
+) -> list[dict[str, Any]]:
+    """One note per set of groups that near-duplicate clusters join into one unit, naming the photos."""
+    notes: list[dict[str, Any]] = []
+    ids = pd.Series(clusters).fillna("").astype(str).to_numpy()
+    joined: dict[tuple[str, ...], list[str]] = {}
+    for cid in sorted(set(ids.tolist()) - {""}):
+        rows = np.flatnonzero(ids == cid)
+        members = tuple(sorted({g for g in groups[rows].tolist() if g}))
+        if len(members) > 1:
+            joined.setdefault(members, []).append(" ≈ ".join(sorted(relpaths[rows].tolist())))
+    for members, pairs in joined.items():
+        who = " and ".join([", ".join(members[:-1]), members[-1]])
+        notes.append(
+            {
+                "kind": "near_duplicates",
+                "who": list(members),
+                "pairs": pairs,
+                "n": len(pairs),
+                "text": f"These photos of {who} are near-duplicates (they look alike pixel for pixel), so "
+                f"these {group_word}s count as one and stay in one split: {name_list(pairs, 4)}. Record each "
+                f"{group_word} with their own camera and hands to hold one out.",
+            }
+        )
+    return notes
+
+
+def _empty_split_note(
+    empty: list[str], n_names: int, groups: np.ndarray | None, group_word: str, *, joined: bool
+) -> dict[str, Any]:
+    """The note for splits left empty: why (too few groups or photos, or groups joined by near-duplicates)."""
+    n_groups = len(set(groups.tolist()) - {""}) if groups is not None else 0
+    reason = "groups" if n_groups else "few"
+    why = (
+        f"there {'is' if n_groups == 1 else 'are'} only {n_groups} {group_word}{'s' if n_groups != 1 else ''} "
+        f"and a {group_word} is never split"
+        if n_groups
+        else "there are too few photos"
+    )
+    if joined:  # near-duplicates made one unit of the groups: that, not their number, is the reason
+        reason, why = "joined", f"near-duplicates join the {group_word}s into one"
+    facts = {"splits": empty, "reason": reason, "n_groups": n_groups}
+    if len(empty) == n_names - 1:
+        return {
+            "kind": "nothing_held_out",
+            **facts,
+            "text": f"Nothing is held out ({' or '.join(empty)}): {why}, so the model can only be "
+            "judged on photos it trained on.",
+        }
+    return {"kind": "missing_splits", **facts, "text": f"No {' or '.join(empty)} split: {why}."}

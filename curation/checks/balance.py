@@ -11,7 +11,7 @@ of each class's samples are clips, so a motion letter held up only by clips show
 from __future__ import annotations
 
 import os.path
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -66,6 +66,36 @@ def check_balance(
     missing = missing_letters(names) if ukrainian else []
     describe = describe_class if ukrainian else str  # "H" is Г only in a Ukrainian set
 
+    rows = _empty_rows(empty, empty_folders, all_rows, describe)
+    rows += _small_rows(small, nonempty, table, threshold, median, min_count, min_fraction)
+    rows += _missing_rows(missing)
+    issues = pd.DataFrame(rows, columns=["path", "flag", "score", "class", "count", "detail"])
+
+    stats = {
+        **_clip_stats(table, names),
+        "n_unusable": int(len(all_rows) - len(table)),
+        "n_classes": len(names),
+        "counts": counts,
+        "min": min(nonempty.values()) if nonempty else 0,
+        "max": max(nonempty.values()) if nonempty else 0,
+        "median": median,
+        "imbalance_ratio": ratio,
+        "threshold": threshold,
+        "min_count": min_count,
+        "min_fraction": min_fraction,
+        "small_classes": small,
+        "empty_classes": empty,
+        "missing_letters": missing,
+    }
+    if "split" in table.columns:
+        stats["counts_by_split"] = _counts_by_split(table, names)
+    return CheckResult("balance", _summary(stats), issues, stats)
+
+
+def _empty_rows(
+    empty: list[str], empty_folders: dict, all_rows: pd.DataFrame, describe: Callable[[str], str]
+) -> list[dict]:
+    """One "empty-class" issue row per class with a folder but no usable photo."""
     rows: list[dict] = []
     for name in empty:
         folder = empty_folders.get(name) or _class_folder(all_rows.loc[all_rows["label"] == name, "path"])
@@ -79,6 +109,20 @@ def check_balance(
                 "detail": f"class {describe(name)} has no photos",
             }
         )
+    return rows
+
+
+def _small_rows(
+    small: list[str],
+    nonempty: dict[str, int],
+    table: pd.DataFrame,
+    threshold: float,
+    median: float,
+    min_count: int,
+    min_fraction: float,
+) -> list[dict]:
+    """One "small-class" issue row per class under the threshold, saying which limit it falls under."""
+    rows: list[dict] = []
     for name in small:
         n = nonempty[name]
         why = (
@@ -99,46 +143,42 @@ def check_balance(
                 "detail": detail,
             }
         )
-    for letter in missing:
-        rows.append(
-            {
-                "path": "",
-                "flag": "missing-letter",
-                "score": 1.0,
-                "class": letter,
-                "count": 0,
-                "detail": f"no folder for {describe_class(letter)}",
-            }
-        )
-    issues = pd.DataFrame(rows, columns=["path", "flag", "score", "class", "count", "detail"])
+    return rows
 
+
+def _missing_rows(missing: list[str]) -> list[dict]:
+    """One "missing-letter" issue row per letter of the alphabet with no folder."""
+    return [
+        {
+            "path": "",
+            "flag": "missing-letter",
+            "score": 1.0,
+            "class": letter,
+            "count": 0,
+            "detail": f"no folder for {describe_class(letter)}",
+        }
+        for letter in missing
+    ]
+
+
+def _clip_stats(table: pd.DataFrame, names: list[str]) -> dict:
+    """Usable samples and how many of them (in all and per class) are clips."""
     is_clip = table["path"].map(lambda p: is_clip_path(str(p))) if len(table) else pd.Series(dtype=bool)
     clips_raw = table.loc[is_clip, "label"].value_counts() if len(table) else pd.Series(dtype=int)
-    stats = {
+    return {
         "n_photos": int(len(table)),  # usable samples, clips included
         "n_clips": int(is_clip.sum()) if len(table) else 0,
         "clip_counts": {name: int(clips_raw[name]) for name in names if clips_raw.get(name, 0)},
-        "n_unusable": int(len(all_rows) - len(table)),
-        "n_classes": len(names),
-        "counts": counts,
-        "min": min(nonempty.values()) if nonempty else 0,
-        "max": max(nonempty.values()) if nonempty else 0,
-        "median": median,
-        "imbalance_ratio": ratio,
-        "threshold": threshold,
-        "min_count": min_count,
-        "min_fraction": min_fraction,
-        "small_classes": small,
-        "empty_classes": empty,
-        "missing_letters": missing,
     }
-    if "split" in table.columns:
-        by_split = table.groupby(["split", "label"]).size()
-        stats["counts_by_split"] = {
-            split: {name: int(by_split.get((split, name), 0)) for name in names}
-            for split in sorted(table["split"].unique())
-        }
-    return CheckResult("balance", _summary(stats), issues, stats)
+
+
+def _counts_by_split(table: pd.DataFrame, names: list[str]) -> dict[str, dict[str, int]]:
+    """Usable samples per class in each split."""
+    by_split = table.groupby(["split", "label"]).size()
+    return {
+        split: {name: int(by_split.get((split, name), 0)) for name in names}
+        for split in sorted(table["split"].unique())
+    }
 
 
 def _summary(s: dict) -> str:

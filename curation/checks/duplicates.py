@@ -228,13 +228,8 @@ def check_duplicates(
         cid = int(ids[r])
         mixed = len(cluster_labels[cid]) > 1
         if exact[r]:
-            copies = sorted(names[(pixel == pixel[r]) & (np.arange(n) != r)])
             flag, distance, score = "exact-duplicate", 0, 1.0
-            detail = (
-                "same pixels as "
-                + ", ".join(copies[:5])
-                + (f" (+{len(copies) - 5} more)" if len(copies) > 5 else "")
-            )
+            detail = _exact_detail(names[(pixel == pixel[r]) & (np.arange(n) != r)])
         else:
             distance = int(near_d[r])
             flag, score = "near-duplicate", 1.0 - 0.5 * distance / (near_dup_threshold + 1)
@@ -258,6 +253,44 @@ def check_duplicates(
             }
         )
     issues = pd.DataFrame(rows, columns=_EMPTY_COLUMNS)
+    stats = _stats(table, near_dup_threshold, ids, sizes, exact, px, cluster_labels, issues)
+    summary = _summary(stats)
+    return CheckResult("duplicates", summary, issues, stats)
+
+
+def _exact_detail(copies: np.ndarray) -> str:
+    """Names the other photos with the same pixels (the first five, then how many more)."""
+    copies = sorted(copies)
+    return (
+        "same pixels as " + ", ".join(copies[:5]) + (f" (+{len(copies) - 5} more)" if len(copies) > 5 else "")
+    )
+
+
+def _summary(stats: dict) -> str:
+    """One line: how many photos sit in duplicate clusters, and whether any cluster mixes labels."""
+    threshold, n_mixed = stats["near_dup_threshold"], stats["mixed_label_clusters"]
+    if not stats["clusters"]:
+        return f"no exact or near-duplicates (pHash within {threshold} bits) among {stats['n_photos']} photos"
+    summary = (
+        f"{stats['photos_in_clusters']} photos in {stats['clusters']} duplicate clusters "
+        f"({stats['exact_clusters']} exact, pHash ≤ {threshold} bits)"
+    )
+    if n_mixed:
+        summary += f"; {n_mixed} cluster(s) mix labels — check those labels"
+    return summary
+
+
+def _stats(
+    table: pd.DataFrame,
+    near_dup_threshold: int,
+    ids: np.ndarray,
+    sizes: np.ndarray,
+    exact: np.ndarray,
+    px: pd.Series,
+    cluster_labels: pd.Series,
+    issues: pd.DataFrame,
+) -> dict:
+    """Counts of clusters, exact copies and mixed-label clusters for the check's stats."""
     in_clusters = sizes > 1
     cluster_ids = np.unique(ids[in_clusters])
     exact_values = px[exact].unique()
@@ -265,11 +298,10 @@ def check_duplicates(
     # exact copies beyond the first of each pixel hash: how many files could be deleted outright
     redundant = int(exact.sum() - len(exact_values))
     n_clips = sum(is_clip_path(str(p)) for p in table["path"])
-    n = n - n_clips  # photos compared; clips are skipped
     stats = {
         "near_dup_threshold": near_dup_threshold,
         "method": "exact pairwise pHash Hamming distances (blockwise numpy popcount)",
-        "n_photos": n,
+        "n_photos": len(table) - n_clips,  # photos compared; clips are skipped
         "n_clips_skipped": n_clips,
         "exact_clusters": len(exact_values),
         "exact_redundant_files": redundant,
@@ -279,13 +311,4 @@ def check_duplicates(
         "mixed_label_clusters": n_mixed,
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
     }
-    if not len(cluster_ids):
-        summary = f"no exact or near-duplicates (pHash within {near_dup_threshold} bits) among {n} photos"
-    else:
-        summary = (
-            f"{int(in_clusters.sum())} photos in {len(cluster_ids)} duplicate clusters "
-            f"({len(exact_values)} exact, pHash ≤ {near_dup_threshold} bits)"
-        )
-        if n_mixed:
-            summary += f"; {n_mixed} cluster(s) mix labels — check those labels"
-    return CheckResult("duplicates", summary, issues, stats)
+    return stats
