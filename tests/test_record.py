@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from curation.capture import CaptureStatus
 from sign_ml.ui import tab_record
 from sign_ml.ui.app import DactylApp
 from sign_ml.ui.i18n import text
@@ -366,3 +367,22 @@ def test_check_shows_its_summary_and_the_flagged_photos_on_the_page(tmp_path, as
     assert flagged is not None and sorted(flagged["file"]) == ["A/ann_1_001.jpg", "B/bo_1_001.jpg"]
     uk, _ = tab_record.check_result(ws.root, step, "uk")
     assert uk.startswith("### ✅ Перевірено фото: 5.")
+
+
+@pytest.mark.parametrize(
+    ("photos", "clips", "lang", "shown"),
+    [
+        (9, 0, "en", "Session finished: 9 photos saved"),
+        (4, 2, "en", "Session finished: 4 photos and 2 clips saved"),
+        (0, 1, "en", "Session finished: 1 clip saved"),
+        (1, 0, "en", "Session finished: 1 photo saved"),
+        (4, 2, "uk", "Сеанс завершено: збережено 4 фото і 2 кліпи"),
+        (0, 5, "uk", "Сеанс завершено: збережено 5 кліпів"),
+        (3, 21, "uk", "Сеанс завершено: збережено 3 фото і 21 кліп"),
+        (0, 12, "uk", "Сеанс завершено: збережено 12 кліпів"),
+    ],
+)
+def test_the_finished_session_counts_photos_and_clips_as_saved(photos, clips, lang, shown):
+    rs = tab_record.RecordSession(saved=photos, clips=clips)
+    done = CaptureStatus("done", None, 2, 2, 0.0, 0, 3, ())
+    assert shown in tab_record.status_markdown(done, rs, lang, ["I", "J"])

@@ -111,7 +111,8 @@ def test_a_motion_letter_records_one_clip_after_the_countdown(asl_app, clock, as
         assert not list((asl_app.workspace.root / "J").glob("*.jpg"))  # a clip, not a burst of photos
         clip = read_clip(clip_file)
         assert clip.label == "J" and 1.4 <= clip.times[-1] <= 1.6 and clip.hand_found.mean() > 0.5
-        assert rs.saved == 1 and "✅" in statuses[-1]
+        assert rs.clips == 1 and rs.saved == 0 and "✅" in statuses[-1]
+        assert "Session finished: 1 clip saved" in statuses[-1]
         assert list(asl_app.workspace.metadata()["file_name"]) == [f"J/{clip_file.name}"]
     finally:
         rs.close()

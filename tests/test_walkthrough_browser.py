@@ -21,6 +21,8 @@ from loopback_hub import LoopbackHub, point_datasets_at
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS
 from test_record_browser import camera_of, serving
 
+from sign_ml.ui import tab_record
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
@@ -129,7 +131,7 @@ def test_two_signers_record_train_preview_and_publish_to_a_loopback_hub(
                 box.fill(value)
                 box.press("Enter")
             page.locator("#rec-start").click()  # Start turns the camera on and streams
-        done = text("rec_done", lang, n=len(LETTERS) * BURST)
+        done = text("rec_done", lang, what=tab_record.saved_text(len(LETTERS) * BURST, 0, lang))
         for page in pages:
             wait_text(page, "rec-status", done, timeout=240_000)
         page = pages[0]

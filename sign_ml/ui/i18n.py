@@ -508,9 +508,14 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_saved": "saved {path}",
         "rec_no_hand": "no hand found in this frame: not kept",
         "rec_two_hands": "more than one hand in this frame: not kept",
-        "rec_done": "Session finished: {n} photos saved",
+        "rec_done": "Session finished: {what} saved",
+        "rec_n_photos_one": "{n} photo",
+        "rec_n_photos_many": "{n} photos",
+        "rec_n_clips_one": "{n} clip",
+        "rec_n_clips_many": "{n} clips",
+        "rec_and": "{a} and {b}",
         "rec_short": "Fewer photos than asked for: {letters} (record them again with “Only these letters”)",
-        "rec_stopped": "Stopped; {n} photos of this session are saved.",
+        "rec_stopped": "Stopped; this session saved {what}.",
         "rec_train_head": "### 2. Curate and train",
         "rec_check": "Check the photos",
         "note_near_duplicates": (
@@ -631,9 +636,16 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_saved": "збережено {path}",
         "rec_no_hand": "у кадрі немає руки: не збережено",
         "rec_two_hands": "у кадрі більше однієї руки: не збережено",
-        "rec_done": "Сеанс завершено: збережено {n} фото",
+        "rec_done": "Сеанс завершено: збережено {what}",
+        "rec_n_photos_one": "{n} фото",
+        "rec_n_photos_few": "{n} фото",
+        "rec_n_photos_many": "{n} фото",
+        "rec_n_clips_one": "{n} кліп",
+        "rec_n_clips_few": "{n} кліпи",
+        "rec_n_clips_many": "{n} кліпів",
+        "rec_and": "{a} і {b}",
         "rec_short": "Менше фото, ніж треба: {letters} (запишіть їх ще раз через «Лише ці літери»)",
-        "rec_stopped": "Зупинено; {n} фото цього сеансу збережено.",
+        "rec_stopped": "Зупинено; у цьому сеансі збережено {what}.",
         "rec_train_head": "### 2. Перевірка й навчання",
         "rec_check": "Перевірити фото",
         "note_near_duplicates": (
@@ -784,6 +796,28 @@ def text(key: str, lang: str = "en", **values: Any) -> str:
     """One string in `lang` (falling back to English), with `{name}` fields filled from `values`."""
     template = STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
     return template.format(**values) if values else template
+
+
+def count_text(key: str, n: int, lang: str = "en") -> str:
+    """`n` things in `lang` with the plural form it needs: `{key}_one`, `_few` (Ukrainian 2–4) or
+    `_many`; a language without a form falls back to `_many`, then to English."""
+    if lang == "uk":
+        form = (
+            "one"
+            if n % 10 == 1 and n % 100 != 11
+            else "few"
+            if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14
+            else "many"
+        )
+    else:
+        form = "one" if n == 1 else "many"
+    table = STRINGS.get(lang, STRINGS["en"])
+    template = (
+        table.get(f"{key}_{form}")
+        or table.get(f"{key}_many")
+        or STRINGS["en"][f"{key}_{'one' if form == 'one' else 'many'}"]
+    )
+    return template.format(n=n)
 
 
 def translations(lang: str | None = None) -> dict[str, dict[str, str]]:

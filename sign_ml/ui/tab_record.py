@@ -36,7 +36,7 @@ from sign_ml import studio
 from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext
-from sign_ml.ui.i18n import text
+from sign_ml.ui.i18n import count_text, text
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ class RecordSession:
     signer: str | None = None
     session: int | None = None
     capture: Capture | None = None
-    saved: int = 0
+    saved: int = 0  # photos of this session
+    clips: int = 0  # clips of this session
     last_saved: str = ""
     alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -151,12 +152,27 @@ def letters_markdown(letters: list[str], lang: str, kind: str | None = None) -> 
     )
 
 
+def saved_text(photos: int, clips: int, lang: str) -> str:
+    """What a session saved, as counted: "4 photos", "2 clips" or "4 photos and 2 clips" (no clips:
+    photos, even 0)."""
+    shown_photos, shown_clips = (
+        count_text("rec_n_photos", photos, lang),
+        count_text("rec_n_clips", clips, lang),
+    )
+    if not clips:
+        return shown_photos
+    return text("rec_and", lang, a=shown_photos, b=shown_clips) if photos else shown_clips
+
+
 def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, letters: list[str]) -> str:
     """What to do now: the letter to sign and the countdown, or the burst's progress, or "done"."""
     if status is None:
         return text("rec_idle", lang)
     if status.phase == "done":
-        lines = [f"### ✅ {text('rec_done', lang, n=rs.saved)}", text("rec_next", lang)]
+        lines = [
+            f"### ✅ {text('rec_done', lang, what=saved_text(rs.saved, rs.clips, lang))}",
+            text("rec_next", lang),
+        ]
         if status.short:
             lines.append(text("rec_short", lang, letters=", ".join(status.short)))
         return "\n\n".join(lines)
@@ -252,7 +268,7 @@ def start_session(
             tuple(alphabet),
         )  # prompts name letters as this alphabet does, never transliterated
         rs.signer, rs.session = name, ws.new_session(name)
-        rs.capture, rs.saved, rs.last_saved = Capture(plan, time.monotonic()), 0, ""
+        rs.capture, rs.saved, rs.clips, rs.last_saved = Capture(plan, time.monotonic()), 0, 0, ""
         rs.all_clips, rs.clip_s, rs.take = bool(all_clips), float(clip_s or CLIP_SECONDS), None
         status = rs.capture.status(time.monotonic())
     return rs, status_markdown(status, rs, lang, letters)
@@ -340,7 +356,7 @@ def clip_frame(
                 status.letter, image.width, image.height, source=f"{rs.signer} session {rs.session}"
             )
             saved = ws.save_clip(clip, signer=rs.signer, session=rs.session, letter=status.letter)
-            rs.saved += 1
+            rs.clips += 1
             rs.last_saved = text("rec_saved", lang, path=saved.relpath)
             rs.capture.finish(now)
             grid = grid_frame(ws.counts(), lang)
@@ -404,7 +420,7 @@ def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -
         if action == "stop":
             rs.capture = None
             rs.close()
-            return rs, text("rec_stopped", lang, n=rs.saved)
+            return rs, text("rec_stopped", lang, what=saved_text(rs.saved, rs.clips, lang))
         getattr(rs.capture, action)(now)  # "skip" | "redo"
         return rs, status_markdown(rs.capture.status(now), rs, lang, letters)
 
