@@ -148,91 +148,93 @@ def fit_landmark_model(
         torch.set_num_threads(threads)
 
 
-def _fit(
-    cfg: LandmarkConfig,
-    train: HandSet,
-    val: HandSet | None,
-    num_classes: int,
-    progress: bool,
-    on_epoch: ProgressCallback | None = None,
-    resume_from: dict[str, Any] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> FitResult:
-    model = LandmarkMLP(
-        N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=cfg.handedness == "symmetric"
-    )
-    base = set_features(train.points)
-    if cfg.handedness == "symmetric":  # standardize over both mirror images, so neither is favoured
+def standardize(model: nn.Module, base: np.ndarray, symmetric: bool) -> None:
+    """Set the model's input standardization from `base` rows; when symmetric, over both mirror images
+    (so neither is favoured)."""
+    if symmetric:
         base = np.concatenate([base, base * model.signs.numpy()])
     model.set_standardization(torch.from_numpy(base.mean(0)), torch.from_numpy(base.std(0)))
+
+
+def optimization(model: nn.Module, cfg: Any, total_steps: int) -> tuple[Any, Any, nn.Module, nn.Module]:
+    """(AdamW, its one-cycle schedule over `total_steps`, the training loss, the validation loss)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = max(1, -(-len(train.labels) // cfg.batch_size))
-    scheduler = one_cycle(optimizer, cfg.lr, cfg.epochs * steps_per_epoch)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    eval_criterion = nn.CrossEntropyLoss()
-    rows: list[dict[str, Any]] = []
-    best: dict[str, Any] = {"score": -np.inf, "epoch": 0, "state": None}
-    first = 1
-    if resume_from is not None:
-        model.load_state_dict(resume_from["model"])
-        optimizer.load_state_dict(resume_from["optimizer"])
-        scheduler.load_state_dict(resume_from["scheduler"])
-        torch.set_rng_state(resume_from["rng"]["torch"])  # dropout continues its own stream
-        rows, best = list(resume_from["rows"]), dict(resume_from["best"])
-        first = int(resume_from["epoch"]) + 1
-    t_train = time.perf_counter()
+    scheduler = one_cycle(optimizer, cfg.lr, total_steps)
+    return (
+        optimizer,
+        scheduler,
+        nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
+        nn.CrossEntropyLoss(),
+    )
+
+
+def resume_into(
+    resume_from: dict[str, Any] | None, model: nn.Module, optimizer: Any, scheduler: Any
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """(metrics rows, best so far, first epoch to train): fresh, or restored from a FitResult.state."""
+    if resume_from is None:
+        return [], {"score": -np.inf, "epoch": 0, "state": None}, 1
+    model.load_state_dict(resume_from["model"])
+    optimizer.load_state_dict(resume_from["optimizer"])
+    scheduler.load_state_dict(resume_from["scheduler"])
+    torch.set_rng_state(resume_from["rng"]["torch"])  # dropout continues its own stream
+    return list(resume_from["rows"]), dict(resume_from["best"]), int(resume_from["epoch"]) + 1
+
+
+def epoch_row(
+    epoch: int,
+    train_loss: float,
+    train_acc: float,
+    val: tuple[float, float],
+    lr: float,
+    seconds: float,
+    samples: float,
+) -> dict[str, Any]:
+    """One metrics.csv row."""
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "train_acc": train_acc,
+        "val_loss": val[0],
+        "val_acc": val[1],
+        "lr": lr,
+        "seconds": round(seconds, 4),
+        "img_per_s": round(samples / seconds, 1),
+    }
+
+
+def run_epochs(
+    cfg: Any,
+    model: nn.Module,
+    train_epoch: Callable[[int], dict[str, Any]],
+    first: int,
+    rows: list[dict[str, Any]],
+    best: dict[str, Any],
+    desc: str,
+    progress: bool,
+    on_epoch: ProgressCallback | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[dict[str, Any], bool]:
+    """Run `train_epoch` (one epoch's metrics row) from epoch `first` on, appending to `rows` and keeping
+    the best epoch's weights (LandmarkConfig.keep); (best, interrupted). Ctrl-C or `should_stop` ends it."""
     interrupted = False
-    bar = tqdm(range(first, cfg.epochs + 1), desc="landmark model", unit="epoch", disable=not progress)
+    bar = tqdm(range(first, cfg.epochs + 1), desc=desc, unit="epoch", disable=not progress)
     try:
         for epoch in bar:
-            t0 = time.perf_counter()
-            rng = np.random.default_rng(derive_seed(cfg.seed, epoch, "landmarks"))
-            pts = train.points
-            if cfg.augment:
-                pts = augment_points(pts, rng, cfg.rotation_deg, cfg.tilt_deg, cfg.scale_jitter, cfg.noise)
-            x_all = torch.from_numpy(set_features(pts))
-            y_all = torch.from_numpy(train.labels)
-            order = torch.from_numpy(rng.permutation(len(y_all)))
-            model.train()
-            loss_sum = correct = 0.0
-            for start in range(0, len(order), cfg.batch_size):
-                idx = order[start : start + cfg.batch_size]
-                if len(idx) < 2:  # BatchNorm needs two samples
-                    continue
-                logits = model(x_all[idx])
-                loss = criterion(logits, y_all[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                loss_sum += float(loss.detach()) * len(idx)
-                correct += float((logits.detach().argmax(1) == y_all[idx]).sum())
-            val_loss, val_acc = (
-                split_accuracy(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
-            )
-            seconds = time.perf_counter() - t0
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": loss_sum / len(order),
-                    "train_acc": correct / len(order),
-                    "val_loss": val_loss,
-                    "val_acc": val_acc,
-                    "lr": optimizer.param_groups[0]["lr"],
-                    "seconds": round(seconds, 4),
-                    "img_per_s": round(len(order) / seconds, 1),
-                }
-            )
-            score = val_acc if val_acc == val_acc else -rows[-1]["train_loss"]  # no validation: train loss
+            row = train_epoch(epoch)
+            rows.append(row)
+            score = (
+                row["val_acc"] if row["val_acc"] == row["val_acc"] else -row["train_loss"]
+            )  # no validation
             if score > best["score"] or cfg.keep == "last":
                 best = {
                     "score": score,
                     "epoch": epoch,
                     "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
                 }
-            bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", refresh=False)
             if on_epoch is not None:
-                on_epoch(event(epoch, cfg.epochs, 1, 1, rows[-1]["train_loss"], rows[-1]["train_acc"]))
+                on_epoch(event(epoch, cfg.epochs, 1, 1, row["train_loss"], row["train_acc"]))
             if should_stop is not None and epoch < cfg.epochs and should_stop():
                 raise KeyboardInterrupt
     except KeyboardInterrupt:  # keep what was learnt so far: the best epoch is still returned
@@ -240,6 +242,19 @@ def _fit(
         log.warning("interrupted after %d epochs; keeping the best so far", len(rows))
     finally:
         bar.close()
+    return best, interrupted
+
+
+def fit_result(
+    model: nn.Module,
+    optimizer: Any,
+    scheduler: Any,
+    rows: list[dict[str, Any]],
+    best: dict[str, Any],
+    t_train: float,
+    interrupted: bool,
+) -> FitResult:
+    """The FitResult: the checkpoint state of where training stands, then the best epoch's weights."""
     if best["state"] is None:
         raise KeyboardInterrupt("interrupted before the first epoch finished")
     state = {  # taken before the best epoch's weights replace the last one's
@@ -257,6 +272,58 @@ def _fit(
     return FitResult(
         model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted, state
     )
+
+
+def _fit(
+    cfg: LandmarkConfig,
+    train: HandSet,
+    val: HandSet | None,
+    num_classes: int,
+    progress: bool,
+    on_epoch: ProgressCallback | None = None,
+    resume_from: dict[str, Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> FitResult:
+    symmetric = cfg.handedness == "symmetric"
+    model = LandmarkMLP(N_FEATURES, num_classes, cfg.hidden, cfg.dropout, symmetric=symmetric)
+    standardize(model, set_features(train.points), symmetric)
+    steps_per_epoch = max(1, -(-len(train.labels) // cfg.batch_size))
+    optimizer, scheduler, criterion, eval_criterion = optimization(model, cfg, cfg.epochs * steps_per_epoch)
+    rows, best, first = resume_into(resume_from, model, optimizer, scheduler)
+    t_train = time.perf_counter()
+
+    def train_epoch(epoch: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(derive_seed(cfg.seed, epoch, "landmarks"))
+        pts = train.points
+        if cfg.augment:
+            pts = augment_points(pts, rng, cfg.rotation_deg, cfg.tilt_deg, cfg.scale_jitter, cfg.noise)
+        x_all = torch.from_numpy(set_features(pts))
+        y_all = torch.from_numpy(train.labels)
+        order = torch.from_numpy(rng.permutation(len(y_all)))
+        model.train()
+        loss_sum = correct = 0.0
+        for start in range(0, len(order), cfg.batch_size):
+            idx = order[start : start + cfg.batch_size]
+            if len(idx) < 2:  # BatchNorm needs two samples
+                continue
+            logits = model(x_all[idx])
+            loss = criterion(logits, y_all[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += float((logits.detach().argmax(1) == y_all[idx]).sum())
+        val_metrics = split_accuracy(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
+        n = len(order)
+        lr = optimizer.param_groups[0]["lr"]
+        return epoch_row(epoch, loss_sum / n, correct / n, val_metrics, lr, time.perf_counter() - t0, n)
+
+    best, interrupted = run_epochs(
+        cfg, model, train_epoch, first, rows, best, "landmark model", progress, on_epoch, should_stop
+    )
+    return fit_result(model, optimizer, scheduler, rows, best, t_train, interrupted)
 
 
 def resume_problems(
@@ -316,6 +383,90 @@ def save_run(out_dir: Path, fit: FitResult, meta: ModelMeta, cfg: Any, title: st
     save_checkpoint(fit.state | extra, out_dir / CHECKPOINT)
 
 
+def fresh_out(out_dir: Path, resume: bool) -> Path:
+    """out_dir's checkpoint path; refuses to train afresh over an existing run."""
+    last = out_dir / CHECKPOINT
+    if not resume and last.is_file():
+        raise FileExistsError(f"{out_dir} already holds a run ({CHECKPOINT}); use --resume or another --out")
+    return last
+
+
+def warn_missing(seen: set[int], class_names: list[str], what: str) -> None:
+    """Log the classes without a training sample (`what`: "hand", "sample")."""
+    missing = sorted(set(range(len(class_names))) - seen)
+    if missing:
+        log.warning("no training %s for class(es): %s", what, ", ".join(class_names[i] for i in missing))
+
+
+def split_info(data: SplitData) -> dict[str, Any]:
+    """The split directory's info, less what config.json holds elsewhere."""
+    return {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
+
+
+def run_meta(
+    cfg: Any,
+    data: SplitData,
+    model: tuple[str, Any, str],
+    data_summary: dict[str, Any],
+    fit: FitResult,
+    val_score: float | None,
+) -> ModelMeta:
+    """The ModelMeta of a landmark-based run; model: (kind, landmarks spec, arch)."""
+    kind, spec, arch = model
+    return ModelMeta(
+        class_names=data.class_names,
+        preprocessing=Preprocessing(),
+        kind=kind,
+        landmarks=spec,
+        arch=arch,
+        width_mult=1.0,
+        dropout=cfg.dropout,
+        train_config=cfg.to_dict(),
+        data=data_summary,
+        metrics={
+            "best_val_accuracy": val_score,
+            "best_epoch": fit.best_epoch,
+            "epochs_trained": len(fit.rows),
+            "train_seconds": round(fit.seconds, 2),
+            "device": "cpu",
+            "kept": cfg.keep,
+        },
+    )
+
+
+def finish_run(
+    out_dir: Path,
+    fit: FitResult,
+    meta: ModelMeta,
+    cfg: Any,
+    title: str,
+    t_start: float,
+    no_val: str,
+) -> dict[str, Any]:
+    """Save the run (`save_run`), log its outcome and return the summary dict both kinds share;
+    no_val: what the log says when there was no validation sample."""
+    save_run(out_dir, fit, meta, cfg, title)
+    val_score = meta.metrics["best_val_accuracy"]  # without validation the score is minus train loss
+    log.info(
+        "%s: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
+        title,
+        fit.best_epoch,
+        f"{fit.best_score:.4f}" if val_score is not None else no_val,
+        time.perf_counter() - t_start,
+        fit.seconds,
+    )
+    return {
+        "run_dir": str(out_dir),
+        "best_val_accuracy": val_score,
+        "best_epoch": fit.best_epoch,
+        "epochs_trained": len(fit.rows),
+        "train_seconds": round(fit.seconds, 2),
+        "interrupted": fit.interrupted,
+        "no_hand": sum(meta.data["no_hand"].values()),
+        "dropped": meta.data["dropped"],
+    }
+
+
 def train_landmarks(
     cfg: LandmarkConfig,
     splits_dir: str | Path,
@@ -334,11 +485,8 @@ def train_landmarks(
     """
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
-    last = out_dir / CHECKPOINT
-    if not resume and last.is_file():
-        raise FileExistsError(f"{out_dir} already holds a run ({CHECKPOINT}); use --resume or another --out")
+    last = fresh_out(out_dir, resume)
     data: SplitData = read_split_dir(splits_dir)
-    num_classes = len(data.class_names)
     ckpt = (
         checked_checkpoint(cfg, data.class_names, last, out_dir) if resume else None
     )  # before the slow part
@@ -349,15 +497,13 @@ def train_landmarks(
     train, val = sets["train"], sets["validation"]
     if len(train.labels) == 0:
         raise ValueError(f"{splits_dir}: no hand found in any training photo; nothing to learn from")
-    missing = sorted(set(range(num_classes)) - set(train.labels.tolist()))
-    if missing:
-        log.warning("no training hand for class(es): %s", ", ".join(data.class_names[i] for i in missing))
+    warn_missing(set(train.labels.tolist()), data.class_names, "hand")
 
     fit = fit_landmark_model(
         cfg,
         train,
         val,
-        num_classes,
+        len(data.class_names),
         progress=progress,
         on_epoch=on_epoch,
         resume_from=ckpt,
@@ -365,52 +511,13 @@ def train_landmarks(
     )
     spec = landmark_spec(cfg.hidden, cfg.dropout, cfg.handedness)
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
-    no_hand = {name: int((~s.found).sum() - s.unreadable) for name, s in sets.items()}
-    data_summary = split_info | {
+    data_summary = split_info(data) | {
         "splits_dir": str(splits_dir.resolve()),
         "photos_used": {name: int(len(s.labels)) for name, s in sets.items()}
         | {"test": len(data.splits["test"])},
-        "no_hand": no_hand,
+        "no_hand": {name: int((~s.found).sum() - s.unreadable) for name, s in sets.items()},
         "dropped": {name: s.unreadable for name, s in sets.items()},
     }
-    meta = ModelMeta(
-        class_names=data.class_names,
-        preprocessing=Preprocessing(),
-        kind="landmarks",
-        landmarks=spec,
-        arch="landmark_mlp",
-        width_mult=1.0,
-        dropout=cfg.dropout,
-        train_config=cfg.to_dict(),
-        data=data_summary,
-        metrics={
-            "best_val_accuracy": fit.best_score if val.n else None,
-            "best_epoch": fit.best_epoch,
-            "epochs_trained": len(fit.rows),
-            "train_seconds": round(fit.seconds, 2),
-            "device": "cpu",
-            "kept": cfg.keep,
-        },
-    )
-    save_run(out_dir, fit, meta, cfg, "landmark model")
-    log.info(
-        "landmark model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
-        fit.best_epoch,
-        f"{fit.best_score:.4f}" if val.n else "n/a, no validation photos",
-        time.perf_counter() - t_start,
-        fit.seconds,
-    )
-    return {
-        "run_dir": str(out_dir),
-        "best_val_accuracy": fit.best_score
-        if val.n
-        else None,  # without validation the score is minus train loss
-        "best_epoch": fit.best_epoch,
-        "epochs_trained": len(fit.rows),
-        "train_seconds": round(fit.seconds, 2),
-        "interrupted": fit.interrupted,
-        "no_hand": sum(no_hand.values()),
-        "dropped": data_summary["dropped"],
-    }
+    val_score = fit.best_score if val.n else None
+    meta = run_meta(cfg, data, ("landmarks", spec, "landmark_mlp"), data_summary, fit, val_score)
+    return finish_run(out_dir, fit, meta, cfg, "landmark model", t_start, "n/a, no validation photos")

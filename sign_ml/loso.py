@@ -225,6 +225,75 @@ def _check_samples(
 FitPredict = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]
 
 
+def _signer_counts(known: np.ndarray, signer: np.ndarray, found: np.ndarray, s: str) -> dict[str, Any]:
+    mine = known & (signer == s)
+    return {"signer": s, "photos": int(mine.sum()), "hands": int((mine & found).sum())}
+
+
+def _without_folds(
+    names: list[str],
+    known: np.ndarray,
+    signer: np.ndarray,
+    found: np.ndarray,
+    class_names: list[str],
+    cfg_dict: dict[str, Any],
+    t0: float,
+) -> LosoResult:
+    """The result when fewer than 2 signers leave nothing to hold out: counts only, accuracy unknown."""
+    status = "no_signers" if not names else "one_signer"
+    per_signer = pd.DataFrame(
+        [_signer_counts(known, signer, found, s) | {"correct": np.nan, "accuracy": np.nan} for s in names],
+        columns=PER_SIGNER_COLUMNS,
+    )
+    log.info("leave-one-signer-out: %s", ONE_SIGNER_SENTENCE if names else NO_SIGNERS_SENTENCE)
+    return LosoResult(
+        status,
+        list(class_names),
+        per_signer,
+        None,
+        None,
+        None,
+        int((known & ~found).sum()),
+        time.perf_counter() - t0,
+        config=cfg_dict,
+    )
+
+
+def _one_fold(
+    s: str,
+    labels: np.ndarray,
+    found: np.ndarray,
+    signer: np.ndarray,
+    known: np.ndarray,
+    fit_predict: FitPredict,
+    confusion: np.ndarray,
+    class_no_hand: np.ndarray,
+) -> dict[str, Any]:
+    """Hold out signer s: fit on the others, add its predictions to confusion (in place); its per-signer row."""
+    num_classes = len(confusion)
+    test = known & (signer == s)
+    train = known & ~test & found
+    row = _signer_counts(known, signer, found, s)
+    test_hands = test & found
+    class_no_hand += np.bincount(labels[test & ~found], minlength=num_classes)
+    if not train.any():  # nothing to learn from: every photo of this signer counts as wrong
+        log.warning("no hand found in any photo of the signers other than %r: its photos count as wrong", s)
+        return row | {"correct": 0, "accuracy": 0.0}
+    pred, seconds = fit_predict(train, test_hands)
+    truth = labels[test_hands]
+    np.add.at(confusion, (truth, pred), 1)
+    correct = int((pred == truth).sum())
+    log.info(
+        "signer %s: %d of %d photos right (%d with a hand); fit %.1f s",
+        s,
+        correct,
+        row["photos"],
+        row["hands"],
+        seconds,
+    )
+    return row | {"correct": correct, "accuracy": correct / row["photos"] if row["photos"] else np.nan}
+
+
 def _folds(
     labels: np.ndarray,
     found: np.ndarray,
@@ -246,59 +315,15 @@ def _folds(
             "%d of %d photos have no signer and are left out of leave-one-signer-out", int((~known).sum()), n
         )
     names = sorted(set(signer[known].tolist()))
-
-    def counts(s: str) -> dict[str, Any]:
-        mine = known & (signer == s)
-        return {"signer": s, "photos": int(mine.sum()), "hands": int((mine & found).sum())}
-
     if len(names) < 2:
-        status = "no_signers" if not names else "one_signer"
-        per_signer = pd.DataFrame(
-            [counts(s) | {"correct": np.nan, "accuracy": np.nan} for s in names], columns=PER_SIGNER_COLUMNS
-        )
-        log.info("leave-one-signer-out: %s", ONE_SIGNER_SENTENCE if names else NO_SIGNERS_SENTENCE)
-        return LosoResult(
-            status,
-            list(class_names),
-            per_signer,
-            None,
-            None,
-            None,
-            int((known & ~found).sum()),
-            time.perf_counter() - t0,
-            config=cfg_dict,
-        )
+        return _without_folds(names, known, signer, found, class_names, cfg_dict, t0)
 
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     class_no_hand = np.zeros(num_classes, dtype=np.int64)
-    rows = []
-    for s in tqdm(names, desc="leave one signer out", unit="signer", disable=not progress):
-        test = known & (signer == s)
-        train = known & ~test & found
-        row = counts(s)
-        test_hands = test & found
-        class_no_hand += np.bincount(labels[test & ~found], minlength=num_classes)
-        if not train.any():  # nothing to learn from: every photo of this signer counts as wrong
-            log.warning(
-                "no hand found in any photo of the signers other than %r: its photos count as wrong", s
-            )
-            rows.append(row | {"correct": 0, "accuracy": 0.0})
-            continue
-        pred, seconds = fit_predict(train, test_hands)
-        truth = labels[test_hands]
-        np.add.at(confusion, (truth, pred), 1)
-        correct = int((pred == truth).sum())
-        rows.append(
-            row | {"correct": correct, "accuracy": correct / row["photos"] if row["photos"] else np.nan}
-        )
-        log.info(
-            "signer %s: %d of %d photos right (%d with a hand); fit %.1f s",
-            s,
-            correct,
-            row["photos"],
-            row["hands"],
-            seconds,
-        )
+    rows = [
+        _one_fold(s, labels, found, signer, known, fit_predict, confusion, class_no_hand)
+        for s in tqdm(names, desc="leave one signer out", unit="signer", disable=not progress)
+    ]
     per_signer = pd.DataFrame(rows, columns=PER_SIGNER_COLUMNS)
     total = int(per_signer["photos"].sum())
     accuracy = float(per_signer["correct"].sum() / total) if total else None
@@ -465,6 +490,59 @@ def temporal_samples(
     return hands, times, np.asarray(items.labels, dtype=np.int64), found, n_clips
 
 
+def _split_samples(
+    items: Any, splits_dir: Path, cfg: Any, temporal: bool, progress: bool
+) -> tuple[list[np.ndarray], list[np.ndarray | None], np.ndarray, np.ndarray, int]:
+    """One split's samples for the pooled LOSO: (point blocks to pool, times, labels (N,), found (N,), clips).
+
+    Temporal: one block per found sample, with its times; landmarks: the split's hands as one block, no times.
+    """
+    from sign_ml.landmark_train import detections_for, hand_set
+
+    if temporal:
+        return temporal_samples(items, splits_dir, cfg.handedness, progress)
+    detections, _ = detections_for(items, splits_dir, progress=progress)
+    detections, clips = with_clip_frames(items.paths, detections)
+    hand = hand_set(items, detections, cfg.handedness)
+    return [hand.points], [], hand.all_labels, hand.found, clips
+
+
+def _pooled_loso(
+    points: list[np.ndarray],
+    times: list[np.ndarray | None],
+    labels: list[np.ndarray],
+    found: list[np.ndarray],
+    signers: list[str],
+    class_names: list[str],
+    cfg: Any,
+    temporal: bool,
+    progress: bool,
+) -> LosoResult:
+    """The LOSO of the pooled splits by the model kind cfg names."""
+    if temporal:
+        return leave_one_signer_out_temporal(
+            points,
+            times,
+            np.concatenate(labels),
+            np.concatenate(found),
+            signers,
+            len(class_names),
+            class_names,
+            cfg,
+            progress=progress,
+        )
+    return leave_one_signer_out(
+        np.concatenate(points),
+        np.concatenate(labels),
+        np.concatenate(found),
+        signers,
+        len(class_names),
+        class_names,
+        cfg,
+        progress=progress,
+    )
+
+
 def loso_for_split_dir(
     splits_dir: str | Path,
     group_column: str = "group",
@@ -481,7 +559,6 @@ def loso_for_split_dir(
     """
     from curation.manifest import MANIFEST_FILE, SPLIT_NAMES, read_manifest
     from sign_ml.data import SplitItems, read_split_dir
-    from sign_ml.landmark_train import detections_for, hand_set
     from sign_ml.temporal_train import TemporalConfig
 
     splits_dir = Path(splits_dir)
@@ -502,21 +579,13 @@ def loso_for_split_dir(
         if not len(items):
             continue
         rows = table[table["split"] == name]
-        if temporal:
-            hands, clip_times, split_labels, split_found, clips = temporal_samples(
-                items, splits_dir, cfg.handedness, progress
-            )
-            points += hands
-            times += clip_times
-            labels.append(split_labels)
-            found.append(split_found)
-        else:
-            detections, _ = detections_for(items, splits_dir, progress=progress)
-            detections, clips = with_clip_frames(items.paths, detections)
-            hand = hand_set(items, detections, cfg.handedness)
-            points.append(hand.points)
-            labels.append(hand.all_labels)
-            found.append(hand.found)
+        split_points, split_times, split_labels, split_found, clips = _split_samples(
+            items, splits_dir, cfg, temporal, progress
+        )
+        points += split_points
+        times += split_times
+        labels.append(split_labels)
+        found.append(split_found)
         n_clips += clips
         signers += rows[group_column].fillna("").astype(str).tolist()
         relpaths += rows["relpath"].astype(str).tolist()
@@ -524,29 +593,7 @@ def loso_for_split_dir(
         raise ValueError(f"{splits_dir}: no photos in the manifest")
     if not any(signers):  # not split by signer (e.g. one signer): the data's own metadata may still name them
         signers = signers_from_metadata(relpaths, data.info, splits_dir) or signers
-    if temporal:
-        result = leave_one_signer_out_temporal(
-            points,
-            times,
-            np.concatenate(labels),
-            np.concatenate(found),
-            signers,
-            len(data.class_names),
-            data.class_names,
-            cfg,
-            progress=progress,
-        )
-    else:
-        result = leave_one_signer_out(
-            np.concatenate(points),
-            np.concatenate(labels),
-            np.concatenate(found),
-            signers,
-            len(data.class_names),
-            data.class_names,
-            cfg,
-            progress=progress,
-        )
+    result = _pooled_loso(points, times, labels, found, signers, data.class_names, cfg, temporal, progress)
     result.n_clips = n_clips
     result.kind = "temporal" if temporal else "landmarks"
     return result

@@ -18,11 +18,15 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sign_ml.config import LandmarkConfig
+
+if TYPE_CHECKING:
+    from sign_ml.landmark_train import HandSet
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +195,35 @@ def _decided(table: pd.DataFrame, root: Path | None, class_names: list[str]) -> 
     return table, int(summary["excluded"]), int(summary["relabelled"])
 
 
+def _detections(paths: list[str], detect, progress: bool) -> tuple[list, int]:
+    """(detection of each sample in path order, clips): photos go through `detect`, a clip is read by its
+    middle hand frame (`sign_ml.loso.with_clip_frames`) and never goes through the hand stage."""
+    from curation.clips import is_clip_path
+    from sign_ml.loso import with_clip_frames
+
+    photos = [p for p in paths if not is_clip_path(p)]
+    outcomes, summary = detect(photos, progress=progress, desc="hands")
+    log.info("%s", summary.line())
+    found = iter(o.detection for o in outcomes)
+    detections = [None if is_clip_path(p) else next(found) for p in paths]
+    return with_clip_frames(paths, detections)
+
+
+def _scorable(
+    hands: HandSet, class_names: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The hands k-fold can score (their class has 2 or more): (points, labels, photo index of each, and
+    the mask over all hands); classes with a single hand are logged."""
+    rows = np.flatnonzero(hands.found)  # photo index of each hand
+    hand_labels = hands.labels
+    counts = np.bincount(hand_labels, minlength=len(class_names))
+    scorable = counts[hand_labels] >= 2
+    if (~scorable).any():
+        lonely = sorted({class_names[c] for c in hand_labels[~scorable]})
+        log.warning("not checked: class(es) with a single hand: %s", ", ".join(lonely))
+    return hands.points[scorable], hand_labels[scorable], rows[scorable], scorable
+
+
 def find_mislabels(
     data: str | Path,
     folds: int = 5,
@@ -226,24 +259,9 @@ def find_mislabels(
     relpaths = table["relpath"].astype(str).tolist() if "relpath" in table else paths
     labels = np.asarray([index[c] for c in table["label"].astype(str)], dtype=np.int64)
 
-    from curation.clips import is_clip_path
-    from sign_ml.loso import with_clip_frames
-
-    photos = [p for p in paths if not is_clip_path(p)]
-    outcomes, summary = (detect or detect_files)(photos, progress=progress, desc="hands")
-    log.info("%s", summary.line())
-    found = iter(o.detection for o in outcomes)
-    detections = [None if is_clip_path(p) else next(found) for p in paths]
-    detections, n_clips = with_clip_frames(paths, detections)
+    detections, n_clips = _detections(paths, detect or detect_files, progress)
     hands = hand_set(SplitItems("all", paths, labels), detections, cfg.handedness)
-    rows = np.flatnonzero(hands.found)  # photo index of each hand
-    hand_labels = hands.labels
-    counts = np.bincount(hand_labels, minlength=len(class_names))
-    scorable = counts[hand_labels] >= 2
-    if (~scorable).any():
-        lonely = sorted({class_names[c] for c in hand_labels[~scorable]})
-        log.warning("not checked: class(es) with a single hand: %s", ", ".join(lonely))
-    points, hand_labels, rows = hands.points[scorable], hand_labels[scorable], rows[scorable]
+    points, hand_labels, rows, scorable = _scorable(hands, class_names)
     if len(np.unique(hand_labels)) < 2:
         raise ValueError(
             f"{data}: need hands of at least 2 classes with 2 or more photos each to look for mislabels "

@@ -27,26 +27,31 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from curation.clips import CLIP_SUFFIX, ClipError, read_clip
-from sign_ml.artifacts import ModelMeta
 from sign_ml.config import ConfigBase, _count_problems
-from sign_ml.data import SplitItems, derive_seed, read_split_dir
+from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir
 from sign_ml.landmark_train import (
-    CHECKPOINT,
     FitResult,
     HandSet,
     checked_checkpoint,
     detections_for,
+    epoch_row,
+    finish_run,
+    fit_result,
+    fresh_out,
     hand_set,
-    save_run,
+    optimization,
+    resume_into,
+    run_epochs,
+    run_meta,
     set_features,
+    split_info,
+    standardize,
+    warn_missing,
 )
 from sign_ml.landmarks import augment_points
-from sign_ml.presets import Preprocessing
-from sign_ml.progress import ProgressCallback, event
-from sign_ml.schedules import one_cycle
+from sign_ml.progress import ProgressCallback
 from sign_ml.synthetic_motion import held_still
 from sign_ml.temporal_model import TemporalNet, clip_rows, n_inputs, temporal_spec
 from sign_ml.trajectory import STEPS, augment_clip, hand_mask
@@ -327,114 +332,98 @@ def _fit(
     resume_from: dict[str, Any] | None,
     should_stop: Callable[[], bool] | None,
 ) -> FitResult:
-    model = TemporalNet(num_classes, STEPS, cfg.width, cfg.dropout, symmetric=cfg.handedness == "symmetric")
+    symmetric = cfg.handedness == "symmetric"
+    model = TemporalNet(num_classes, STEPS, cfg.width, cfg.dropout, symmetric=symmetric)
     t_train = time.perf_counter()
     variants = _draw_variants(cfg, photos, clips)
     log.info("temporal model: %d clip variants drawn in %.1f s", len(variants), time.perf_counter() - t_train)
     # standardization over every row of variant 0 and the photos (both mirror images when symmetric)
-    base = np.concatenate([photo_rows(photos.points)[:, 0], *variants[0][0]])
-    if cfg.handedness == "symmetric":
-        base = np.concatenate([base, base * model.signs.numpy()])
-    model.set_standardization(torch.from_numpy(base.mean(0)), torch.from_numpy(base.std(0)))
+    standardize(model, np.concatenate([photo_rows(photos.points)[:, 0], *variants[0][0]]), symmetric)
     n_per_epoch = len(photos.labels) + max(len(v[1]) for v in variants)
-    steps_per_epoch = max(1, -(-n_per_epoch // cfg.batch_size))  # the largest variant's: an upper bound
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = one_cycle(optimizer, cfg.lr, cfg.epochs * steps_per_epoch)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    eval_criterion = nn.CrossEntropyLoss()
-    rows: list[dict[str, Any]] = []
-    best: dict[str, Any] = {"score": -np.inf, "epoch": 0, "state": None}
-    first = 1
-    if resume_from is not None:
-        model.load_state_dict(resume_from["model"])
-        optimizer.load_state_dict(resume_from["optimizer"])
-        scheduler.load_state_dict(resume_from["scheduler"])
-        torch.set_rng_state(resume_from["rng"]["torch"])
-        rows, best = list(resume_from["rows"]), dict(resume_from["best"])
-        first = int(resume_from["epoch"]) + 1
-    interrupted = False
-    bar = tqdm(range(first, cfg.epochs + 1), desc="temporal model", unit="epoch", disable=not progress)
-    try:
-        for epoch in bar:
-            t0 = time.perf_counter()
-            rng = np.random.default_rng(derive_seed(cfg.seed, epoch, "temporal"))
-            pts = photos.points
-            if cfg.augment and len(pts):
-                pts = augment_points(pts, rng, cfg.rotation_deg, cfg.tilt_deg, cfg.scale_jitter, cfg.noise)
-            clip_rows_, clip_labels = variants[(epoch - 1) % len(variants)]
-            samples = list(photo_rows(pts)) + list(clip_rows_)
-            labels = torch.from_numpy(np.concatenate([photos.labels, clip_labels]).astype(np.int64))
-            lengths = np.array([len(r) for r in samples])
-            model.train()
-            loss_sum = correct = seen = 0.0
-            for idx in batches(lengths, cfg.batch_size, rng):
-                if len(idx) < 2:  # one sample: its loss is noise and a step on it can be large
-                    continue
-                x, mask = pad([samples[i] for i in idx])
-                y = labels[torch.from_numpy(idx)]
-                logits = model(x, mask)
-                loss = criterion(logits, y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if scheduler.last_epoch < cfg.epochs * steps_per_epoch:  # variants differ a little in size
-                    scheduler.step()
-                loss_sum += float(loss.detach()) * len(idx)
-                correct += float((logits.detach().argmax(1) == y).sum())
-                seen += len(idx)
-            val_loss, val_acc = (
-                evaluate_rows(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
-            )
-            seconds = time.perf_counter() - t0
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": loss_sum / max(seen, 1),
-                    "train_acc": correct / max(seen, 1),
-                    "val_loss": val_loss,
-                    "val_acc": val_acc,
-                    "lr": optimizer.param_groups[0]["lr"],
-                    "seconds": round(seconds, 4),
-                    "img_per_s": round(seen / seconds, 1),
-                }
-            )
-            score = val_acc if val_acc == val_acc else -rows[-1]["train_loss"]
-            if score > best["score"] or cfg.keep == "last":
-                best = {
-                    "score": score,
-                    "epoch": epoch,
-                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-                }
-            bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
-            if on_epoch is not None:
-                on_epoch(event(epoch, cfg.epochs, 1, 1, rows[-1]["train_loss"], rows[-1]["train_acc"]))
-            if should_stop is not None and epoch < cfg.epochs and should_stop():
-                raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        interrupted = True
-        log.warning("interrupted after %d epochs; keeping the best so far", len(rows))
-    finally:
-        bar.close()
-    if best["state"] is None:
-        raise KeyboardInterrupt("interrupted before the first epoch finished")
-    state = {
-        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "epoch": len(rows),
-        "step_in_epoch": 0,
-        "rng": {"torch": torch.get_rng_state()},
-        "rows": rows,
-        "best": best,
-    }
-    model.load_state_dict(best["state"])
-    model.eval()
-    return FitResult(
-        model, rows, best["epoch"], float(best["score"]), time.perf_counter() - t_train, interrupted, state
+    total_steps = cfg.epochs * max(1, -(-n_per_epoch // cfg.batch_size))  # the largest variant's: a bound
+    optimizer, scheduler, criterion, eval_criterion = optimization(model, cfg, total_steps)
+    rows, best, first = resume_into(resume_from, model, optimizer, scheduler)
+
+    def train_epoch(epoch: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(derive_seed(cfg.seed, epoch, "temporal"))
+        samples, labels = _epoch_samples(cfg, photos, variants[(epoch - 1) % len(variants)], rng)
+        model.train()
+        loss_sum = correct = seen = 0.0
+        for idx in batches(np.array([len(r) for r in samples]), cfg.batch_size, rng):
+            if len(idx) < 2:  # one sample: its loss is noise and a step on it can be large
+                continue
+            x, mask = pad([samples[i] for i in idx])
+            y = labels[torch.from_numpy(idx)]
+            logits = model(x, mask)
+            loss = criterion(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler.last_epoch < total_steps:  # variants differ a little in size
+                scheduler.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += float((logits.detach().argmax(1) == y).sum())
+            seen += len(idx)
+        val_metrics = evaluate_rows(model, val, eval_criterion) if val is not None else (np.nan, np.nan)
+        n, lr = max(seen, 1), optimizer.param_groups[0]["lr"]
+        return epoch_row(epoch, loss_sum / n, correct / n, val_metrics, lr, time.perf_counter() - t0, seen)
+
+    best, interrupted = run_epochs(
+        cfg, model, train_epoch, first, rows, best, "temporal model", progress, on_epoch, should_stop
     )
+    return fit_result(model, optimizer, scheduler, rows, best, t_train, interrupted)
+
+
+def _epoch_samples(
+    cfg: TemporalConfig,
+    photos: HandSet,
+    variant: tuple[list[np.ndarray], np.ndarray],
+    rng: np.random.Generator,
+) -> tuple[list[np.ndarray], torch.Tensor]:
+    """One epoch's samples: a fresh view of every photo (as one frame), then the epoch's clip variant."""
+    pts = photos.points
+    if cfg.augment and len(pts):
+        pts = augment_points(pts, rng, cfg.rotation_deg, cfg.tilt_deg, cfg.scale_jitter, cfg.noise)
+    clip_rows_, clip_labels = variant
+    samples = list(photo_rows(pts)) + list(clip_rows_)
+    return samples, torch.from_numpy(np.concatenate([photos.labels, clip_labels]).astype(np.int64))
 
 
 # --------------------------------------------------------------------------- a run
+def _split_samples(
+    data: SplitData, splits_dir: Path, handedness: str, progress: bool
+) -> tuple[dict[str, HandSet], dict[str, ClipSet]]:
+    """The photos' hands and the clips of the train and validation splits."""
+    photos: dict[str, HandSet] = {}
+    clips: dict[str, ClipSet] = {}
+    for name in ("train", "validation"):
+        items = data.splits[name]
+        photo_items, clip_items = split_rows(items)
+        # the whole split, so the split's `hand` column lines up; a clip row reads as unreadable there
+        detections, _ = detections_for(items, splits_dir, progress=progress)
+        detections = [d for d, p in zip(detections, items.paths, strict=True) if not is_clip_row(p)]
+        unreadable = sum(d is None for d in detections)
+        photos[name] = hand_set(photo_items, detections, handedness, unreadable)
+        clips[name] = clip_set(clip_items, handedness)
+    return photos, clips
+
+
+def _data_summary(
+    data: SplitData, splits_dir: Path, photos: dict[str, HandSet], clips: dict[str, ClipSet]
+) -> dict[str, Any]:
+    test = data.splits["test"].paths
+    return split_info(data) | {
+        "splits_dir": str(splits_dir.resolve()),
+        "photos_used": {name: int(len(s.labels)) for name, s in photos.items()}
+        | {"test": sum(not is_clip_row(p) for p in test)},
+        "clips_used": {name: int(len(c.labels)) for name, c in clips.items()}
+        | {"test": sum(is_clip_row(p) for p in test)},
+        "no_hand": {name: int((~s.found).sum() - s.unreadable) for name, s in photos.items()},
+        "dropped": {name: photos[name].unreadable + clips[name].unreadable for name in photos},
+    }
+
+
 def train_temporal(
     cfg: TemporalConfig,
     splits_dir: str | Path,
@@ -448,89 +437,30 @@ def train_temporal(
     with the keys `landmark_train.train_landmarks` returns (and the clips used per split)."""
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
-    last = out_dir / CHECKPOINT
-    if not resume and last.is_file():
-        raise FileExistsError(f"{out_dir} already holds a run ({CHECKPOINT}); use --resume or another --out")
+    last = fresh_out(out_dir, resume)
     data = read_split_dir(splits_dir)
-    num_classes = len(data.class_names)
     ckpt = checked_checkpoint(cfg, data.class_names, last, out_dir, kind="temporal") if resume else None
-    photos: dict[str, HandSet] = {}
-    clips: dict[str, ClipSet] = {}
-    for name in ("train", "validation"):
-        items = data.splits[name]
-        photo_items, clip_items = split_rows(items)
-        # the whole split, so the split's `hand` column lines up; a clip row reads as unreadable there
-        detections, _ = detections_for(items, splits_dir, progress=progress)
-        detections = [d for d, p in zip(detections, items.paths, strict=True) if not is_clip_row(p)]
-        unreadable = sum(d is None for d in detections)
-        photos[name] = hand_set(photo_items, detections, cfg.handedness, unreadable)
-        clips[name] = clip_set(clip_items, cfg.handedness)
+    photos, clips = _split_samples(data, splits_dir, cfg.handedness, progress)
     if len(photos["train"].labels) + len(clips["train"].labels) == 0:
         raise ValueError(f"{splits_dir}: no hand in any training photo or clip; nothing to learn from")
     seen = set(photos["train"].labels.tolist()) | set(clips["train"].labels.tolist())
-    missing = sorted(set(range(num_classes)) - seen)
-    if missing:
-        log.warning("no training sample for class(es): %s", ", ".join(data.class_names[i] for i in missing))
+    warn_missing(seen, data.class_names, "sample")
     val = eval_set(photos["validation"], clips["validation"])
     fit = fit_temporal_model(
         cfg,
         photos["train"],
         clips["train"],
         val,
-        num_classes,
+        len(data.class_names),
         progress=progress,
         on_epoch=on_epoch,
         resume_from=ckpt,
         should_stop=should_stop,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    split_info = {k: v for k, v in data.info.items() if k not in ("class_names", "excluded")}
-    no_hand = {name: int((~s.found).sum() - s.unreadable) for name, s in photos.items()}
-    data_summary = split_info | {
-        "splits_dir": str(splits_dir.resolve()),
-        "photos_used": {name: int(len(s.labels)) for name, s in photos.items()}
-        | {"test": sum(not is_clip_row(p) for p in data.splits["test"].paths)},
-        "clips_used": {name: int(len(c.labels)) for name, c in clips.items()}
-        | {"test": sum(is_clip_row(p) for p in data.splits["test"].paths)},
-        "no_hand": no_hand,
-        "dropped": {name: photos[name].unreadable + clips[name].unreadable for name in photos},
-    }
+    spec = temporal_spec(cfg.width, cfg.dropout, cfg.handedness)
     val_score = fit.best_score if val.n else None
-    meta = ModelMeta(
-        class_names=data.class_names,
-        preprocessing=Preprocessing(),
-        kind="temporal",
-        landmarks=temporal_spec(cfg.width, cfg.dropout, cfg.handedness),
-        arch="temporal_conv",
-        width_mult=1.0,
-        dropout=cfg.dropout,
-        train_config=cfg.to_dict(),
-        data=data_summary,
-        metrics={
-            "best_val_accuracy": val_score,
-            "best_epoch": fit.best_epoch,
-            "epochs_trained": len(fit.rows),
-            "train_seconds": round(fit.seconds, 2),
-            "device": "cpu",
-            "kept": cfg.keep,
-        },
-    )
-    save_run(out_dir, fit, meta, cfg, "temporal model")
-    log.info(
-        "temporal model: kept epoch %d (validation accuracy %s); %.1f s (%.1f s training)",
-        fit.best_epoch,
-        f"{fit.best_score:.4f}" if val.n else "n/a, no validation samples",
-        time.perf_counter() - t_start,
-        fit.seconds,
-    )
-    return {
-        "run_dir": str(out_dir),
-        "best_val_accuracy": val_score,
-        "best_epoch": fit.best_epoch,
-        "epochs_trained": len(fit.rows),
-        "train_seconds": round(fit.seconds, 2),
-        "interrupted": fit.interrupted,
-        "no_hand": sum(no_hand.values()),
-        "dropped": data_summary["dropped"],
-        "clips": {name: int(len(c.labels)) for name, c in clips.items()},
-    }
+    summary = _data_summary(data, splits_dir, photos, clips)
+    meta = run_meta(cfg, data, ("temporal", spec, "temporal_conv"), summary, fit, val_score)
+    result = finish_run(out_dir, fit, meta, cfg, "temporal model", t_start, "n/a, no validation samples")
+    return result | {"clips": {name: int(len(c.labels)) for name, c in clips.items()}}

@@ -43,6 +43,9 @@ ALLOWED = {
     "JPEG",
     "PNG",
     "WebP",
+    "GIF",  # file formats are named as they are written, as JPEG and PNG
+    "mp4",
+    "webm",
     "RGB",
     "API",
     "Gradio",
