@@ -4,7 +4,7 @@ per-class metrics (worst first) and the training curves, all with titles and nam
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
@@ -45,38 +45,59 @@ def build_unseen_signers(app: App, t: Any, tab: Any) -> None:
     )
 
 
-def build(ctx: TabContext, tab: Any) -> None:
-    app, t = ctx.app, ctx.t
-    build_unseen_signers(app, t, tab)
-    # every panel is built whatever the model at start-up: the Record tab may switch to a model evaluated on a
-    # split (panels shown) or on none (one plain line instead of empty tables and plots)
+class Panels(NamedTuple):
+    """The tab's panels, in the order the open event fills them."""
+
+    empty: Any  # one plain line when the served model was evaluated on no split
+    panels: Any  # the column of everything below
+    summary: Any
+    heatmap: Any
+    caption: Any
+    gallery: Any
+    pairs: Any
+    losses: Any
+    per_class: Any
+    groups: Any
+    curves_loss: Any
+    curves_accuracy: Any
+    curves_png: Any
+    credit: Any
+
+
+def confusion_section(t: Any) -> tuple[Any, Any, Any, Any]:
+    """The heatmap beside the clicked cell's caption and photos and the most-confused pairs."""
+    gr.Markdown(t("confusion"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            heatmap = gr.Image(
+                interactive=False,
+                show_label=False,
+                elem_id="heatmap",
+                type="pil",
+                buttons=["fullscreen"],
+                container=False,
+            )
+        with gr.Column(scale=2, min_width=300):
+            caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
+            gallery = gr.Gallery(
+                label=t("cell_gallery"),
+                columns=3,
+                height="auto",
+                object_fit="contain",
+                elem_id="cell-gallery",
+            )
+            pairs = gr.Dataframe(label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs")
+    return heatmap, caption, gallery, pairs
+
+
+def panels_section(app: App, t: Any) -> Panels:
+    """Every panel, built whatever the model at start-up: the Record tab may switch to a model evaluated
+    on a split (panels shown) or on none (one plain line instead of empty tables and plots)."""
     evaluated = app.metrics is not None and app.confusion is not None
     empty = gr.Markdown(t("no_eval"), visible=not evaluated, elem_id="eval-none")
     with gr.Column(visible=evaluated) as panels:
         summary = gr.Markdown(elem_id="eval-summary")
-        gr.Markdown(t("confusion"))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                heatmap = gr.Image(
-                    interactive=False,
-                    show_label=False,
-                    elem_id="heatmap",
-                    type="pil",
-                    buttons=["fullscreen"],
-                    container=False,
-                )
-            with gr.Column(scale=2, min_width=300):
-                caption = gr.Markdown(t("cell_hint"), elem_id="cell-caption")
-                gallery = gr.Gallery(
-                    label=t("cell_gallery"),
-                    columns=3,
-                    height="auto",
-                    object_fit="contain",
-                    elem_id="cell-gallery",
-                )
-                pairs = gr.Dataframe(
-                    label=t("most_confused"), interactive=False, max_height=300, elem_id="pairs"
-                )
+        heatmap, caption, gallery, pairs = confusion_section(t)
         losses = gr.Gallery(
             label=t("top_losses"), columns=6, height="auto", object_fit="contain", elem_id="top-losses"
         )
@@ -89,55 +110,83 @@ def build(ctx: TabContext, tab: Any) -> None:
             ]
         curves_png = gr.Image(label=t("curves_loss"), interactive=False, visible=False)
         credit = gr.Markdown(elem_id="photo-credit")
-    outputs = [empty, panels, summary, heatmap, caption, gallery, pairs, losses, per_class, groups, *curves]
-    outputs += [curves_png, credit]
+    return Panels(
+        empty,
+        panels,
+        summary,
+        heatmap,
+        caption,
+        gallery,
+        pairs,
+        losses,
+        per_class,
+        groups,
+        *curves,
+        curves_png,
+        credit,
+    )
 
-    def on_open(request: gr.Request) -> list[Any]:
-        lang = app.lang_of(request)
-        if app.metrics is None or app.confusion is None:  # e.g. a Record run evaluated on no split
-            nothing = [gr.update() for _ in outputs[2:]]
-            return [gr.update(value=text("no_eval", lang), visible=True), gr.update(visible=False), *nothing]
-        mistakes = app.top_losses(lang)
-        values = [
-            gr.update(visible=False),
-            gr.update(visible=True),
-            views.eval_summary(app.metrics, lang),
-            views.confusion_heatmap(app.confusion, lang),
-            text("cell_hint", lang),
-            [],
-            views.most_confused_frame(app.metrics, lang),
-            gr.update(
-                value=mistakes or None,
-                label=text("top_losses", lang) if mistakes else text("no_mistakes", lang),
-            ),
-            views.per_class_frame(app.metrics, lang),
-            views.group_summary(app.metrics, lang),
-        ]
-        history = app.model.history  # the model served now, not the one at start-up
-        has_curves = history is not None and "epoch" in history.columns
-        long = views.curves_long(history, lang) if has_curves else None
-        for kind in ("loss", "accuracy"):
-            values.append(
-                gr.update(
-                    value=long[long["kind"] == kind] if has_curves else None,
-                    visible=has_curves,
-                    title=text(f"curves_{kind}", lang),
-                    x_title=text("axis_epoch", lang),
-                    y_title=text(f"axis_{kind}", lang),
-                    color_title="",
-                )
-            )
-        png = app.model.curves_png
-        values.append(
-            gr.update(
-                value=str(png) if png is not None and not has_curves else None,
-                visible=png is not None and not has_curves,
-            )
+
+def curve_updates(app: App, lang: str) -> list[Any]:
+    """The two training-curve plots from the served model's history, else its curves PNG, titled in `lang`."""
+    history = app.model.history  # the model served now, not the one at start-up
+    has_curves = history is not None and "epoch" in history.columns
+    long = views.curves_long(history, lang) if has_curves else None
+    values = [
+        gr.update(
+            value=long[long["kind"] == kind] if has_curves else None,
+            visible=has_curves,
+            title=text(f"curves_{kind}", lang),
+            x_title=text("axis_epoch", lang),
+            y_title=text(f"axis_{kind}", lang),
+            color_title="",
         )
-        credit_line = thumbnail_credit(app.model.eval_dir)
-        values.append(f"_{text('thumbs_credit', lang)}: {credit_line}_" if credit_line else "")
-        return values
+        for kind in ("loss", "accuracy")
+    ]
+    png = app.model.curves_png
+    values.append(
+        gr.update(
+            value=str(png) if png is not None and not has_curves else None,
+            visible=png is not None and not has_curves,
+        )
+    )
+    return values
 
-    tab.select(on_open, None, outputs, api_visibility="private", show_progress_on=[heatmap])
-    heatmap.select(app.select_heatmap, None, [heatmap, caption, gallery], api_visibility="private")
-    pairs.select(app.select_pair, None, [heatmap, caption, gallery], api_visibility="private")
+
+def open_values(app: App, lang: str = "en") -> list[Any]:
+    """The tab opened: every `Panels` value for the model served now, in `lang`."""
+    if app.metrics is None or app.confusion is None:  # e.g. a Record run evaluated on no split
+        nothing = [gr.update() for _ in Panels._fields[2:]]
+        return [gr.update(value=text("no_eval", lang), visible=True), gr.update(visible=False), *nothing]
+    mistakes = app.top_losses(lang)
+    values = [
+        gr.update(visible=False),
+        gr.update(visible=True),
+        views.eval_summary(app.metrics, lang),
+        views.confusion_heatmap(app.confusion, lang),
+        text("cell_hint", lang),
+        [],
+        views.most_confused_frame(app.metrics, lang),
+        gr.update(
+            value=mistakes or None,
+            label=text("top_losses", lang) if mistakes else text("no_mistakes", lang),
+        ),
+        views.per_class_frame(app.metrics, lang),
+        views.group_summary(app.metrics, lang),
+        *curve_updates(app, lang),
+    ]
+    credit_line = thumbnail_credit(app.model.eval_dir)
+    values.append(f"_{text('thumbs_credit', lang)}: {credit_line}_" if credit_line else "")
+    return values
+
+
+def build(ctx: TabContext, tab: Any) -> None:
+    """Lay the tab out in its sections; opening the tab fills them from the model served then."""
+    app = ctx.app
+    build_unseen_signers(app, ctx.t, tab)
+    panels = panels_section(app, ctx.t)
+    on_open = ctx.with_lang(open_values, app, name="on_open")
+    tab.select(on_open, None, list(panels), api_visibility="private", show_progress_on=[panels.heatmap])
+    cell = [panels.heatmap, panels.caption, panels.gallery]
+    panels.heatmap.select(app.select_heatmap, None, cell, api_visibility="private")
+    panels.pairs.select(app.select_pair, None, cell, api_visibility="private")

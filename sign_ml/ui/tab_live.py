@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 from PIL import Image
@@ -141,15 +141,29 @@ def skip_letter(app: App, session: LiveSession | None, request: gr.Request | Non
 
 
 # ---------------------------------------------------------------- layout
-def build(ctx: TabContext) -> None:
-    """Lay the tab out and wire its events."""
+class Widgets(NamedTuple):
+    """The tab's components that its events read or fill."""
+
+    hold: Any
+    practising: Any
+    browser: Any  # the camera in the browser (landmarks only)
+    camera: Any  # the streaming webcam (frames to the server)
+    letter: Any
+    prompt: Any
+    word: Any
+    space: Any
+    back: Any
+    clear: Any
+    skip: Any
+    view: Any
+    summary: Any
+
+
+def layout(ctx: TabContext, on_server: bool) -> Widgets:
+    """The settings, the camera with the letter, word and its buttons, and the skeleton view beside."""
     app, t = ctx.app, ctx.t
     from sign_ml.ui import live_browser
 
-    session = gr.State(None, delete_callback=close_session)
-    gr.Markdown(t("live_intro"), elem_id="live-intro")
-    mode, said = live_browser.mode_radio(app, t)  # the camera in the browser (landmarks only) or frames
-    on_server = live_browser.default_mode(app) == "server"
     with gr.Row():  # the settings first, so on a phone the letter and the word sit right under the camera
         hold = gr.Slider(
             100, 2000, value=DEFAULT_HOLD_MS, step=100, label=t("live_hold"), elem_id="live-hold"
@@ -181,8 +195,17 @@ def build(ctx: TabContext) -> None:
                 label=t("live_view"), interactive=False, height=360, visible=on_server, elem_id="live-view"
             )
             summary = gr.Markdown(elem_id="live-summary")
-    private = {"api_visibility": "private", "show_progress": "hidden"}
+    return Widgets(
+        hold, practising, browser, camera, letter, prompt, word, space, back, clear, skip, view, summary
+    )
 
+
+PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
+
+
+def wire_stream(ctx: TabContext, session: gr.State, w: Widgets) -> None:
+    """The server camera's frames, and each session's landmarker closed as soon as its tab goes."""
+    app = ctx.app
     open_sessions: dict[str, LiveSession] = {}  # session hash → its LiveSession, to close when the tab goes
 
     def on_frame(s, frame, hold_ms, practice_on, request: gr.Request):
@@ -197,29 +220,46 @@ def build(ctx: TabContext) -> None:
         close_session(open_sessions.pop(getattr(request, "session_hash", None) or "", None))
 
     ctx.blocks.unload(on_unload)
-
-    camera.stream(
+    w.camera.stream(
         on_frame,
-        [session, camera, hold, practising],
-        [session, view, letter, word, prompt, summary],
+        [session, w.camera, w.hold, w.practising],
+        [session, w.view, w.letter, w.word, w.prompt, w.summary],
         stream_every=STREAM_EVERY,
         time_limit=TIME_LIMIT,
         concurrency_limit=2,
-        **private,
+        **PRIVATE,
     )
-    for button, edit in ((space, "space"), (back, "backspace"), (clear, "clear")):
-        button.click(lambda s, e=edit: edit_word(s, e), session, [session, word], **private)
+
+
+def wire_controls(app: App, session: gr.State, w: Widgets) -> None:
+    """The word buttons, the practice switch and Skip."""
+    for button, edit in ((w.space, "space"), (w.back, "backspace"), (w.clear, "clear")):
+        button.click(lambda s, e=edit: edit_word(s, e), session, [session, w.word], **PRIVATE)
 
     def on_practice(s, on, request: gr.Request):
         s, shown, text_ = start_practice(app, s, on, request)
         return s, shown, gr.update(visible=bool(on)), text_
 
-    practising.input(on_practice, [session, practising], [session, prompt, skip, summary], **private)
+    w.practising.input(
+        on_practice, [session, w.practising], [session, w.prompt, w.skip, w.summary], **PRIVATE
+    )
 
     def on_skip(s, request: gr.Request):
         return skip_letter(app, s, request)
 
-    skip.click(on_skip, session, [session, prompt, summary], **private)
-    live_browser.wire(
-        ctx, mode, said, browser, [camera, view], session, hold, practising, [letter, word, prompt, summary]
-    )
+    w.skip.click(on_skip, session, [session, w.prompt, w.summary], **PRIVATE)
+
+
+def build(ctx: TabContext) -> None:
+    """Lay the tab out and wire its events."""
+    app = ctx.app
+    from sign_ml.ui import live_browser
+
+    session = gr.State(None, delete_callback=close_session)
+    gr.Markdown(ctx.t("live_intro"), elem_id="live-intro")
+    mode, said = live_browser.mode_radio(app, ctx.t)  # the camera in the browser (landmarks only) or frames
+    w = layout(ctx, on_server=live_browser.default_mode(app) == "server")
+    wire_stream(ctx, session, w)
+    wire_controls(app, session, w)
+    shown = [w.letter, w.word, w.prompt, w.summary]
+    live_browser.wire(ctx, mode, said, w.browser, [w.camera, w.view], session, w.hold, w.practising, shown)
