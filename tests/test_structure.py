@@ -105,6 +105,20 @@ def test_the_app_modules_import_no_cycle():
     assert [c for c in import_cycles("sign_ml.ui") if c not in KNOWN_CYCLES] == []
 
 
+def test_the_library_imports_no_cycle():
+    """No cycle anywhere in sign_ml/ or curation/, deferred imports included."""
+    assert import_cycles("sign_ml") == [] and import_cycles("curation") == []
+
+
+def test_curation_imports_nothing_of_sign_ml():
+    """curation/ is the ground floor: sign_ml imports it, never the reverse (so no cycle spans the two)."""
+    upper = {module_name(p) for p in (ROOT / "sign_ml").rglob("*.py")} | {"sign_ml"}
+    found = {
+        module_name(p): sorted(runtime_imports(p, upper)) for p in sorted((ROOT / "curation").rglob("*.py"))
+    }
+    assert {m: imports for m, imports in found.items() if imports} == {}
+
+
 def test_the_cycle_finder_finds_a_deferred_import_cycle(tmp_path):
     package = tmp_path / "pkg"
     package.mkdir()
