@@ -193,38 +193,8 @@ def run_training(
     if note:
         log.info("%s", note)
     head = [note] if note else []
-    if kind == "landmarks":
-        from sign_ml.landmark_train import train_landmarks
-
-        cfg = resolve_landmark_config(req)
-        result = train_landmarks(
-            cfg,
-            req.data,
-            req.out,
-            progress=progress_bars,
-            resume=req.resume,
-            should_stop=should_stop,
-            on_epoch=progress,
-        )
-        if result["interrupted"]:
-            return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
-        return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep), 0)
-    if kind == "temporal":
-        from sign_ml.temporal_train import train_temporal
-
-        cfg = resolve_temporal_config(req)
-        result = train_temporal(
-            cfg,
-            req.data,
-            req.out,
-            progress=progress_bars,
-            resume=req.resume,
-            should_stop=should_stop,
-            on_epoch=progress,
-        )
-        if result["interrupted"]:
-            return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
-        return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep, "temporal"), 0)
+    if kind in ("landmarks", "temporal"):
+        return _train_on_landmarks(kind, req, head, progress, should_stop, progress_bars)
     from sign_ml.train import train  # torch import only when training
 
     cfg = resolve_config(req)
@@ -233,6 +203,37 @@ def run_training(
         return TrainOutcome(kind, result, [], 0)
     lines = head + image_lines(result, req)
     return TrainOutcome(kind, result, lines, EXIT_INTERRUPTED if result["interrupted"] else 0)
+
+
+def _train_on_landmarks(
+    kind: str,
+    req: TrainRequest,
+    head: list[str],
+    progress: ProgressCallback | None,
+    should_stop: Callable[[], bool] | None,
+    progress_bars: bool,
+) -> TrainOutcome:
+    """The landmark MLP or the temporal model: both train in seconds on a CPU, stop and report alike."""
+    if kind == "landmarks":
+        from sign_ml.landmark_train import train_landmarks as trainer
+
+        cfg: Any = resolve_landmark_config(req)
+    else:
+        from sign_ml.temporal_train import train_temporal as trainer
+
+        cfg = resolve_temporal_config(req)
+    result = trainer(
+        cfg,
+        req.data,
+        req.out,
+        progress=progress_bars,
+        resume=req.resume,
+        should_stop=should_stop,
+        on_epoch=progress,
+    )
+    if result["interrupted"]:
+        return TrainOutcome(kind, result, head + interrupted_lines(result, req), EXIT_INTERRUPTED)
+    return TrainOutcome(kind, result, head + landmark_lines(result, cfg.keep, kind), 0)
 
 
 def landmark_lines(result: dict[str, Any], keep: str, kind: str = "landmarks") -> list[str]:
