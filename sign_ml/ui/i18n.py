@@ -510,8 +510,10 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_two_hands": "more than one hand in this frame: not kept",
         "rec_done": "Session finished: {what} saved",
         "rec_n_photos_one": "{n} photo",
+        "rec_n_photos_few": "{n} photos",  # English has no "few" form (count_text never picks it): tables match
         "rec_n_photos_many": "{n} photos",
         "rec_n_clips_one": "{n} clip",
+        "rec_n_clips_few": "{n} clips",
         "rec_n_clips_many": "{n} clips",
         "rec_and": "{a} and {b}",
         "rec_short": "Fewer photos than asked for: {letters} (record them again with “Only these letters”)",
