@@ -519,28 +519,10 @@ def _pooled_loso(
     progress: bool,
 ) -> LosoResult:
     """The LOSO of the pooled splits by the model kind cfg names."""
+    rest = (np.concatenate(labels), np.concatenate(found), signers, len(class_names), class_names, cfg)
     if temporal:
-        return leave_one_signer_out_temporal(
-            points,
-            times,
-            np.concatenate(labels),
-            np.concatenate(found),
-            signers,
-            len(class_names),
-            class_names,
-            cfg,
-            progress=progress,
-        )
-    return leave_one_signer_out(
-        np.concatenate(points),
-        np.concatenate(labels),
-        np.concatenate(found),
-        signers,
-        len(class_names),
-        class_names,
-        cfg,
-        progress=progress,
-    )
+        return leave_one_signer_out_temporal(points, times, *rest, progress=progress)
+    return leave_one_signer_out(np.concatenate(points), *rest, progress=progress)
 
 
 def loso_for_split_dir(
