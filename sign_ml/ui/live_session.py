@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -23,6 +24,22 @@ from sign_ml.ui.i18n import text
 
 DEFAULT_HOLD_MS = 600  # ms a letter must stay unchanged to be committed to the word
 SHOWN_TOP = 3  # letters listed under the current one
+# ms a practice verdict ("well done", "movement not recognized") stays on screen: every frame redraws the
+# prompt, and a verdict shown for its one frame (~70 ms) was gone before anyone could read it
+NOTE_MS = 3000.0
+
+
+@dataclass(frozen=True)
+class PracticeNote:
+    """A commit's practice verdict, kept so that the frames after it show it too (`practice_markdown`)."""
+
+    at_ms: float  # the commit's time, on the clock of the frames that follow it
+    ok: str | None = None  # the target that was just signed right
+    missed: tuple[str, str] | None = None  # (letter read, motion letter asked): its movement was not read
+
+    def shown_at(self, now_ms: float) -> bool:
+        """Still on screen at `now_ms` (a frame from another clock, earlier than the commit, ends it)."""
+        return 0.0 <= now_ms - self.at_ms <= NOTE_MS
 
 
 class LiveSession:
@@ -41,6 +58,7 @@ class LiveSession:
         self.lock = threading.Lock()  # one frame at a time per session, whatever the server's concurrency
         self.link: Any = None  # the browser path's state (sign_ml.ui.live_browser.BrowserLink)
         self.window: tuple[Any, ...] = ()  # the last live.WINDOW_S of sign_ml.predict.WindowFrame rows
+        self.note: PracticeNote | None = None  # the last commit's practice verdict, shown for NOTE_MS
 
     def hand_stage(self) -> Any:
         if self.stage is None:
@@ -227,6 +245,12 @@ def advance(
                 and not missed_before
             ):
                 just_missed = (committed, asked)
+    if just_ok or just_missed:  # a new verdict replaces the last one
+        session.note = PracticeNote(now, just_ok, just_missed)
+    elif session.note is not None and session.note.shown_at(now):  # the frames after it show it too
+        just_ok, just_missed = session.note.ok, session.note.missed
+    else:
+        session.note = None
     answer = letter_markdown(
         top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms), moving
     )
