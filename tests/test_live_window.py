@@ -186,3 +186,18 @@ def test_a_practice_verdict_stays_on_screen_for_the_frames_after_its_commit():
     tab_live.skip_letter(app, session)
     _, after_skip = run_server_path(app, [(last_t + 4100.0, 1.5)], True, session)
     assert "well done" not in after_skip[0][1]
+
+
+def test_while_the_hand_travels_the_tab_says_the_movement_is_being_read():
+    """During J's stroke the window's letter is still the I it starts from: the tab says a movement is being
+    read (not a hold's progress, which does not count while the hand moves); at the J's resting end neither."""
+    app = App()
+    _, shown = run_server_path(app, sign_script())
+    answers = [a for a, _ in shown]
+    held, stroke = answers[:10], answers[10:16]
+    assert all("held" in a and "reading the movement" not in a for a in held[2:])
+    travelling = [a for a in stroke if a.startswith("## I")]
+    assert travelling and all("reading the movement" in a and "held" not in a for a in travelling)
+    # at rest after the J: no movement read, and no hold's progress either (its end is not counted again)
+    assert "reading the movement" not in answers[-1] and "held" not in answers[-1]
+    assert "читаю рух" in tab_live.letter_markdown([("I", 0.9)], ASL, "uk", moving=True, travelling=True)

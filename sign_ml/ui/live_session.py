@@ -104,11 +104,14 @@ def letter_markdown(
     held: float = 0.0,
     hold_ms: float = DEFAULT_HOLD_MS,
     moving: bool = False,
+    travelling: bool = False,
 ) -> str:
     """The current letter with its confidence (motion letters marked), or "no hand".
 
     moving: the model reads movements (the rolling window): a motion letter commits when its movement
-    ends, not on a hold; else a motion letter is only its static start."""
+    ends, not on a hold; else a motion letter is only its static start. travelling: the window shows the
+    hand moving now: a hold does not count meanwhile, and the letter shown may still be the handshape the
+    movement started from, so the tab says the movement is being read instead of a hold's progress."""
     if top is None:
         return f"### {text('no_hand_short', lang)}\n\n{text('live_no_hand', lang)}"
     uk = is_ukrainian(class_names)
@@ -117,7 +120,9 @@ def letter_markdown(
     motion = views.is_motion(name, class_names)
     if motion:
         lines.append(f"_{text('live_motion_window' if moving else 'live_static_start', lang)}_")
-    show_hold = hold_ms > 0 and not (motion and moving)
+    elif moving and travelling:
+        lines.append(f"_{text('live_moving', lang)}_")
+    show_hold = hold_ms > 0 and not (motion and moving) and not (moving and travelling)
     extra = [text("live_holding", lang, p=f"{min(1.0, held / hold_ms):.0%}")] if show_hold else []
     extra += [f"{views.display_label(n, uk)} {views.pct(p)}" for n, p in top[1:SHOWN_TOP]]
     if extra:
@@ -251,8 +256,17 @@ def advance(
         just_ok, just_missed = session.note.ok, session.note.missed
     else:
         session.note = None
+    travelling = movement is not None and frame is not None and frame[1] is not None and not movement.still
+    # the resting end of a counted movement is not counted again: no hold's progress climbing to 100% there
+    shown_hold = 0.0 if session.tracker.after_motion else float(hold_ms)
     answer = letter_markdown(
-        top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms), moving
+        top[:SHOWN_TOP] if top else None,
+        names,
+        lang,
+        session.tracker.held_ms(now),
+        shown_hold,
+        moving,
+        travelling,
     )
     prompt = (
         practice_markdown(session.practice, names, lang, just_ok, moving, just_missed)
