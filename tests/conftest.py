@@ -78,6 +78,11 @@ def stop_process(proc) -> None:
         proc.kill()
 
 
+def train_argv(data: Path, out: Path, *flags: str, kind: str | None = None) -> list[str]:
+    """The argv of `sign-ml train [--kind KIND] --data DATA --out OUT FLAGS` (no --kind: the CLI's auto)."""
+    return ["train", *(["--kind", kind] if kind else []), "--data", str(data), "--out", str(out), *flags]
+
+
 def make_model_dir(
     path: Path, class_names=("А", "Б", "В", "Г", "Ґ"), size: int = 32, seed: int = 0, **meta_fields
 ):

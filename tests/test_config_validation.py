@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import train_argv
 
 from sign_ml.cli import main
 from sign_ml.cli.train import resolve_config
@@ -86,19 +87,7 @@ def test_cli_bad_config_is_one_line_exit_2(
     text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path / "c.yaml", text)
-    code = main(
-        [
-            "train",
-            "--kind",
-            "image",
-            "--data",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "run"),
-            "--config",
-            str(path),
-        ]
-    )
+    code = main(train_argv(tmp_path, tmp_path / "run", "--config", str(path), kind="image"))
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "c.yaml" in err and "Traceback" not in err
@@ -114,7 +103,7 @@ def test_cli_bad_config_is_one_line_exit_2(
 def test_cli_bad_flag_is_one_line_exit_2(
     flags, message, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["train", "--kind", "image", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *flags])
+    code = main(train_argv(tmp_path, tmp_path / "run", *flags, kind="image"))
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()  # refused before anything was written
