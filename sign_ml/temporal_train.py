@@ -30,16 +30,14 @@ from torch import nn
 
 from curation.clips import CLIP_SUFFIX, ClipError, read_clip
 from sign_ml.config import ConfigBase, landmark_kind_problems
-from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir
+from sign_ml.data import SplitData, SplitItems, derive_seed
 from sign_ml.landmark_train import (
     FitResult,
     HandSet,
-    checked_checkpoint,
     detections_for,
     epoch_row,
     finish_run,
     fit_result,
-    fresh_out,
     hand_set,
     optimization,
     resume_into,
@@ -48,6 +46,8 @@ from sign_ml.landmark_train import (
     set_features,
     split_info,
     standardize,
+    start_run,
+    torch_threads,
     warn_missing,
 )
 from sign_ml.landmarks import augment_points
@@ -280,12 +280,8 @@ def fit_temporal_model(
     if len(photos.labels) + len(clips.labels) == 0:
         raise ValueError("no training hands or clips")
     torch.manual_seed(cfg.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(min(2, threads))  # small batches: more threads only add waiting
-    try:
+    with torch_threads(min(2, torch.get_num_threads())):  # small batches: more threads only add waiting
         return _fit(cfg, photos, clips, val, num_classes, progress, on_epoch, resume_from, should_stop)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _draw_variants(
@@ -424,9 +420,7 @@ def train_temporal(
     with the keys `landmark_train.train_landmarks` returns (and the clips used per split)."""
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
-    last = fresh_out(out_dir, resume)
-    data = read_split_dir(splits_dir)
-    ckpt = checked_checkpoint(cfg, data.class_names, last, out_dir, kind="temporal") if resume else None
+    data, ckpt = start_run(cfg, splits_dir, out_dir, resume, kind="temporal")
     photos, clips = _split_samples(data, splits_dir, cfg.handedness, progress)
     if len(photos["train"].labels) + len(clips["train"].labels) == 0:
         raise ValueError(f"{splits_dir}: no hand in any training photo or clip; nothing to learn from")
