@@ -67,6 +67,33 @@ def make_class_folder(
     return root
 
 
+def make_assigned_splits(
+    tmp: Path, assign: dict[str, list[str]], size: tuple[int, int], signers: int, info: dict[str, Any]
+) -> Path:
+    """A real split directory (manifest, splits.json, dataset/) written by curation.split_io into tmp/splits
+    from make_class_folder's photos in tmp/photos: photo i of class c in split assign[c][i], its group
+    `signer{i % signers}`; info: the splits.json info."""
+    import pandas as pd
+
+    from curation.split_io import write_splits
+
+    root = make_class_folder(tmp / "photos", {c: len(s) for c, s in assign.items()}, size=size)
+    rows = [
+        {
+            "path": str(root / c / f"{c}_{i}.png"),
+            "relpath": f"{c}/{c}_{i}.png",
+            "label": c,
+            "split": s,
+            "group": f"signer{i % signers}",
+        }
+        for c, splits in assign.items()
+        for i, s in enumerate(splits)
+    ]
+    return write_splits(
+        pd.DataFrame(rows), list(assign), tmp / "splits", info={"data_root": str(root), **info}
+    )
+
+
 def stop_process(proc) -> None:
     """Terminate a subprocess started by a test; kill it if it has not gone in 20 s."""
     import subprocess
