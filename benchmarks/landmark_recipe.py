@@ -139,6 +139,13 @@ def score(cfg, train_items, train_det, test_items, test_det, classes: list[str])
     }
 
 
+def held_out(cfg, items: SplitItems, det: list, train: np.ndarray, test: np.ndarray, classes: list[str]):
+    """`score` of the model trained on the photos (and their detections) where `train` is set, tested on
+    those where `test` is: one fold of the hands and sessions protocols."""
+    pick = lambda mask: [d for d, m in zip(det, mask, strict=True) if m]  # noqa: E731
+    return score(cfg, subset(items, train, "tr"), pick(train), subset(items, test, "te"), pick(test), classes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/asl-letters-sample"))
@@ -186,29 +193,11 @@ def main() -> None:
             "sessions": [],
         }
         for a in (True, False):  # train on right, test on left; then back
-            tr, te = found & (handed == a), found & (handed != a)
             results["hands"].append(
-                score(
-                    cfg,
-                    subset(items, tr, "tr"),
-                    [d for d, m in zip(det, tr, strict=True) if m],
-                    subset(items, te, "te"),
-                    [d for d, m in zip(det, te, strict=True) if m],
-                    classes,
-                )
+                held_out(cfg, items, det, found & (handed == a), found & (handed != a), classes)
             )
         for b in range(3):
-            tr, te = block != b, block == b
-            results["sessions"].append(
-                score(
-                    cfg,
-                    subset(items, tr, "tr"),
-                    [d for d, m in zip(det, tr, strict=True) if m],
-                    subset(items, te, "te"),
-                    [d for d, m in zip(det, te, strict=True) if m],
-                    classes,
-                )
-            )
+            results["sessions"].append(held_out(cfg, items, det, block != b, block == b, classes))
         for protocol, folds in results.items():
             means = [np.mean([f[c] for f in folds]) for c in columns]
             print(f"{name:18} {protocol:9} " + " ".join(f"{m:7.3f}" for m in means), flush=True)
