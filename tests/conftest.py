@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +386,19 @@ def point_hub_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, toke
     monkeypatch.setattr(constants, "ENDPOINT", url)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
     monkeypatch.setenv("HF_TOKEN", token)
+
+
+def silent_hub_at(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, token: str, answered: tuple[str, ...] = ()
+) -> Iterator[Any]:
+    """A loopback_hub.SilentHub that huggingface_hub talks to (`point_hub_at`), closed afterwards: a fixture
+    yields from it. answered: the path prefixes it does answer (see SilentHub)."""
+    from loopback_hub import SilentHub
+
+    hub = SilentHub(answered)
+    point_hub_at(monkeypatch, tmp_path, hub.url, token)
+    yield hub
+    hub.close()
 
 
 def push_in_thread(run_dir: Path, wait_s: float) -> list[int]:
