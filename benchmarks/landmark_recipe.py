@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from train_throughput import folder_classes, folder_items  # the benchmarks' reader of a photo folder
 
 from curation.hand_cache import detect_files
-from curation.images import is_image_file
 from sign_ml.config import LandmarkConfig
 from sign_ml.data import SplitItems, read_split_dir
 from sign_ml.landmark_train import HandSet, fit_landmark_model, hand_set, set_features
@@ -52,17 +52,6 @@ VARIANTS = {
     "small_mlp": {"hidden": (128,), "dropout": 0.2},
     "wide_mlp": {"hidden": (512, 256), "dropout": 0.4},
 }
-
-
-def folder_items(root: Path) -> tuple[list[str], SplitItems]:
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    paths, labels = [], []
-    for k, c in enumerate(classes):
-        for f in sorted((root / c).iterdir()):
-            if is_image_file(f):
-                paths.append(str(f))
-                labels.append(k)
-    return classes, SplitItems("all", paths, np.asarray(labels, dtype=np.int64))
 
 
 def subset(items: SplitItems, mask: np.ndarray, name: str) -> SplitItems:
@@ -154,7 +143,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="variant names to run")
     args = parser.parse_args()
 
-    classes, items = folder_items(args.data)
+    classes, items = folder_classes(args.data), folder_items(args.data)
     outcomes, summary = detect_files(items.paths, progress=True)
     print(summary.line())
     det = [o.detection for o in outcomes]
