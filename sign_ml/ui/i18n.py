@@ -875,3 +875,16 @@ _MOTION_STRINGS = {
 }
 for _code, _table in _MOTION_STRINGS.items():
     STRINGS[_code].update(_table)
+
+
+# practice asking for a motion letter (issue 18): a held handshape is the learner getting ready, not a
+# miss; in a table of their own, so keys added to the ones above merge cleanly
+_PRACTICE_MOTION_STRINGS = {
+    "en": {"practice_draw_now": "{read} held: now draw the {letter}, it counts when the movement ends"},
+    "uk": {
+        "practice_draw_now": "{read} утримано: тепер покажіть рух літери {letter}, "
+        "зараховується, коли рух завершено"
+    },
+}
+for _code, _table in _PRACTICE_MOTION_STRINGS.items():
+    STRINGS[_code].update(_table)

@@ -36,6 +36,8 @@ class PracticeNote:
     at_ms: float  # the commit's time, on the clock of the frames that follow it
     ok: str | None = None  # the target that was just signed right
     missed: tuple[str, str] | None = None  # (letter read, motion letter asked): its movement was not read
+    # (letter held, motion letter asked): a hold while a motion letter is asked, the learner getting ready
+    ready: tuple[str, str] | None = None
 
     def shown_at(self, now_ms: float) -> bool:
         """Still on screen at `now_ms` (a frame from another clock, earlier than the commit, ends it)."""
@@ -137,11 +139,13 @@ def practice_markdown(
     just_ok: str | None = None,
     moving: bool = False,
     just_missed: tuple[str, str] | None = None,
+    just_ready: tuple[str, str] | None = None,
 ) -> str:
     """The prompt (letter, its name and motion flag), the last confirmation, the session's progress.
 
     moving: the model reads movements, so a motion letter is asked with its movement and a success says the
-    movement was recognized; just_missed: (letter read, motion letter asked) when a movement was not."""
+    movement was recognized; just_missed: (letter read, motion letter asked) when a movement was not;
+    just_ready: (letter held, motion letter asked) when a hold committed meanwhile: no verdict, a hint."""
     if practice is None or practice.target is None:
         return ""
     uk = is_ukrainian(class_names)
@@ -155,6 +159,9 @@ def practice_markdown(
     if just_missed:
         read, asked = (views.display_label(x, uk) for x in just_missed)
         lines.append(f"**✗ {text('practice_movement_missed', lang, read=read, letter=asked)}**")
+    if just_ready:
+        read, asked = (views.display_label(x, uk) for x in just_ready)
+        lines.append(f"**✋ {text('practice_draw_now', lang, read=read, letter=asked)}**")
     lines.append(f"### {text('practice_show', lang)}: {views.display_label(target, uk)}")
     if views.is_motion(target, class_names):
         lines.append(f"_{text('practice_with_movement' if moving else 'live_static_start', lang)}_")
@@ -233,9 +240,16 @@ def advance(
         session.tracker, letter, confidence, now, rule, motion=motion, movement=movement
     )
     session.frames += 1
-    just_ok = just_missed = None
+    just_ok = just_missed = just_ready = None
     moving = movement is not None
-    if committed is not None:
+    asked = session.practice.target if practising and session.practice is not None else None
+    # a hold committed while a motion letter is asked (of a model of movements): the learner forming the
+    # handshape the movement starts from, most likely; the alphabet does not say which handshape that is,
+    # so no hold is judged: no miss, a hint to draw the letter now, and nothing added to the word (the word
+    # shows what was practised: J, not IJ). A movement that completes is judged as before.
+    if committed is not None and moving and not motion and asked and views.is_motion(asked, names):
+        just_ready = (committed, asked)
+    elif committed is not None:
         session.word = live.add_letter(session.word, letter_char(committed, names))
         if practising and session.practice is not None:
             asked = session.practice.target
@@ -250,10 +264,10 @@ def advance(
                 and not missed_before
             ):
                 just_missed = (committed, asked)
-    if just_ok or just_missed:  # a new verdict replaces the last one
-        session.note = PracticeNote(now, just_ok, just_missed)
+    if just_ok or just_missed or just_ready:  # a new verdict (or hint) replaces the last one
+        session.note = PracticeNote(now, just_ok, just_missed, just_ready)
     elif session.note is not None and session.note.shown_at(now):  # the frames after it show it too
-        just_ok, just_missed = session.note.ok, session.note.missed
+        just_ok, just_missed, just_ready = session.note.ok, session.note.missed, session.note.ready
     else:
         session.note = None
     travelling = movement is not None and frame is not None and frame[1] is not None and not movement.still
@@ -269,7 +283,7 @@ def advance(
         travelling,
     )
     prompt = (
-        practice_markdown(session.practice, names, lang, just_ok, moving, just_missed)
+        practice_markdown(session.practice, names, lang, just_ok, moving, just_missed, just_ready)
         if practising
         else gr.update()
     )
