@@ -5,7 +5,8 @@
 // practice, exactly as for frames it receives.
 //
 // Sending: each new frame's message replaces the last unsent one; at most SEND_FPS a second, and none while
-// the previous one is still being answered, so a slow server gets fewer, fresh messages, never a queue.
+// the previous one is still being answered, so a slow server gets fewer, fresh messages, never a queue;
+// the message left waiting goes out when the answer arrives or the cap allows, not on the next frame.
 // A frame without a hand is the exception: it is a release (the server's commit rule and rolling window
 // start afresh on it), so a newer frame with a hand does not replace it before it is sent; else a hand
 // lost for a frame or two (a jump the tracker cannot follow, a hand out and back in) never reached the
@@ -19,6 +20,7 @@
 // Everything the page needs comes from the app itself (data-* attributes of #live-browser): no CDN.
 
 const SEND_FPS = 15;
+const FRAME_STALE_MS = 500; // requestVideoFrameCallback silent this long: fall back to the currentTime test
 const LIGHT_PATH = "gradio_api/dactyl/live"; // relative to the page, as the app's own files are
 const LINK_WAIT_MS = 5000; // no token by then: the Gradio event instead
 const ANSWERED = [200, 413, 422, 429]; // the light endpoint's answers (a letter, or a refusal's one line)
@@ -35,7 +37,9 @@ const state = {
   pending: null, // the newest message not yet taken by the send event
   pendingRelease: false, // that message has no hand: kept until sent (see Sending above)
   lastSent: 0,
+  timer: null, // the send put off by the rate cap
   frames: 0, // frames the landmarker ran on
+  frameCallbacks: false, // new frames are known from requestVideoFrameCallback (else from currentTime)
   handFrames: 0, // of which with a hand drawn
   sent: 0, // messages sent, either way
   transport: "event", // "light" (the light endpoint), "linking" (waiting for its token) or "event"
@@ -145,17 +149,34 @@ function send(msg, hand) {
     state.pending = msg;
     state.pendingRelease = !hand;
   }
-  const now = performance.now();
-  if (now - state.lastSent < 1000 / SEND_FPS) return;
+  flush();
+}
+
+// Sends the pending message as soon as the rate cap and the one request in flight allow: a blocked message
+// is sent by the timer or by the answer's arrival, not left for the next camera frame (before: a frame
+// came every ~40 ms, the cap and the answer each pushed the send to a later frame, and ~6 messages a
+// second went out instead of SEND_FPS)
+function flush() {
+  if (!state.pending || !state.running) return;
   if (state.transport === "linking" || (state.transport === "light" && state.inflight)) return;
+  const wait = 1000 / SEND_FPS - (performance.now() - state.lastSent);
+  if (wait > 0) {
+    if (!state.timer) {
+      state.timer = setTimeout(() => {
+        state.timer = null;
+        flush();
+      }, wait);
+    }
+    return;
+  }
   if (state.transport === "light") {
-    state.lastSent = now;
+    state.lastSent = performance.now();
     postLight();
     return;
   }
   const button = hidden("#live-lm-send");
   if (!button) return;
-  state.lastSent = now;
+  state.lastSent = performance.now();
   button.click();
 }
 
@@ -176,6 +197,7 @@ export function linked(token) {
   if (!token) return leaveLight("no token");
   state.token = token;
   state.transport = "light";
+  flush();
 }
 
 function leaveLight(reason) {
@@ -211,6 +233,7 @@ async function postLight() {
     leaveLight(String((e && e.message) || e).slice(0, 120));
   } finally {
     state.inflight = false;
+    flush(); // the newest message, waiting for this answer
   }
 }
 
@@ -269,11 +292,29 @@ async function start() {
   state.running = true;
   el.dataset.active = "1";
   say("running");
+  // One detection per camera frame: a camera stream's currentTime runs on as a clock, so it changes on
+  // every animation frame and the landmarker ran twice on each frame of a 15 fps camera (~30 ms each, on
+  // the page's one thread). requestVideoFrameCallback says when a new frame arrived; where it does not
+  // exist or has not fired for FRAME_STALE_MS (a browser that does not call it for a hidden video), the
+  // currentTime test as before.
   let lastTime = -1;
+  let fresh = false; // a new camera frame since the last detection
+  let frameAt = -Infinity; // when requestVideoFrameCallback last fired
+  if (video.requestVideoFrameCallback) {
+    const onFrame = () => {
+      fresh = true;
+      frameAt = performance.now();
+      if (state.running) video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
   const tick = () => {
     if (!state.running) return;
-    if (video.readyState >= 2 && video.currentTime !== lastTime && video.videoWidth > 0) {
+    const newFrame = performance.now() - frameAt < FRAME_STALE_MS ? fresh : video.currentTime !== lastTime;
+    if (video.readyState >= 2 && newFrame && video.videoWidth > 0) {
       lastTime = video.currentTime;
+      fresh = false;
+      state.frameCallbacks = frameAt > 0;
       const t = performance.now();
       const result = landmarker.detectForVideo(video, t);
       const hand = (result.landmarks || []).length > 0;
@@ -289,6 +330,8 @@ async function start() {
 
 export function stop() {
   state.running = false;
+  clearTimeout(state.timer);
+  state.timer = null;
   if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
   state.stream = null;
   const el = root();
