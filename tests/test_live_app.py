@@ -165,3 +165,17 @@ def test_motion_letters_are_marked_static_start_only(demo_app):
         [("Й", 0.8)], ukr, "uk"
     ) and "початкова" in tab_live.letter_markdown([("Й", 0.8)], ukr, "uk")
     assert tab_live.letter_char("Yot", ["A", "Yot", "B"]) in ("Й", "Yot")
+
+
+def test_no_live_event_shows_gradios_progress_timer(demo_app):
+    """Every event that writes the Live tab's letter, word, prompt or summary runs with Gradio's progress
+    hidden: a stream event's default is "minimal", a "0.0s" timer beside the letter on every frame."""
+    cfg = demo_app.build().get_config_file()
+    live = {
+        c["id"] for c in cfg["components"] if str(c.get("props", {}).get("elem_id", "")).startswith("live-")
+    }
+    shown = ("live-letter", "live-word", "live-prompt", "live-summary")
+    ids = {c["props"].get("elem_id"): c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id")}
+    writers = [d for d in cfg["dependencies"] if {ids[k] for k in shown} & set(d["outputs"])]
+    assert any(t[1] == "stream" for d in writers for t in d["targets"])  # the server path's frames
+    assert writers and all(d["show_progress"] == "hidden" for d in writers if live & set(d["outputs"]))
