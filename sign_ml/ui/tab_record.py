@@ -768,7 +768,8 @@ def setup_section(ctx: TabContext, ws: Workspace) -> Setup:
                 label=t("rec_clips_per_letter"),
                 elem_id="rec-clips",
             )
-            all_clips = gr.Checkbox(False, label=t("rec_all_clips"), elem_id="rec-all-clips")
+        # a row of its own: beside a slider a phone squeezes both
+        all_clips = gr.Checkbox(False, label=t("rec_all_clips"), elem_id="rec-all-clips")
         start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
     return Setup(
         alphabet, custom, letters_md, signer, only, countdown, burst, all_clips, clip_s, clips, start
