@@ -2,8 +2,8 @@
 the page: in a fresh ASL workspace two signers (anna in English on a desktop, bohdan in Ukrainian on a
 phone) each record I held still (a burst of photos, then "held still" clips) and J signed with its movement
 (3 clips in one session: "Clips per letter"); Train picks the temporal kind and measures on the signer left
-out; then the Live tab commits J when anna signs it with the movement, and I, never J, when she holds I
-still.
+out; then the Live tab commits J when anna signs it with the movement (on the browser path, the page's own
+landmarker, and on the server path), and I, never J, when she holds I still.
 
 The cameras are .y4m files of one sample I photo per signer (tests/motion_model.py `j_gif`: the photo moved
 along a synthetic J path): still, the J with short holds (recording: a fake camera loops on its own, not in
@@ -100,12 +100,16 @@ def done_text(signer: str, photos: int, clips: int) -> str:
     return text("rec_done", lang, what=tab_record.saved_text(photos, clips, lang))
 
 
-def live_word(page, letter: str, timeout: float = 120_000) -> str:
-    """Open the Live tab on the server path with the camera on; wait until the word holds `letter`."""
+def live_word(page, letter: str, on_server: bool = True, timeout: float = 120_000) -> str:
+    """Open the Live tab with the camera on, on the server path (frames sent) or the browser path (the
+    page's own landmarker, landmarks sent); wait until the word holds `letter`."""
     open_tab(page, "live", "en")
-    page.locator("#live-mode input[value=server]").check(timeout=30_000)
-    page.locator("#live-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
-    page.locator("#live-cam button[aria-label='capture photo']").click(timeout=60_000)
+    if on_server:
+        page.locator("#live-mode input[value=server]").check(timeout=30_000)
+        page.locator("#live-cam button", has_text=WEBCAM_BUTTON).click(timeout=60_000)
+        page.locator("#live-cam button[aria-label='capture photo']").click(timeout=60_000)
+    else:  # the page opens on the browser path
+        page.locator("#live-browser .live-start").click(timeout=30_000)
     page.wait_for_function(
         "(x) => { const w = document.querySelector('#live-word textarea, #live-word input');"
         " return w && w.value.includes(x); }",
@@ -168,11 +172,17 @@ def test_record_j_clips_train_and_live_reads_j_moving_and_i_held_still(served, c
         shoot(page, "motion-en-desktop-2-trained")
         moving["anna"][0].close()
 
-        # 4. Live: J signed with its movement commits J; I held still commits I and never J
+        # 4. Live: J signed with its movement commits J, on the browser path and on the server path; I
+        # held still commits I and never J
         browser, page = new_page(p, url, "en", SIZES["desktop"], cameras["anna"]["live"])
         browsers.append((browser, page))
+        word = live_word(page, "J", on_server=False)
+        shoot(page, "motion-en-desktop-3-live-j-device")
+        assert "J" in word, word
+        page.reload()  # a new Live session (an empty word), the same camera
+        page.locator("button[role=tab]").first.wait_for(timeout=60_000)
         word = live_word(page, "J")
-        shoot(page, "motion-en-desktop-3-live-j")
+        shoot(page, "motion-en-desktop-3-live-j-server")
         assert "J" in word, word
         browser.close()
         page = still["anna"][1]
