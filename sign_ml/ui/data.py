@@ -292,12 +292,16 @@ def example_photos(
     own), `per_class` per class in class order, originals where present else the shipped thumbnails."""
     if interp is None:
         return []
+    from curation.images import is_image_file
+
     table = interp.table()
     picked: list[tuple[str, str]] = []
     for name in interp.class_names:
         rows = table[table["true"] == name].sort_values("relpath", kind="stable")
-        found = [
-            (p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None
+        found = [  # photos only: a clip (.clip.json) is no picture to show or to recognize as one
+            (p, name)
+            for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows())
+            if p is not None and is_image_file(p)
         ]
         picked += [(str(p), n) for p, n in found[:per_class]]
     return picked
