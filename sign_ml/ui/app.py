@@ -44,6 +44,9 @@ CSS = """
 /* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
 #top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
+/* Gradio narrows the grid to the photos' count: a 3-letter workspace model's examples were 400 px each */
+#examples .grid-container { --grid-cols: 9 !important; }
+#examples .fixed-height { min-height: 0 !important; }  /* and left 450 px of white below them */
 /* a component's label wraps before its buttons instead of running under them ("Матриця помилок без однієї") */
 label[data-testid="block-label"] { white-space: normal; max-width: calc(100% - 7.5rem); }
 /* long folder paths in the Record tab's results break where they must instead of running off a phone */
