@@ -90,3 +90,12 @@ def test_the_confusion_matrix_is_drawn_in_the_pages_language():
     one = LosoResult.from_dict({"status": "one_signer", "class_names": CLASSES})
     assert views.loso_heatmap(one, "uk") is None  # no number: no picture
     assert tab_evaluation.unseen_signers_values(ServedRun(one), "uk")[3]["visible"] is False
+
+
+def test_trains_result_names_the_tabs_as_the_page_titles_them():
+    from sign_ml.ui.i18n import text
+
+    for lang in ("en", "uk"):
+        said = text("train_serving", lang)
+        for tab in ("tab_recognize", "tab_live", "tab_evaluation"):
+            assert text(tab, lang) in said, (lang, tab)  # uk said «Оцінка», the tab is «Оцінювання»
