@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from train_throughput import folder_classes, folder_items  # the benchmarks' reader of a photo folder
 
 from curation.hand_cache import detect_files
-from curation.images import is_image_file
 from sign_ml.config import LandmarkConfig
 from sign_ml.data import SplitItems, read_split_dir
 from sign_ml.landmark_train import HandSet, fit_landmark_model, hand_set, set_features
@@ -52,17 +52,6 @@ VARIANTS = {
     "small_mlp": {"hidden": (128,), "dropout": 0.2},
     "wide_mlp": {"hidden": (512, 256), "dropout": 0.4},
 }
-
-
-def folder_items(root: Path) -> tuple[list[str], SplitItems]:
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    paths, labels = [], []
-    for k, c in enumerate(classes):
-        for f in sorted((root / c).iterdir()):
-            if is_image_file(f):
-                paths.append(str(f))
-                labels.append(k)
-    return classes, SplitItems("all", paths, np.asarray(labels, dtype=np.int64))
 
 
 def subset(items: SplitItems, mask: np.ndarray, name: str) -> SplitItems:
@@ -139,6 +128,13 @@ def score(cfg, train_items, train_det, test_items, test_det, classes: list[str])
     }
 
 
+def held_out(cfg, items: SplitItems, det: list, train: np.ndarray, test: np.ndarray, classes: list[str]):
+    """`score` of the model trained on the photos (and their detections) where `train` is set, tested on
+    those where `test` is: one fold of the hands and sessions protocols."""
+    pick = lambda mask: [d for d, m in zip(det, mask, strict=True) if m]  # noqa: E731
+    return score(cfg, subset(items, train, "tr"), pick(train), subset(items, test, "te"), pick(test), classes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/asl-letters-sample"))
@@ -147,7 +143,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="variant names to run")
     args = parser.parse_args()
 
-    classes, items = folder_items(args.data)
+    classes, items = folder_classes(args.data), folder_items(args.data)
     outcomes, summary = detect_files(items.paths, progress=True)
     print(summary.line())
     det = [o.detection for o in outcomes]
@@ -186,29 +182,11 @@ def main() -> None:
             "sessions": [],
         }
         for a in (True, False):  # train on right, test on left; then back
-            tr, te = found & (handed == a), found & (handed != a)
             results["hands"].append(
-                score(
-                    cfg,
-                    subset(items, tr, "tr"),
-                    [d for d, m in zip(det, tr, strict=True) if m],
-                    subset(items, te, "te"),
-                    [d for d, m in zip(det, te, strict=True) if m],
-                    classes,
-                )
+                held_out(cfg, items, det, found & (handed == a), found & (handed != a), classes)
             )
         for b in range(3):
-            tr, te = block != b, block == b
-            results["sessions"].append(
-                score(
-                    cfg,
-                    subset(items, tr, "tr"),
-                    [d for d, m in zip(det, tr, strict=True) if m],
-                    subset(items, te, "te"),
-                    [d for d, m in zip(det, te, strict=True) if m],
-                    classes,
-                )
-            )
+            results["sessions"].append(held_out(cfg, items, det, block != b, block == b, classes))
         for protocol, folds in results.items():
             means = [np.mean([f[c] for f in folds]) for c in columns]
             print(f"{name:18} {protocol:9} " + " ".join(f"{m:7.3f}" for m in means), flush=True)

@@ -180,16 +180,20 @@ class User:
             return [None, payload, 600, False]
         return [json.dumps({"t": t_ms, **payload}), None, 600, False]
 
-    async def link(self) -> None:
-        """The page's start: the link event of its own session gives the light endpoint's token, and the
-        page keeps one connection to it (a browser's fetch keeps it alive)."""
-        body = {
-            "data": [None, 600, False],
+    def event(self, data: list) -> dict:
+        """The body of a call of this user's event (the page's session), as the page posts it."""
+        return {
+            "data": data,
             "fn_index": self.fn,
             "trigger_id": self.trigger,
             "session_hash": self.session,
             "event_data": None,
         }
+
+    async def link(self) -> None:
+        """The page's start: the link event of its own session gives the light endpoint's token, and the
+        page keeps one connection to it (a browser's fetch keeps it alive)."""
+        body = self.event([None, 600, False])
         response = await self.client.post(f"{self.url}/gradio_api/run/predict", json=body)
         token = response.json()["data"][1]
         if response.status_code != 200 or not token:
@@ -200,25 +204,13 @@ class User:
     async def predict(self, data: list) -> None:
         """One landmarks message as the page sends it: the send event is outside the queue (queue=False),
         one plain POST whose reply is the answer."""
-        body = {
-            "data": data,
-            "fn_index": self.fn,
-            "trigger_id": self.trigger,
-            "session_hash": self.session,
-            "event_data": None,
-        }
+        body = self.event(data)
         response = await self.client.post(f"{self.url}/gradio_api/run/predict", json=body)
         if response.status_code != 200 or "data" not in response.json():
             raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
 
     async def join(self, data: list) -> str:
-        body = {
-            "data": data,
-            "fn_index": self.fn,
-            "trigger_id": self.trigger,
-            "session_hash": self.session,
-            "event_data": None,
-        }
+        body = self.event(data)
         response = await self.client.post(f"{self.url}/gradio_api/queue/join", json=body)
         response.raise_for_status()
         return response.json()["event_id"]

@@ -39,11 +39,15 @@ from sign_ml.train import Runtime, make_optimizer, resolve_device, resolve_preci
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "asl-letters-sample"
 
 
+def folder_classes(root: Path) -> list[str]:
+    """The class folders of root, sorted: label i of `folder_items` is the i-th."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir())
+
+
 def folder_items(root: Path) -> SplitItems:
     """root/<class>/<photo> → paths and labels (classes sorted)."""
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     paths, labels = [], []
-    for i, name in enumerate(classes):
+    for i, name in enumerate(folder_classes(root)):
         for f in sorted((root / name).iterdir()):
             if is_image_file(f):
                 paths.append(str(f))

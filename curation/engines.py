@@ -232,6 +232,14 @@ class RayEngine:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         return max(1, min(workers, cpus) if workers else cpus)
 
+    def _rows(
+        self, ray, items: list[dict[str, Any]], fn, desc: str, unit: str, progress: bool, **kwargs
+    ) -> list[dict[str, Any]]:
+        """`fn` mapped over `items` in Ray batches (one CPU each; kwargs: map_batches' other settings), its
+        rows in input order, with a progress bar."""
+        ds = ray.data.from_items([{"i": i, **item} for i, item in enumerate(items)])
+        return self._collect(_map_batches(ds, fn, num_cpus=1, **kwargs), len(items), desc, unit, progress)
+
     def _collect(self, ds, n: int, desc: str, unit: str, progress: bool) -> list[dict[str, Any]]:
         """Rows of `ds` in input order (column i), with a progress bar over all n."""
         from tqdm.auto import tqdm
@@ -266,17 +274,18 @@ class RayEngine:
         slots = self._slots(ray, workers)
         rows: list[dict[str, Any]] = []
         if paths:
-            ds = ray.data.from_items([{"i": i, "path": p} for i, p in enumerate(paths)])
-            ds = _map_batches(
-                ds,
+            rows = self._rows(
+                ray,
+                [{"path": p} for p in paths],
                 _scan_batch,
+                "scan",
+                "photo",
+                progress,
                 fn_kwargs={"max_side": max_side},
                 batch_size=SCAN_BATCH,
                 compute=ray.data.TaskPoolStrategy(size=slots),
-                num_cpus=1,
                 max_retries=MAX_RETRIES,
             )
-            rows = self._collect(ds, len(paths), "scan", "photo", progress)
         seconds = time.perf_counter() - start
         out = table.copy()
         ints = INT_COLUMNS
@@ -320,21 +329,22 @@ class RayEngine:
             known = frozenset(store.keys(here.fingerprint)) if store is not None else None
             rows: list[dict[str, Any]] = []
             if names:
-                ds = ray.data.from_items([{"i": i, "path": p} for i, p in enumerate(names)])
-                ds = _map_batches(
-                    ds,
+                rows = self._rows(
+                    ray,
+                    [{"path": p} for p in names],
                     _HandsActor,
+                    desc,
+                    "img",
+                    progress,
                     fn_constructor_kwargs={
                         "known": [ray.put(known if known is not None else frozenset())],
                         "stage_factory": self.stage_factory,
                     },
                     batch_size=HANDS_BATCH,
                     compute=ray.data.ActorPoolStrategy(size=self._slots(ray, workers)),
-                    num_cpus=1,
                     max_restarts=MAX_RETRIES,
                     max_task_retries=MAX_RETRIES,
                 )
-                rows = self._collect(ds, len(names), desc, "img", progress)
             outcomes = []
             for name, row in zip(names, rows, strict=True):
                 key = row["key"] if store is not None else ""
@@ -372,16 +382,17 @@ class RayEngine:
         ray = self._ray()
         if not videos:
             return []
-        ds = ray.data.from_items([{"i": i, "path": p, "label": lab} for i, (p, lab) in enumerate(videos)])
-        ds = _map_batches(
-            ds,
+        rows = self._rows(
+            ray,
+            [{"path": p, "label": lab} for p, lab in videos],
             _clip_batch,
+            "videos",
+            "video",
+            progress,
             batch_size=1,  # a video is already a long task
             compute=ray.data.TaskPoolStrategy(size=self._slots(ray, workers)),
-            num_cpus=1,
             max_retries=MAX_RETRIES,
         )
-        rows = self._collect(ds, len(videos), "videos", "video", progress)
         return [
             ClipResult(path, Clip.from_json(r["clip"], path) if r["clip"] else None, r["error"] or None)
             for (path, _), r in zip(videos, rows, strict=True)

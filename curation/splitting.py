@@ -136,34 +136,38 @@ def split_units(
     """
     n = len(table)
     order = nfc_order(table)
-    src, dst = [np.arange(n)], [np.arange(n)]
     keys = []
     if group_col is not None:
         if group_col not in table.columns:
             raise SplitError(
                 f"no column {group_col!r} to group by (columns: {', '.join(map(str, table.columns))})"
             )
-        groups = table[group_col].fillna("").astype(str).to_numpy()
-        keys.append(np.where(groups == "", None, groups))
+        keys.append(table[group_col].fillna("").astype(str).to_numpy())
     if clusters is not None:
         if len(clusters) != n:
             raise SplitError(f"clusters has {len(clusters)} entries for {n} rows")
-        ids = pd.Series(clusters).fillna("").astype(str).to_numpy()  # positional: one id per table row
-        keys.append(np.where(ids == "", None, ids))
-    for key in keys:
-        present = np.array([k is not None for k in key], dtype=bool)
-        codes = pd.factorize(pd.Series(key[present], dtype=object))[0]
-        rows = np.flatnonzero(present)
-        # join each row to the first row holding the same key: one edge per row, not all pairs
-        first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
-        src.append(rows)
-        dst.append(first)
-    src_all, dst_all = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(src_all), dtype=np.int8), (src_all, dst_all)), shape=(n, n))
-    labels = connected_components(graph, directed=False)[1]
+        keys.append(pd.Series(clusters).fillna("").astype(str).to_numpy())  # positional: one id per row
+    labels = _components(n, keys)
     units = np.empty(n, dtype=np.int64)
     units[order] = pd.factorize(labels[order])[0]
     return units
+
+
+def _components(n: int, keys: list[np.ndarray]) -> np.ndarray:
+    """A connected-component label per row of n, joining rows that share a value of any key (each an (n,)
+    array of text; "" joins nothing)."""
+    src, dst = [np.arange(n)], [np.arange(n)]
+    for values in keys:
+        has = values != ""
+        rows = np.flatnonzero(has)
+        codes = pd.factorize(pd.Series(values[has], dtype=object))[0]
+        # join each row to the first row holding the same value: one edge per row, not all pairs
+        first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
+        src.append(rows)
+        dst.append(first)
+    s, d = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def source_units(table: pd.DataFrame) -> pd.Series:
@@ -229,21 +233,9 @@ def merge_units(*keys: pd.Series | None) -> pd.Series | None:
     present = [k for k in keys if k is not None]
     if not present:
         return None
-    n = len(present[0])
-    src, dst = [np.arange(n)], [np.arange(n)]
-    any_key = np.zeros(n, dtype=bool)
-    for key in present:
-        values = pd.Series(key).fillna("").astype(str).to_numpy()
-        has = values != ""
-        any_key |= has
-        rows = np.flatnonzero(has)
-        codes = pd.factorize(pd.Series(values[has], dtype=object))[0]
-        first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
-        src.append(rows)
-        dst.append(first)
-    s, d = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n, n))
-    labels = connected_components(graph, directed=False)[1]
+    values = [pd.Series(key).fillna("").astype(str).to_numpy() for key in present]
+    any_key = np.logical_or.reduce([v != "" for v in values])
+    labels = _components(len(values[0]), values)
     out = pd.Series([f"u{label}" for label in labels], index=present[0].index, dtype=object)
     return out.where(any_key, "")
 

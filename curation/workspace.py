@@ -556,27 +556,13 @@ class Workspace:
                 if new_rows:
                     self._append_row(*new_rows)
         missing = sorted(r for r in rows if r and r not in photos and not (self.root / r).is_file())
-        if added:
-            log.warning(
-                "%s: %d photo(s) had no metadata row (a crash?); rows rebuilt: %s",
-                self.root,
-                len(added),
-                ", ".join(added[:5]),
-            )
-        if missing:
-            log.warning(
-                "%s: %d row(s) of metadata.csv name a missing photo: %s",
-                self.root,
-                len(missing),
-                ", ".join(missing[:5]),
-            )
-        if unknown:
-            log.warning(
-                "%s: %d photo(s) without a row and not named <signer>_<session>_<n>.jpg: %s",
-                self.root,
-                len(unknown),
-                ", ".join(unknown[:5]),
-            )
+        for names, what in (
+            (added, "photo(s) had no metadata row (a crash?); rows rebuilt"),
+            (missing, "row(s) of metadata.csv name a missing photo"),
+            (unknown, "photo(s) without a row and not named <signer>_<session>_<n>.jpg"),
+        ):
+            if names:
+                log.warning("%s: %d %s: %s", self.root, len(names), what, ", ".join(names[:5]))
         if removed:
             log.info("%s: removed %d unfinished photo write(s) (.part)", self.root, len(removed))
         return Reconciled(added, missing, removed, unknown)

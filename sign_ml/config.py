@@ -292,24 +292,32 @@ class LandmarkConfig(ConfigBase):
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved with the run
 
     def range_problems(self) -> list[str]:
-        problems = []
-        if self.keep not in ("last", "best_val"):
-            problems.append(f"keep must be last or best_val, got {self.keep!r}")
-        if self.handedness not in ("symmetric", "mirror_left", "as_is"):
-            problems.append(f"handedness must be symmetric, mirror_left or as_is, got {self.handedness!r}")
+        problems = landmark_kind_problems(self)
         if not self.hidden or any(h < 1 for h in self.hidden):
             problems.append(f"hidden must be one or more positive widths, got {self.hidden}")
-        if not 0.0 <= self.dropout < 1.0:
-            problems.append(f"dropout must be in [0, 1), got {self.dropout}")
-        problems += _count_problems(self.epochs, self.batch_size)
-        if self.lr <= 0 or self.weight_decay < 0:
-            problems.append("lr must be > 0 and weight_decay ≥ 0")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not 0.0 <= self.rotation_deg <= 180.0 or not 0.0 <= self.tilt_deg <= 90.0:
-            problems.append("rotation_deg must be in [0, 180] and tilt_deg in [0, 90]")
-        if not 0.0 <= self.scale_jitter < 1.0 or not 0.0 <= self.noise <= 1.0:
-            problems.append("scale_jitter must be in [0, 1) and noise in [0, 1]")
-        if self.seed < 0:
-            problems.append(f"seed must be ≥ 0, got {self.seed}")
         return problems
+
+
+def landmark_kind_problems(cfg: Any) -> list[str]:
+    """The range checks of the fields both landmark-based kinds have, with the same meaning (LandmarkConfig,
+    and `temporal_train.TemporalConfig`, which adds its own): the kept epoch, handedness, dropout, counts,
+    the optimiser, the landmark-space augmentation and the seed."""
+    problems = []
+    if cfg.keep not in ("last", "best_val"):
+        problems.append(f"keep must be last or best_val, got {cfg.keep!r}")
+    if cfg.handedness not in ("symmetric", "mirror_left", "as_is"):
+        problems.append(f"handedness must be symmetric, mirror_left or as_is, got {cfg.handedness!r}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        problems.append(f"dropout must be in [0, 1), got {cfg.dropout}")
+    problems += _count_problems(cfg.epochs, cfg.batch_size)
+    if cfg.lr <= 0 or cfg.weight_decay < 0:
+        problems.append("lr must be > 0 and weight_decay ≥ 0")
+    if not 0.0 <= cfg.label_smoothing < 1.0:
+        problems.append(f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}")
+    if not 0.0 <= cfg.rotation_deg <= 180.0 or not 0.0 <= cfg.tilt_deg <= 90.0:
+        problems.append("rotation_deg must be in [0, 180] and tilt_deg in [0, 90]")
+    if not 0.0 <= cfg.scale_jitter < 1.0 or not 0.0 <= cfg.noise <= 1.0:
+        problems.append("scale_jitter must be in [0, 1) and noise in [0, 1]")
+    if cfg.seed < 0:
+        problems.append(f"seed must be ≥ 0, got {cfg.seed}")
+    return problems

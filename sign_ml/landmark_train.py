@@ -10,9 +10,10 @@ take it unchanged. Photos without a hand are left out of training and count as w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,17 @@ def fit_landmark_model(
     if len(train.labels) == 0:
         raise ValueError("no training hands")
     torch.manual_seed(cfg.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a batch of 64 × 290 is too small to share: threads only add waiting
-    try:
+    with torch_threads(1):  # a batch of 64 × 290 is too small to share: threads only add waiting
         return _fit(cfg, train, val, num_classes, progress, on_epoch, resume_from, should_stop)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op threads set to `n` for the block, then given back (a fit of either landmark kind)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
     finally:
         torch.set_num_threads(threads)
 
@@ -383,6 +391,16 @@ def save_run(out_dir: Path, fit: FitResult, meta: ModelMeta, cfg: Any, title: st
     save_checkpoint(fit.state | extra, out_dir / CHECKPOINT)
 
 
+def start_run(
+    cfg: Any, splits_dir: Path, out_dir: Path, resume: bool, kind: str = "landmarks"
+) -> tuple[SplitData, dict[str, Any] | None]:
+    """(the split directory, the checkpoint to continue or None) for a run of `kind` into out_dir: refuses
+    to train afresh over a run, and on resume verifies the checkpoint before the slow part."""
+    last = fresh_out(out_dir, resume)
+    data = read_split_dir(splits_dir)
+    return data, checked_checkpoint(cfg, data.class_names, last, out_dir, kind) if resume else None
+
+
 def fresh_out(out_dir: Path, resume: bool) -> Path:
     """out_dir's checkpoint path; refuses to train afresh over an existing run."""
     last = out_dir / CHECKPOINT
@@ -485,11 +503,7 @@ def train_landmarks(
     """
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
-    last = fresh_out(out_dir, resume)
-    data: SplitData = read_split_dir(splits_dir)
-    ckpt = (
-        checked_checkpoint(cfg, data.class_names, last, out_dir) if resume else None
-    )  # before the slow part
+    data, ckpt = start_run(cfg, splits_dir, out_dir, resume)
     sets: dict[str, HandSet] = {}
     for name in ("train", "validation"):
         detections, unreadable = detections_for(data.splits[name], splits_dir, progress=progress)

@@ -29,17 +29,15 @@ import torch
 from torch import nn
 
 from curation.clips import CLIP_SUFFIX, ClipError, read_clip
-from sign_ml.config import ConfigBase, _count_problems
-from sign_ml.data import SplitData, SplitItems, derive_seed, read_split_dir
+from sign_ml.config import ConfigBase, landmark_kind_problems
+from sign_ml.data import SplitData, SplitItems, derive_seed
 from sign_ml.landmark_train import (
     FitResult,
     HandSet,
-    checked_checkpoint,
     detections_for,
     epoch_row,
     finish_run,
     fit_result,
-    fresh_out,
     hand_set,
     optimization,
     resume_into,
@@ -48,6 +46,8 @@ from sign_ml.landmark_train import (
     set_features,
     split_info,
     standardize,
+    start_run,
+    torch_threads,
     warn_missing,
 )
 from sign_ml.landmarks import augment_points
@@ -92,30 +92,17 @@ class TemporalConfig(ConfigBase):
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved with the run
 
     def range_problems(self) -> list[str]:
-        problems = []
-        if self.keep not in ("last", "best_val"):
-            problems.append(f"keep must be last or best_val, got {self.keep!r}")
-        if self.handedness not in ("symmetric", "mirror_left", "as_is"):
-            problems.append(f"handedness must be symmetric, mirror_left or as_is, got {self.handedness!r}")
-        if not 1 <= self.width <= 4096 or not 0.0 <= self.dropout < 1.0:
-            problems.append(
-                f"width must be in 1..4096 and dropout in [0, 1), got {self.width}, {self.dropout}"
-            )
-        problems += _count_problems(self.epochs, self.batch_size)
-        if self.lr <= 0 or self.weight_decay < 0 or not 0.0 <= self.label_smoothing < 1.0:
-            problems.append("lr must be > 0, weight_decay ≥ 0 and label_smoothing in [0, 1)")
-        if not 0.0 <= self.rotation_deg <= 180.0 or not 0.0 <= self.tilt_deg <= 90.0:
-            problems.append("rotation_deg must be in [0, 180] and tilt_deg in [0, 90]")
-        if not 0.0 <= self.scale_jitter < 1.0 or not 0.0 <= self.noise <= 1.0:
-            problems.append("scale_jitter must be in [0, 1) and noise in [0, 1]")
+        problems = landmark_kind_problems(self)  # the fields it shares with LandmarkConfig
+        if not 1 <= self.width <= 4096:
+            problems.append(f"width must be in 1..4096, got {self.width}")
         for name in ("speed", "path_scale"):
             low_high = getattr(self, name)
             if len(low_high) != 2 or not 0 < low_high[0] <= low_high[1] <= 10:
                 problems.append(f"{name} must be [low, high] with 0 < low ≤ high ≤ 10, got {list(low_high)}")
         if not 0.0 <= self.crop < 0.5 or not 0.0 <= self.still_clips <= 4.0:
             problems.append("crop must be in [0, 0.5) and still_clips in [0, 4]")
-        if not 1 <= self.variants <= 64 or self.seed < 0:
-            problems.append(f"variants must be in 1..64 and seed ≥ 0, got {self.variants}, {self.seed}")
+        if not 1 <= self.variants <= 64:
+            problems.append(f"variants must be in 1..64, got {self.variants}")
         return problems
 
 
@@ -293,12 +280,8 @@ def fit_temporal_model(
     if len(photos.labels) + len(clips.labels) == 0:
         raise ValueError("no training hands or clips")
     torch.manual_seed(cfg.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(min(2, threads))  # small batches: more threads only add waiting
-    try:
+    with torch_threads(min(2, torch.get_num_threads())):  # small batches: more threads only add waiting
         return _fit(cfg, photos, clips, val, num_classes, progress, on_epoch, resume_from, should_stop)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _draw_variants(
@@ -437,9 +420,7 @@ def train_temporal(
     with the keys `landmark_train.train_landmarks` returns (and the clips used per split)."""
     t_start = time.perf_counter()
     splits_dir, out_dir = Path(splits_dir), Path(out_dir)
-    last = fresh_out(out_dir, resume)
-    data = read_split_dir(splits_dir)
-    ckpt = checked_checkpoint(cfg, data.class_names, last, out_dir, kind="temporal") if resume else None
+    data, ckpt = start_run(cfg, splits_dir, out_dir, resume, kind="temporal")
     photos, clips = _split_samples(data, splits_dir, cfg.handedness, progress)
     if len(photos["train"].labels) + len(clips["train"].labels) == 0:
         raise ValueError(f"{splits_dir}: no hand in any training photo or clip; nothing to learn from")

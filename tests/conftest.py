@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,33 @@ def make_class_folder(
     return root
 
 
+def make_assigned_splits(
+    tmp: Path, assign: dict[str, list[str]], size: tuple[int, int], signers: int, info: dict[str, Any]
+) -> Path:
+    """A real split directory (manifest, splits.json, dataset/) written by curation.split_io into tmp/splits
+    from make_class_folder's photos in tmp/photos: photo i of class c in split assign[c][i], its group
+    `signer{i % signers}`; info: the splits.json info."""
+    import pandas as pd
+
+    from curation.split_io import write_splits
+
+    root = make_class_folder(tmp / "photos", {c: len(s) for c, s in assign.items()}, size=size)
+    rows = [
+        {
+            "path": str(root / c / f"{c}_{i}.png"),
+            "relpath": f"{c}/{c}_{i}.png",
+            "label": c,
+            "split": s,
+            "group": f"signer{i % signers}",
+        }
+        for c, splits in assign.items()
+        for i, s in enumerate(splits)
+    ]
+    return write_splits(
+        pd.DataFrame(rows), list(assign), tmp / "splits", info={"data_root": str(root), **info}
+    )
+
+
 def stop_process(proc) -> None:
     """Terminate a subprocess started by a test; kill it if it has not gone in 20 s."""
     import subprocess
@@ -76,6 +103,11 @@ def stop_process(proc) -> None:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def train_argv(data: Path, out: Path, *flags: str, kind: str | None = None) -> list[str]:
+    """The argv of `sign-ml train [--kind KIND] --data DATA --out OUT FLAGS` (no --kind: the CLI's auto)."""
+    return ["train", *(["--kind", kind] if kind else []), "--data", str(data), "--out", str(out), *flags]
 
 
 def make_model_dir(
@@ -354,6 +386,19 @@ def point_hub_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, toke
     monkeypatch.setattr(constants, "ENDPOINT", url)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
     monkeypatch.setenv("HF_TOKEN", token)
+
+
+def silent_hub_at(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, token: str, answered: tuple[str, ...] = ()
+) -> Iterator[Any]:
+    """A loopback_hub.SilentHub that huggingface_hub talks to (`point_hub_at`), closed afterwards: a fixture
+    yields from it. answered: the path prefixes it does answer (see SilentHub)."""
+    from loopback_hub import SilentHub
+
+    hub = SilentHub(answered)
+    point_hub_at(monkeypatch, tmp_path, hub.url, token)
+    yield hub
+    hub.close()
 
 
 def push_in_thread(run_dir: Path, wait_s: float) -> list[int]:

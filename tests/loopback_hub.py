@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -206,6 +207,55 @@ class LoopbackHub:
         h.end_headers()
         if not head:
             h.wfile.write(data)
+
+
+class SilentHub:
+    """A Hub on loopback that accepts every connection, reads its request and never answers, except the
+    requests whose path starts with one of `answered` (e.g. "/api/repos/create"), which get a repo URL.
+    `connections`: every connection accepted; `silent`: the requests left unanswered, "METHOD /path"."""
+
+    def __init__(self, answered: tuple[str, ...] = ()) -> None:
+        self.answered = answered
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections: list[socket.socket] = []  # kept open, never written to (but the answered)
+        self.silent: list[str] = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:  # closed by close()
+                return
+            if not chunk:
+                conn.close()
+                return
+            data += chunk
+        method, path = data.split(b"\r\n", 1)[0].decode().split(" ")[:2]
+        if self.answered and path.startswith(self.answered):
+            body = json.dumps({"url": f"{self.url}/user/x"}).encode()
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            conn.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
+            conn.close()
+            return
+        self.silent.append(f"{method} {path.split('?')[0]}")
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in [*self.connections, self.sock]:
+            conn.close()
 
 
 def point_datasets_at(monkeypatch, url: str) -> None:

@@ -47,7 +47,15 @@ def served(tmp_path_factory):
 @contextlib.contextmanager
 def _launch(tmp: Path, flags: tuple[str, ...]):
     make_model_dir(tmp / "run", class_names=CLASSES, size=32)
-    port, log = free_port(), tmp / "app.log"
+    with serve_app(tmp / "run", tmp / "app.log", *flags) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_app(model: Path, log: Path, *flags: str):
+    """`python app.py --model MODEL FLAGS` on a free loopback port, its output in `log`: a context manager
+    yielding its URL once it answers (a failure names the log's tail); the app is stopped on exit."""
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -61,7 +69,7 @@ def _launch(tmp: Path, flags: tuple[str, ...]):
                 sys.executable,
                 str(REPO / "app.py"),
                 "--model",
-                str(tmp / "run"),
+                str(model),
                 "--port",
                 str(port),
                 "--host",

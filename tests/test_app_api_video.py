@@ -4,17 +4,11 @@ file. The served model is the embedded demo (landmarks), the hand stage real Med
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import stop_process
 from PIL import Image
-from test_app_api import free_port
+from test_app_api import serve_app
 from test_recognize_video import moving_frames, write_gif, write_mp4
 
 pytestmark = pytest.mark.slow
@@ -26,44 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 def served(tmp_path_factory):
     """`python app.py --model models/demo` on a free loopback port; yields its URL."""
     tmp = tmp_path_factory.mktemp("api-video")
-    port, log = free_port(), tmp / "app.log"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "DACTYL_SHARED_DATA": "",
-    }
-    env.pop("DACTYL_DATA", None)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(REPO / "app.py"),
-                "--model",
-                str(REPO / "models" / "demo"),
-                "--port",
-                str(port),
-            ]
-            + ["--host", "127.0.0.1"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"app did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with serve_app(REPO / "models" / "demo", tmp / "app.log") as url:
         yield url
-    finally:
-        stop_process(proc)
 
 
 @pytest.mark.shared_data

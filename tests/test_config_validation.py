@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import train_argv
 
 from sign_ml.cli import main
 from sign_ml.cli.train import resolve_config
@@ -86,19 +87,7 @@ def test_cli_bad_config_is_one_line_exit_2(
     text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path / "c.yaml", text)
-    code = main(
-        [
-            "train",
-            "--kind",
-            "image",
-            "--data",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "run"),
-            "--config",
-            str(path),
-        ]
-    )
+    code = main(train_argv(tmp_path, tmp_path / "run", "--config", str(path), kind="image"))
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "c.yaml" in err and "Traceback" not in err
@@ -114,7 +103,32 @@ def test_cli_bad_config_is_one_line_exit_2(
 def test_cli_bad_flag_is_one_line_exit_2(
     flags, message, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["train", "--kind", "image", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *flags])
+    code = main(train_argv(tmp_path, tmp_path / "run", *flags, kind="image"))
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("keep", "best"),
+        ("handedness", "both"),
+        ("dropout", 1.0),
+        ("epochs", 0),
+        ("weight_decay", -1.0),
+        ("label_smoothing", 1.0),
+        ("tilt_deg", 91.0),
+        ("noise", 2.0),
+        ("seed", -1),
+    ],
+)
+def test_the_landmark_kinds_refuse_the_fields_they_share_alike(field: str, value: object) -> None:
+    from sign_ml.temporal_train import TemporalConfig
+
+    messages = []
+    for cls in (LandmarkConfig, TemporalConfig):
+        with pytest.raises(ValueError, match=rf"invalid {cls.__name__}: ") as caught:
+            cls(**{field: value})
+        messages.append(str(caught.value).split(": ", 1)[1])
+    assert messages[0] == messages[1] and field in messages[0]

@@ -6,9 +6,8 @@ import io
 import logging
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from conftest import make_class_folder
+from conftest import make_assigned_splits
 from huggingface_hub import DatasetCard
 from PIL import Image
 from test_hub_push import SENTINEL, assert_no_token_anywhere
@@ -16,7 +15,6 @@ from test_hub_push import SENTINEL, assert_no_token_anywhere
 from curation.cli import main
 from curation.dataset_card import render_dataset_card, strip_local_paths
 from curation.hub import class_counts, push_splits
-from curation.split_io import write_splits
 
 COUNTS = {"A": 5, "B": 4, "C": 3}
 ASSIGN = {
@@ -30,28 +28,15 @@ ASSIGN = {
 def splits_dir(tmp_path_factory) -> Path:
     """A real split directory written by curation.split_io (manifest, splits.json, dataset/)."""
     tmp = tmp_path_factory.mktemp("dataset")
-    root = make_class_folder(tmp / "photos", COUNTS, size=(40, 40))
-    rows = [
-        {
-            "path": str(root / c / f"{c}_{i}.png"),
-            "relpath": f"{c}/{c}_{i}.png",
-            "label": c,
-            "split": s,
-            "group": f"signer{i % 2}",
-        }
-        for c, splits in ASSIGN.items()
-        for i, s in enumerate(splits)
-    ]
     info = {
-        "data_root": str(root),
-        "source": f"folder {root}",
+        "source": f"folder {tmp / 'photos'}",
         "ratios": {"train": 0.6, "validation": 0.2, "test": 0.2},
         "seed": 0,
         "method": "group-aware",
         "group_source": "column group",
         "near_duplicate_threshold": 6,
     }
-    return write_splits(pd.DataFrame(rows), list(COUNTS), tmp / "splits", info=info)
+    return make_assigned_splits(tmp, ASSIGN, size=(40, 40), signers=2, info=info)
 
 
 def _want_counts() -> dict[str, dict[str, int]]:

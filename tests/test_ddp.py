@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from conftest import train_argv
 from test_data import make_split_dir
 
 from sign_ml.artifacts import read_meta
@@ -26,25 +27,9 @@ def test_torchrun_two_cpu_processes(tmp_path):
         "2",
         "--standalone",
         str(sign_ml),
-        "train",
-        "--kind",
-        "image",
-        "--data",
-        str(splits),
-        "--out",
-        str(out),
-        "--epochs",
-        "1",
-        "--image-size",
-        "32",
-        "--width-mult",
-        "0.25",
-        "--batch-size",
-        "4",
-        "--num-workers",
-        "0",
-        "--device",
-        "cpu",
+        *train_argv(splits, out, kind="image"),
+        *("--epochs", "1", "--image-size", "32", "--width-mult", "0.25", "--batch-size", "4"),
+        *("--num-workers", "0", "--device", "cpu"),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)

@@ -94,15 +94,20 @@ def test_check_report_is_the_same_on_ray(ray_cluster, subset: Path, tmp_path: Pa
     assert all(o.cached for o in outcomes)
 
 
-def test_split_is_byte_identical_on_ray(ray_cluster, subset: Path, tmp_path: Path, monkeypatch) -> None:
-    fresh_cache(monkeypatch, tmp_path, "cache-local")
-    args = ["--ratios", "60,20,20", "--seed", "3", *FAST]
-    assert main(["split", str(subset), "--out", str(tmp_path / "local"), *args]) == 0
-    fresh_cache(monkeypatch, tmp_path, "cache-ray")
-    assert main(["split", str(subset), "--out", str(tmp_path / "ray"), *args, "--engine", "ray"]) == 0
+def split_here_and_on_ray(data: Path, tmp_path: Path, monkeypatch, *args: str) -> list[dict]:
+    """`sign-curate split DATA ARGS` on the local engine and on Ray, each with a fresh hand cache (so Ray's
+    workers really run the hand stage); asserts the manifests are byte-identical and returns the two
+    splits.json (local, Ray)."""
+    for name, engine in (("local", []), ("ray", ["--engine", "ray"])):
+        fresh_cache(monkeypatch, tmp_path, f"cache-{name}")
+        assert main(["split", str(data), "--out", str(tmp_path / name), *args, *FAST, *engine]) == 0
     local = (tmp_path / "local" / "manifest.csv").read_bytes()
     assert (tmp_path / "ray" / "manifest.csv").read_bytes() == local
-    info = [json.loads((tmp_path / d / "splits.json").read_text()) for d in ("local", "ray")]
+    return [json.loads((tmp_path / d / "splits.json").read_text()) for d in ("local", "ray")]
+
+
+def test_split_is_byte_identical_on_ray(ray_cluster, subset: Path, tmp_path: Path, monkeypatch) -> None:
+    info = split_here_and_on_ray(subset, tmp_path, monkeypatch, "--ratios", "60,20,20", "--seed", "3")
     assert info[0] == info[1]
     assert [e["relpath"] for e in info[1]["excluded"]] == ["A/broken.jpg"]
 
@@ -118,14 +123,7 @@ def test_a_split_with_clips_is_byte_identical_on_ray(
         make_clip(data / "J" / f"syn_{k}.clip.json", "J", source=f"synthetic:A/A{k % 2}.jpg", seed=k)
     make_clip(data / "J" / "gappy.clip.json", "J", hand_frames=2)
     (data / "J" / "broken.clip.json").write_text("{", encoding="utf-8")
-    args = ["--ratios", "60,40", "--seed", "3", *FAST]
-    fresh_cache(monkeypatch, tmp_path, "cache-local")
-    assert main(["split", str(data), "--out", str(tmp_path / "local"), *args]) == 0
-    fresh_cache(monkeypatch, tmp_path, "cache-ray")
-    assert main(["split", str(data), "--out", str(tmp_path / "ray"), *args, "--engine", "ray"]) == 0
-    local = (tmp_path / "local" / "manifest.csv").read_bytes()
-    assert (tmp_path / "ray" / "manifest.csv").read_bytes() == local
-    info = [json.loads((tmp_path / d / "splits.json").read_text()) for d in ("local", "ray")]
+    info = split_here_and_on_ray(data, tmp_path, monkeypatch, "--ratios", "60,40", "--seed", "3")
     assert info[0] == info[1]
     assert sorted(e["relpath"] for e in info[1]["excluded"]) == ["A/broken.jpg", "J/broken.clip.json"]
     assert info[1]["clips"]["J"]["clips"] == 5 and info[1]["clips"]["J"]["synthetic"] == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import make_model_dir
+from conftest import make_model_dir, train_argv
 from test_landmark_train import CLASSES, planted_split, seed_cache
 
 from curation.fileio import read_json
@@ -38,30 +38,9 @@ def test_crop_cache_holds_exactly_the_hand_crops_and_drops_photos_without_a_hand
 def test_image_kind_trains_and_predicts_on_crops(tmp_path):
     splits, by_path = planted_split(tmp_path)
     run = tmp_path / "run"
+    flags = ("--hand-crop", "--epochs", "1", "--image-size", "32", "--width-mult", "0.25")
     assert (
-        main(
-            [
-                "train",
-                "--kind",
-                "image",
-                "--hand-crop",
-                "--data",
-                str(splits),
-                "--out",
-                str(run),
-                "--epochs",
-                "1",
-                "--image-size",
-                "32",
-                "--width-mult",
-                "0.25",
-                "--batch-size",
-                "16",
-                "--num-workers",
-                "1",
-            ]
-        )
-        == 0
+        main(train_argv(splits, run, *flags, "--batch-size", "16", "--num-workers", "1", kind="image")) == 0
     )
     meta = read_json(run / "config.json")
     assert meta["kind"] == "image" and meta["train_config"]["hand_crop"] is True

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import point_hub_at, push_in_thread
+from conftest import push_in_thread, silent_hub_at
 from test_hub_push import SENTINEL
 from test_model_card import make_run
 
@@ -18,54 +15,11 @@ import curation.hub as curation_hub
 from sign_ml.cli import main
 
 
-class HalfSilentHub:
-    """Answers `create_repo`, then reads every other request and never answers it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.silent: list[str] = []  # the requests left unanswered, "METHOD /path"
-        self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                conn.close()
-                return
-            data += chunk
-        request_line = data.split(b"\r\n", 1)[0].decode()
-        method, path = request_line.split(" ")[:2]
-        if path.startswith("/api/repos/create"):
-            body = json.dumps({"url": f"{self.url}/user/x"}).encode()
-            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            conn.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
-            conn.close()
-            return
-        self.silent.append(f"{method} {path.split('?')[0]}")
-        self.open.append(conn)  # kept open, never written to
-
-    def close(self) -> None:
-        for conn in [*self.open, self.sock]:
-            conn.close()
-
-
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
-    hub = HalfSilentHub()
-    point_hub_at(monkeypatch, tmp_path, hub.url, SENTINEL)
-    yield hub
-    hub.close()
+    yield from silent_hub_at(
+        monkeypatch, tmp_path, SENTINEL, answered=("/api/repos/create",)
+    )  # create_repo only
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import test_landmark_train as tlt
 import torch
+from conftest import train_argv
 from test_landmark_train import planted, planted_split
 
 from sign_ml.artifacts import load_model_dir
@@ -30,10 +31,6 @@ def hands(n_per_class: int, seed: int = 1) -> HandSet:
     dets, labels = planted(n_per_class, seed)
     items = SplitItems("train", [f"p{i}" for i in range(len(labels))], np.asarray(labels))
     return hand_set(items, dets, "symmetric")
-
-
-def train_argv(splits: Path, run: Path, *extra: str) -> list[str]:
-    return ["train", "--data", str(splits), "--out", str(run), *extra]
 
 
 def files_of(run: Path) -> dict[str, bytes]:

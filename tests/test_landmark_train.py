@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_photo, proba
+from conftest import make_photo, proba, train_argv
 
 from curation.fileio import read_json
 from curation.hand_cache import HandCache, hand_columns
@@ -127,22 +127,7 @@ def test_cli_trains_evaluates_and_predicts_a_landmark_run(tmp_path):
     config = tmp_path / "lm.json"
     config.write_text(json.dumps(FAST))
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "--kind",
-                "landmarks",
-                "--data",
-                str(splits),
-                "--out",
-                str(run),
-                "--config",
-                str(config),
-            ]
-        )
-        == 0
-    )
+    assert main(train_argv(splits, run, "--config", str(config), kind="landmarks")) == 0
     meta = read_json(run / "config.json")
     assert meta["kind"] == "landmarks" and meta["class_names"] == CLASSES
     assert meta["landmarks"]["handedness"] == "symmetric" and meta["data"]["no_hand"]["train"] == 0
@@ -174,9 +159,7 @@ def test_auto_kind_picks_landmarks_for_a_small_split(tmp_path, capsys):
     splits, _ = planted_split(tmp_path, no_hand_in_test=0)
     config = tmp_path / "lm.yaml"
     config.write_text("epochs: 2\nhidden: [8]\n")
-    assert (
-        main(["train", "--data", str(splits), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
-    )
+    assert main(train_argv(splits, tmp_path / "run", "--config", str(config))) == 0
     assert "model kind: landmarks" in capsys.readouterr().out
     assert read_json(tmp_path / "run" / "config.json")["kind"] == "landmarks"
 
@@ -186,19 +169,4 @@ def test_bad_landmark_config_is_refused(tmp_path, bad):
     splits, _ = planted_split(tmp_path, no_hand_in_test=0)
     config = tmp_path / "bad.json"
     config.write_text(json.dumps(bad))
-    assert (
-        main(
-            [
-                "train",
-                "--kind",
-                "landmarks",
-                "--data",
-                str(splits),
-                "--out",
-                str(tmp_path / "r"),
-                "--config",
-                str(config),
-            ]
-        )
-        == 2
-    )
+    assert main(train_argv(splits, tmp_path / "r", "--config", str(config), kind="landmarks")) == 2

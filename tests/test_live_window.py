@@ -163,3 +163,41 @@ def test_no_hand_now_is_no_letter_and_a_release_of_the_window():
     assert session.window == ()  # the hand left: the next sign starts a window of its own
     run_server_path(app, [(400.0, 0.0)], session=session)
     assert [f.t for f in session.window] == [0.4] and app.predictor.windows == [1, 2, 1]
+
+
+def test_a_practice_verdict_stays_on_screen_for_the_frames_after_its_commit():
+    """Every frame redraws the prompt: the verdict of the commit must outlive its one frame (before: gone
+    ~70 ms later), for NOTE_MS of the frames' clock, and a skipped target takes it away."""
+    from sign_ml.live import Practice
+
+    app = App()
+    session = LiveSession()
+    session.practice = Practice(tuple(ASL), target="J")
+    session.practice.prompt(0.0)
+    _, shown = run_server_path(app, sign_script(), True, session)
+    ok = [k for k, (_, p) in enumerate(shown) if "movement recognized" in p]
+    assert ok and session.practice.target != "J"
+    # from the commit to the last frame (< NOTE_MS later): every frame says it
+    assert ok == list(range(ok[0], len(shown)))
+    last_t = sign_script()[-1][0]
+    _, later = run_server_path(app, [(last_t + tab_live.NOTE_MS + 500.0, 1.5)], True, session)
+    assert "movement recognized" not in later[0][1] and "Show: " in later[0][1]
+    session.note = tab_live.PracticeNote(last_t + 4000.0, ok="J")
+    tab_live.skip_letter(app, session)
+    _, after_skip = run_server_path(app, [(last_t + 4100.0, 1.5)], True, session)
+    assert "well done" not in after_skip[0][1]
+
+
+def test_while_the_hand_travels_the_tab_says_the_movement_is_being_read():
+    """During J's stroke the window's letter is still the I it starts from: the tab says a movement is being
+    read (not a hold's progress, which does not count while the hand moves); at the J's resting end neither."""
+    app = App()
+    _, shown = run_server_path(app, sign_script())
+    answers = [a for a, _ in shown]
+    held, stroke = answers[:10], answers[10:16]
+    assert all("held" in a and "reading the movement" not in a for a in held[2:])
+    travelling = [a for a in stroke if a.startswith("## I")]
+    assert travelling and all("reading the movement" in a and "held" not in a for a in travelling)
+    # at rest after the J: no movement read, and no hold's progress either (its end is not counted again)
+    assert "reading the movement" not in answers[-1] and "held" not in answers[-1]
+    assert "читаю рух" in tab_live.letter_markdown([("I", 0.9)], ASL, "uk", moving=True, travelling=True)

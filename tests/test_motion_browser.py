@@ -1,17 +1,32 @@
 """Live committing a motion letter in a real headless Chromium (issue 18): the fake camera is a y4m in which
 an I photo is held, moved along a J path and held at the path's end (the demo recipe's synthetic J, each
-frame fitted onto 640×480); the served model is the small temporal model of tests/motion_model.py. On the
-Live tab's server path the page streams those frames, the rolling window reads the movement and the word
-gets a J. The Record tab's clip recording is tested on the handler (tests/test_record_clips.py)."""
+frame fitted onto 640×480), or the same I photo held still; the served model is the small temporal model
+of tests/motion_model.py. On the Live tab's server path the page streams those frames, on the browser path
+the page's own landmarker sends only landmarks to the light endpoint; either way the rolling window reads
+the movement and the word gets a J, and a still I stays an I. Practice asks for J (Skip until it does:
+every letter is asked once before any comes back) and says the movement was recognized, in English and
+Ukrainian; a still I when J is asked is a miss of J. One fake camera per Chromium launch."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 from motion_model import build_motion_model, j_gif
 from PIL import Image, ImageSequence
 from test_app_browser import free_port
-from test_live_browser import WEBCAM_BUTTON, H, W, live_tab, open_page, write_y4m
+from test_live_browser import (
+    STATS,
+    WEBCAM_BUTTON,
+    H,
+    W,
+    assert_light_landmarks_only,
+    live_tab,
+    open_browser_path,
+    open_page,
+    write_y4m,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.shared_data]
 
@@ -33,13 +48,14 @@ def motion_app(asl_sample, tmp_path_factory):
     app = DactylApp(model=str(build_motion_model(root, asl_sample)), data=None)
     frames = [fitted(f) for f in ImageSequence.Iterator(Image.open(j_gif(asl_sample, root / "j.gif", 1, 1)))]
     y4m = write_y4m(root / "camera.y4m", [frames[0]] * 15 + frames + [frames[-1]] * 30, fps=15)
+    still = write_y4m(root / "still.y4m", [frames[0]] * 30, fps=15)  # the J's first frame: an I, held
     port = free_port()
     demo = app.build()
     demo.launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs()
     )
     try:
-        yield f"http://127.0.0.1:{port}/", None, None, y4m
+        yield f"http://127.0.0.1:{port}/", None, None, y4m, still
     finally:
         demo.close()
 
@@ -62,6 +78,109 @@ def test_live_commits_a_j_signed_with_its_movement(motion_app):
     finally:
         browser.close()
         p.stop()
+
+
+WORD = "() => { const w = document.querySelector('#live-word textarea, #live-word input'); return w && w.value; }"
+
+
+def still_camera(motion_app) -> tuple:
+    """The app with the still-I camera instead of the J's (open_page reads the camera from index 3)."""
+    url, a, b, _, still = motion_app
+    return url, a, b, still, still
+
+
+def test_browser_path_commits_a_j_signed_with_its_movement(motion_app):
+    """The browser path: the page's landmarker reads the J camera, only landmarks reach the light endpoint,
+    and the rolling window of those messages commits J, once per J and never Z, over two of the camera's
+    loops. At each loop the picture jumps from the J's end back to its start and the landmarker loses the
+    hand for a frame: that no-hand message must reach the server (a release), or the window reads the
+    jump as a movement (before the fix in live.js: the newer frame replaced it unsent, and the word became
+    "JZ")."""
+    p, browser, page, requests = open_browser_path(motion_app, size=(1280, 900))
+    try:
+        page.wait_for_function(f"() => ({WORD})().split('J').length > 2", timeout=120_000)
+        page.screenshot(path=str(motion_app[3].parent / "browser-j.png"))
+        word = page.evaluate(WORD)
+        stats = page.evaluate(STATS)
+    finally:
+        browser.close()
+        p.stop()
+    assert re.fullmatch("(I?J)+", word), word  # the still start may commit as I, the movement as J
+    light = assert_light_landmarks_only(stats, requests)
+    assert any(m["hands"] == [] for m in light)  # the jump's lost hand was sent, as a release
+    times = [m["t"] for m in light]
+    assert times == sorted(times) and len(set(times)) == len(times)  # the page's clock, one per message
+
+
+def ask_for_j(page, lang: str) -> None:
+    """Practice on; Skip until the prompt asks for J (each letter comes once before any comes back)."""
+    show = {"en": "Show: J", "uk": "Покажіть: J"}[lang]
+    page.locator("#live-practice input").check()
+    page.wait_for_selector("#live-prompt h3", timeout=30_000)
+    for _ in range(6):
+        asked = page.locator("#live-prompt h3").inner_text()
+        if asked.strip() == show:
+            return
+        page.locator("#live-skip").click()
+        page.wait_for_function(
+            f"() => document.querySelector('#live-prompt h3').innerText !== {asked!r}", timeout=30_000
+        )
+    raise AssertionError(f"practice never asked for J: {page.locator('#live-prompt').inner_text()!r}")
+
+
+def practising_j(motion_app, lang: str, size: tuple[int, int]):
+    """The Live tab's browser path with practice asking for J, then its camera started; requests recorded
+    from the start. → (playwright, browser, page, requests)."""
+    p, browser, page = open_page(motion_app, lang, size)
+    live_tab(page)
+    page.wait_for_selector("#live-browser .live-start", timeout=30_000)
+    ask_for_j(page, lang)
+    requests: list[tuple[str, str, bytes]] = []
+    page.on("request", lambda r: requests.append((r.method, r.url, r.post_data_buffer or b"")))
+    page.locator("#live-browser .live-start").click()
+    return p, browser, page, requests
+
+
+def test_a_still_i_on_the_browser_path_is_i_never_j_and_no_j_in_practice(motion_app):
+    """The same I photo held still, J asked: the word gets I and never J, and practice counts the I as a
+    miss of J whose movement was not recognized."""
+    p, browser, page, requests = practising_j(still_camera(motion_app), "en", (1280, 900))
+    try:
+        page.wait_for_function(f"() => ({WORD})().startsWith('I')", timeout=120_000)
+        page.wait_for_function(
+            "() => document.querySelector('#live-prompt').innerText.includes('movement of J was not')",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(3000)  # twice the window: a still hand must not grow a J meanwhile
+        word = page.evaluate(WORD)
+        prompt = page.locator("#live-prompt").inner_text()
+        summary = page.locator("#live-summary").inner_text()
+        stats = page.evaluate(STATS)
+    finally:
+        browser.close()
+        p.stop()
+    assert set(word) == {"I"}, word
+    assert "movement recognized" not in prompt and "well done" not in prompt, prompt
+    assert re.search(r"J\s+0\s+1", summary), summary  # J: no success, one miss
+    assert_light_landmarks_only(stats, requests)
+
+
+@pytest.mark.parametrize(("lang", "size"), [("en", (1280, 900)), ("uk", (390, 844))])
+def test_practice_asks_for_j_and_says_its_movement_was_recognized(motion_app, lang, size):
+    said = {"en": "movement recognized", "uk": "рух розпізнано"}[lang]
+    p, browser, page, _ = practising_j(motion_app, lang, size)
+    try:
+        page.wait_for_function(
+            f"() => document.querySelector('#live-prompt').innerText.includes({said!r})", timeout=120_000
+        )
+        page.screenshot(path=str(motion_app[3].parent / f"practice-{lang}.png"), full_page=True)
+        prompt = page.locator("#live-prompt").inner_text()
+        summary = page.locator("#live-summary").inner_text()
+    finally:
+        browser.close()
+        p.stop()
+    assert "✅ J" in prompt, prompt
+    assert re.search(r"J\s+1\s+\d", summary), summary  # J: one success
 
 
 def test_the_record_tab_records_a_clip_of_a_motion_letter(asl_sample, tmp_path):

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_class_folder
+from conftest import make_assigned_splits
 from huggingface_hub import ModelCard
 from test_model_card import make_run
 
-from curation.split_io import write_splits
 from sign_ml.hub import NotLoggedInError
 from sign_ml.publish import Preview, preview, publish, token_state
 
@@ -26,26 +25,15 @@ ASSIGN = ["train", "validation", "test"]
 def splits_dir(tmp_path_factory) -> Path:
     """A real split directory (manifest, splits.json, dataset/) written by curation.split_io."""
     tmp = tmp_path_factory.mktemp("dataset")
-    root = make_class_folder(tmp / "photos", COUNTS, size=(32, 32))
-    rows = [
-        {
-            "path": str(root / c / f"{c}_{i}.png"),
-            "relpath": f"{c}/{c}_{i}.png",
-            "label": c,
-            "split": s,
-            "group": f"signer{i}",
-        }
-        for c in COUNTS
-        for i, s in enumerate(ASSIGN)
-    ]
     info = {
-        "data_root": str(root),
         "ratios": {"train": 0.34, "validation": 0.33, "test": 0.33},
         "seed": 0,
         "method": "group-aware",
         "group_source": "column group",
     }
-    return write_splits(pd.DataFrame(rows), list(COUNTS), tmp / "splits", info=info)
+    return make_assigned_splits(
+        tmp, {c: ASSIGN for c in COUNTS}, size=(32, 32), signers=len(ASSIGN), info=info
+    )
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import point_hub_at, push_in_thread, wait_until
+from conftest import push_in_thread, silent_hub_at, wait_until
 from test_hub_push import SENTINEL
 from test_model_card import make_run
 
@@ -20,36 +18,9 @@ import curation.hub as curation_hub
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class SilentHub:
-    """Accepts every connection, reads the request, and never answers."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.connections: list[socket.socket] = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections.append(conn)  # kept open, never written to
-
-    def close(self) -> None:
-        self.closed = True
-        for conn in [*self.connections, self.sock]:
-            conn.close()
-
-
 @pytest.fixture
 def silent_hub(monkeypatch, tmp_path):
-    hub = SilentHub()
-    point_hub_at(monkeypatch, tmp_path, hub.url, SENTINEL)
-    yield hub
-    hub.close()
+    yield from silent_hub_at(monkeypatch, tmp_path, SENTINEL)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import signal
 import pandas as pd
 import pytest
 import torch
+from conftest import train_argv
 from test_data import make_split_dir
 
 from sign_ml.artifacts import load_model_dir
@@ -165,19 +166,7 @@ def test_cli_train_and_resume(splits, tmp_path, capsys):
     config.write_text(
         "width_mult: 0.25\nimage_size: 32\nbatch_size: 4\nepochs: 5\nnum_workers: 0\nlr: 0.001\n"
     )
-    argv = [
-        "train",
-        "--kind",
-        "image",
-        "--data",
-        str(splits),
-        "--out",
-        str(out),
-        "--config",
-        str(config),
-        "--epochs",
-        "1",
-    ]
+    argv = train_argv(splits, out, "--config", str(config), "--epochs", "1", kind="image")
     assert sign_ml_main(argv) == 0
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "best validation accuracy" in printed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import train_argv
 from test_data import make_split_dir
 from torch import nn
 
@@ -31,19 +32,7 @@ def one_epoch_run(splits: Path, tmp_path: Path) -> Path:
 
 
 def _cli_resume(splits: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        "train",
-        "--kind",
-        "image",
-        "--data",
-        str(splits),
-        "--out",
-        str(out),
-        "--resume",
-        "--epochs",
-        "2",
-        *extra,
-    ]
+    return train_argv(splits, out, "--resume", "--epochs", "2", *extra, kind="image")
 
 
 # --- checkpoint integrity ---------------------------------------------------------------------------------
@@ -159,26 +148,13 @@ class Recorder(nn.Module):
 def _training_inputs(splits: Path, out: Path, monkeypatch, *flags: str) -> torch.Tensor:
     seen: list[torch.Tensor] = []
     monkeypatch.setattr(train_module, "build_model", lambda n, **kw: Recorder(n, seen))
-    argv = [
-        "train",
-        "--kind",
-        "image",
-        "--data",
-        str(splits),
-        "--out",
-        str(out),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "4",
-        "--image-size",
-        "32",
-        "--num-workers",
-        "0",
-        "--seed",
-        "5",
+    argv = train_argv(
+        splits,
+        out,
+        *("--epochs", "1", "--batch-size", "4", "--image-size", "32", "--num-workers", "0", "--seed", "5"),
         *flags,
-    ]
+        kind="image",
+    )
     assert sign_ml_main(argv) == 0
     return torch.cat(seen)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_landmarks import rotate_xy
 
 from sign_ml.landmarks import canonicalize, features, mirror_points
 from sign_ml.synthetic_motion import hand_axes, held_still, synthesize_j, synthesize_z
@@ -52,14 +53,6 @@ def make_hand(
 
 I_HAND = make_hand({4})
 D_HAND = make_hand({1})
-
-
-def rotate_xy(points: np.ndarray, theta: float) -> np.ndarray:
-    c, s = np.cos(theta), np.sin(theta)
-    out = points.copy()
-    out[..., 0] = c * points[..., 0] - s * points[..., 1]
-    out[..., 1] = s * points[..., 0] + c * points[..., 1]
-    return out
 
 
 def vector(points: np.ndarray, times: np.ndarray, steps: int = STEPS) -> np.ndarray:

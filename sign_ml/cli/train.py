@@ -47,6 +47,21 @@ _FLAGS: dict[str, tuple[str, type, str]] = {
     "--num-workers": ("num_workers", int, "processes decoding photos into the cache"),
     "--cache": ("cache", str, "memory | mmap: where decoded photos live"),
 }
+# switch → (TrainConfig field, argparse action, help); absent unless given, as the flags above
+_SWITCHES: dict[str, tuple[str, str, str]] = {
+    "--hand-crop": (
+        "hand_crop",
+        "store_true",
+        "image kind: train and predict on the hand crop instead of the whole photo",
+    ),
+    "--hflip": (
+        "hflip",
+        "store_true",
+        "random horizontal flips (mirrors the signing hand; off in the thesis)",
+    ),
+    "--no-augment": ("augment", "store_false", "no augmentation at all"),
+    "--compile": ("compile", "store_true", "torch.compile the model (CUDA; minutes of warm-up)"),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,41 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"image (MobileNetV3-Large) | auto: landmarks below {AUTO_IMAGE_MIN_PHOTOS:,} training photos "
         "(default)",
     )
-    parser.add_argument(
-        "--hand-crop",
-        dest="hand_crop",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="image kind: train and predict on the hand crop instead of the whole photo",
-    )
     for flag, (dest, kind, help_text) in _FLAGS.items():
         parser.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, help=help_text)
-    parser.add_argument(
-        "--hflip",
-        dest="hflip",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="random horizontal flips (mirrors the signing hand; off in the thesis)",
-    )
-    parser.add_argument(
-        "--no-augment",
-        dest="augment",
-        action="store_false",
-        default=argparse.SUPPRESS,
-        help="no augmentation at all",
-    )
-    parser.add_argument(
-        "--compile",
-        dest="compile",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="torch.compile the model (CUDA; minutes of warm-up)",
-    )
+    for flag, (dest, action, help_text) in _SWITCHES.items():
+        parser.add_argument(flag, dest=dest, action=action, default=argparse.SUPPRESS, help=help_text)
 
 
 def request_from_args(args: argparse.Namespace) -> TrainRequest:
     """The parsed command line as a TrainRequest: only the flags actually given become overrides."""
-    fields = [dest for dest, _, _ in _FLAGS.values()] + ["hflip", "augment", "compile", "hand_crop"]
+    fields = [dest for dest, _, _ in (*_FLAGS.values(), *_SWITCHES.values())]
     return TrainRequest(
         data=str(getattr(args, "data", "")),
         out=str(args.out),

@@ -850,6 +850,7 @@ _MOTION_STRINGS = {
         "video_input": "Or a short video: one letter, signed with its movement",
         "video_limit": "mp4, webm, animated GIF or WebP, or record with the webcam; up to 10 s and 10 MB.",
         "live_motion_window": "signed with movement: it counts when the movement ends",
+        "live_moving": "↝ reading the movement… it counts when your hand comes to rest",
         "practice_with_movement": "sign it with its movement",
         "practice_movement_ok": "movement recognized",
         "practice_movement_missed": "read as {read}: the movement of {letter} was not recognized",
@@ -857,6 +858,10 @@ _MOTION_STRINGS = {
         "rec_clip_unusable": "not kept: one hand was tracked in {k} of {n} frames (most are needed); again",
         "rec_clip_seconds": "Clip length for letters with movement (s)",
         "rec_all_clips": "Record every letter as a clip (still letters held still)",
+        "rec_clips_per_letter": "Clips per letter (letters recorded as clips)",
+        "rec_clip_take": "{letter} — clip {k} of {n}",
+        "rec_clip_gave_up": "not kept: one hand was tracked in {k} of {n} frames; {tries} takes in a row failed, so {letter} is left short and the session goes on",
+        "rec_short_clips": "Fewer clips than asked for: {letters} (record them again with “Only these letters”)",
     },
     "uk": {
         "motion_seen": "прочитано з руху",
@@ -864,6 +869,7 @@ _MOTION_STRINGS = {
         "video_input": "Або коротке відео: одна літера, показана з рухом",
         "video_limit": "mp4, webm, анімований GIF чи WebP, або запис із вебкамери; до 10 с і 10 МБ.",
         "live_motion_window": "показується з рухом: зараховується, коли рух завершено",
+        "live_moving": "↝ читаю рух… зараховується, коли рука зупиниться",
         "practice_with_movement": "покажіть її з рухом",
         "practice_movement_ok": "рух розпізнано",
         "practice_movement_missed": "прочитано як {read}: рух літери {letter} не розпізнано",
@@ -871,6 +877,10 @@ _MOTION_STRINGS = {
         "rec_clip_unusable": "не збережено: одну руку видно в {k} з {n} кадрів (потрібно більшість); ще раз",
         "rec_clip_seconds": "Тривалість кліпу для літер із рухом (с)",
         "rec_all_clips": "Записувати кожну літеру кліпом (статичні — нерухомо)",
+        "rec_clips_per_letter": "Кліпів на літеру (для літер, що записуються кліпом)",
+        "rec_clip_take": "{letter} — кліп {k} з {n}",
+        "rec_clip_gave_up": "не збережено: одну руку видно в {k} з {n} кадрів; {tries} спроби поспіль не вдалися, тож {letter} лишається неповною, сеанс триває далі",
+        "rec_short_clips": "Менше кліпів, ніж треба: {letters} (запишіть їх ще раз через «Лише ці літери»)",
     },
 }
 for _code, _table in _MOTION_STRINGS.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -23,6 +24,22 @@ from sign_ml.ui.i18n import text
 
 DEFAULT_HOLD_MS = 600  # ms a letter must stay unchanged to be committed to the word
 SHOWN_TOP = 3  # letters listed under the current one
+# ms a practice verdict ("well done", "movement not recognized") stays on screen: every frame redraws the
+# prompt, and a verdict shown for its one frame (~70 ms) was gone before anyone could read it
+NOTE_MS = 3000.0
+
+
+@dataclass(frozen=True)
+class PracticeNote:
+    """A commit's practice verdict, kept so that the frames after it show it too (`practice_markdown`)."""
+
+    at_ms: float  # the commit's time, on the clock of the frames that follow it
+    ok: str | None = None  # the target that was just signed right
+    missed: tuple[str, str] | None = None  # (letter read, motion letter asked): its movement was not read
+
+    def shown_at(self, now_ms: float) -> bool:
+        """Still on screen at `now_ms` (a frame from another clock, earlier than the commit, ends it)."""
+        return 0.0 <= now_ms - self.at_ms <= NOTE_MS
 
 
 class LiveSession:
@@ -41,6 +58,7 @@ class LiveSession:
         self.lock = threading.Lock()  # one frame at a time per session, whatever the server's concurrency
         self.link: Any = None  # the browser path's state (sign_ml.ui.live_browser.BrowserLink)
         self.window: tuple[Any, ...] = ()  # the last live.WINDOW_S of sign_ml.predict.WindowFrame rows
+        self.note: PracticeNote | None = None  # the last commit's practice verdict, shown for NOTE_MS
 
     def hand_stage(self) -> Any:
         if self.stage is None:
@@ -86,11 +104,14 @@ def letter_markdown(
     held: float = 0.0,
     hold_ms: float = DEFAULT_HOLD_MS,
     moving: bool = False,
+    travelling: bool = False,
 ) -> str:
     """The current letter with its confidence (motion letters marked), or "no hand".
 
     moving: the model reads movements (the rolling window): a motion letter commits when its movement
-    ends, not on a hold; else a motion letter is only its static start."""
+    ends, not on a hold; else a motion letter is only its static start. travelling: the window shows the
+    hand moving now: a hold does not count meanwhile, and the letter shown may still be the handshape the
+    movement started from, so the tab says the movement is being read instead of a hold's progress."""
     if top is None:
         return f"### {text('no_hand_short', lang)}\n\n{text('live_no_hand', lang)}"
     uk = is_ukrainian(class_names)
@@ -99,7 +120,9 @@ def letter_markdown(
     motion = views.is_motion(name, class_names)
     if motion:
         lines.append(f"_{text('live_motion_window' if moving else 'live_static_start', lang)}_")
-    show_hold = hold_ms > 0 and not (motion and moving)
+    elif moving and travelling:
+        lines.append(f"_{text('live_moving', lang)}_")
+    show_hold = hold_ms > 0 and not (motion and moving) and not (moving and travelling)
     extra = [text("live_holding", lang, p=f"{min(1.0, held / hold_ms):.0%}")] if show_hold else []
     extra += [f"{views.display_label(n, uk)} {views.pct(p)}" for n, p in top[1:SHOWN_TOP]]
     if extra:
@@ -227,8 +250,23 @@ def advance(
                 and not missed_before
             ):
                 just_missed = (committed, asked)
+    if just_ok or just_missed:  # a new verdict replaces the last one
+        session.note = PracticeNote(now, just_ok, just_missed)
+    elif session.note is not None and session.note.shown_at(now):  # the frames after it show it too
+        just_ok, just_missed = session.note.ok, session.note.missed
+    else:
+        session.note = None
+    travelling = movement is not None and frame is not None and frame[1] is not None and not movement.still
+    # the resting end of a counted movement is not counted again: no hold's progress climbing to 100% there
+    shown_hold = 0.0 if session.tracker.after_motion else float(hold_ms)
     answer = letter_markdown(
-        top[:SHOWN_TOP] if top else None, names, lang, session.tracker.held_ms(now), float(hold_ms), moving
+        top[:SHOWN_TOP] if top else None,
+        names,
+        lang,
+        session.tracker.held_ms(now),
+        shown_hold,
+        moving,
+        travelling,
     )
     prompt = (
         practice_markdown(session.practice, names, lang, just_ok, moving, just_missed)

@@ -33,8 +33,10 @@ from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 from sign_ml.ui.live_session import (  # noqa: F401 - the session and its views, named here as before
     DEFAULT_HOLD_MS,
+    NOTE_MS,
     SHOWN_TOP,
     LiveSession,
+    PracticeNote,
     advance,
     close_session,
     detection_frame,
@@ -112,6 +114,7 @@ def start_practice(
     names = app.class_names
     if on and names and session.practice is None:
         session.practice = live.Practice(tuple(names), seed=int(time.time_ns() % 2**31))
+    session.note = None  # a fresh prompt: the last verdict is not about it
     if on and session.practice is not None:
         session.practice.prompt(float(session.next_ms()))  # a hand already up is not a miss of this prompt
     if not on:
@@ -129,6 +132,7 @@ def skip_letter(app: App, session: LiveSession | None, request: gr.Request | Non
     """ "Skip": the target counts as missed, the next one is asked."""
     lang = app.lang_of(request)
     session = session if session is not None else LiveSession()
+    session.note = None  # the next target: the last verdict is not about it
     if session.practice is not None:
         session.practice.skip()
         session.practice.prompt(float(session.next_ms()))

@@ -6,6 +6,10 @@
 //
 // Sending: each new frame's message replaces the last unsent one; at most SEND_FPS a second, and none while
 // the previous one is still being answered, so a slow server gets fewer, fresh messages, never a queue.
+// A frame without a hand is the exception: it is a release (the server's commit rule and rolling window
+// start afresh on it), so a newer frame with a hand does not replace it before it is sent; else a hand
+// lost for a frame or two (a jump the tracker cannot follow, a hand out and back in) never reached the
+// server, which read the frames on either side as one movement.
 // The light way (sign_ml/ui/live_route.py): on start the page clicks a hidden Gradio button whose event
 // gives a token for this page's own session, then POSTs each message to LIGHT_PATH with it, and puts the
 // answer into the letter, word and practice components through a page-only event (no request). When that
@@ -29,6 +33,7 @@ const state = {
   stream: null,
   running: false,
   pending: null, // the newest message not yet taken by the send event
+  pendingRelease: false, // that message has no hand: kept until sent (see Sending above)
   lastSent: 0,
   frames: 0, // frames the landmarker ran on
   handFrames: 0, // of which with a hand drawn
@@ -135,8 +140,11 @@ function hidden(id) {
   return holder && (holder.tagName === "BUTTON" ? holder : holder.querySelector("button"));
 }
 
-function send(msg) {
-  state.pending = msg;
+function send(msg, hand) {
+  if (!(state.pendingRelease && state.pending && hand)) {
+    state.pending = msg;
+    state.pendingRelease = !hand;
+  }
   const now = performance.now();
   if (now - state.lastSent < 1000 / SEND_FPS) return;
   if (state.transport === "linking" || (state.transport === "light" && state.inflight)) return;
@@ -226,6 +234,7 @@ export function shown(values) {
 export function take() {
   const msg = state.pending;
   state.pending = null;
+  state.pendingRelease = false;
   if (msg) state.sent += 1;
   return msg || "";
 }
@@ -267,10 +276,11 @@ async function start() {
       lastTime = video.currentTime;
       const t = performance.now();
       const result = landmarker.detectForVideo(video, t);
+      const hand = (result.landmarks || []).length > 0;
       state.frames += 1;
-      if ((result.landmarks || []).length) state.handFrames += 1;
+      if (hand) state.handFrames += 1;
       draw(canvas, video, result);
-      send(message(result, t, video.videoWidth, video.videoHeight));
+      send(message(result, t, video.videoWidth, video.videoHeight), hand);
     }
     requestAnimationFrame(tick);
   };
