@@ -34,7 +34,6 @@ from curation.alphabet import ASL_MOTION, UKRAINIAN_ALPHABET, Letter, is_ukraini
 from curation.capture import Capture, CapturePlan, CaptureStatus, ClipTake
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
-from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import count_text, text
@@ -504,13 +503,6 @@ def split_notes_of(splits_dir: Path | None, lang: str) -> str:
     return views.split_notes_markdown(read_json(path).get("notes") or [], lang)
 
 
-def loso_image(run_dir: Path | None) -> str | None:
-    from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
-
-    png = run_eval_dir(run_dir) / LOSO_CONFUSION_PNG if run_dir is not None else None
-    return data_io.servable_copy(png)  # the workspace may lie where Gradio serves nothing (a Space's /data)
-
-
 def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
     """ "Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
     ws = workspace_of(app)
@@ -530,7 +522,7 @@ def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, st
     ]
     head = [h for h in head if h]
     table = views.loso_table(outcome.loso, lang)
-    image = loso_image(outcome.run_dir)
+    image = views.loso_heatmap(outcome.loso, lang)  # drawn in the page's language, served from memory
     return (
         "\n\n".join(head),
         log_md,
