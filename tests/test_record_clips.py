@@ -8,6 +8,7 @@ along a J path."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +248,16 @@ def test_a_static_letter_may_be_recorded_as_a_clip_held_still(asl_app, clock, as
         rs.close()
     rs, _ = run(asl_app, clock, [photo], "I")  # without the choice, a burst of photos as before
     assert len(list((asl_app.workspace.root / "I").glob("*.jpg"))) == 3
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "recording 1.5 s"), ("uk", "запис 1,5 с")])
+def test_a_take_says_its_length_with_the_decimal_mark_of_the_page(tmp_path, lang, shown):
+    app = DactylApp(workspace=str(tmp_path / "ws"))
+    app.workspace.set_alphabet("ukrainian")
+    rs, _ = tab_record.start_session(app, None, "olena", "Й", 3, 3, False, 1.5, 2, lang=lang)
+    try:
+        status = rs.capture.status(time.monotonic() + 3.5)  # past the countdown: the take records
+        assert status.phase == "burst"
+        assert shown in tab_record.status_markdown(status, rs, lang, [])
+    finally:
+        rs.close()

@@ -498,7 +498,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_skip": "Skip letter",
         "rec_redo": "Redo letter",
         "rec_stop": "Stop",
-        "rec_grid": "Photos per letter and signer",
+        "rec_grid": "Photos and clips per letter and signer",
         "rec_total": "total",
         "rec_idle": "Enter a signer id and press **Start a session**: the camera turns on (allow it when the browser asks) and records each letter.",
         "rec_next": "The camera is off. **Start a session** turns it on for the next one.",
@@ -629,7 +629,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_skip": "Пропустити літеру",
         "rec_redo": "Повторити літеру",
         "rec_stop": "Зупинити",
-        "rec_grid": "Фото за літерами й людьми",
+        "rec_grid": "Фото й кліпи за літерами й людьми",
         "rec_total": "усього",
         "rec_idle": "Введіть ідентифікатор і натисніть **Почати сеанс**: камера ввімкнеться (дозвольте її, коли браузер спитає) і запише кожну літеру.",
         "rec_next": "Камеру вимкнено. **Почати сеанс** увімкне її для наступного.",
@@ -800,6 +800,15 @@ def text(key: str, lang: str = "en", **values: Any) -> str:
     """One string in `lang` (falling back to English), with `{name}` fields filled from `values`."""
     template = STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
     return template.format(**values) if values else template
+
+
+DECIMAL_COMMA = {"uk"}  # languages that write 1,5 where English writes 1.5
+
+
+def number_text(value: float, spec: str, lang: str = "en") -> str:
+    """`value` formatted by `spec` (e.g. ".1f", "g") with the decimal mark `lang` writes."""
+    shown = format(value, spec)
+    return shown.replace(".", ",") if lang in DECIMAL_COMMA else shown
 
 
 def count_text(key: str, n: int, lang: str = "en") -> str:

@@ -36,7 +36,7 @@ from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, sa
 from sign_ml import studio
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext
-from sign_ml.ui.i18n import count_text, text
+from sign_ml.ui.i18n import count_text, number_text, text
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
     if status.phase == "countdown":
         body = f"### {take}{text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
     elif clip:
-        body = f"### ● {take}{text('rec_clip_capturing', lang, s=f'{rs.clip_s:g}')}"
+        body = f"### ● {take}{text('rec_clip_capturing', lang, s=number_text(rs.clip_s, 'g', lang))}"
     else:
         body = f"### ● {text('rec_capturing', lang, k=status.kept, n=status.burst)}"
     notes = ([f"_{rs.last_saved}_"] if rs.last_saved else []) + (
@@ -515,7 +515,7 @@ def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, st
         return f"### ⚠ {text('train_failed', lang)}", log_md, None, None
     app.use_model(str(outcome.run_dir))
     head = [
-        f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
+        f"### ✅ {text('train_done', lang, s=number_text(outcome.seconds, '.1f', lang), run=outcome.run_dir.name)}",
         views.loso_markdown(outcome.loso, lang),
         split_notes_of(outcome.splits_dir, lang),  # what the split could not hold out, and why
         text("train_serving", lang),
