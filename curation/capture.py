@@ -1,5 +1,7 @@
 """Guided capture: walk through the letters, a countdown then a burst of frames for each (pure, no clock);
-or, for a letter recorded as a clip, the countdown then one `ClipTake` of about 1.5 s (`Capture.finish`).
+or, for a letter recorded as clips, `clips` takes, each a countdown then one `ClipTake` of about 1.5 s
+(`Capture.clip_done`): a take that is not usable is taken again, until `max_failed_clips` fail in a row and
+the letter is reported short.
 
 The caller owns the clock (e.g. `time.monotonic()`) and passes `now` (seconds) to every call, so the
 state machine is exact under a fake clock in tests. For each letter:
@@ -30,6 +32,8 @@ class CapturePlan:
     burst: int = 5  # frames kept per letter
     frame_gap_s: float = 0.25  # least seconds between two kept frames (near-identical frames teach nothing)
     max_burst_s: float = 8.0  # give up on a letter after this long without a full burst: it is reported short
+    clips: int = 3  # takes kept per letter recorded as clips (motion letters, or all when asked)
+    max_failed_clips: int = 3  # unusable takes in a row before a clip letter is given up (reported short)
 
     def __post_init__(self) -> None:
         letters = tuple(self.letters) if not isinstance(self.letters, str) else ()
@@ -40,8 +44,10 @@ class CapturePlan:
         if len(set(letters)) != len(letters):
             raise ValueError(f"CapturePlan.letters repeats a letter: {list(letters)}")
         object.__setattr__(self, "letters", letters)  # a list given is stored as a tuple (frozen, hashable)
-        if isinstance(self.burst, bool) or not isinstance(self.burst, int) or self.burst < 1:
-            raise ValueError(f"CapturePlan.burst must be a whole number >= 1, got {self.burst!r}")
+        for name in ("burst", "clips", "max_failed_clips"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"CapturePlan.{name} must be a whole number >= 1, got {value!r}")
         for name in ("countdown_s", "frame_gap_s", "max_burst_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
@@ -61,7 +67,11 @@ class CaptureStatus:
     seconds_left: float  # countdown seconds left (0 in burst and when done)
     kept: int  # frames kept for this letter
     burst: int
-    short: tuple[str, ...]  # letters that ended with fewer than `burst` frames, in order
+    short: tuple[str, ...]  # letters that ended with fewer than `burst` frames (or `clips` takes), in order
+    clips_kept: int = (
+        0  # takes kept for this letter when it is recorded as clips (the next is take clips_kept + 1)
+    )
+    failed: int = 0  # unusable takes in a row for this letter
 
 
 class Capture:
@@ -75,6 +85,12 @@ class Capture:
         self._start_letter(self._now)
 
     def _start_letter(self, at: float) -> None:
+        self._clips_kept = 0
+        self._failed = 0
+        self._start_take(at)
+
+    def _start_take(self, at: float) -> None:
+        """The countdown to the letter's burst or next clip take (takes kept so far stay counted)."""
         self._phase = COUNTDOWN if self._index < len(self.plan.letters) else DONE
         self._burst_start = at + self.plan.countdown_s
         self._kept = 0
@@ -111,6 +127,8 @@ class Capture:
             kept=self._kept,
             burst=self.plan.burst,
             short=tuple(self._short),
+            clips_kept=0 if done else self._clips_kept,
+            failed=0 if done else self._failed,
         )
 
     def offer(self, now: float, one_hand: bool) -> bool:
@@ -130,10 +148,30 @@ class Capture:
         return True
 
     def finish(self, now: float) -> None:
-        """The current letter is recorded by other means (a clip, not a burst): the next letter's countdown."""
+        """The current letter is recorded by other means (not a burst): the next letter's countdown."""
         now = self._advance(now)
         if self._phase != DONE:
             self._next_letter(now, short=False)
+
+    def clip_done(self, now: float, kept: bool) -> None:
+        """A clip take of the current letter ended at `now`, kept (usable) or not. Kept: the next take's
+        countdown, or the next letter's once `clips` are kept. Not kept: the same take again after the
+        countdown, or, the `max_failed_clips`-th unusable take in a row, the next letter (this one short)."""
+        now = self._advance(now)
+        if self._phase != BURST:  # only a take being recorded can end (not one in a countdown, nor when done)
+            return
+        if kept:
+            self._clips_kept += 1
+            self._failed = 0
+            if self._clips_kept >= self.plan.clips:
+                self._next_letter(now, short=False)
+                return
+        else:
+            self._failed += 1
+            if self._failed >= self.plan.max_failed_clips:
+                self._next_letter(now, short=True)
+                return
+        self._start_take(now)
 
     def skip(self, now: float) -> None:
         """Give up on the current letter (reported short) and start the next one's countdown."""
@@ -142,7 +180,7 @@ class Capture:
             self._next_letter(now, short=True)
 
     def redo(self, now: float) -> None:
-        """Restart the current letter's countdown with no frames kept (photos already saved stay)."""
+        """Restart the current letter's countdown with no frames or takes kept (files already saved stay)."""
         now = self._advance(now)
         if self._phase != DONE:
             self._start_letter(now)

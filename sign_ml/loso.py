@@ -710,15 +710,21 @@ def group_lines(result: LosoResult) -> list[str]:
     ]
 
 
+def samples_column(result: LosoResult) -> str:
+    """The per-signer table's name for its "photos" column: what it counts (clips too, when there are)."""
+    return "photos + clips" if result.n_clips else "photos"
+
+
 def loso_lines(result: LosoResult, path: Path) -> list[str]:
     """What `sign-ml loso` reports: the per-signer table and the pooled accuracy, or why there is none."""
+    shown = result.per_signer.rename(columns={"photos": samples_column(result)})
     if result.status != "ok":
-        table = result.per_signer[["signer", "photos", "hands"]]
+        table = shown[["signer", samples_column(result), "hands"]]
         lines = [table.to_string(index=False)] if len(table) else []
         lines.append(result.sentence)
     else:
         lines = [
-            result.per_signer.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+            shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
             f"pooled accuracy {result.accuracy:.4f} over {int(result.per_signer['photos'].sum())} "
             + (
                 f"samples ({result.n_clips} clips, each read {CLIP_READING[result.kind]}) "

@@ -632,7 +632,10 @@ def _unseen_signers(inputs: CardInputs) -> list[str]:
     command = strip_local_paths(str(loso.get("command") or "sign-ml loso --data SPLITS --run RUN"))
     if loso.get("status") != "ok":
         if loso.get("status") == "one_signer" and signers:
-            who = f" (`{signers[0]['signer']}`, {int(signers[0]['photos'])} photos)"
+            n = int(signers[0]["photos"])
+            who = (
+                f" (`{signers[0]['signer']}`, {n} {'photos and clips' if loso.get('n_clips') else 'photos'})"
+            )
         else:
             who = ""
         what = (
@@ -647,18 +650,24 @@ def _unseen_signers(inputs: CardInputs) -> list[str]:
             "",
         ]
     total = sum(int(r["photos"]) for r in signers)
+    # the per-signer counts are of every held-out sample: clips too, when there were any
+    clips = int(loso.get("n_clips") or 0)
+    samples = "photos and clips" if clips else "photos"
+    model = "temporal model" if loso.get("kind") == "temporal" else "landmark model"
     lines += [
-        f"Leave-one-signer-out: for each of the {len(signers)} signers, a landmark model with this recipe was "
-        "trained on the other signers' photos (all splits pooled) and tested on that signer's; photos in which no "
-        f"hand was found count as wrong. The full numbers are in [`{inputs.loso_path}`]({inputs.loso_path}).",
+        f"Leave-one-signer-out: for each of the {len(signers)} signers, a {model} with this recipe was "
+        f"trained on the other signers' {samples} (all splits pooled) and tested on that signer's; {samples} in "
+        f"which no hand was found count as wrong. The full numbers are in [`{inputs.loso_path}`]({inputs.loso_path}).",
         "",
         "| metric | value |",
         "|---|---:|",
-        f"| accuracy over all held-out photos | {fmt(loso['accuracy'])} |",
+        f"| accuracy over all held-out {samples}"
+        + (f" ({clips} clips)" if clips else "")
+        + f" | {fmt(loso['accuracy'])} |",
         f"| mean of the per-signer accuracies | {fmt(loso['mean_signer_accuracy'])} |",
-        f"| photos with no hand found (counted as wrong) | {int(loso.get('no_hand', 0))} of {total} |",
+        f"| {samples} with no hand found (counted as wrong) | {int(loso.get('no_hand', 0))} of {total} |",
         "",
-        "| signer | photos | hands found | correct | accuracy |",
+        f"| signer | {'photos + clips' if clips else 'photos'} | hands found | correct | accuracy |",
         "|---|---:|---:|---:|---:|",
     ]
     for r in signers:

@@ -187,23 +187,30 @@ def evaluated_split(splits_dir: Path) -> str | None:
     return next((name for name in ("test", "validation") if name in present), None)
 
 
-def train_request(splits_dir: Path, run_dir: Path) -> Any:
-    """The Record tab's training: the landmark kind, or the temporal kind once the split's train side holds
+def train_kind(splits_dir: Path) -> str:
+    """The Record tab's model kind: the landmark kind, or the temporal kind once the split's train side holds
     clips (recorded motion letters, or static letters recorded as clips), so they are read as movements."""
     from curation.clips import is_clip_path
     from sign_ml.data import read_split_dir
-    from sign_ml.training import TrainRequest
 
     train = read_split_dir(splits_dir).splits["train"].paths
-    kind = "temporal" if any(is_clip_path(p) for p in train) else "landmarks"
-    return TrainRequest(data=str(splits_dir), out=str(run_dir), kind=kind)
+    return "temporal" if any(is_clip_path(p) for p in train) else "landmarks"
 
 
-def train_step(splits_dir: Path, run_dir: Path, progress: StageProgress | None = None) -> Step:
+def train_request(splits_dir: Path, run_dir: Path, kind: str | None = None) -> Any:
+    """The Record tab's training of the split into `run_dir`; kind None: `train_kind`'s choice."""
+    from sign_ml.training import TrainRequest
+
+    return TrainRequest(data=str(splits_dir), out=str(run_dir), kind=kind or train_kind(splits_dir))
+
+
+def train_step(
+    splits_dir: Path, run_dir: Path, progress: StageProgress | None = None, kind: str | None = None
+) -> Step:
     """`sign-ml train --kind landmarks|temporal` of the split into `run_dir` (see `train_request`)."""
     from sign_ml.training import run_training
 
-    request = train_request(splits_dir, run_dir)
+    request = train_request(splits_dir, run_dir, kind)
 
     def call() -> tuple[list[str], list[str]]:
         report = None if progress is None else (lambda e: progress({"stage": "train", **e}))
@@ -238,11 +245,16 @@ def loso_step(run_dir: Path, splits_dir: Path) -> Step:
 
 
 def train_landmarks(
-    root: Path, n_signers: int, seed: int = 0, progress: StageProgress | None = None
+    root: Path,
+    n_signers: int,
+    seed: int = 0,
+    progress: StageProgress | None = None,
+    kind: str | None = None,
 ) -> TrainOutcome:
-    """Split, train the landmark model, evaluate it, and measure it on signers it has not seen.
+    """Split, train the landmark (or temporal) model, evaluate it, and measure it on signers it has not seen.
 
-    progress: told when each stage starts ({"stage": name}) and, while training, each epoch's event."""
+    progress: told when each stage starts ({"stage": name}) and, while training, each epoch's event.
+    kind: "landmarks" | "temporal"; None: `train_kind`'s choice from the split. The run folder is named by it."""
 
     def stage(name: str) -> None:
         if progress is not None:
@@ -256,9 +268,10 @@ def train_landmarks(
     if not step.ok:
         return result
     result.splits_dir = splits_dir
-    run_dir = new_run_dir(root, "landmarks")
+    kind = kind or train_kind(splits_dir)
+    run_dir = new_run_dir(root, kind)  # temporal-<time> or landmarks-<time>: the folder says what it holds
     stage("train")
-    result.steps.append(train_step(splits_dir, run_dir, progress))
+    result.steps.append(train_step(splits_dir, run_dir, progress, kind))
     if not result.steps[-1].ok:
         return result
     result.run_dir = run_dir
@@ -275,7 +288,22 @@ def train_landmarks(
     return result
 
 
-def latest_run(root: Path, kind: str = "landmarks") -> Path | None:
-    """The newest finished run of `kind` in the workspace (one with a config.json), or None."""
-    runs = sorted((outputs_dir(root) / "runs").glob(f"{kind}-*/config.json"))
-    return runs[-1].parent if runs else None
+RECORD_KINDS = ("landmarks", "temporal")  # the kinds Train trains (and names its run folders by)
+
+
+def _run_time(name: str, kind: str) -> tuple[str, int]:
+    """(UTC stamp, clash number) of a run folder `<kind>-<stamp>[-n]`: runs of two kinds sort by time."""
+    parts = name[len(kind) + 1 :].split("-")  # YYYYmmdd, HHMMSS[, n]
+    n = parts[2] if len(parts) > 2 else ""
+    return "-".join(parts[:2]), int(n) if n.isdigit() else 0
+
+
+def latest_run(root: Path, kind: str | None = None) -> Path | None:
+    """The newest finished run of `kind` in the workspace (one with a config.json), or None; kind None: of
+    the kinds Train trains (old temporal runs, named landmarks-…, are found too: by time, not by name)."""
+    runs = [
+        (_run_time(p.parent.name, k), p.parent)
+        for k in ((kind,) if kind else RECORD_KINDS)
+        for p in (outputs_dir(root) / "runs").glob(f"{k}-*/config.json")
+    ]
+    return max(runs)[1] if runs else None

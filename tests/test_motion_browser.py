@@ -206,6 +206,9 @@ def test_the_record_tab_records_a_clip_of_a_motion_letter(asl_sample, tmp_path):
             box = page.locator("#rec-countdown input[type=number]")
             box.fill("0.5")
             box.press("Enter")
+            clips = page.locator("#rec-clips input[type=number]")  # one take (the setting's default is 3)
+            clips.fill("1")
+            clips.press("Enter")
             page.locator("#rec-start").click()
             page.wait_for_function(
                 "() => document.querySelector('#rec-status').innerText.includes('Session finished')",

@@ -76,3 +76,53 @@ def test_the_record_tab_trains_the_temporal_kind_once_the_split_holds_clips(tmp_
     kind, why = choose_kind(TrainRequest(data=str(with_clips), out=str(tmp_path / "r"), kind="auto"))
     assert (kind, "2 training clips beside 1 photos" in why) == ("temporal", True)
     assert choose_kind(TrainRequest(data=str(photos), out=str(tmp_path / "r"), kind="auto"))[0] == "landmarks"
+
+
+def test_a_temporal_run_is_named_by_its_kind(tmp_path, monkeypatch):
+    """Train on a workspace with clips trains the temporal kind into .dactyl/runs/temporal-<time>, not
+    landmarks-<time>; a photos-only one still into landmarks-<time>."""
+    from clip_helpers import make_clip
+
+    photos_only = make_class_folder(tmp_path / "photos", {"A": 6, "B": 6})
+    with_clips = make_class_folder(tmp_path / "clips", {"A": 6, "B": 6})
+    for i in range(6):
+        make_clip(with_clips / "J" / f"j_{i}.clip.json", "J", seed=i)
+    asked: list[tuple[Path, str | None]] = []
+
+    def train_step(splits_dir, run_dir, progress=None, kind=None):  # the split is real, training is not
+        asked.append((run_dir, kind))
+        return studio.Step("sign-ml train", 2, "not trained here")
+
+    monkeypatch.setattr(studio, "train_step", train_step)
+    for root in (with_clips, photos_only):
+        assert studio.train_landmarks(root, n_signers=1).steps[0].ok
+    (clip_run, clip_kind), (photo_run, photo_kind) = asked
+    assert clip_kind == "temporal" and clip_run.parent == with_clips / ".dactyl" / "runs"
+    assert clip_run.name.startswith("temporal-") and photo_run.name.startswith("landmarks-")
+    assert photo_kind == "landmarks"
+
+
+def test_the_latest_run_is_found_by_time_whichever_kind_named_it(tmp_path):
+    """Old runs (landmarks-…, temporal ones included) and new temporal-… runs are found alike, the newest by
+    its time, not by its name; unfinished runs and the background MobileNetV3's are not Train's."""
+    runs = tmp_path / ".dactyl" / "runs"
+
+    def run(name: str, finished: bool = True) -> Path:
+        (runs / name).mkdir(parents=True)
+        if finished:
+            (runs / name / "config.json").write_text("{}", encoding="utf-8")
+        return runs / name
+
+    assert studio.latest_run(tmp_path) is None
+    old = run("landmarks-20261201-100000")
+    assert studio.latest_run(tmp_path) == old
+    new = run("temporal-20261202-090000")
+    assert studio.latest_run(tmp_path) == new
+    run("mobilenet-20261203-000000")
+    run("temporal-20261203-000000", finished=False)
+    assert studio.latest_run(tmp_path) == new
+    newest = run("landmarks-20261202-120000")  # by name it sorts before every temporal-…
+    assert studio.latest_run(tmp_path) == newest
+    clash = run("landmarks-20261202-120000-1")
+    assert studio.latest_run(tmp_path) == clash
+    assert studio.latest_run(tmp_path, "temporal") == new

@@ -10,6 +10,7 @@ bounded decode, one call of the predictor.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ CSS = """
 /* Gradio sets --grid-cols to min(columns, photos): one photo would fill the whole width */
 #top-losses .grid-container, #dup-gallery .grid-container, #mislabels .grid-container { --grid-cols: 6 !important; }
 #cell-gallery .grid-container { --grid-cols: 3 !important; }
+/* Gradio narrows the grid to the photos' count: a 3-letter workspace model's examples were 400 px each */
+#examples .grid-container { --grid-cols: 9 !important; }
+#examples .fixed-height { min-height: 0 !important; }  /* and left 450 px of white below them */
 /* a component's label wraps before its buttons instead of running under them ("Матриця помилок без однієї") */
 label[data-testid="block-label"] { white-space: normal; max-width: calc(100% - 7.5rem); }
 /* long folder paths in the Record tab's results break where they must instead of running off a phone */
@@ -161,7 +165,9 @@ class DactylApp:
             data = data or str(self.workspace.root)
         model_ref = model or data_io.default_model_ref()
         self.data = data_io.open_data(data or data_io.default_data_ref(model_ref))
-        self._example_copies: list[tuple[str, str]] | None = None
+        # (the evaluation they came from, the example copies): they follow the model served (see example_files)
+        self._examples: tuple[Any, list[tuple[str, str]]] | None = None
+        self._examples_lock = threading.Lock()
         self.use_model(model_ref)
 
     def use_model(self, model_ref: str | None) -> None:
@@ -366,15 +372,25 @@ class DactylApp:
 
     def examples(self) -> list[tuple[str, str]]:
         """[(photo, true letter shown under it)]: one test photo per class (original or shipped thumbnail)."""
-        picked = data_io.example_photos(self.interp, self.data.roots, self.model.eval_dir)
-        return [(path, views.example_label(name, self.class_names)) for path, name in picked]
+        return self._examples_of(self.interp, self.model.eval_dir)
+
+    def _examples_of(self, interp: Any, eval_dir: Path | None) -> list[tuple[str, str]]:
+        picked = data_io.example_photos(interp, self.data.roots, eval_dir)
+        names = list(interp.class_names) if interp is not None else []
+        return [(path, views.example_label(name, names)) for path, name in picked]
 
     def example_files(self) -> list[tuple[str, str]]:
         """`examples()` as byte-identical copies in a private temp folder (removed at exit): Gradio may serve
-        files from there, never from the data folders, and a copy predicts exactly like its original."""
-        if self._example_copies is None:
-            self._example_copies = data_io.copy_examples(self.examples())
-        return self._example_copies
+        files from there, never from the data folders, and a copy predicts exactly like its original.
+
+        They follow the model served: once the Record tab's Train switches it, the new model's own test
+        photos (of its letters; none when it was evaluated on no split), made once per model for every page."""
+        interp = self.interp  # first: use_model sets the model before its evaluation, so eval_dir is as new
+        eval_dir = self.model.eval_dir
+        with self._examples_lock:  # two pages opening at once copy the photos once
+            if self._examples is None or self._examples[0] is not interp:
+                self._examples = (interp, data_io.copy_examples(self._examples_of(interp, eval_dir)))
+            return self._examples[1]
 
     def pick_example(
         self,
@@ -386,7 +402,10 @@ class DactylApp:
         """A click on an example: (the photo for the input, then what `recognize` shows for it)."""
         files = self.example_files()
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        if not 0 <= int(index) < len(files):
+        shown = evt.value.get("caption") if isinstance(evt.value, dict) else None
+        # a page still showing an earlier model's examples (Train switched it since) picks nothing by mistake
+        stale = shown is not None and 0 <= int(index) < len(files) and shown != files[int(index)][1]
+        if not 0 <= int(index) < len(files) or stale:
             return (gr.update(), *self.recognize(None, threshold, show_cam, request))
         path = files[int(index)][0]
         return (path, *self.recognize(path, threshold, show_cam, request))

@@ -292,12 +292,16 @@ def example_photos(
     own), `per_class` per class in class order, originals where present else the shipped thumbnails."""
     if interp is None:
         return []
+    from curation.images import is_image_file
+
     table = interp.table()
     picked: list[tuple[str, str]] = []
     for name in interp.class_names:
         rows = table[table["true"] == name].sort_values("relpath", kind="stable")
-        found = [
-            (p, name) for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows()) if p is not None
+        found = [  # photos only: a clip (.clip.json) is no picture to show or to recognize as one
+            (p, name)
+            for p in (photo_path(r, roots, eval_dir) for _, r in rows.iterrows())
+            if p is not None and is_image_file(p)
         ]
         picked += [(str(p), n) for p, n in found[:per_class]]
     return picked
@@ -322,33 +326,3 @@ def copy_examples(examples: list[tuple[str, str]]) -> list[tuple[str, str]]:
         shutil.copyfile(source, target)
         copies.append((str(target), label))
     return copies
-
-
-_SERVED: dict[str, Path] = {}  # the temp folder servable_copy writes into, made on first use
-_SERVED_LOCK = threading.Lock()
-
-
-def servable_copy(path: str | Path | None) -> str | None:
-    """A copy of a file the app shows (a LOSO confusion PNG of a run in the workspace) that Gradio may serve.
-
-    Gradio serves output files only from the working folder, the temp dir and allowed_paths: a workspace
-    elsewhere (a Space's /data) made Train end in a bare "Error". The copy lives in a private temp folder
-    removed at exit, named by the file's content, so showing one picture again does not copy it again.
-    """
-    if path is None or not Path(path).is_file():
-        return None
-    import atexit
-    import hashlib
-    import shutil
-    import tempfile
-
-    source = Path(path)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    with _SERVED_LOCK:
-        if "folder" not in _SERVED:
-            _SERVED["folder"] = Path(tempfile.mkdtemp(prefix="ukrsl-dactyl-shown-"))
-            atexit.register(shutil.rmtree, _SERVED["folder"], ignore_errors=True)
-        target = _SERVED["folder"] / f"{digest}{source.suffix.lower()}"
-        if not target.is_file():
-            shutil.copyfile(source, target)
-    return str(target)

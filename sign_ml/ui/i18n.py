@@ -498,7 +498,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_skip": "Skip letter",
         "rec_redo": "Redo letter",
         "rec_stop": "Stop",
-        "rec_grid": "Photos per letter and signer",
+        "rec_grid": "Photos and clips per letter and signer",
         "rec_total": "total",
         "rec_idle": "Enter a signer id and press **Start a session**: the camera turns on (allow it when the browser asks) and records each letter.",
         "rec_next": "The camera is off. **Start a session** turns it on for the next one.",
@@ -551,6 +551,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "loso_result": "{acc} on signers it has not seen (leave-one-signer-out over {n} signers; mean per signer {mean})",
         "loso_col_signer": "signer",
         "loso_col_photos": "photos",
+        "loso_col_samples": "photos + clips",
         "loso_col_hands": "with a hand",
         "loso_col_correct": "correct",
         "loso_col_accuracy": "accuracy",
@@ -628,7 +629,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_skip": "Пропустити літеру",
         "rec_redo": "Повторити літеру",
         "rec_stop": "Зупинити",
-        "rec_grid": "Фото за літерами й людьми",
+        "rec_grid": "Фото й кліпи за літерами й людьми",
         "rec_total": "усього",
         "rec_idle": "Введіть ідентифікатор і натисніть **Почати сеанс**: камера ввімкнеться (дозвольте її, коли браузер спитає) і запише кожну літеру.",
         "rec_next": "Камеру вимкнено. **Почати сеанс** увімкне її для наступного.",
@@ -672,7 +673,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "rec_nothing": "Ще нічого не записано.",
         "train_failed": "Навчання не завершилося: дивіться нижче, що вивели команди.",
         "train_done": "Навчено за {s} с ({run}).",
-        "train_serving": "Застосунок тепер використовує цю модель: спробуйте її на вкладках «Розпізнати» й «Наживо»; її оцінка — на вкладці «Оцінка».",
+        "train_serving": "Застосунок тепер використовує цю модель: спробуйте її на вкладках «Розпізнати» й «Наживо»; її оцінка — на вкладці «Оцінювання».",
         "loso_head": "### Точність на людях, яких модель не бачила",
         "loso_table": "Без однієї людини (leave-one-signer-out), за людьми",
         "loso_confusion": "Матриця помилок без однієї людини",
@@ -681,6 +682,7 @@ RECORD_STRINGS: dict[str, dict[str, str]] = {
         "loso_result": "{acc} на людях, яких модель не бачила (без однієї людини, {n} людей; середнє за людьми {mean})",
         "loso_col_signer": "людина",
         "loso_col_photos": "фото",
+        "loso_col_samples": "фото + кліпи",
         "loso_col_hands": "з рукою",
         "loso_col_correct": "правильно",
         "loso_col_accuracy": "точність",
@@ -800,6 +802,15 @@ def text(key: str, lang: str = "en", **values: Any) -> str:
     return template.format(**values) if values else template
 
 
+DECIMAL_COMMA = {"uk"}  # languages that write 1,5 where English writes 1.5
+
+
+def number_text(value: float, spec: str, lang: str = "en") -> str:
+    """`value` formatted by `spec` (e.g. ".1f", "g") with the decimal mark `lang` writes."""
+    shown = format(value, spec)
+    return shown.replace(".", ",") if lang in DECIMAL_COMMA else shown
+
+
 def count_text(key: str, n: int, lang: str = "en") -> str:
     """`n` things in `lang` with the plural form it needs: `{key}_one`, `_few` (Ukrainian 2–4) or
     `_many`; a language without a form falls back to `_many`, then to English."""
@@ -856,6 +867,10 @@ _MOTION_STRINGS = {
         "rec_clip_unusable": "not kept: one hand was tracked in {k} of {n} frames (most are needed); again",
         "rec_clip_seconds": "Clip length for letters with movement (s)",
         "rec_all_clips": "Record every letter as a clip (still letters held still)",
+        "rec_clips_per_letter": "Clips per letter (letters recorded as clips)",
+        "rec_clip_take": "{letter} — clip {k} of {n}",
+        "rec_clip_gave_up": "not kept: one hand was tracked in {k} of {n} frames; {tries} takes in a row failed, so {letter} is left short and the session goes on",
+        "rec_short_clips": "Fewer clips than asked for: {letters} (record them again with “Only these letters”)",
     },
     "uk": {
         "motion_seen": "прочитано з руху",
@@ -871,6 +886,10 @@ _MOTION_STRINGS = {
         "rec_clip_unusable": "не збережено: одну руку видно в {k} з {n} кадрів (потрібно більшість); ще раз",
         "rec_clip_seconds": "Тривалість кліпу для літер із рухом (с)",
         "rec_all_clips": "Записувати кожну літеру кліпом (статичні — нерухомо)",
+        "rec_clips_per_letter": "Кліпів на літеру (для літер, що записуються кліпом)",
+        "rec_clip_take": "{letter} — кліп {k} з {n}",
+        "rec_clip_gave_up": "не збережено: одну руку видно в {k} з {n} кадрів; {tries} спроби поспіль не вдалися, тож {letter} лишається неповною, сеанс триває далі",
+        "rec_short_clips": "Менше кліпів, ніж треба: {letters} (запишіть їх ще раз через «Лише ці літери»)",
     },
 }
 for _code, _table in _MOTION_STRINGS.items():

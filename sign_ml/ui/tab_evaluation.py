@@ -8,11 +8,24 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext
 from sign_ml.ui.i18n import text
 from sign_ml.ui.thumbnails import thumbnail_credit
+
+
+def unseen_signers_values(app: App, lang: str) -> list[Any]:
+    """The leave-one-signer-out group's values (shown, summary, table, confusion) for the model served now."""
+    loso, _ = app.unseen_signers()
+    if loso is None:
+        return [gr.update(visible=False), "", None, None]
+    heatmap = views.loso_heatmap(loso, lang)  # in the page's language (the saved PNG is the card's)
+    return [
+        gr.update(visible=True),
+        views.loso_markdown(loso, lang),
+        views.loso_table(loso, lang),
+        gr.update(value=heatmap, visible=heatmap is not None),
+    ]
 
 
 def build_unseen_signers(app: App, t: Any, tab: Any) -> None:
@@ -26,19 +39,7 @@ def build_unseen_signers(app: App, t: Any, tab: Any) -> None:
         image = gr.Image(label=t("loso_confusion"), interactive=False, height=420, elem_id="eval-loso-cm")
 
     def on_open(request: gr.Request) -> list[Any]:
-        from sign_ml.loso import LOSO_CONFUSION_PNG
-
-        lang = app.lang_of(request)
-        loso, where = app.unseen_signers()
-        if loso is None:
-            return [gr.update(visible=False), "", None, None]
-        png = where / LOSO_CONFUSION_PNG
-        return [
-            gr.update(visible=True),
-            views.loso_markdown(loso, lang),
-            views.loso_table(loso, lang),
-            gr.update(value=data_io.servable_copy(png), visible=png.is_file()),  # served from anywhere
-        ]
+        return unseen_signers_values(app, app.lang_of(request))
 
     tab.select(
         on_open, None, [group, summary, table, image], api_visibility="private", show_progress="hidden"

@@ -16,7 +16,7 @@ import gradio as gr
 
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext, recording_nothing_yet
-from sign_ml.ui.i18n import text
+from sign_ml.ui.i18n import number_text, text
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def find(app: App, lang: str = "en") -> tuple[str, list[tuple[Any, str]], list[d
         n=len(result.table),
         checked=result.n_checked,
         folds=result.folds,
-        s=f"{result.seconds:.1f}",
+        s=number_text(result.seconds, ".1f", lang),
         no_hand=result.n_no_hand,
     )
     how = (

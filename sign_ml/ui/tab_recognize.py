@@ -68,25 +68,7 @@ def build(ctx: TabContext) -> tuple[Any, list[Any]]:
             legend = gr.Markdown(visible=False, elem_id="gradcam-legend")
     outputs = [verdict, label, hand, crop, cam, legend]
     inputs = [image, threshold, show_cam]
-    examples = app.example_files()
-    if examples:
-        # a gallery, not gr.Examples: it shows each photo with its true letter, and a click is one event
-        gallery = gr.Gallery(
-            examples,
-            label=t("examples"),
-            columns=9,
-            height="auto",
-            allow_preview=False,
-            object_fit="cover",
-            elem_id="examples",
-        )
-        gallery.select(
-            app.pick_example,
-            [threshold, show_cam],
-            [image, *outputs],
-            api_visibility="private",
-            trigger_mode="always_last",
-        )
+    gallery = examples_gallery(app, t, [threshold, show_cam], [image, *outputs])
     # preprocess=False: Gradio still checks the upload is its own cached file, but the decoding is ours
     # (DactylApp.infer), so a non-image or broken file gets a clear message, not a failure inside PIL
     common = {"preprocess": False, "api_visibility": "private", "trigger_mode": "always_last"}
@@ -99,7 +81,31 @@ def build(ctx: TabContext) -> tuple[Any, list[Any]]:
 
     video.input(on_video, [video, threshold], outputs, **common)
 
-    def on_load(request: gr.Request) -> str:
-        return app.model_note(app.lang_of(request))
+    def on_load(request: gr.Request) -> tuple[str, Any]:
+        return app.model_note(app.lang_of(request)), example_update(app)
 
-    return on_load, [note]
+    return on_load, [note, gallery]
+
+
+def examples_gallery(app: Any, t: Any, inputs: list[Any], outputs: list[Any]) -> Any:
+    """The examples: a gallery, not gr.Examples (it shows each photo with its true letter, and a click is one
+    event); built even when empty, since the Record tab's Train may switch to a model that has examples."""
+    examples = app.example_files()
+    gallery = gr.Gallery(
+        examples,
+        label=t("examples"),
+        columns=9,
+        height="auto",
+        allow_preview=False,
+        object_fit="cover",
+        visible=bool(examples),
+        elem_id="examples",
+    )
+    gallery.select(app.pick_example, inputs, outputs, api_visibility="private", trigger_mode="always_last")
+    return gallery
+
+
+def example_update(app: Any) -> Any:
+    """The examples gallery for the model served now (the page load and every return to the tab)."""
+    examples = app.example_files()
+    return gr.update(value=examples, visible=bool(examples))

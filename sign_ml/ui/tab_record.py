@@ -8,7 +8,8 @@ hand during a burst is written by `curation.workspace.Workspace` (atomic, never 
 A motion letter (and, when asked, every letter: "held still" examples) records a clip instead of a burst:
 after the countdown, about 1.5 s of the session's VIDEO-mode hand stage, kept as `<signer>_<session>_<n>.clip.json`
 (`curation.clips`, landmarks only: the video itself is not kept) only when one hand was tracked in most
-frames; otherwise the letter's countdown starts again.
+frames; otherwise that take's countdown starts again. A session records "Clips per letter" takes of each
+such letter, and gives a letter up (reported short) after 3 unusable takes in a row.
 Each browser session keeps its own `RecordSession` in a `gr.State`, so two browsers recording at once have
 their own signer, session number and capture, and share only the workspace's files.
 The steps after recording are `sign_ml.studio` (the CLIs' own code) and `sign_ml.background`/`publish`.
@@ -33,10 +34,9 @@ from curation.alphabet import ASL_MOTION, UKRAINIAN_ALPHABET, Letter, is_ukraini
 from curation.capture import Capture, CapturePlan, CaptureStatus, ClipTake
 from curation.workspace import NameRefused, Workspace, parse_custom_alphabet, safe_signer
 from sign_ml import studio
-from sign_ml.ui import data as data_io
 from sign_ml.ui import views
 from sign_ml.ui.context import App, TabContext
-from sign_ml.ui.i18n import count_text, text
+from sign_ml.ui.i18n import count_text, number_text, text
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ JOB_REFRESH_S = 3  # s: the background training's progress
 ALPHABET_KINDS = ("ukrainian", "asl", "custom")
 THESIS_EPOCHS = 100  # the background MobileNetV3's default, as in the thesis
 CLIP_SECONDS = 1.5  # s a clip records by default: a fingerspelled motion letter takes about this long
+CLIPS_PER_LETTER = 3  # takes of a clip letter per session by default: "a few clips of J" in one Start
 # After "Start" shows the camera: grant access where it is not granted yet, then press the webcam's record
 # button unless it streams already (the icons' titles are Gradio's own, the same in every language). A
 # refused start (its status reads ⚠) streams nothing: idle frames would replace the reason with the hint.
@@ -87,6 +88,8 @@ class RecordSession:
     alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     clip_s: float = CLIP_SECONDS  # s each clip records
+    clips_per_letter: int = CLIPS_PER_LETTER  # takes kept per clip letter (the capture plan's `clips`)
+    clip_note: str = ""  # why the last take was not kept: shown through the countdown to the next one
     all_clips: bool = False  # static letters too are recorded as clips ("held still"), not bursts
     take: ClipTake | None = None  # the clip being recorded now
     stage: Any = None  # this session's VIDEO-mode hand stage (clips), made on first use
@@ -173,8 +176,12 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
             f"### ✅ {text('rec_done', lang, what=saved_text(rs.saved, rs.clips, lang))}",
             text("rec_next", lang),
         ]
-        if status.short:
-            lines.append(text("rec_short", lang, letters=", ".join(status.short)))
+        alphabet = (rs.alphabet or ("custom", letters))[1]
+        short_clips = [x for x in status.short if records_clip(x, rs, alphabet)]
+        short_photos = [x for x in status.short if x not in short_clips]
+        for key, short in (("rec_short", short_photos), ("rec_short_clips", short_clips)):
+            if short:
+                lines.append(text(key, lang, letters=", ".join(short)))
         return "\n\n".join(lines)
     kind, alphabet = rs.alphabet or ("custom", letters)
     shown = prompt_label(status.letter, kind, alphabet, lang) if status.letter else ""
@@ -182,13 +189,22 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
     where = text(
         "rec_progress", lang, i=status.index + 1, n=status.total, signer=rs.signer, session=rs.session
     )
+    clip = records_clip(status.letter, rs, alphabet)
+    take = ""  # "J — clip 2 of 3 · " before what to do, for a letter recorded as clips
+    if clip:
+        letter = _letter(status.letter, kind, alphabet) if status.letter else None
+        k, n = status.clips_kept + 1, rs.clips_per_letter
+        take = text("rec_clip_take", lang, letter=letter.char if letter else status.letter, k=k, n=n) + " · "
     if status.phase == "countdown":
-        body = f"### {text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
-    elif records_clip(status.letter, rs, alphabet):
-        body = f"### ● {text('rec_clip_capturing', lang, s=f'{rs.clip_s:g}')}"
+        body = f"### {take}{text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
+    elif clip:
+        body = f"### ● {take}{text('rec_clip_capturing', lang, s=number_text(rs.clip_s, 'g', lang))}"
     else:
         body = f"### ● {text('rec_capturing', lang, k=status.kept, n=status.burst)}"
-    return "\n\n".join([head, body, where] + ([f"_{rs.last_saved}_"] if rs.last_saved else []))
+    notes = ([f"_{rs.last_saved}_"] if rs.last_saved else []) + (
+        [f"**{rs.clip_note}**"] if rs.clip_note else []
+    )
+    return "\n\n".join([head, body, where, *notes])
 
 
 def records_clip(letter: str | None, rs: RecordSession, alphabet: Sequence[str]) -> bool:
@@ -250,6 +266,7 @@ def start_session(
     burst: int,
     all_clips: bool = False,
     clip_s: float = CLIP_SECONDS,
+    clips: int = CLIPS_PER_LETTER,
     lang: str = "en",
 ) -> tuple[RecordSession, str]:
     """ "Start": check the signer id, reserve the next session number, walk through the letters from the first."""
@@ -260,7 +277,8 @@ def start_session(
         letters = chosen_letters(ws, only)
     except NameRefused as exc:
         return rs, f"### ⚠ {exc}"
-    plan = CapturePlan(letters=tuple(letters), countdown_s=float(countdown), burst=int(burst))
+    clips = int(clips or CLIPS_PER_LETTER)
+    plan = CapturePlan(letters=tuple(letters), countdown_s=float(countdown), burst=int(burst), clips=clips)
     kind, alphabet = ws.alphabet()
     with rs.lock:
         rs.alphabet = (
@@ -270,6 +288,7 @@ def start_session(
         rs.signer, rs.session = name, ws.new_session(name)
         rs.capture, rs.saved, rs.clips, rs.last_saved = Capture(plan, time.monotonic()), 0, 0, ""
         rs.all_clips, rs.clip_s, rs.take = bool(all_clips), float(clip_s or CLIP_SECONDS), None
+        rs.clips_per_letter, rs.clip_note = clips, ""
         status = rs.capture.status(time.monotonic())
     return rs, status_markdown(status, rs, lang, letters)
 
@@ -337,18 +356,19 @@ def clip_frame(
     letters: list[str],
 ) -> tuple[Any, ...]:
     """One frame of a clip letter (the caller holds rs.lock): into the take through the session's VIDEO
-    stage; when the take's time is up it is kept (one hand in most frames) and the next letter comes, or
-    the letter starts again. → what `record_frame` returns."""
+    stage; when the take's time is up it is kept (one hand in most frames) or not, and the capture moves on
+    (`Capture.clip_done`: the next take, the same take again, or the next letter). → what `record_frame`
+    returns."""
     from curation.hands import draw_hand
 
     rs.clock_ms = max(int(now * 1000), rs.clock_ms + 1)
     detection = rs.video_stage().detect_video(image, rs.clock_ms)
     one = detection.hand if detection.found and len(detection.hands) == 1 else None
     if rs.take is None:
-        rs.take = ClipTake(rs.clip_s)
+        rs.take, rs.clip_note = ClipTake(rs.clip_s), ""  # a new take: the last one's note has been read
     take = rs.take
     take.add(now, None if one is None else (one.landmarks, one.world, one.handedness, one.handedness_score))
-    grid, note = gr.update(), ""
+    grid = gr.update()
     if take.full(now):
         rs.take = None
         if take.usable:
@@ -358,16 +378,23 @@ def clip_frame(
             saved = ws.save_clip(clip, signer=rs.signer, session=rs.session, letter=status.letter)
             rs.clips += 1
             rs.last_saved = text("rec_saved", lang, path=saved.relpath)
-            rs.capture.finish(now)
             grid = grid_frame(ws.counts(), lang)
-            if rs.capture.status(now).phase == "done":
-                rs.close()  # the last letter: the stage's threads and memory go now
         else:
-            note = text("rec_clip_unusable", lang, k=take.hand_frames, n=len(take.times))
-            rs.capture.redo(now)
+            tries = rs.capture.plan.max_failed_clips
+            given_up = status.failed + 1 >= tries  # this take is the last unusable one allowed in a row
+            rs.clip_note = text(
+                "rec_clip_gave_up" if given_up else "rec_clip_unusable",
+                lang,
+                k=take.hand_frames,
+                n=len(take.times),
+                tries=tries,
+                letter=status.letter,
+            )
+        rs.capture.clip_done(now, kept=take.usable)
+        if rs.capture.status(now).phase == "done":
+            rs.close()  # the last letter: the stage's threads and memory go now
     shown = draw_hand(image, detection) if detection.found else image
-    md = status_markdown(rs.capture.status(now), rs, lang, letters)
-    return rs, shown, md + (f"\n\n**{note}**" if note else ""), grid
+    return rs, shown, status_markdown(rs.capture.status(now), rs, lang, letters), grid
 
 
 def session_over(rs: RecordSession | None) -> bool:
@@ -385,12 +412,14 @@ def start_camera_session(
     burst: int,
     all_clips: bool,
     clip_s: float,
+    clips: int,
     lang: str = "en",
 ) -> tuple[RecordSession, str, Any]:
     """ "Start" with the camera: the session, and the webcam shown again when it started (CAMERA_ON_JS then
-    turns it on and streams). all_clips, clip_s: the clip settings (required, so with_lang passes them)."""
+    turns it on and streams). all_clips, clip_s, clips: the clip settings (required, so with_lang passes
+    them)."""
     before = rs.capture if rs is not None else None
-    rs, shown = start_session(app, rs, signer, only, countdown, burst, all_clips, clip_s, lang)
+    rs, shown = start_session(app, rs, signer, only, countdown, burst, all_clips, clip_s, clips, lang)
     started = rs.capture is not None and rs.capture is not before
     return rs, shown, gr.update(visible=True) if started else gr.update()
 
@@ -416,7 +445,7 @@ def control(app: App, rs: RecordSession | None, action: str, lang: str = "en") -
             return rs, text("rec_idle", lang)
         now = time.monotonic()
         letters = list(rs.capture.plan.letters)
-        rs.take = None  # skip, redo and stop all drop a clip being recorded
+        rs.take, rs.clip_note = None, ""  # skip, redo and stop all drop a clip being recorded
         if action == "stop":
             rs.capture = None
             rs.close()
@@ -474,13 +503,6 @@ def split_notes_of(splits_dir: Path | None, lang: str) -> str:
     return views.split_notes_markdown(read_json(path).get("notes") or [], lang)
 
 
-def loso_image(run_dir: Path | None) -> str | None:
-    from sign_ml.loso import LOSO_CONFUSION_PNG, run_eval_dir
-
-    png = run_eval_dir(run_dir) / LOSO_CONFUSION_PNG if run_dir is not None else None
-    return data_io.servable_copy(png)  # the workspace may lie where Gradio serves nothing (a Space's /data)
-
-
 def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, str, Any, Any]:
     """ "Train": split (by signer), landmark model, evaluation, leave-one-signer-out; then serve the new model."""
     ws = workspace_of(app)
@@ -493,14 +515,14 @@ def train_now(app: App, lang: str = "en", progress: Any = None) -> tuple[str, st
         return f"### ⚠ {text('train_failed', lang)}", log_md, None, None
     app.use_model(str(outcome.run_dir))
     head = [
-        f"### ✅ {text('train_done', lang, s=f'{outcome.seconds:.1f}', run=outcome.run_dir.name)}",
+        f"### ✅ {text('train_done', lang, s=number_text(outcome.seconds, '.1f', lang), run=outcome.run_dir.name)}",
         views.loso_markdown(outcome.loso, lang),
         split_notes_of(outcome.splits_dir, lang),  # what the split could not hold out, and why
         text("train_serving", lang),
     ]
     head = [h for h in head if h]
     table = views.loso_table(outcome.loso, lang)
-    image = loso_image(outcome.run_dir)
+    image = views.loso_heatmap(outcome.loso, lang)  # drawn in the page's language, served from memory
     return (
         "\n\n".join(head),
         log_md,
@@ -690,6 +712,7 @@ class Setup(NamedTuple):
     burst: gr.Slider
     all_clips: gr.Checkbox
     clip_s: gr.Slider
+    clips: gr.Slider
     start: gr.Button
 
 
@@ -729,9 +752,20 @@ def setup_section(ctx: TabContext, ws: Workspace) -> Setup:
                 label=t("rec_clip_seconds"),
                 elem_id="rec-clip-seconds",
             )
-            all_clips = gr.Checkbox(False, label=t("rec_all_clips"), elem_id="rec-all-clips")
+            clips = gr.Slider(
+                1,
+                10,
+                value=CLIPS_PER_LETTER,
+                step=1,
+                label=t("rec_clips_per_letter"),
+                elem_id="rec-clips",
+            )
+        # a row of its own: beside a slider a phone squeezes both
+        all_clips = gr.Checkbox(False, label=t("rec_all_clips"), elem_id="rec-all-clips")
         start = gr.Button(t("rec_start"), variant="primary", elem_id="rec-start")
-    return Setup(alphabet, custom, letters_md, signer, only, countdown, burst, all_clips, clip_s, start)
+    return Setup(
+        alphabet, custom, letters_md, signer, only, countdown, burst, all_clips, clip_s, clips, start
+    )
 
 
 def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setup) -> tuple[Any, Any]:
@@ -785,6 +819,7 @@ def capture_section(ctx: TabContext, ws: Workspace, state: gr.State, setup: Setu
         setup.burst,
         setup.all_clips,
         setup.clip_s,
+        setup.clips,
     ]
     setup.start.click(
         ctx.with_lang(start_camera_session, app, name="on_start"),

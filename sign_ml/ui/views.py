@@ -817,7 +817,22 @@ def loso_table(loso: Any, lang: str) -> pd.DataFrame | None:
     table = loso.per_signer.copy()
     if "accuracy" in table.columns:
         table["accuracy"] = table["accuracy"].map(lambda a: pct(a) if a == a else "—")
-    return table.rename(columns={c: text(f"loso_col_{c}", lang) for c in table.columns})
+    # the "photos" column counts every held-out sample: clips too, when there are any
+    samples = "loso_col_samples" if getattr(loso, "n_clips", 0) else "loso_col_photos"
+    return table.rename(
+        columns={c: text(samples if c == "photos" else f"loso_col_{c}", lang) for c in table.columns}
+    )
+
+
+def loso_heatmap(loso: Any, lang: str) -> Image.Image | None:
+    """The leave-one-signer-out confusion matrix drawn as the Evaluation tab's heatmap, axes named in `lang`
+    (loso_confusion.png beside loso.json is the model card's, in English); None without one."""
+    interp = loso.interpretation() if loso is not None else None
+    if interp is None:
+        return None
+    names = [str(c) for c in interp.class_names]
+    frame = pd.DataFrame(interp.confusion_matrix(normalize=True), index=names, columns=names)
+    return confusion_heatmap(frame, lang)
 
 
 def split_notes_markdown(notes: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
