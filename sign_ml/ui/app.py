@@ -53,6 +53,10 @@ label[data-testid="block-label"] { white-space: normal; max-width: calc(100% - 7
 #pub-result code, #rec-train-result code, #rec-status em { overflow-wrap: anywhere; white-space: normal; }
 /* table headers break between words, never inside one ("clust er") */
 table th, table th * { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
+/* the Live outputs are rewritten ~7 times a second: Gradio 6.31 still draws its status tracker's "0.0s" on
+   them although every Live event has show_progress="hidden" (tests/test_live_app.py checks that) */
+#live-letter .progress-text, #live-word .progress-text, #live-prompt .progress-text,
+#live-summary .progress-text, #live-view .progress-text { display: none !important; }
 @media (max-width: 768px) {
   #result-col { order: -1; }
   /* 3 photos a row fit a phone's 326 px: 5 made the grid 532 px wide, 10 examples off screen */
