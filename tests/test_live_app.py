@@ -113,6 +113,7 @@ def test_two_sessions_never_share_state(demo_app, hand_frame):
         a, *_ = start_practice(demo_app, a, True)
         b, *_ = start_practice(demo_app, b, True)
         assert a is not b and a.practice is not b.practice
+        a.practice.target = letter  # a static target: an asked motion letter would not count a held one
         a, *_ = live_frame(demo_app, a, frame, hold_ms=0, practising=True)
         b, *_ = live_frame(
             demo_app, b, Image.new("RGB", (640, 480), (255, 255, 255)), hold_ms=0, practising=True
