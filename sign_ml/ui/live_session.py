@@ -204,6 +204,73 @@ def detection_frame(detection: Any, t_ms: float) -> Any:
     return WindowFrame(t_ms / 1000.0, hand.landmarks, hand.handedness, detection.width, detection.height)
 
 
+def window_letters(
+    app: App, session: LiveSession, top: list[tuple[str, float]] | None, frame: Any
+) -> tuple[list[tuple[str, float]] | None, Any]:
+    """The frame pushed onto the session's rolling window: (letters, the window's movement). With a model of
+    movements the letters come from the whole window (None without a hand) and the movement is measured;
+    otherwise `top` stands and the movement is None."""
+    if frame is None:
+        return top, None
+    # the hand left: a release, as for the commit rule; the next sign starts a window of its own
+    session.window = live.push_window(session.window, frame) if frame[1] is not None else ()
+    if not reads_movement(app):
+        return top, None
+    movement = live.window_movement(session.window)
+    if frame[1] is None:
+        return None, movement  # no hand now, no letter (a release)
+    prediction = app.predictor.predict_window(session.window)
+    return (prediction.top if prediction.ok else None), movement
+
+
+Verdict = tuple[str | None, tuple[str, str] | None, tuple[str, str] | None]  # (ok, missed, ready)
+
+
+def judge_commit(
+    session: LiveSession,
+    names: list[str],
+    committed: str | None,
+    now: float,
+    since: float,
+    moving: bool,
+    motion: bool,
+    practising: bool,
+) -> Verdict:
+    """A committed letter into the word and through practice: (success, missed movement, hint)."""
+    if committed is None:
+        return None, None, None
+    practice = session.practice if practising else None
+    asked = practice.target if practice is not None else None
+    # a hold committed while a motion letter is asked (of a model of movements): the learner forming the
+    # handshape the movement starts from, most likely; the alphabet does not say which handshape that is,
+    # so no hold is judged: no miss, a hint to draw the letter now, and nothing added to the word (the word
+    # shows what was practised: J, not IJ). A movement that completes is judged as before.
+    if moving and not motion and asked and views.is_motion(asked, names):
+        return None, None, (committed, asked)
+    session.word = live.add_letter(session.word, letter_char(committed, names))
+    if practice is None:
+        return None, None, None
+    missed_before = practice.missed_now
+    if practice.check(committed, now_ms=now, since_ms=since):
+        return committed, None, None
+    # this commit was the miss of a motion letter: say its movement was not recognized
+    if moving and asked and views.is_motion(asked, names) and practice.missed_now and not missed_before:
+        return None, (committed, asked), None
+    return None, None, None
+
+
+def shown_note(session: LiveSession, now: float, verdict: Verdict) -> Verdict:
+    """What practice says at `now`: a new verdict (or hint) replaces the last one, which the frames after
+    it show too for a while (`PracticeNote.shown_at`)."""
+    if any(verdict):
+        session.note = PracticeNote(now, *verdict)
+        return verdict
+    if session.note is not None and session.note.shown_at(now):
+        return session.note.ok, session.note.missed, session.note.ready
+    session.note = None
+    return verdict
+
+
 def advance(
     app: App,
     session: LiveSession,
@@ -221,16 +288,7 @@ def advance(
     frame: the frame's hand as a `sign_ml.predict.WindowFrame` (t in s), for the rolling window; with a
     model of movements the letters come from the whole window and `top` is not used."""
     names = app.class_names
-    movement = None
-    if frame is not None:
-        # the hand left: a release, as for the commit rule; the next sign starts a window of its own
-        session.window = live.push_window(session.window, frame) if frame[1] is not None else ()
-        if reads_movement(app):
-            movement = live.window_movement(session.window)
-            top = None  # no hand now, no letter (a release)
-            if frame[1] is not None:
-                prediction = app.predictor.predict_window(session.window)
-                top = prediction.top if prediction.ok else None
+    top, movement = window_letters(app, session, top, frame)
     session.smoothed, top = live.smooth_step(session.smoothed, top)  # one still hand, one letter
     letter, confidence = top[0] if top else (None, 0.0)
     rule = live.CommitRule(hold_ms=float(hold_ms))
@@ -240,36 +298,10 @@ def advance(
         session.tracker, letter, confidence, now, rule, motion=motion, movement=movement
     )
     session.frames += 1
-    just_ok = just_missed = just_ready = None
     moving = movement is not None
-    asked = session.practice.target if practising and session.practice is not None else None
-    # a hold committed while a motion letter is asked (of a model of movements): the learner forming the
-    # handshape the movement starts from, most likely; the alphabet does not say which handshape that is,
-    # so no hold is judged: no miss, a hint to draw the letter now, and nothing added to the word (the word
-    # shows what was practised: J, not IJ). A movement that completes is judged as before.
-    if committed is not None and moving and not motion and asked and views.is_motion(asked, names):
-        just_ready = (committed, asked)
-    elif committed is not None:
-        session.word = live.add_letter(session.word, letter_char(committed, names))
-        if practising and session.practice is not None:
-            asked = session.practice.target
-            missed_before = session.practice.missed_now
-            if session.practice.check(committed, now_ms=now, since_ms=since):
-                just_ok = committed
-            elif (  # this commit was the miss of a motion letter: say its movement was not recognized
-                moving
-                and asked
-                and views.is_motion(asked, names)
-                and session.practice.missed_now
-                and not missed_before
-            ):
-                just_missed = (committed, asked)
-    if just_ok or just_missed or just_ready:  # a new verdict (or hint) replaces the last one
-        session.note = PracticeNote(now, just_ok, just_missed, just_ready)
-    elif session.note is not None and session.note.shown_at(now):  # the frames after it show it too
-        just_ok, just_missed, just_ready = session.note.ok, session.note.missed, session.note.ready
-    else:
-        session.note = None
+    just_ok, just_missed, just_ready = shown_note(
+        session, now, judge_commit(session, names, committed, now, since, moving, motion, practising)
+    )
     travelling = movement is not None and frame is not None and frame[1] is not None and not movement.still
     # the resting end of a counted movement is not counted again: no hold's progress climbing to 100% there
     shown_hold = 0.0 if session.tracker.after_motion else float(hold_ms)
