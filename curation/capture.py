@@ -68,9 +68,7 @@ class CaptureStatus:
     kept: int  # frames kept for this letter
     burst: int
     short: tuple[str, ...]  # letters that ended with fewer than `burst` frames (or `clips` takes), in order
-    clips_kept: int = (
-        0  # takes kept for this letter when it is recorded as clips (the next is take clips_kept + 1)
-    )
+    clips_kept: int = 0  # takes kept of this letter when it is recorded as clips (the next is take + 1)
     failed: int = 0  # unusable takes in a row for this letter
 
 
@@ -146,12 +144,6 @@ class Capture:
         if self._kept >= self.plan.burst:
             self._next_letter(now, short=False)
         return True
-
-    def finish(self, now: float) -> None:
-        """The current letter is recorded by other means (not a burst): the next letter's countdown."""
-        now = self._advance(now)
-        if self._phase != DONE:
-            self._next_letter(now, short=False)
 
     def clip_done(self, now: float, kept: bool) -> None:
         """A clip take of the current letter ended at `now`, kept (usable) or not. Kept: the next take's

@@ -47,13 +47,6 @@ def test_a_take_lasts_its_seconds_and_is_usable_with_one_hand_in_most_frames():
         ClipTake(0.0)
 
 
-def test_finish_moves_to_the_next_letter_without_calling_it_short():
-    capture = Capture(CapturePlan(("J", "Z"), countdown_s=1.0), 0.0)
-    capture.finish(1.5)
-    status = capture.status(1.5)
-    assert status.letter == "Z" and status.phase == "countdown" and status.short == ()
-
-
 def test_a_clip_letter_takes_its_clips_each_after_the_countdown():
     capture = Capture(CapturePlan(("J", "Z"), countdown_s=1.0, clips=3), 0.0)
     assert capture.status(0.5) == CaptureStatus("countdown", "J", 0, 2, 0.5, 0, 5, (), 0, 0)

@@ -88,7 +88,6 @@ class RecordSession:
     alphabet: tuple[str, tuple[str, ...]] | None = None  # the workspace's (kind, letters) when it started
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     clip_s: float = CLIP_SECONDS  # s each clip records
-    clips_per_letter: int = CLIPS_PER_LETTER  # takes kept per clip letter (the capture plan's `clips`)
     clip_note: str = ""  # why the last take was not kept: shown through the countdown to the next one
     all_clips: bool = False  # static letters too are recorded as clips ("held still"), not bursts
     take: ClipTake | None = None  # the clip being recorded now
@@ -193,7 +192,7 @@ def status_markdown(status: CaptureStatus | None, rs: RecordSession, lang: str, 
     take = ""  # "J — clip 2 of 3 · " before what to do, for a letter recorded as clips
     if clip:
         letter = _letter(status.letter, kind, alphabet) if status.letter else None
-        k, n = status.clips_kept + 1, rs.clips_per_letter
+        k, n = status.clips_kept + 1, rs.capture.plan.clips if rs.capture else 1
         take = text("rec_clip_take", lang, letter=letter.char if letter else status.letter, k=k, n=n) + " · "
     if status.phase == "countdown":
         body = f"### {take}{text('rec_get_ready', lang, s=max(1, round(status.seconds_left + 0.49)))}"
@@ -288,7 +287,7 @@ def start_session(
         rs.signer, rs.session = name, ws.new_session(name)
         rs.capture, rs.saved, rs.clips, rs.last_saved = Capture(plan, time.monotonic()), 0, 0, ""
         rs.all_clips, rs.clip_s, rs.take = bool(all_clips), float(clip_s or CLIP_SECONDS), None
-        rs.clips_per_letter, rs.clip_note = clips, ""
+        rs.clip_note = ""
         status = rs.capture.status(time.monotonic())
     return rs, status_markdown(status, rs, lang, letters)
 
